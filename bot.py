@@ -1,0 +1,158 @@
+"""Entry point: ``python bot.py`` runs the bot; ``sync`` syncs its commands; ``check`` tests the set-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord.ext import commands
+from dotenv import load_dotenv
+
+from cogs.utils.translator import CatalogueTranslator
+from imagegen import redaction
+from imagegen.artists import BUNDLED, ArtistList
+from imagegen.check import check
+from imagegen.client import ImageClient
+from imagegen.models import ModelCatalog
+from imagegen.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot")
+
+ROOT = Path(__file__).resolve().parent
+EXTENSIONS = ("cogs.errors", "cogs.imagine")
+USAGE = "usage: python bot.py [run | sync | check]"
+
+
+class ImageBot(commands.Bot):
+    """The bot: settings, the shared HTTP session and the image client, with the cogs on top."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        *,
+        sync_guild: bool = True,
+        **options: Any,
+    ):
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=discord.Intents(guilds=True),
+            # A prompt is user input: nothing the bot sends may ping anyone unless a send says so.
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.settings = settings
+        self.session = session
+        self.sync_guild = sync_guild
+        self.images = ImageClient(session, settings)
+        self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)
+        extra = [settings.artists_file] if settings.artists_file else []
+        self.artists = ArtistList.load(BUNDLED, *extra)
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(CatalogueTranslator())
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.models.refresh()
+        guild_id = self.settings.discord_guild_id
+        if self.sync_guild and guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), guild_id)
+
+    async def close(self) -> None:
+        await self.models.close()
+        await super().close()
+
+
+def point_discord_at(settings: Settings) -> None:
+    """Send discord.py to a REST proxy or a test double instead of Discord, when the settings say so."""
+    if settings.discord_api_url:
+        discord.http.Route.BASE = settings.discord_api_url
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+async def run(settings: Settings) -> int:
+    """Run the bot until it is stopped by SIGTERM or SIGINT."""
+    async with aiohttp.ClientSession() as session, ImageBot(settings, session) as bot:
+        loop = asyncio.get_running_loop()
+        closing: set[asyncio.Task[None]] = set()
+
+        def stop() -> None:
+            log.info("stopping")
+            task = asyncio.create_task(bot.close())
+            closing.add(task)
+            task.add_done_callback(closing.discard)
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop)
+        try:
+            await bot.start(settings.discord_token)
+        except discord.LoginFailure:
+            print(
+                "error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal",
+                file=sys.stderr,
+            )
+            return 1
+        except discord.PrivilegedIntentsRequired:
+            print(
+                "error: the bot asked Discord for an intent it was not granted",
+                file=sys.stderr,
+            )
+            return 1
+    return 0
+
+
+async def sync(settings: Settings) -> int:
+    """Sync the commands globally, once, then exit."""
+    async with (
+        aiohttp.ClientSession() as session,
+        ImageBot(settings, session, sync_guild=False) as bot,
+    ):
+        try:
+            await bot.login(settings.discord_token)
+        except discord.LoginFailure:
+            print("error: Discord refused DISCORD_TOKEN", file=sys.stderr)
+            return 1
+        synced = await bot.tree.sync()
+        print(f"synced {len(synced)} global commands: " + ", ".join(f"/{command.name}" for command in synced))
+        print("global commands can take up to an hour to appear in every server")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Read the settings and do what the command line asks."""
+    mode = argv[0] if argv else "run"
+    if mode not in ("run", "sync", "check") or len(argv) > 1:
+        print(USAGE, file=sys.stderr)
+        return 2
+    load_dotenv(ROOT / ".env", override=False)
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    discord.utils.setup_logging(level=getattr(logging, settings.log_level))
+    redaction.install((settings.discord_token, settings.openai_api_key))
+    point_discord_at(settings)
+    if mode == "check":
+        return asyncio.run(check(settings))
+    if mode == "sync":
+        return asyncio.run(sync(settings))
+    return asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

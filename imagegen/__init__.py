@@ -1,0 +1,1 @@
+"""The Discord-free core of the bot: settings, the image API client, image handling and texts."""

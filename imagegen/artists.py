@@ -1,0 +1,77 @@
+"""The curated list of living artists whose names get prompts refused, and the style phrases to use instead."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+BUNDLED = Path(__file__).with_name("data") / "artists.toml"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class Artist:
+    """One artist: the names people type and the style phrase, in English and Chinese."""
+
+    names: tuple[str, ...]
+    style_en: str
+    style_zh: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An artist found in a prompt, the phrase to use instead, and the prompt rewritten with it."""
+
+    name: str
+    style: str
+    prompt: str
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    escaped = re.escape(name)
+    if _CJK.search(name):
+        return re.compile(escaped)
+    # Latin names must stand as words: "Loish" should not match inside another word.
+    return re.compile(rf"(?<![\w]){escaped}(?![\w])", re.IGNORECASE)
+
+
+class ArtistList:
+    """Finds artists' names in prompts."""
+
+    def __init__(self, artists: list[Artist]) -> None:
+        self.artists = artists
+        # Longest names first, so "Hayao Miyazaki" wins over "Miyazaki".
+        pairs = [(name, artist) for artist in artists for name in artist.names]
+        pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
+        self._patterns = [(_pattern(name), artist) for name, artist in pairs]
+
+    @classmethod
+    def load(cls, *paths: Path) -> ArtistList:
+        """Read the artists from TOML files; later files add to earlier ones."""
+        artists: list[Artist] = []
+        for path in paths:
+            with path.open("rb") as file:
+                data = tomllib.load(file)
+            for entry in data.get("artist", []):
+                artists.append(Artist(tuple(entry["names"]), entry["style_en"], entry["style_zh"]))
+        return cls(artists)
+
+    def suggest(self, prompt: str) -> Suggestion | None:
+        """The first listed artist the prompt names, with every mention replaced by the style phrase."""
+        for pattern, artist in self._patterns:
+            match = pattern.search(prompt)
+            if match is None:
+                continue
+            style = artist.style_zh if _CJK.search(prompt) else artist.style_en
+            rewritten = prompt
+            for name in sorted(artist.names, key=len, reverse=True):
+                rewritten = _pattern(name).sub(style, rewritten)
+            return Suggestion(name=match.group(0), style=style, prompt=_tidy(rewritten, style))
+        return None
+
+
+def _tidy(prompt: str, style: str) -> str:
+    # "in Hayao Miyazaki's style" becomes "in <style>'s style"; drop the possessive left behind.
+    return re.sub(rf"({re.escape(style)})['’]s\b", r"\1", prompt)

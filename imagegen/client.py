@@ -1,0 +1,244 @@
+"""The client of the OpenAI-compatible image API: generations, downloads and the model list."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from . import images
+from .errors import (
+    BadUpstreamResponse,
+    ImageGenError,
+    RateLimited,
+    Refused,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from .images import ImageFile
+from .request import ImageRequest
+from .settings import Settings
+from .upstream import map_error, parse_json
+
+log = logging.getLogger(__name__)
+
+# Ten base64 PNGs of a few MB each make a large answer; anything past this is not an honest one.
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+# Decode JSON off the event loop once it is this large.
+THREAD_JSON_BYTES = 256 * 1024
+CONNECT_TIMEOUT = 10.0
+MODELS_TIMEOUT = 15.0
+IMAGE_ENDPOINT_TYPE = "image-generation"
+# Names of models that draw, for APIs whose model list does not say which ones do.
+_IMAGE_NAME_HINTS = (
+    "gpt-image", "chatgpt-image", "dall-e", "imagen", "flux", "stable-diffusion", "sdxl", "sd3", "ideogram",
+    "recraft", "midjourney", "grok-2-image", "grok-image", "seedream", "kolors", "cogview", "qwen-image",
+    "hunyuan-image", "gemini-2.5-flash-image", "nano-banana", "playground-v",
+)  # fmt: skip
+
+
+@dataclass
+class Generation:
+    """What came back for one request: the images that decoded, out of how many were asked."""
+
+    images: list[ImageFile]
+    asked: int
+    usage: dict[str, Any] | None = field(default=None)
+
+    @property
+    def missing(self) -> int:
+        """How many of the asked images did not come back."""
+        return max(0, self.asked - len(self.images))
+
+
+def is_image_model(entry: dict[str, Any]) -> bool:
+    """Whether a ``GET /models`` entry can draw: new-api says so, otherwise the name tells."""
+    types = entry.get("supported_endpoint_types")
+    if isinstance(types, list) and types:
+        return IMAGE_ENDPOINT_TYPE in types
+    name = str(entry.get("id", "")).lower()
+    return any(hint in name for hint in _IMAGE_NAME_HINTS)
+
+
+class ImageClient:
+    """Talks to ``{OPENAI_BASE_URL}`` through the process's one shared session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: Settings,
+        *,
+        backoff_base: float = 1.0,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.backoff_base = backoff_base
+        self._headers = {"Authorization": f"Bearer {settings.openai_api_key}"}
+
+    def _url(self, path: str) -> str:
+        return f"{self.settings.openai_base_url}/{path}"
+
+    async def generate(self, request: ImageRequest) -> Generation:
+        """Make the images, retrying only what surely did not run; raise a domain error otherwise."""
+        attempt = 0
+        while True:
+            try:
+                return await self._generate_once(request)
+            except ImageGenError as error:
+                delay = self._retry_delay(error, attempt)
+                if delay is None:
+                    raise
+                attempt += 1
+                log.warning("image API: %s; retry %d in %.1fs", error.detail, attempt, delay)
+                await asyncio.sleep(delay)
+
+    def _retry_delay(self, error: ImageGenError, attempt: int) -> float | None:
+        if not error.retryable or attempt >= self.settings.rate_limit_retries:
+            return None
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            if error.retry_after > self.settings.retry_max_wait:
+                return None
+            return error.retry_after
+        backoff = self.backoff_base * 2.0**attempt * random.uniform(0.75, 1.25)
+        return min(backoff, self.settings.retry_max_wait)
+
+    async def _generate_once(self, request: ImageRequest) -> Generation:
+        timeout = aiohttp.ClientTimeout(
+            total=self.settings.timeout_for(request.quality),
+            sock_connect=CONNECT_TIMEOUT,
+        )
+        status, raw, retry_after = await self._call("POST", "images/generations", timeout, json=request.body())
+        if status != 200:
+            raise map_error(status, raw, request.model, request.prompt, retry_after)
+        payload = await _decode_json(raw)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, list):
+            if isinstance(payload, dict) and "error" in payload:
+                raise map_error(status, raw, request.model, request.prompt)
+            raise BadUpstreamResponse("answer has no data list")
+        entries = [entry for entry in data if isinstance(entry, dict)][: request.n]
+        found = await asyncio.gather(*(self._image_of(entry) for entry in entries))
+        delivered = [image for image in found if image is not None]
+        if not delivered:
+            if any(_source_of(entry) for entry in entries):
+                raise BadUpstreamResponse("no image in the answer could be read")
+            raise Refused("empty", request.prompt, "the answer held no images")
+        usage = payload.get("usage")
+        return Generation(delivered, request.n, usage if isinstance(usage, dict) else None)
+
+    async def _call(
+        self, method: str, path: str, limits: aiohttp.ClientTimeout, **kwargs: Any
+    ) -> tuple[int, bytes, str | None]:
+        """One request to the API: its status, body and Retry-After, or a domain error for the transport."""
+        try:
+            async with self.session.request(
+                method,
+                self._url(path),
+                headers=self._headers,
+                timeout=limits,
+                **kwargs,
+            ) as response:
+                raw = await _read_capped(response, MAX_ANSWER_BYTES)
+                return response.status, raw, response.headers.get("Retry-After")
+        except aiohttp.ConnectionTimeoutError as error:
+            raise UpstreamUnavailable(f"connect timed out: {error}") from error
+        except aiohttp.ClientConnectorError as error:
+            raise UpstreamUnavailable(f"cannot connect: {error.os_error}") from error
+        except TimeoutError as error:
+            raise UpstreamTimeout(f"no answer within {limits.total}s") from error
+        except aiohttp.ClientPayloadError as error:
+            raise BadUpstreamResponse(f"truncated answer: {error}") from error
+        except aiohttp.ClientError as error:
+            # The request was sent: it may have run, so this is not retried.
+            raise BadUpstreamResponse(f"connection failed: {error!r}") from error
+
+    async def _image_of(self, entry: dict[str, Any]) -> ImageFile | None:
+        source = _source_of(entry)
+        if source is None:
+            return None
+        kind, value = source
+        if kind == "url" and not value.startswith("data:"):
+            data = await self._download(value)
+        else:
+            data = await asyncio.to_thread(_decode_base64, value)
+        if data is None:
+            return None
+        image = await asyncio.to_thread(images.inspect, data)
+        if image is None:
+            log.warning("image API: an answer's %s did not hold a readable image", kind)
+        return image
+
+    async def _download(self, url: str) -> bytes | None:
+        if not url.startswith(("https://", "http://")):
+            log.warning("image API: refusing to download a %s URL", url.split(":", 1)[0])
+            return None
+        timeout = aiohttp.ClientTimeout(total=self.settings.download_timeout, sock_connect=CONNECT_TIMEOUT)
+        cap = self.settings.max_download_bytes
+        try:
+            async with self.session.get(url, timeout=timeout) as response:
+                if response.status != 200:
+                    log.warning("image download: HTTP %d", response.status)
+                    return None
+                if response.content_length is not None and response.content_length > cap:
+                    log.warning(
+                        "image download: %d bytes is over the cap",
+                        response.content_length,
+                    )
+                    return None
+                return await _read_capped(response, cap)
+        except (aiohttp.ClientError, TimeoutError, BadUpstreamResponse) as error:
+            log.warning("image download failed: %r", error)
+            return None
+
+    async def list_models(self) -> list[str]:
+        """The ids of the models the key can use to draw, as ``GET /models`` lists them."""
+        timeout = aiohttp.ClientTimeout(total=MODELS_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
+        status, raw, retry_after = await self._call("GET", "models", timeout)
+        if status != 200:
+            raise map_error(status, raw, self.settings.image_model, "", retry_after)
+        payload = await _decode_json(raw)
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, list):
+            raise BadUpstreamResponse("model list has no data list")
+        return [
+            str(entry["id"]) for entry in data if isinstance(entry, dict) and "id" in entry and is_image_model(entry)
+        ]
+
+
+def _source_of(entry: dict[str, Any]) -> tuple[str, str] | None:
+    # Relays that build answers themselves send both keys, one of them "": that one is missing.
+    for key in ("b64_json", "url"):
+        value = entry.get(key)
+        if isinstance(value, str) and value.strip():
+            return key, value.strip()
+    return None
+
+
+def _decode_base64(value: str) -> bytes | None:
+    if value.startswith("data:"):
+        value = value.partition(",")[2]
+    try:
+        return base64.b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(1 << 16):
+        body += chunk
+        if len(body) > cap:
+            raise BadUpstreamResponse(f"answer larger than {cap} bytes")
+    return bytes(body)
+
+
+async def _decode_json(raw: bytes) -> Any:
+    if len(raw) >= THREAD_JSON_BYTES:
+        return await asyncio.to_thread(parse_json, raw)
+    return parse_json(raw)

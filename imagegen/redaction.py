@@ -1,0 +1,42 @@
+"""Keeping secrets out of logs and printed output."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+MASK = "[redacted]"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret in it masked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A handler filter that masks secrets in every record, however it was formatted."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = tuple(secret for secret in secrets if secret)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self.secrets)
+        if record.exc_info and record.exc_info[1] is not None:
+            # Format the traceback now, so the secret cannot come back through it.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self.secrets)
+            record.exc_info = None
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install(secrets: Iterable[str]) -> None:
+    """Mask ``secrets`` in everything the root logger's handlers write."""
+    redacting = RedactingFilter(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redacting)

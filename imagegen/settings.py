@@ -1,0 +1,187 @@
+"""Settings read once from the environment into one typed, frozen object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlparse
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MODEL = "gpt-image-1"
+MODERATION_LEVELS = ("auto", "low")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(Exception):
+    """Raised with every problem found in the settings, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the operator can set; secrets are kept out of ``repr``."""
+
+    discord_token: str = field(repr=False)
+    openai_api_key: str = field(repr=False)
+    openai_base_url: str = DEFAULT_BASE_URL
+    image_model: str = DEFAULT_MODEL
+    image_models: tuple[str, ...] = (DEFAULT_MODEL,)
+    discord_guild_id: int | None = None
+    max_images: int = 4
+    moderation: str = "auto"
+    timeout_low: float = 60.0
+    timeout_medium: float = 150.0
+    timeout_high: float = 300.0
+    download_timeout: float = 60.0
+    max_download_bytes: int = 50 * 1024 * 1024
+    rate_limit_retries: int = 2
+    retry_max_wait: float = 60.0
+    models_cache_seconds: float = 600.0
+    progress_interval: float = 5.0
+    artists_file: Path | None = None
+    log_level: str = "INFO"
+    discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+
+    def timeout_for(self, quality: str) -> float:
+        """The read timeout for one generation: slower qualities get longer."""
+        if quality == "low":
+            return self.timeout_low
+        if quality == "medium":
+            return self.timeout_medium
+        return self.timeout_high
+
+
+class _Reader:
+    """Reads typed values out of the environment, collecting every problem."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def raw(self, name: str) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str, what: str) -> str:
+        value = self.raw(name)
+        if value is None:
+            self.problems.append(f"{name} is not set: {what}")
+            return ""
+        return value
+
+    def parsed(self, name: str, default: T, parse: Callable[[str], T], expect: str) -> T:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            return parse(value)
+        except ValueError:
+            self.problems.append(f"{name}={value!r} is not valid: expected {expect}")
+            return default
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        def parse(text: str) -> int:
+            number = int(text)
+            if not low <= number <= high:
+                raise ValueError(text)
+            return number
+
+        return self.parsed(name, default, parse, f"a whole number from {low} to {high}")
+
+    def seconds(self, name: str, default: float, low: float = 1.0, high: float = 3600.0) -> float:
+        def parse(text: str) -> float:
+            number = float(text)
+            if not low <= number <= high:
+                raise ValueError(text)
+            return number
+
+        return self.parsed(name, default, parse, f"a number of seconds from {low:g} to {high:g}")
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        def parse(text: str) -> str:
+            if text not in allowed:
+                raise ValueError(text)
+            return text
+
+        return self.parsed(name, default, parse, "one of " + ", ".join(allowed))
+
+    def url(self, name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
+        def parse(text: str) -> str:
+            parts = urlparse(text)
+            if parts.scheme not in schemes or not parts.netloc:
+                raise ValueError(text)
+            return text.rstrip("/")
+
+        return self.parsed(
+            name,
+            default,
+            parse,
+            "a URL starting with " + " or ".join(f"{s}://" for s in schemes),
+        )
+
+
+def _model_list(text: str) -> tuple[str, ...]:
+    models = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not models:
+        raise ValueError(text)
+    return models
+
+
+def _existing_file(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise ValueError(text)
+    return path
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build the settings from an environment mapping, or raise SettingsError listing every problem."""
+    read = _Reader(env)
+    discord_token = read.required("DISCORD_TOKEN", "the bot token from the Discord developer portal")
+    api_key = read.required("OPENAI_API_KEY", "the key of your OpenAI-compatible image API")
+    base_url = read.url("OPENAI_BASE_URL", DEFAULT_BASE_URL, ("https", "http")) or DEFAULT_BASE_URL
+    model = read.raw("IMAGE_MODEL") or DEFAULT_MODEL
+    models: tuple[str, ...] = read.parsed("IMAGE_MODELS", (model,), _model_list, "model names separated by commas")
+    if model not in models:
+        models = (model, *models)
+    settings = Settings(
+        discord_token=discord_token,
+        openai_api_key=api_key,
+        openai_base_url=base_url,
+        image_model=model,
+        image_models=models,
+        discord_guild_id=read.parsed("DISCORD_GUILD_ID", None, _snowflake, "a server ID (a long number)"),
+        max_images=read.integer("MAX_IMAGES", 4, 1, 10),
+        moderation=read.choice("IMAGE_MODERATION", "auto", MODERATION_LEVELS),
+        timeout_low=read.seconds("IMAGE_TIMEOUT_LOW", 60.0),
+        timeout_medium=read.seconds("IMAGE_TIMEOUT_MEDIUM", 150.0),
+        timeout_high=read.seconds("IMAGE_TIMEOUT_HIGH", 300.0),
+        download_timeout=read.seconds("DOWNLOAD_TIMEOUT", 60.0),
+        max_download_bytes=read.integer("MAX_DOWNLOAD_MB", 50, 1, 500) * 1024 * 1024,
+        rate_limit_retries=read.integer("RATE_LIMIT_RETRIES", 2, 0, 10),
+        retry_max_wait=read.seconds("RETRY_MAX_WAIT", 60.0, 0.0, 600.0),
+        models_cache_seconds=read.seconds("MODELS_CACHE_SECONDS", 600.0, 10.0, 86400.0),
+        progress_interval=read.seconds("PROGRESS_INTERVAL", 5.0, 3.0, 60.0),
+        artists_file=read.parsed("ARTISTS_FILE", None, _existing_file, "the path of an existing TOML file"),
+        log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS),
+        discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
+        discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
+    )
+    if read.problems:
+        raise SettingsError(read.problems)
+    return settings
+
+
+def _snowflake(text: str) -> int:
+    number = int(text)
+    if number <= 0:
+        raise ValueError(text)
+    return number

@@ -1,0 +1,236 @@
+"""Every sentence users see, in English and Simplified Chinese, keyed. Code never builds one inline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ENGLISH = "en"
+CHINESE = "zh"
+LANGUAGES = (ENGLISH, CHINESE)
+
+_TIPS_EN = (
+    "What usually passes:\n"
+    "• name a style, not a living artist: *Studio Ghibli style* rather than *Hayao Miyazaki*\n"
+    "• artists who died long ago and public-domain works are fine: Van Gogh, the Mona Lisa\n"
+    "• no revealing or suggestive clothing\n"
+    "• no copyrighted characters, brand logos or celebrities: describe a generic character instead"
+)
+_TIPS_ZH = (
+    "通常能通过的写法：\n"
+    "• 写风格而不是在世艺术家的名字：用「吉卜力风格」，不要用「宫崎骏」\n"
+    "• 已故艺术家和公有领域作品没问题：梵高、蒙娜丽莎\n"
+    "• 避免暴露或带暗示的衣着\n"
+    "• 避免受版权保护的角色、品牌标志和名人：改用泛指的描述"
+)
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    # Command and option descriptions, shown in Discord's command picker.
+    "cmd.imagine": {
+        "en": "Draw images from a text prompt",
+        "zh": "根据文字描述生成图片",
+    },
+    "opt.prompt": {
+        "en": "What to draw, in any language",
+        "zh": "想画什么，任何语言都可以",
+    },
+    "opt.n": {"en": "How many images", "zh": "生成几张图片"},
+    "opt.size": {"en": "Shape of the images", "zh": "图片的画幅"},
+    "opt.quality": {"en": "Higher quality takes longer", "zh": "质量越高，生成越慢"},
+    "opt.background": {
+        "en": "Transparent background for stickers and logos",
+        "zh": "透明背景适合贴纸和标志",
+    },
+    "opt.model": {"en": "Which image model to use", "zh": "使用哪个图像模型"},
+    "choice.size.auto": {"en": "Auto (the model decides)", "zh": "自动（由模型决定）"},
+    "choice.size.square": {
+        "en": "Square 1:1 (1024×1024)",
+        "zh": "方形 1:1（1024×1024）",
+    },
+    "choice.size.landscape": {
+        "en": "Landscape 3:2 (1536×1024)",
+        "zh": "横向 3:2（1536×1024）",
+    },
+    "choice.size.portrait": {
+        "en": "Portrait 2:3 (1024×1536)",
+        "zh": "纵向 2:3（1024×1536）",
+    },
+    "choice.quality.auto": {"en": "Auto", "zh": "自动"},
+    "choice.quality.low": {"en": "Low (fastest)", "zh": "低（最快）"},
+    "choice.quality.medium": {"en": "Medium", "zh": "中"},
+    "choice.quality.high": {"en": "High (slowest)", "zh": "高（最慢）"},
+    "choice.background.auto": {"en": "Auto", "zh": "自动"},
+    "choice.background.transparent": {"en": "Transparent", "zh": "透明"},
+    "choice.background.opaque": {"en": "Opaque", "zh": "不透明"},
+    # Progress and results.
+    "count.one": {"en": "1 image", "zh": "1 张图片"},
+    "count.many": {"en": "{n} images", "zh": "{n} 张图片"},
+    "progress": {
+        "en": "🎨 Drawing {count} with {model}… {elapsed}",
+        "zh": "🎨 正在用 {model} 生成{count}…… {elapsed}",
+    },
+    "result": {
+        "en": "**{prompt}**\n{user} · {model} · {size}",
+        "zh": "**{prompt}**\n{user} · {model} · {size}",
+    },
+    "result.size_auto": {"en": "auto size", "zh": "自动尺寸"},
+    "result.partial": {
+        "en": "Only {got} of {asked} images came back. When several images are asked for at once, the image "
+        "service quietly leaves out the ones its safety filter stops. Rephrasing may bring the rest.",
+        "zh": "只生成了 {asked} 张中的 {got} 张。一次生成多张时，图像服务会悄悄略过被安全过滤拦下的图片，"
+        "不会报错。换个说法也许能得到其余的图片。",
+    },
+    "result.continued": {
+        "en": "…continued ({part}/{parts})",
+        "zh": "……续（{part}/{parts}）",
+    },
+    # Requests refused before any API call: each says what to change.
+    "invalid.prompt_empty": {
+        "en": "Please describe what to draw.",
+        "zh": "请描述想画的内容。",
+    },
+    "invalid.prompt_too_long": {
+        "en": "Your prompt has {length} characters; {model} takes at most {limit}. Please shorten it by {excess}.",
+        "zh": "提示词有 {length} 个字符，{model} 最多接受 {limit} 个。请删减 {excess} 个字符。",
+    },
+    "invalid.n_range": {
+        "en": "You can ask for 1 to {limit} images at a time; please pick a number in that range.",
+        "zh": "每次可以生成 1 到 {limit} 张图片，请在这个范围内选择。",
+    },
+    "invalid.n_model": {
+        "en": "{model} makes only {limit} image per request. Set n to {limit}, or pick another model.",
+        "zh": "{model} 每次只能生成 {limit} 张图片。请把 n 设为 {limit}，或换一个模型。",
+    },
+    "invalid.size": {
+        "en": "The size {size} is not offered. Please pick one of: {sizes}.",
+        "zh": "不支持尺寸 {size}。请从这些中选择：{sizes}。",
+    },
+    "invalid.size_model": {
+        "en": "{model} cannot draw {size}. Please pick one of: {sizes}, or another model.",
+        "zh": "{model} 不能生成 {size} 尺寸。请从这些中选择：{sizes}，或换一个模型。",
+    },
+    "invalid.quality": {
+        "en": "The quality {quality} is not offered.",
+        "zh": "不支持质量 {quality}。",
+    },
+    "invalid.quality_model": {
+        "en": "{model} has no quality choice. Leave quality on auto, or pick a GPT image model.",
+        "zh": "{model} 不支持选择质量。请把质量设为自动，或换用 GPT 图像模型。",
+    },
+    "invalid.background": {
+        "en": "The background {background} is not offered.",
+        "zh": "不支持背景 {background}。",
+    },
+    "invalid.background_model": {
+        "en": "{model} cannot make a {background} background. Leave background on auto, or pick a GPT image model.",
+        "zh": "{model} 不能生成{background}背景。请把背景设为自动，或换用 GPT 图像模型。",
+    },
+    "invalid.model": {
+        "en": "The model name {model} is not valid. Please pick one from the list.",
+        "zh": "模型名称 {model} 无效，请从列表中选择。",
+    },
+    # Refusals: kind, private, and helpful.
+    "refused.moderation": {
+        "en": "🙏 The image service's safety system turned this prompt down, so nothing was drawn. "
+        "It is usually one word or name; a small change often does it.",
+        "zh": "🙏 图像服务的安全系统拒绝了这条提示词，所以没有生成图片。"
+        "通常只是某个词或名字的问题，稍作修改往往就能通过。",
+    },
+    "refused.content_policy": {
+        "en": "🙏 This prompt was turned down by the model's content policy, so nothing was drawn. "
+        "A small change in wording often does it.",
+        "zh": "🙏 这条提示词没有通过模型的内容政策，所以没有生成图片。稍微改一下措辞往往就能通过。",
+    },
+    "refused.sensitive_words": {
+        "en": "🙏 The image service's word filter stopped this prompt before it was drawn. "
+        "Rewording the flagged part usually does it.",
+        "zh": "🙏 图像服务的敏感词过滤在生成前拦下了这条提示词。改写被拦的部分通常就能通过。",
+    },
+    "refused.empty": {
+        "en": "🙏 The image service answered but drew nothing: its safety filter most likely stopped every image. "
+        "Rephrasing usually helps.",
+        "zh": "🙏 图像服务有回应，但没有生成任何图片：很可能每张图都被安全过滤拦下了。换个说法通常会有帮助。",
+    },
+    "refused.tips": {"en": _TIPS_EN, "zh": _TIPS_ZH},
+    "refused.artist": {
+        "en": "Your prompt names **{name}**, a living artist, and such names are refused. "
+        "Describe the style instead, for example: *{style}*",
+        "zh": "提示词里提到了在世艺术家 **{name}**，这类名字会被拒绝。请改为描述风格，例如：*{style}*",
+    },
+    "refused.suggested": {"en": "Try this:", "zh": "试试这样写："},
+    "refused.your_prompt": {
+        "en": "Your prompt, to copy and change:",
+        "zh": "你的提示词，方便复制修改：",
+    },
+    "refused.prompt_attached": {
+        "en": "Your prompt is attached as a text file, to copy and change.",
+        "zh": "你的提示词已作为文本文件附上，方便复制修改。",
+    },
+    # Everything else that can go wrong: what happened and what to do.
+    "error.rate_limited": {
+        "en": "⏳ The image service is busy right now and asked us to slow down. Please try again in a minute.",
+        "zh": "⏳ 图像服务现在很忙，要求放慢请求。请过一分钟再试。",
+    },
+    "error.quota": {
+        "en": "💳 The bot's image credit is used up, so it cannot draw for now. The server's admins have been "
+        "told in the bot's log; please try again later.",
+        "zh": "💳 机器人的图像额度已经用完，暂时无法生成。已在日志中通知管理员，请稍后再试。",
+    },
+    "error.auth": {
+        "en": "🔧 The bot cannot sign in to its image service. This is a set-up problem for the bot's operator, "
+        "not something you did; it has been logged.",
+        "zh": "🔧 机器人无法登录图像服务。这是机器人运营者的配置问题，不是你的原因，已记录在日志中。",
+    },
+    "error.model_not_found": {
+        "en": "🔧 The image service has no model called **{model}** right now. Please pick another model.",
+        "zh": "🔧 图像服务目前没有名为 **{model}** 的模型。请换一个模型。",
+    },
+    "error.unavailable": {
+        "en": "🌩️ The image service cannot be reached right now. Nothing was drawn; please try again in a few minutes.",
+        "zh": "🌩️ 暂时无法连接图像服务，没有生成图片。请过几分钟再试。",
+    },
+    "error.timeout": {
+        "en": "⌛ The image service took too long to answer. It may still have been working, so the bot did not "
+        "ask again. Please try again, perhaps with a lower quality.",
+        "zh": "⌛ 图像服务响应超时。它可能仍在处理，所以机器人没有重复请求。请再试一次，或者降低质量。",
+    },
+    "error.bad_response": {
+        "en": "🌩️ The image service sent back something that was not a usable answer. Please try again.",
+        "zh": "🌩️ 图像服务返回了无法使用的内容。请再试一次。",
+    },
+    "error.upstream_failed": {
+        "en": "🌩️ The image service ran into an error of its own. Please try again in a little while.",
+        "zh": "🌩️ 图像服务自身出错了。请稍后再试。",
+    },
+    "error.rejected": {
+        "en": "🔧 The image service did not accept these settings. Try another size, quality or model.",
+        "zh": "🔧 图像服务不接受这组设置。请换一个尺寸、质量或模型。",
+    },
+    "error.unexpected": {
+        "en": "😵 Something went wrong on the bot's side. It has been logged; please try again.",
+        "zh": "😵 机器人这边出了点问题，已记录在日志中。请再试一次。",
+    },
+}
+
+
+def language(locale: object) -> str:
+    """The catalogue language for a Discord locale such as ``zh-CN`` or ``en-US``: Chinese or English."""
+    return CHINESE if str(locale).lower().startswith("zh") else ENGLISH
+
+
+def t(locale: object, key: str, **params: Any) -> str:
+    """The text ``key`` in the language of ``locale``, filled in with ``params``."""
+    entry = CATALOGUE[key]
+    return entry[language(locale)].format(**params)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with an ellipsis where it was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def elapsed(seconds: float) -> str:
+    """Elapsed time as ``m:ss``."""
+    whole = max(0, int(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"

@@ -1,0 +1,80 @@
+"""Fixtures: the fake Discord, the fake image API, and the real bot connected to both."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+import yarl
+
+from bot import ImageBot
+from imagegen.settings import Settings
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.image_api import FakeImageAPI
+
+DISCORD_TOKEN = "fake-discord-token-SECRET"
+API_KEY = "sk-fake-api-key-SECRET"
+
+BotFactory = Callable[..., Awaitable[ImageBot]]
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def image_api() -> AsyncIterator[FakeImageAPI]:
+    fake = FakeImageAPI()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+def settings(image_api: FakeImageAPI) -> Settings:
+    return Settings(
+        discord_token=DISCORD_TOKEN,
+        openai_api_key=API_KEY,
+        openai_base_url=image_api.url,
+        image_models=("gpt-image-1",),
+        progress_interval=0.05,
+    )
+
+
+@pytest.fixture
+async def start_bot(
+    fake_discord: FakeDiscord, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[BotFactory]:
+    """Start the real bot against the fakes; keyword arguments override settings."""
+    monkeypatch.setattr(discord.http.Route, "BASE", fake_discord.api_url)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway_url))
+    running: list[tuple[ImageBot, asyncio.Task[None], aiohttp.ClientSession]] = []
+
+    async def start(**overrides: Any) -> ImageBot:
+        session = aiohttp.ClientSession()
+        bot = ImageBot(dataclasses.replace(settings, **overrides), session, guild_ready_timeout=0.01)
+        bot.images.backoff_base = 0.01
+        task = asyncio.create_task(bot.start(DISCORD_TOKEN))
+        running.append((bot, task, session))
+        await asyncio.wait_for(bot.wait_until_ready(), 15)
+        return bot
+
+    yield start
+    for bot, task, session in running:
+        await bot.close()
+        await task
+        await session.close()
+
+
+@pytest.fixture
+async def bot(start_bot: BotFactory) -> ImageBot:
+    return await start_bot()

@@ -1,0 +1,383 @@
+"""A fake Discord on 127.0.0.1: the REST routes and the gateway the real discord.py uses, recording everything."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+APP_ID = 100000000000000001
+GUILD_ID = 200000000000000002
+CHANNEL_ID = 300000000000000003
+BOT_USER = {
+    "id": str(APP_ID),
+    "username": "imagine",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+}
+MIB = 1024 * 1024
+
+
+def user_payload(user_id: int, name: str = "alice") -> dict[str, Any]:
+    """A Discord user object."""
+    return {"id": str(user_id), "username": name, "discriminator": "0", "global_name": name.title(), "avatar": None}
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    # discord.py wants exactly application/json, without aiohttp's charset.
+    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+
+
+@dataclass
+class Recorded:
+    """One request the bot made to the fake Discord."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    payload: Any
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    @property
+    def content(self) -> str | None:
+        """The message content the request carries, if any."""
+        return self.payload.get("content") if isinstance(self.payload, dict) else None
+
+    @property
+    def flags(self) -> int:
+        """The message flags (64 = ephemeral)."""
+        if not isinstance(self.payload, dict):
+            return 0
+        data = self.payload.get("data", self.payload) if "type" in self.payload else self.payload
+        return int((data or {}).get("flags", 0) or 0)
+
+
+@dataclass
+class Failure:
+    """A scripted failure: requests whose method and path match answer with this status and body."""
+
+    method: str
+    path_contains: str
+    status: int
+    body: dict[str, Any]
+    times: int = 1
+
+
+class FakeDiscord:
+    """REST and gateway in one aiohttp app. Tests send interactions and read what the bot answered."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.failures: list[Failure] = []
+        self._ids = itertools.count(900000000000000000)
+        self._seq = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._sockets: list[web.WebSocketResponse] = []
+        self.identified = asyncio.Event()
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+        app = web.Application(client_max_size=200 * MIB)
+        app.router.add_get("/gateway", self.gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self.rest)
+        self.app = app
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    async def start(self) -> None:
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        for socket in self._sockets:
+            await socket.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def fail(self, method: str, path_contains: str, status: int, code: int = 0, times: int = 1) -> None:
+        """Make the next ``times`` matching requests fail."""
+        body = {"message": "scripted failure", "code": code}
+        self.failures.append(Failure(method, path_contains, status, body, times))
+
+    # -- waiting -----------------------------------------------------------------------------------------------
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+        """Wait until ``predicate()`` is truthy (checked after every request), and return its value."""
+
+        async def waiter() -> Any:
+            async with self._changed:
+                while not (result := predicate()):
+                    await self._changed.wait()
+                return result
+
+        return await asyncio.wait_for(waiter(), timeout)
+
+    async def _record(self, entry: Recorded) -> None:
+        async with self._changed:
+            self.requests.append(entry)
+            self._changed.notify_all()
+
+    def for_token(self, token: str) -> list[Recorded]:
+        """Every request made with an interaction's token, in order."""
+        return [entry for entry in self.requests if f"/{token}" in entry.path]
+
+    # -- gateway -----------------------------------------------------------------------------------------------
+
+    async def gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+        async for message in socket:
+            data = json.loads(message.data)
+            if data["op"] == 1:
+                await socket.send_json({"op": 11})
+            elif data["op"] == 2:
+                await self._dispatch(socket, "READY", self._ready())
+                await self._dispatch(socket, "GUILD_CREATE", self._guild())
+                self.identified.set()
+        return socket
+
+    async def _dispatch(self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+        await socket.send_json({"op": 0, "t": event, "s": next(self._seq), "d": data})
+
+    async def send_event(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event to the connected bot."""
+        await asyncio.wait_for(self.identified.wait(), 15)
+        await self._dispatch(self._sockets[-1], event, data)
+
+    def _ready(self) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": BOT_USER,
+            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(APP_ID), "flags": 0},
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        return {
+            "id": str(GUILD_ID),
+            "name": "Fake Guild",
+            "owner_id": "1",
+            "member_count": 3,
+            "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0}],
+            "channels": [self.channel_payload()],
+            "members": [],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "threads": [],
+            "voice_states": [],
+            "presences": [],
+        }
+
+    @staticmethod
+    def channel_payload() -> dict[str, Any]:
+        return {
+            "id": str(CHANNEL_ID),
+            "type": 0,
+            "guild_id": str(GUILD_ID),
+            "name": "general",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+        }
+
+    # -- interactions ------------------------------------------------------------------------------------------
+
+    def interaction(
+        self,
+        data: dict[str, Any],
+        *,
+        kind: int = 2,
+        user_id: int = 500000000000000005,
+        locale: str = "en-US",
+        size_limit: int = 10 * MIB,
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload as Discord sends it for a member of the fake guild."""
+        interaction_id = next(self._ids)
+        return {
+            "id": str(interaction_id),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": f"tok{interaction_id}",
+            "version": 1,
+            "attachment_size_limit": size_limit,
+            "data": data,
+            "guild_id": str(GUILD_ID),
+            "channel_id": str(CHANNEL_ID),
+            "channel": self.channel_payload(),
+            "member": {
+                "user": user_payload(user_id),
+                "roles": [],
+                "flags": 0,
+                "joined_at": "2026-01-01T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "permissions": "2147483647",
+            },
+            "app_permissions": "2147483647",
+            "locale": locale,
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 0,
+        }
+
+    async def slash(self, name: str, options: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Invoke a slash command as a user would; returns the interaction payload sent."""
+        data = {"id": "1", "name": name, "type": 1, "options": [_option(key, value) for key, value in options.items()]}
+        payload = self.interaction(data, **kwargs)
+        await self.send_event("INTERACTION_CREATE", payload)
+        return payload
+
+    async def autocomplete(self, name: str, options: dict[str, Any], focused: str, **kwargs: Any) -> dict[str, Any]:
+        """Type into an autocomplete option; returns the interaction payload sent."""
+        entries = [_option(key, value) for key, value in options.items()]
+        for entry in entries:
+            if entry["name"] == focused:
+                entry["focused"] = True
+        data = {"id": "1", "name": name, "type": 1, "options": entries}
+        payload = self.interaction(data, kind=4, **kwargs)
+        await self.send_event("INTERACTION_CREATE", payload)
+        return payload
+
+    # -- REST --------------------------------------------------------------------------------------------------
+
+    async def rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["path"]
+        payload, files = await _read_body(request)
+        entry = Recorded(request.method, path, dict(request.query), payload, files)
+        await self._record(entry)
+        for failure in self.failures:
+            if failure.times > 0 and failure.method == request.method and failure.path_contains in path:
+                failure.times -= 1
+                return json_response(failure.body, failure.status)
+        return self._answer(request.method, path, payload, files)
+
+    def _answer(self, method: str, path: str, payload: Any, files: dict[str, tuple[str, bytes]]) -> web.Response:
+        parts = path.strip("/").split("/")
+        if path == "/users/@me":
+            return json_response(BOT_USER)
+        if path == "/oauth2/applications/@me":
+            return json_response(_application())
+        if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
+            return json_response([{**command, "id": str(next(self._ids)), "application_id": str(APP_ID), "version": "1"}
+                                  for command in payload or []])  # fmt: skip
+        if parts[0] == "interactions" and parts[-1] == "callback":
+            return self._callback(parts[1], payload, files)
+        if parts[0] == "webhooks" and method == "DELETE":
+            return web.Response(status=204)
+        if parts[0] == "webhooks" or (parts[0] == "channels" and parts[-1] == "messages" and method == "POST"):
+            return json_response(self._message(payload or {}, files))
+        if parts[0] == "channels" and len(parts) == 2:
+            return json_response(self.channel_payload())
+        return json_response({"message": "404: Not Found", "code": 0}, 404)
+
+    def _callback(
+        self, interaction_id: str, payload: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> web.Response:
+        kind = payload["type"]
+        data = payload.get("data") or {}
+        flags = int(data.get("flags", 0) or 0)
+        message = self._message(data, files)
+        body: dict[str, Any] = {
+            "interaction": {
+                "id": interaction_id,
+                "type": 2,
+                "response_message_id": message["id"],
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(flags & 64),
+            }
+        }
+        if kind in (4, 5):
+            body["resource"] = {"type": kind, "message": message}
+        return json_response(body)
+
+    def _message(self, data: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+        return {
+            "id": str(next(self._ids)),
+            "channel_id": str(CHANNEL_ID),
+            "guild_id": str(GUILD_ID),
+            "author": BOT_USER,
+            "content": data.get("content") or "",
+            "timestamp": "2026-11-25T12:00:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [
+                {
+                    "id": str(index),
+                    "filename": name,
+                    "size": len(blob),
+                    "url": f"https://cdn.invalid/{name}",
+                    "proxy_url": f"https://cdn.invalid/{name}",
+                }
+                for index, (name, blob) in enumerate(files.values())
+            ],  # fmt: skip
+            "embeds": data.get("embeds") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": int(data.get("flags", 0) or 0),
+            "components": data.get("components") or [],
+        }
+
+
+def _application() -> dict[str, Any]:
+    return {
+        "id": str(APP_ID),
+        "name": "imagine",
+        "icon": None,
+        "description": "",
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "verify_key": "0" * 64,
+        "flags": 0,
+        "owner": user_payload(1, "owner"),
+    }
+
+
+def _option(name: str, value: Any) -> dict[str, Any]:
+    kind = 4 if isinstance(value, int) and not isinstance(value, bool) else 3
+    return {"name": name, "type": kind, "value": value}
+
+
+async def _read_body(request: web.Request) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+    if request.content_type.startswith("multipart/"):
+        payload: Any = None
+        files: dict[str, tuple[str, bytes]] = {}
+        reader = await request.multipart()
+        async for part in reader:
+            if not isinstance(part, aiohttp.BodyPartReader):
+                continue
+            blob = await part.read()
+            if part.name == "payload_json":
+                payload = json.loads(blob)
+            elif part.name:
+                files[part.name] = (part.filename or part.name, bytes(blob))
+        return payload, files
+    if request.can_read_body:
+        raw = await request.read()
+        return (json.loads(raw) if raw else None), {}
+    return None, {}

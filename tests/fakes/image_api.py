@@ -1,0 +1,162 @@
+"""A fake OpenAI-compatible image API on 127.0.0.1, scripted per test, recording every request."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from PIL import Image
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def png(width: int = 64, height: int = 64, color: tuple[int, ...] = (200, 40, 40), noise: bool = False) -> bytes:
+    """A real PNG; with ``noise`` it is incompressible, so its size is about 3-4 bytes per pixel."""
+    if noise:
+        image = Image.frombytes("RGBA", (width, height), os.urandom(width * height * 4))
+    else:
+        image = Image.new("RGBA" if len(color) == 4 else "RGB", (width, height), color)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def raw_json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON answer with the given status."""
+    return web.Response(body=json.dumps(data).encode(), status=status, content_type="application/json", headers=headers)
+
+
+def b64_images(*images: bytes, usage: dict[str, Any] | None = None) -> web.Response:
+    """A 200 answer carrying the images as b64_json, the way relays that build answers send it (url "")."""
+    data = [{"b64_json": base64.b64encode(image).decode(), "url": ""} for image in images]
+    return raw_json({"created": 1, "data": data, **({"usage": usage} if usage else {})})
+
+
+def api_error(status: int, kind: str, code: str | None, message: str = "failed (request id: 2026112512000012345)",
+              headers: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+    """An error as a new-api relay delivers it."""
+    return raw_json({"error": {"message": message, "type": kind, "param": "", "code": code}}, status, headers)
+
+
+@dataclass
+class Call:
+    """One request the bot made to the image API."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+class FakeImageAPI:
+    """Answers ``/v1/images/generations`` from a script, ``/v1/models`` from a list, and serves image files."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.script: deque[Handler] = deque()
+        self.models: list[dict[str, Any]] = [
+            {"id": "gpt-image-1", "supported_endpoint_types": ["image-generation"]},
+            {"id": "dall-e-3", "supported_endpoint_types": ["image-generation"]},
+            {"id": "gpt-4o", "supported_endpoint_types": ["openai"]},
+        ]
+        self.models_status = 200
+        self.files: dict[str, bytes] = {}
+        self.received = asyncio.Event()
+        app = web.Application(client_max_size=200 * 1024 * 1024)
+        app.router.add_post("/v1/images/generations", self.generations)
+        app.router.add_get("/v1/models", self.list_models)
+        app.router.add_get("/files/{name}", self.file)
+        self.app = app
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def file_url(self, name: str, blob: bytes) -> str:
+        """Serve ``blob`` and return its URL."""
+        self.files[name] = blob
+        return f"http://127.0.0.1:{self.port}/files/{name}"
+
+    async def start(self) -> None:
+        self.runner = web.AppRunner(self.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def then(self, *handlers: Handler | web.StreamResponse) -> None:
+        """Answer the next generation requests, in order, with these responses or handlers."""
+        for handler in handlers:
+            if isinstance(handler, web.StreamResponse):
+                self.script.append(_constant(handler))
+            else:
+                self.script.append(handler)
+
+    @property
+    def generation_calls(self) -> list[Call]:
+        return [call for call in self.calls if call.path.endswith("/images/generations")]
+
+    async def generations(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.calls.append(Call(request.method, request.path, dict(request.headers), body))
+        self.received.set()
+        handler = self.script.popleft() if self.script else _constant(b64_images(png()))
+        return await handler(request)
+
+    async def list_models(self, request: web.Request) -> web.Response:
+        self.calls.append(Call(request.method, request.path, dict(request.headers), None))
+        if self.models_status != 200:
+            return api_error(self.models_status, "new_api_error", None, "invalid token (request id: 1)")
+        return raw_json({"object": "list", "data": self.models})
+
+    async def file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[name], content_type="image/png")
+
+
+def _constant(response: web.StreamResponse) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return response
+
+    return handler
+
+
+def gated(gate: asyncio.Event, then: web.StreamResponse) -> Handler:
+    """A handler that holds its answer until the test opens ``gate``."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await gate.wait()
+        return then
+
+    return handler
+
+
+def truncated(status: int = 200) -> Handler:
+    """A handler that promises a long body and hangs up halfway."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+        response.content_length = 100_000
+        await response.prepare(request)
+        await response.write(b'{"created": 1, "data": [{"b64_json": "iVBORw0KGgo')
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    return handler
