@@ -22,6 +22,7 @@ from .errors import (
     UpstreamUnavailable,
 )
 from .images import ImageFile
+from .redaction import redact
 from .request import ImageRequest
 from .settings import Settings
 from .upstream import map_error, parse_json
@@ -91,6 +92,8 @@ class ImageClient:
             try:
                 return await self._generate_once(request)
             except ImageGenError as error:
+                # Some relays echo the key back in their error messages: never let it reach a log line.
+                error.detail = redact(error.detail, (self.settings.openai_api_key,))
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
                     raise
@@ -201,7 +204,9 @@ class ImageClient:
         timeout = aiohttp.ClientTimeout(total=MODELS_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
         status, raw, retry_after = await self._call("GET", "models", timeout)
         if status != 200:
-            raise map_error(status, raw, self.settings.image_model, "", retry_after)
+            error = map_error(status, raw, self.settings.image_model, "", retry_after)
+            error.detail = redact(error.detail, (self.settings.openai_api_key,))
+            raise error
         payload = await _decode_json(raw)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):

@@ -47,17 +47,24 @@ class Recorded:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     @property
-    def content(self) -> str | None:
-        """The message content the request carries, if any."""
-        return self.payload.get("content") if isinstance(self.payload, dict) else None
+    def message(self) -> dict[str, Any] | None:
+        """The message a request sends or edits: its body, or the ``data`` of an interaction callback."""
+        if not isinstance(self.payload, dict):
+            return None
+        if self.path.endswith("/callback"):
+            data = self.payload.get("data")
+            return data if isinstance(data, dict) else None
+        return self.payload
+
+    @property
+    def content(self) -> str:
+        """The message content the request carries ("" when none)."""
+        return str((self.message or {}).get("content") or "")
 
     @property
     def flags(self) -> int:
         """The message flags (64 = ephemeral)."""
-        if not isinstance(self.payload, dict):
-            return 0
-        data = self.payload.get("data", self.payload) if "type" in self.payload else self.payload
-        return int((data or {}).get("flags", 0) or 0)
+        return int((self.message or {}).get("flags", 0) or 0)
 
 
 @dataclass
@@ -117,7 +124,7 @@ class FakeDiscord:
 
     # -- waiting -----------------------------------------------------------------------------------------------
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], within: float = 15.0) -> Any:
         """Wait until ``predicate()`` is truthy (checked after every request), and return its value."""
 
         async def waiter() -> Any:
@@ -126,7 +133,7 @@ class FakeDiscord:
                     await self._changed.wait()
                 return result
 
-        return await asyncio.wait_for(waiter(), timeout)
+        return await asyncio.wait_for(waiter(), within)
 
     async def _record(self, entry: Recorded) -> None:
         async with self._changed:
@@ -335,13 +342,18 @@ class FakeDiscord:
                     "proxy_url": f"https://cdn.invalid/{name}",
                 }
                 for index, (name, blob) in enumerate(files.values())
-            ],  # fmt: skip
+            ],
             "embeds": data.get("embeds") or [],
             "pinned": False,
             "type": 0,
             "flags": int(data.get("flags", 0) or 0),
             "components": data.get("components") or [],
         }
+
+
+def _attachment(index: int, name: str, blob: bytes) -> dict[str, Any]:
+    url = f"https://cdn.invalid/{name}"
+    return {"id": str(index), "filename": name, "size": len(blob), "url": url, "proxy_url": url}
 
 
 def _application() -> dict[str, Any]:

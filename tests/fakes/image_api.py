@@ -98,10 +98,10 @@ class FakeImageAPI:
         if self.runner is not None:
             await self.runner.cleanup()
 
-    def then(self, *handlers: Handler | web.StreamResponse) -> None:
+    def then(self, *handlers: Handler | web.Response) -> None:
         """Answer the next generation requests, in order, with these responses or handlers."""
         for handler in handlers:
-            if isinstance(handler, web.StreamResponse):
+            if isinstance(handler, web.Response):
                 self.script.append(_constant(handler))
             else:
                 self.script.append(handler)
@@ -130,19 +130,23 @@ class FakeImageAPI:
         return web.Response(body=self.files[name], content_type="image/png")
 
 
-def _constant(response: web.StreamResponse) -> Handler:
+def _constant(response: web.Response) -> Handler:
+    """A handler answering with a fresh copy of ``response`` each time (a response can be sent only once)."""
+    status, body, headers = response.status, response.body, dict(response.headers)
+
     async def handler(request: web.Request) -> web.StreamResponse:
-        return response
+        return web.Response(status=status, body=body, headers=headers)
 
     return handler
 
 
-def gated(gate: asyncio.Event, then: web.StreamResponse) -> Handler:
+def gated(gate: asyncio.Event, then: web.Response) -> Handler:
     """A handler that holds its answer until the test opens ``gate``."""
+    answer = _constant(then)
 
     async def handler(request: web.Request) -> web.StreamResponse:
         await gate.wait()
-        return then
+        return await answer(request)
 
     return handler
 
