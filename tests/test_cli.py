@@ -1,0 +1,130 @@
+"""``python bot.py`` as operators run it: settings errors, ``check``, ``sync``, a real run and SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.conftest import API_KEY, DISCORD_TOKEN
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.image_api import FakeImageAPI, b64_images, png
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = (
+    "DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "IMAGE_MODEL", "IMAGE_MODELS", "DISCORD_GUILD_ID",
+    "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE",
+)  # fmt: skip
+
+
+def environment(**values: str) -> dict[str, str]:
+    """The test's environment with every setting given; an empty value also keeps a developer's .env out."""
+    env = {key: value for key, value in os.environ.items() if key not in SETTINGS}
+    env.update(dict.fromkeys(SETTINGS, ""))
+    env.update(values, PYTHONUNBUFFERED="1")
+    return env
+
+
+async def start(*args: str, **values: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "bot.py", *args, cwd=ROOT, env=environment(**values),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def run(*args: str, **values: str) -> tuple[int, str, str]:
+    process = await start(*args, **values)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def configured(image_api: FakeImageAPI, fake_discord: FakeDiscord | None = None, **values: str) -> dict[str, str]:
+    settings = {"DISCORD_TOKEN": DISCORD_TOKEN, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": image_api.url}
+    if fake_discord is not None:
+        settings.update(DISCORD_API_URL=fake_discord.api_url, DISCORD_GATEWAY_URL=fake_discord.gateway_url)
+    settings.update(values)
+    return settings
+
+
+async def test_missing_settings_exit_non_zero_with_one_line_each_and_no_traceback() -> None:
+    code, out, err = await run()
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("error: DISCORD_TOKEN is not set")
+    assert lines[1].startswith("error: OPENAI_API_KEY is not set")
+    assert "Traceback" not in err + out
+
+
+async def test_invalid_settings_are_all_named_at_once() -> None:
+    code, _, err = await run(
+        DISCORD_TOKEN="t", OPENAI_API_KEY="k", OPENAI_BASE_URL="ftp://example", MAX_IMAGES="eleven",
+        DISCORD_GUILD_ID="my-server",
+    )  # fmt: skip
+    assert code != 0
+    assert [line.split("=")[0] for line in err.strip().splitlines()] == [
+        "error: OPENAI_BASE_URL",
+        "error: DISCORD_GUILD_ID",
+        "error: MAX_IMAGES",
+    ]
+    assert "Traceback" not in err
+
+
+async def test_check_lists_the_image_models_and_finds_the_configured_one(image_api: FakeImageAPI) -> None:
+    code, out, err = await run("check", **configured(image_api))
+    assert code == 0, err
+    assert "gpt-image-1" in out and "dall-e-3" in out and "gpt-4o" not in out
+    assert "ok: IMAGE_MODEL gpt-image-1 is available" in out
+    assert image_api.calls[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+async def test_check_fails_when_the_configured_model_is_not_offered(image_api: FakeImageAPI) -> None:
+    code, _out, err = await run("check", **configured(image_api, IMAGE_MODEL="flux-pro"))
+    assert code == 1
+    assert "IMAGE_MODEL flux-pro is not among them" in err
+
+
+async def test_check_fails_on_a_refused_key_without_printing_it(image_api: FakeImageAPI) -> None:
+    image_api.models_status = 401
+    code, out, err = await run("check", **configured(image_api))
+    assert code == 1
+    assert "refused OPENAI_API_KEY" in err
+    assert API_KEY not in out + err
+
+
+async def test_sync_syncs_globally_and_exits(image_api: FakeImageAPI, fake_discord: FakeDiscord) -> None:
+    code, out, err = await run("sync", **configured(image_api, fake_discord, DISCORD_GUILD_ID="123"))
+    assert code == 0, err
+    puts = [r for r in fake_discord.requests if r.method == "PUT"]
+    assert [r.path for r in puts] == ["/applications/100000000000000001/commands"]
+    assert "/imagine" in out
+
+
+async def test_a_token_discord_refuses_exits_with_a_clear_line(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord
+) -> None:
+    fake_discord.fail("GET", "/users/@me", 401)
+    code, _out, err = await run(**configured(image_api, fake_discord))
+    assert code == 1
+    assert "Discord refused DISCORD_TOKEN" in err
+    assert "Traceback" not in err and DISCORD_TOKEN not in err
+
+
+async def test_the_bot_serves_imagine_and_stops_cleanly_on_sigterm(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord
+) -> None:
+    image = png(16, 16, (4, 5, 6))
+    image_api.then(b64_images(image))
+    process = await start(**configured(image_api, fake_discord))
+    sent = await fake_discord.slash("imagine", {"prompt": "a paper boat"})
+    posted = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files], 30)
+    assert next(iter(posted[0].files.values()))[1] == image
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    text = (out + err).decode()
+    assert "Traceback" not in text and "Unclosed" not in text
+    assert DISCORD_TOKEN not in text and API_KEY not in text

@@ -1,0 +1,53 @@
+"""Image checks and fitting results into Discord's limits."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from imagegen import images
+from tests.fakes.image_api import png
+
+
+def test_inspect_accepts_images_and_rejects_everything_else() -> None:
+    found = images.inspect(png(10, 20))
+    assert found is not None and (found.extension, found.width, found.height) == ("png", 10, 20)
+    assert images.inspect(b"<html>nope</html>") is None
+    assert images.inspect(png(10, 20)[:40]) is None
+    assert images.inspect(b"") is None
+
+
+def test_an_image_under_the_limit_is_left_alone() -> None:
+    image = images.inspect(png(50, 50))
+    assert image is not None and images.fit(image, 10_000_000) is image
+
+
+def test_an_image_over_the_limit_becomes_a_smaller_webp_with_its_transparency() -> None:
+    image = images.inspect(png(600, 600, noise=True))
+    assert image is not None
+    fitted = images.fit(image, 150_000)
+    assert fitted.extension == "webp" and len(fitted.data) < 150_000
+    with Image.open(io.BytesIO(fitted.data)) as opened:
+        assert opened.mode == "RGBA"
+
+
+def test_an_opaque_image_stays_opaque_when_reencoded() -> None:
+    image = images.inspect(_opaque_noise())
+    assert image is not None
+    with Image.open(io.BytesIO(images.fit(image, 50_000).data)) as opened:
+        assert opened.mode == "RGB"
+
+
+def _opaque_noise() -> bytes:
+    noisy = Image.open(io.BytesIO(png(300, 300, noise=True))).convert("RGB")
+    buffer = io.BytesIO()
+    noisy.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_batches_hold_at_most_ten_files_and_25_mib() -> None:
+    small = images.ImageFile(b"x" * 10, "png", 1, 1)
+    assert [len(group) for group in images.batches([small] * 23)] == [10, 10, 3]
+    big = images.ImageFile(b"x" * (9 * 1024 * 1024), "png", 1, 1)
+    assert [len(group) for group in images.batches([big] * 4)] == [2, 2]

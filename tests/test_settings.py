@@ -1,0 +1,49 @@
+"""Settings: defaults, every problem at once, secrets kept out of repr."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imagegen.settings import SettingsError, load_settings
+
+REQUIRED = {"DISCORD_TOKEN": "discord-secret", "OPENAI_API_KEY": "sk-secret"}
+
+
+def test_defaults_follow_the_contract() -> None:
+    settings = load_settings(REQUIRED)
+    assert settings.openai_base_url == "https://api.openai.com/v1"
+    assert settings.image_model == "gpt-image-1"
+    assert settings.discord_guild_id is None
+    assert settings.image_models == ("gpt-image-1",)
+    assert (settings.timeout_for("low"), settings.timeout_for("medium"), settings.timeout_for("high")) == (60, 150, 300)
+    assert settings.timeout_for("auto") == 300
+
+
+def test_values_are_read_and_trailing_slashes_dropped() -> None:
+    settings = load_settings(
+        {**REQUIRED, "OPENAI_BASE_URL": "https://api2.aigcbest.top/v1/", "IMAGE_MODEL": "gpt-image-2",
+         "IMAGE_MODELS": "flux-pro, dall-e-3", "DISCORD_GUILD_ID": "123456789012345678", "MAX_IMAGES": "10"}
+    )  # fmt: skip
+    assert settings.openai_base_url == "https://api2.aigcbest.top/v1"
+    assert settings.image_models == ("gpt-image-2", "flux-pro", "dall-e-3")
+    assert settings.discord_guild_id == 123456789012345678
+    assert settings.max_images == 10
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"MAX_IMAGES": "0", "IMAGE_MODERATION": "none", "IMAGE_TIMEOUT_HIGH": "-1"})
+    names = [problem.split()[0].split("=")[0] for problem in caught.value.problems]
+    assert names == ["DISCORD_TOKEN", "OPENAI_API_KEY", "MAX_IMAGES", "IMAGE_MODERATION", "IMAGE_TIMEOUT_HIGH"]
+
+
+def test_an_artists_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="ARTISTS_FILE"):
+        load_settings({**REQUIRED, "ARTISTS_FILE": str(tmp_path / "missing.toml")})
+
+
+def test_secrets_never_reach_repr() -> None:
+    text = repr(load_settings(REQUIRED))
+    assert "discord-secret" not in text and "sk-secret" not in text
