@@ -61,6 +61,7 @@ class Imagine(commands.Cog):
         model=localised("opt.model"),
     )
     @app_commands.choices(size=SIZE_CHOICES, quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES)
+    @app_commands.guild_only()
     async def imagine(
         self,
         interaction: discord.Interaction,
