@@ -21,8 +21,11 @@ from imagegen import redaction
 from imagegen.artists import BUNDLED, ArtistList
 from imagegen.check import check
 from imagegen.client import ImageClient
+from imagegen.jobs import Jobs
 from imagegen.models import ModelCatalog
+from imagegen.queue import FairQueue
 from imagegen.settings import Settings, SettingsError, load_settings
+from imagegen.storage import SqliteStorage, Storage, StorageError
 
 log = logging.getLogger("bot")
 
@@ -38,10 +41,11 @@ class ImageBot(commands.Bot):
         self,
         settings: Settings,
         session: aiohttp.ClientSession,
+        storage: Storage,
         *,
-        sync_guild: bool = True,
+        serving: bool = True,
         **options: Any,
-    ):
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -52,8 +56,10 @@ class ImageBot(commands.Bot):
         )
         self.settings = settings
         self.session = session
-        self.sync_guild = sync_guild
+        self.serving = serving
         self.images = ImageClient(session, settings)
+        queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
+        self.jobs = Jobs(storage, self.images, queue)
         self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)
         extra = [settings.artists_file] if settings.artists_file else []
         self.artists = ArtistList.load(BUNDLED, *extra)
@@ -64,13 +70,15 @@ class ImageBot(commands.Bot):
             await self.load_extension(extension)
         self.models.refresh()
         guild_id = self.settings.discord_guild_id
-        if self.sync_guild and guild_id is not None:
+        if self.serving and guild_id is not None:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), guild_id)
 
     async def close(self) -> None:
+        if self.serving and not self.jobs.queue.closed:
+            await self.jobs.shutdown(self.settings.shutdown_grace)
         await self.models.close()
         await super().close()
 
@@ -83,9 +91,29 @@ def point_discord_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+async def open_storage(settings: Settings) -> SqliteStorage | None:
+    """The database, or None after saying on stderr why it cannot be used."""
+    try:
+        return await SqliteStorage.open(settings.data_dir)
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
 async def run(settings: Settings) -> int:
     """Run the bot until it is stopped by SIGTERM or SIGINT."""
-    async with aiohttp.ClientSession() as session, ImageBot(settings, session) as bot:
+    storage = await open_storage(settings)
+    if storage is None:
+        return 1
+    try:
+        return await serve(settings, storage)
+    finally:
+        await storage.close()
+
+
+async def serve(settings: Settings, storage: SqliteStorage) -> int:
+    """Connect to Discord and answer until closed."""
+    async with aiohttp.ClientSession() as session, ImageBot(settings, session, storage) as bot:
         loop = asyncio.get_running_loop()
         closing: set[asyncio.Task[None]] = set()
 
@@ -116,18 +144,21 @@ async def run(settings: Settings) -> int:
 
 async def sync(settings: Settings) -> int:
     """Sync the commands globally, once, then exit."""
-    async with (
-        aiohttp.ClientSession() as session,
-        ImageBot(settings, session, sync_guild=False) as bot,
-    ):
-        try:
-            await bot.login(settings.discord_token)
-        except discord.LoginFailure:
-            print("error: Discord refused DISCORD_TOKEN", file=sys.stderr)
-            return 1
-        synced = await bot.tree.sync()
-        print(f"synced {len(synced)} global commands: " + ", ".join(f"/{command.name}" for command in synced))
-        print("global commands can take up to an hour to appear in every server")
+    storage = await open_storage(settings)
+    if storage is None:
+        return 1
+    try:
+        async with aiohttp.ClientSession() as session, ImageBot(settings, session, storage, serving=False) as bot:
+            try:
+                await bot.login(settings.discord_token)
+            except discord.LoginFailure:
+                print("error: Discord refused DISCORD_TOKEN", file=sys.stderr)
+                return 1
+            synced = await bot.tree.sync()
+    finally:
+        await storage.close()
+    print(f"synced {len(synced)} global commands: " + ", ".join(f"/{command.name}" for command in synced))
+    print("global commands can take up to an hour to appear in every server")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The one place where errors become words: every command's failures are answered here."""
+"""The one place where errors become words: commands, buttons and background jobs are all answered here."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ from imagegen.errors import (
     Refused,
     UpstreamRejected,
 )
+from imagegen.queue import QueueFull, ShuttingDown, UserQueueFull
+
+from .utils.channel import post_in_channel
+from .utils.status import token_dead, token_usable
 
 if TYPE_CHECKING:
     from bot import ImageBot
@@ -29,6 +33,8 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 2000
 # Errors the operator must act on: logged loudly, with the details users never see.
 OPERATOR_ERRORS = (AuthFailed, QuotaExhausted, ModelNotFound, UpstreamRejected)
+# Answers to the user's own request, not faults: nothing to log.
+EXPECTED = (InvalidRequest, QueueFull, UserQueueFull, ShuttingDown)
 
 
 class ErrorHandler(commands.Cog):
@@ -45,60 +51,76 @@ class ErrorHandler(commands.Cog):
         self.bot.tree.on_error = self._previous  # type: ignore[method-assign]
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """Turn any error into a private reply; log what is unexpected."""
+        """Answer a failed command."""
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        locale = interaction.locale
-        if isinstance(cause, Refused):
-            log.info(
-                "refused (%s) for user %s: %s",
-                cause.reason,
-                interaction.user.id,
-                cause.detail,
-            )
-            content, file = self.refusal(interaction, cause)
+        await answer_error(self.bot, interaction, cause)
+
+
+async def answer_error(
+    bot: ImageBot, interaction: discord.Interaction, error: BaseException, *, ping_in_channel: bool = False
+) -> None:
+    """Tell the user what went wrong: privately through the interaction while it lives, else in the channel."""
+    content, file = describe(bot, interaction.locale, error)
+    if not ping_in_channel and token_usable(interaction):
+        try:
             await reply(interaction, content, file)
             return
-        if isinstance(cause, InvalidRequest):
-            await reply(interaction, texts.t(locale, cause.key, **cause.params))
-            return
-        if isinstance(cause, ImageGenError):
-            level = logging.ERROR if isinstance(cause, OPERATOR_ERRORS) else logging.WARNING
-            log.log(level, "image API: %s: %s", type(cause).__name__, cause.detail)
-            await reply(interaction, texts.t(locale, cause.key, **cause.params))
-            return
-        command = interaction.command.qualified_name if interaction.command else "?"
-        log.error("unexpected error in /%s", command, exc_info=cause)
-        await reply(interaction, texts.t(locale, "error.unexpected"))
+        except discord.HTTPException as failure:
+            if not token_dead(failure):
+                log.warning("could not answer interaction %s: %s", interaction.id, failure)
+                return
+            file = _reopened(file)
+    if interaction.channel_id is None:
+        return
+    text = texts.shorten(texts.t(interaction.locale, "job.late", user=interaction.user.mention, text=content), 2000)
+    try:
+        await post_in_channel(bot, interaction.channel_id, text, ping=interaction.user.id, files=[file] if file else [])
+    except discord.HTTPException as failure:
+        log.warning("could not tell user %s in channel %s: %s", interaction.user.id, interaction.channel_id, failure)
 
-    def refusal(self, interaction: discord.Interaction, refused: Refused) -> tuple[str, discord.File | None]:
-        """The kind, private answer to a refused prompt: why, how to rephrase, and the prompt to copy."""
-        locale = interaction.locale
-        parts = [texts.t(locale, refused.key)]
-        suggestion = self.bot.artists.suggest(refused.prompt)
-        if suggestion is not None:
-            parts.append(
-                texts.t(
-                    locale,
-                    "refused.artist",
-                    name=suggestion.name,
-                    style=suggestion.style,
-                )
-            )
-            parts.append(texts.t(locale, "refused.suggested") + "\n" + _code(suggestion.prompt))
-        parts.append(texts.t(locale, "refused.tips"))
-        inline = "\n\n".join(
-            [
-                *parts,
-                texts.t(locale, "refused.your_prompt") + "\n" + _code(refused.prompt),
-            ]
-        )
-        if len(inline) <= MESSAGE_LIMIT:
-            return inline, None
-        # Too long to quote: the prompt travels as a file instead, whole.
-        parts = [part for part in parts if "```" not in part]
-        content = "\n\n".join([*parts, texts.t(locale, "refused.prompt_attached")])
-        file = discord.File(io.BytesIO(refused.prompt.encode()), filename="prompt.txt")
-        return texts.shorten(content, MESSAGE_LIMIT), file
+
+def describe(bot: ImageBot, locale: object, error: BaseException) -> tuple[str, discord.File | None]:
+    """The words for an error, with the prompt as a file when it is too long to quote; logs what needs logging."""
+    if isinstance(error, Refused):
+        log.info("refused (%s): %s", error.reason, error.detail)
+        return refusal(bot, locale, error)
+    if isinstance(error, EXPECTED):
+        return texts.t(locale, error.key, **error.params), None
+    if isinstance(error, ImageGenError):
+        level = logging.ERROR if isinstance(error, OPERATOR_ERRORS) else logging.WARNING
+        log.log(level, "image API: %s: %s", type(error).__name__, error.detail)
+        return texts.t(locale, error.key, **error.params), None
+    log.error("unexpected error", exc_info=error)
+    return texts.t(locale, "error.unexpected"), None
+
+
+def refusal(bot: ImageBot, locale: object, refused: Refused) -> tuple[str, discord.File | None]:
+    """The kind answer to a refused prompt: why, how to rephrase, and the prompt to copy."""
+    parts = [texts.t(locale, refused.key)]
+    suggestion = bot.artists.suggest(refused.prompt)
+    if suggestion is not None:
+        parts.append(texts.t(locale, "refused.artist", name=suggestion.name, style=suggestion.style))
+        parts.append(texts.t(locale, "refused.suggested") + "\n" + _code(suggestion.prompt))
+    parts.append(texts.t(locale, "refused.tips"))
+    inline = "\n\n".join([*parts, texts.t(locale, "refused.your_prompt") + "\n" + _code(refused.prompt)])
+    if len(inline) <= MESSAGE_LIMIT - 100:
+        return inline, None
+    # Too long to quote: the prompt travels as a file instead, whole.
+    parts = [part for part in parts if "```" not in part]
+    content = "\n\n".join([*parts, texts.t(locale, "refused.prompt_attached")])
+    return texts.shorten(content, MESSAGE_LIMIT - 100), _prompt_file(refused.prompt)
+
+
+def _prompt_file(prompt: str) -> discord.File:
+    return discord.File(io.BytesIO(prompt.encode()), filename="prompt.txt")
+
+
+def _reopened(file: discord.File | None) -> discord.File | None:
+    # A File is spent once sent; a second attempt needs a fresh one.
+    if file is None:
+        return None
+    file.reset()
+    return file
 
 
 def _code(text: str) -> str:
@@ -107,19 +129,21 @@ def _code(text: str) -> str:
 
 
 async def reply(interaction: discord.Interaction, content: str, file: discord.File | None = None) -> None:
-    """Answer privately, whether or not the interaction was already answered.
+    """Answer privately, whether or not the interaction was already answered; raises discord.HTTPException.
 
-    Once the public progress message exists, the private answer follows it and the progress message goes.
+    Once the public status message exists, the private answer follows it and the status message goes.
     """
     files = [file] if file is not None else discord.utils.MISSING
+    if not interaction.response.is_done():
+        await interaction.response.send_message(content, ephemeral=True, files=files)
+        return
+    await interaction.followup.send(content, ephemeral=True, files=files)
+    if interaction.response.type is not discord.InteractionResponseType.deferred_channel_message:
+        return  # the original response is not a status message of ours (a button's message, say)
     try:
-        if not interaction.response.is_done():
-            await interaction.response.send_message(content, ephemeral=True, files=files)
-            return
-        await interaction.followup.send(content, ephemeral=True, files=files)
         await interaction.delete_original_response()
     except discord.HTTPException as error:
-        log.warning("could not answer interaction %s: %s", interaction.id, error)
+        log.debug("could not delete the status message: %s", error)
 
 
 async def setup(bot: ImageBot) -> None:

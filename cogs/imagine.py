@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -10,12 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from imagegen import images, texts
-from imagegen.client import Generation
-from imagegen.images import ImageFile
+from imagegen import texts
 from imagegen.request import ImageRequest
+from imagegen.storage import Job, JobState
 
-from .utils.progress import Progress
+from .errors import answer_error
+from .utils.buttons import CancelButton, RerunButton, one_button
+from .utils.channel import post_in_channel
+from .utils.delivery import InteractionDelivery
 from .utils.translator import localised
 
 if TYPE_CHECKING:
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 2000
 # The prompt picker in Discord takes at most 6000 characters; the model's own limit is checked later.
 PROMPT_LIMIT = 6000
 
@@ -48,8 +49,22 @@ class Imagine(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
+        self._announcing: asyncio.Task[None] | None = None
         # Discord shows the operator's maximum in the picker; the request is checked against it again anyway.
         self.imagine._params["n"].max_value = bot.settings.max_images
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(CancelButton, RerunButton)
+        if self.bot.serving:
+            # Before the gateway connects, so no new job can be mistaken for one a previous process left.
+            left = await self.bot.jobs.recover()
+            if left:
+                self._announcing = asyncio.create_task(self.announce_interrupted(left))
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(CancelButton, RerunButton)
+        if self._announcing is not None:
+            self._announcing.cancel()
 
     @app_commands.command(name="imagine", description=localised("cmd.imagine"))
     @app_commands.describe(
@@ -83,28 +98,7 @@ class Imagine(commands.Cog):
             background=background,
             moderation=settings.moderation,
         )
-        request.validate(settings.max_images)
-        await interaction.response.defer(thinking=True)
-
-        count = texts.t(interaction.locale, "count.one" if n == 1 else "count.many", n=n)
-
-        def render(seconds: float) -> str:
-            return texts.t(
-                interaction.locale,
-                "progress",
-                count=count,
-                model=request.model,
-                elapsed=texts.elapsed(seconds),
-            )
-
-        async with Progress(interaction, render, settings.progress_interval):
-            generation = await self.bot.images.generate(request)
-        log.info(
-            "job done: user=%s model=%s asked=%d got=%d usage=%s",
-            interaction.user.id, request.model, n, len(generation.images), generation.usage,
-        )  # fmt: skip
-        groups = await images.prepare_async(generation.images, interaction.filesize_limit)
-        await self._post(interaction, request, generation, groups)
+        await self.start_job(interaction, request)
 
     @imagine.autocomplete("model")
     async def model_autocomplete(
@@ -113,100 +107,69 @@ class Imagine(commands.Cog):
         """Offer the image models the API lists, or the configured ones."""
         return [app_commands.Choice(name=name, value=name) for name in await self.bot.models.search(current)]
 
-    def _caption(
-        self,
-        interaction: discord.Interaction,
-        request: ImageRequest,
-        generation: Generation,
-    ) -> str:
-        locale = interaction.locale
-        size = request.size if request.size != "auto" else texts.t(locale, "result.size_auto")
-        fields = {
-            "user": interaction.user.mention,
-            "model": request.model,
-            "size": size,
-        }
-        extra = ""
-        if generation.missing:
-            extra = "\n" + texts.t(
-                locale,
-                "result.partial",
-                got=len(generation.images),
-                asked=generation.asked,
-            )
-        room = MESSAGE_LIMIT - len(texts.t(locale, "result", prompt="", **fields)) - len(extra)
-        return (
-            texts.t(
-                locale,
-                "result",
-                prompt=texts.shorten(request.prompt.strip(), room),
-                **fields,
-            )
-            + extra
+    async def start_job(self, interaction: discord.Interaction, request: ImageRequest) -> None:
+        """Check, acknowledge, record and queue a request as the clicking or typing user's job."""
+        request.validate(self.bot.settings.max_images)
+        self.bot.jobs.check_room(interaction.user.id)
+        callback = await interaction.response.defer(thinking=True)
+        job = Job(
+            user_id=interaction.user.id,
+            channel_id=interaction.channel_id or 0,
+            guild_id=interaction.guild_id,
+            request=request,
+            locale=str(interaction.locale),
+            interaction_id=interaction.id,
+            message_id=callback.message_id if callback is not None else None,
         )
+        delivery = InteractionDelivery(self.bot, interaction, job)
+        await self.bot.jobs.submit(job, delivery)
+        await delivery.status.start()
 
-    async def _post(
-        self,
-        interaction: discord.Interaction,
-        request: ImageRequest,
-        generation: Generation,
-        groups: list[list[ImageFile]],
-    ) -> None:
-        caption = self._caption(interaction, request, generation)
-        numbered = _numbered(groups)
-        for index, group in enumerate(numbered):
-            try:
-                if index == 0:
-                    await interaction.edit_original_response(content=caption, attachments=_files(group))
-                else:
-                    note = texts.t(
-                        interaction.locale,
-                        "result.continued",
-                        part=index + 1,
-                        parts=len(numbered),
-                    )
-                    await interaction.followup.send(note, files=_files(group))
-            except discord.HTTPException as error:
-                # The images are paid for: when the interaction cannot take them, post with the bot's own access.
-                log.warning(
-                    "could not post through the interaction (%s); posting in the channel",
-                    error,
-                )
-                await self._post_in_channel(interaction, caption, numbered[index:])
-                return
+    async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
+        """The Cancel button: only the requester, only while the job waits."""
+        locale = interaction.locale
+        job = await self.bot.jobs.get(job_id)
+        if job is None:
+            await interaction.response.send_message(texts.t(locale, "job.unknown"), ephemeral=True)
+        elif job.user_id != interaction.user.id:
+            await interaction.response.send_message(texts.t(locale, "job.cancel_not_yours"), ephemeral=True)
+        elif job.state is not JobState.QUEUED or self.bot.jobs.position(job_id) is None:
+            await interaction.response.send_message(texts.t(locale, "job.cancel_too_late"), ephemeral=True)
+        else:
+            await interaction.response.defer()
+            await self.bot.jobs.cancel(job)
 
-    async def _post_in_channel(
-        self,
-        interaction: discord.Interaction,
-        caption: str,
-        numbered: list[list[tuple[str, ImageFile]]],
-    ) -> None:
-        channel = interaction.channel
-        if not isinstance(channel, discord.abc.Messageable):
-            log.error("result lost: channel %s cannot take messages", interaction.channel_id)
+    async def rerun(self, interaction: discord.Interaction, job_id: int) -> None:
+        """The Run again button: the same request, as a new job of whoever clicked."""
+        job = await self.bot.jobs.get(job_id)
+        if job is None:
+            await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
             return
-        mention = discord.AllowedMentions(everyone=False, roles=False, users=[interaction.user])
-        for index, group in enumerate(numbered):
-            await channel.send(
-                caption if index == 0 else None,
-                files=_files(group),
-                allowed_mentions=mention,
+        try:
+            await self.start_job(interaction, job.request)
+        except Exception as error:
+            await answer_error(self.bot, interaction, error)
+
+    async def announce_interrupted(self, jobs: list[Job]) -> None:
+        """Tell each requester whose job a previous process left unfinished, with a way to run it again."""
+        await self.bot.wait_until_ready()
+        for job in jobs:
+            content = texts.t(
+                job.locale,
+                "job.interrupted_notice",
+                user=f"<@{job.user_id}>",
+                prompt=texts.shorten(job.request.prompt, 1500),
             )
-
-
-def _numbered(groups: list[list[ImageFile]]) -> list[list[tuple[str, ImageFile]]]:
-    numbered, index = [], 0
-    for group in groups:
-        named = []
-        for image in group:
-            index += 1
-            named.append((f"image_{index}.{image.extension}", image))
-        numbered.append(named)
-    return numbered
-
-
-def _files(group: list[tuple[str, ImageFile]]) -> list[discord.File]:
-    return [discord.File(io.BytesIO(image.data), filename=name) for name, image in group]
+            view = one_button(RerunButton(job.id, texts.t(job.locale, "button.rerun")))
+            try:
+                await post_in_channel(
+                    self.bot, job.channel_id, content, ping=job.user_id, view=view, reply_to=job.message_id
+                )
+            except discord.HTTPException as error:
+                log.warning("job %d: could not tell user %d of the interruption: %s", job.id, job.user_id, error)
+                await self.bot.jobs.mark_notified(job, f"cannot post in channel {job.channel_id}: {error}")
+            else:
+                await self.bot.jobs.mark_notified(job)
 
 
 async def setup(bot: ImageBot) -> None:

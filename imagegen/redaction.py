@@ -6,12 +6,14 @@ import logging
 from collections.abc import Iterable
 
 MASK = "[redacted]"
+# Masking a very short value would mangle ordinary words; real tokens and keys are far longer.
+MIN_SECRET_LENGTH = 8
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret in it masked."""
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, MASK)
     return text
 

@@ -47,6 +47,11 @@ class Settings:
     progress_interval: float = 5.0
     artists_file: Path | None = None
     log_level: str = "INFO"
+    data_dir: Path = Path("data")
+    max_concurrent_jobs: int = 4
+    max_queued_per_user: int = 3
+    max_queue_size: int = 100
+    shutdown_grace: float = 30.0
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
 
@@ -172,6 +177,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         progress_interval=read.seconds("PROGRESS_INTERVAL", 5.0, 3.0, 60.0),
         artists_file=read.parsed("ARTISTS_FILE", None, _existing_file, "the path of an existing TOML file"),
         log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS),
+        data_dir=Path(read.raw("DATA_DIR") or "data"),
+        max_concurrent_jobs=read.integer("MAX_CONCURRENT_JOBS", 4, 1, 100),
+        max_queued_per_user=read.integer("MAX_QUEUED_PER_USER", 3, 1, 100),
+        max_queue_size=read.integer("MAX_QUEUE_SIZE", 100, 1, 10000),
+        shutdown_grace=read.seconds("SHUTDOWN_GRACE_SECONDS", 30.0, 0.0, 3600.0),
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
     )

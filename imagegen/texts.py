@@ -83,6 +83,49 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "…continued ({part}/{parts})",
         "zh": "……续（{part}/{parts}）",
     },
+    # Jobs in the queue.
+    "status.queued": {
+        "en": "⏳ Queued, position {position}: {count} with {model} will start when a slot frees.",
+        "zh": "⏳ 排队中，第 {position} 位：用 {model} 生成{count}，有空位时开始。",
+    },
+    "button.cancel": {"en": "Cancel", "zh": "取消"},
+    "button.rerun": {"en": "Run again", "zh": "重新运行"},
+    "job.cancelled": {"en": "🚫 Cancelled. Nothing was drawn.", "zh": "🚫 已取消，没有生成图片。"},
+    "job.interrupted": {
+        "en": "⚠️ The bot restarted before this was finished, so it was interrupted. Press **Run again** to queue "
+        "it once more.",
+        "zh": "⚠️ 机器人在完成之前重启了，这个请求被中断。点击 **重新运行** 可以重新排队。",
+    },
+    "job.interrupted_notice": {
+        "en": "⚠️ {user} your /imagine was interrupted when the bot restarted: **{prompt}**\nPress **Run again** to "
+        "queue it once more.",
+        "zh": "⚠️ {user} 机器人重启时中断了你的 /imagine：**{prompt}**\n点击 **重新运行** 可以重新排队。",
+    },
+    "job.cancel_not_yours": {
+        "en": "Only the person who asked for this can cancel it.",
+        "zh": "只有发起这个请求的人才能取消它。",
+    },
+    "job.cancel_too_late": {
+        "en": "This one has already started or finished, so it can no longer be cancelled.",
+        "zh": "这个请求已经开始或已完成，无法再取消。",
+    },
+    "job.unknown": {
+        "en": "I no longer have a record of this request. Please use /imagine again.",
+        "zh": "找不到这个请求的记录了，请重新使用 /imagine。",
+    },
+    "job.late": {"en": "{user} {text}", "zh": "{user} {text}"},
+    "queue.full": {
+        "en": "🚦 The queue is full right now. Please try again in a few minutes.",
+        "zh": "🚦 队列已满，请过几分钟再试。",
+    },
+    "queue.user_full": {
+        "en": "🚦 You already have {limit} requests waiting or being drawn. Please wait for one to finish.",
+        "zh": "🚦 你已有 {limit} 个请求在排队或生成中，请等其中一个完成后再试。",
+    },
+    "queue.closing": {
+        "en": "🔁 The bot is restarting and takes no new requests for a moment. Please try again in a minute.",
+        "zh": "🔁 机器人正在重启，暂时不接受新请求。请过一分钟再试。",
+    },
     # Requests refused before any API call: each says what to change.
     "invalid.prompt_empty": {
         "en": "Please describe what to draw.",

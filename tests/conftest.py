@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,7 @@ import yarl
 
 from bot import ImageBot
 from imagegen.settings import Settings
+from imagegen.storage import SqliteStorage
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI
 
@@ -40,13 +42,15 @@ async def image_api() -> AsyncIterator[FakeImageAPI]:
 
 
 @pytest.fixture
-def settings(image_api: FakeImageAPI) -> Settings:
+def settings(image_api: FakeImageAPI, tmp_path: Path) -> Settings:
     return Settings(
         discord_token=DISCORD_TOKEN,
         openai_api_key=API_KEY,
         openai_base_url=image_api.url,
         image_models=("gpt-image-1",),
         progress_interval=0.05,
+        data_dir=tmp_path / "data",
+        shutdown_grace=0.5,
     )
 
 
@@ -57,22 +61,26 @@ async def start_bot(
     """Start the real bot against the fakes; keyword arguments override settings."""
     monkeypatch.setattr(discord.http.Route, "BASE", fake_discord.api_url)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway_url))
-    running: list[tuple[ImageBot, asyncio.Task[None], aiohttp.ClientSession]] = []
+    running: list[tuple[ImageBot, asyncio.Task[None], aiohttp.ClientSession, SqliteStorage]] = []
 
     async def start(**overrides: Any) -> ImageBot:
+        chosen = dataclasses.replace(settings, **overrides)
+        storage = await SqliteStorage.open(chosen.data_dir)
         session = aiohttp.ClientSession()
-        bot = ImageBot(dataclasses.replace(settings, **overrides), session, guild_ready_timeout=0.01)
+        bot = ImageBot(chosen, session, storage, guild_ready_timeout=0.01)
         bot.images.backoff_base = 0.01
         task = asyncio.create_task(bot.start(DISCORD_TOKEN))
-        running.append((bot, task, session))
+        running.append((bot, task, session, storage))
         await asyncio.wait_for(bot.wait_until_ready(), 15)
         return bot
 
     yield start
-    for bot, task, session in running:
-        await bot.close()
+    for bot, task, session, storage in running:
+        if not bot.is_closed():
+            await bot.close()
         await task
         await session.close()
+        await storage.close()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from tests.fakes.image_api import FakeImageAPI, b64_images, png
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = (
     "DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "IMAGE_MODEL", "IMAGE_MODELS", "DISCORD_GUILD_ID",
-    "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE",
+    "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE", "DATA_DIR",
 )  # fmt: skip
 
 
@@ -41,8 +41,15 @@ async def run(*args: str, **values: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-def configured(image_api: FakeImageAPI, fake_discord: FakeDiscord | None = None, **values: str) -> dict[str, str]:
-    settings = {"DISCORD_TOKEN": DISCORD_TOKEN, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": image_api.url}
+def configured(
+    image_api: FakeImageAPI, data_dir: Path, fake_discord: FakeDiscord | None = None, **values: str
+) -> dict[str, str]:
+    settings = {
+        "DISCORD_TOKEN": DISCORD_TOKEN,
+        "OPENAI_API_KEY": API_KEY,
+        "OPENAI_BASE_URL": image_api.url,
+        "DATA_DIR": str(data_dir),
+    }
     if fake_discord is not None:
         settings.update(DISCORD_API_URL=fake_discord.api_url, DISCORD_GATEWAY_URL=fake_discord.gateway_url)
     settings.update(values)
@@ -73,30 +80,34 @@ async def test_invalid_settings_are_all_named_at_once() -> None:
     assert "Traceback" not in err
 
 
-async def test_check_lists_the_image_models_and_finds_the_configured_one(image_api: FakeImageAPI) -> None:
-    code, out, err = await run("check", **configured(image_api))
+async def test_check_lists_the_image_models_and_finds_the_configured_one(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    code, out, err = await run("check", **configured(image_api, tmp_path))
     assert code == 0, err
     assert "gpt-image-1" in out and "dall-e-3" in out and "gpt-4o" not in out
     assert "ok: IMAGE_MODEL gpt-image-1 is available" in out
     assert image_api.calls[0].headers["Authorization"] == f"Bearer {API_KEY}"
 
 
-async def test_check_fails_when_the_configured_model_is_not_offered(image_api: FakeImageAPI) -> None:
-    code, _out, err = await run("check", **configured(image_api, IMAGE_MODEL="flux-pro"))
+async def test_check_fails_when_the_configured_model_is_not_offered(image_api: FakeImageAPI, tmp_path: Path) -> None:
+    code, _out, err = await run("check", **configured(image_api, tmp_path, IMAGE_MODEL="flux-pro"))
     assert code == 1
     assert "IMAGE_MODEL flux-pro is not among them" in err
 
 
-async def test_check_fails_on_a_refused_key_without_printing_it(image_api: FakeImageAPI) -> None:
+async def test_check_fails_on_a_refused_key_without_printing_it(image_api: FakeImageAPI, tmp_path: Path) -> None:
     image_api.models_status = 401
-    code, out, err = await run("check", **configured(image_api))
+    code, out, err = await run("check", **configured(image_api, tmp_path))
     assert code == 1
     assert "refused OPENAI_API_KEY" in err
     assert API_KEY not in out + err
 
 
-async def test_sync_syncs_globally_and_exits(image_api: FakeImageAPI, fake_discord: FakeDiscord) -> None:
-    code, out, err = await run("sync", **configured(image_api, fake_discord, DISCORD_GUILD_ID="123"))
+async def test_sync_syncs_globally_and_exits(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    code, out, err = await run("sync", **configured(image_api, tmp_path, fake_discord, DISCORD_GUILD_ID="123"))
     assert code == 0, err
     puts = [r for r in fake_discord.requests if r.method == "PUT"]
     assert [r.path for r in puts] == ["/applications/100000000000000001/commands"]
@@ -104,21 +115,21 @@ async def test_sync_syncs_globally_and_exits(image_api: FakeImageAPI, fake_disco
 
 
 async def test_a_token_discord_refuses_exits_with_a_clear_line(
-    image_api: FakeImageAPI, fake_discord: FakeDiscord
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
     fake_discord.fail("GET", "/users/@me", 401)
-    code, _out, err = await run(**configured(image_api, fake_discord))
+    code, _out, err = await run(**configured(image_api, tmp_path, fake_discord))
     assert code == 1
     assert "Discord refused DISCORD_TOKEN" in err
     assert "Traceback" not in err and DISCORD_TOKEN not in err
 
 
 async def test_the_bot_serves_imagine_and_stops_cleanly_on_sigterm(
-    image_api: FakeImageAPI, fake_discord: FakeDiscord
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
     image = png(16, 16, (4, 5, 6))
     image_api.then(b64_images(image))
-    process = await start(**configured(image_api, fake_discord))
+    process = await start(**configured(image_api, tmp_path, fake_discord))
     sent = await fake_discord.slash("imagine", {"prompt": "a paper boat"})
     posted = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files], 30)
     assert next(iter(posted[0].files.values()))[1] == image

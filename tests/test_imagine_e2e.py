@@ -456,7 +456,9 @@ async def test_fifty_requests_at_once_each_get_their_own_image(
         return b64_images(png(8, 8, (shade, shade, shade)))
 
     image_api.then(*[echo] * 50)
-    sent = await asyncio.gather(*(fake_discord.slash("imagine", {"prompt": f"shade {i}"}) for i in range(50)))
+    sent = await asyncio.gather(
+        *(fake_discord.slash("imagine", {"prompt": f"shade {i}"}, user_id=700 + i) for i in range(50))
+    )
     for index, payload in enumerate(sent):
         edit = await result_of(fake_discord, payload["token"])
         assert next(iter(edit.files.values()))[1] == png(8, 8, (index, index, index))

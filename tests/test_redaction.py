@@ -9,7 +9,10 @@ from imagegen.redaction import RedactingFilter, redact
 
 
 def test_redact_masks_every_secret() -> None:
-    assert redact("key sk-1 and tok", ["sk-1", "tok", ""]) == "key [redacted] and [redacted]"
+    assert redact("key sk-12345678 and token-abcdef", ["sk-12345678", "token-abcdef", ""]) == (
+        "key [redacted] and [redacted]"
+    )
+    assert redact("a y in the text", ["y"]) == "a y in the text"
 
 
 def test_the_filter_masks_arguments_and_tracebacks() -> None:

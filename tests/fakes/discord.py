@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import itertools
 import json
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import discord
 from aiohttp import web
 
 APP_ID = 100000000000000001
@@ -24,6 +26,11 @@ BOT_USER = {
     "bot": True,
 }
 MIB = 1024 * 1024
+
+
+def snowflake(age: datetime.timedelta = datetime.timedelta(0)) -> int:
+    """A Discord id made ``age`` ago."""
+    return discord.utils.time_snowflake(discord.utils.utcnow() - age)
 
 
 def user_payload(user_id: int, name: str = "alice") -> dict[str, Any]:
@@ -84,7 +91,8 @@ class FakeDiscord:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
-        self._ids = itertools.count(900000000000000000)
+        # Real snowflakes of now: discord.py reads an interaction's age (and token expiry) from its id.
+        self._ids = itertools.count(snowflake())
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -219,9 +227,10 @@ class FakeDiscord:
         user_id: int = 500000000000000005,
         locale: str = "en-US",
         size_limit: int = 10 * MIB,
+        age: datetime.timedelta | None = None,
     ) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload as Discord sends it for a member of the fake guild."""
-        interaction_id = next(self._ids)
+        """An INTERACTION_CREATE payload as Discord sends it for a member of the fake guild, made ``age`` ago."""
+        interaction_id = next(self._ids) if age is None else snowflake(age)
         return {
             "id": str(interaction_id),
             "application_id": str(APP_ID),

@@ -1,0 +1,32 @@
+"""Posting with the bot's own access to a channel, for when an interaction can no longer take a message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+
+async def post_in_channel(
+    client: discord.Client,
+    channel_id: int,
+    content: str,
+    *,
+    ping: int,
+    files: Sequence[discord.File] = (),
+    view: discord.ui.View | None = None,
+    reply_to: int | None = None,
+) -> discord.Message:
+    """Send ``content`` to the channel, pinging the user ``ping`` and no one else; raises discord.HTTPException."""
+    channel = client.get_partial_messageable(channel_id)
+    mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(id=ping)])
+    reference = None
+    if reply_to is not None:
+        reference = discord.MessageReference(message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False)
+    return await channel.send(
+        content,
+        files=list(files) or discord.utils.MISSING,
+        view=view or discord.utils.MISSING,
+        allowed_mentions=mentions,
+        reference=reference or discord.utils.MISSING,
+    )

@@ -1,0 +1,141 @@
+"""Delivering one job to Discord: its status message, its result, its errors, and channel fallbacks."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import discord
+
+from imagegen import images, texts
+from imagegen.client import Generation
+from imagegen.errors import ImageGenError
+from imagegen.images import ImageFile
+from imagegen.jobs import DeliveryFailed
+from imagegen.storage import Job, JobState
+
+from ..errors import answer_error
+from .buttons import CancelButton, RerunButton, one_button
+from .channel import post_in_channel
+from .status import StatusMessage, token_dead
+
+if TYPE_CHECKING:
+    from bot import ImageBot
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 2000
+Named = list[tuple[str, ImageFile]]
+
+
+class InteractionDelivery:
+    """A job's way to its requester: the interaction while its token lives, the channel after."""
+
+    def __init__(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        self.bot = bot
+        self.interaction = interaction
+        self.job = job
+        self.status = StatusMessage(interaction, self.render, bot.settings.progress_interval)
+
+    def render(self) -> tuple[str, discord.ui.View | None]:
+        """What the status message says now: the place in line, or the time spent drawing."""
+        job, locale = self.job, self.interaction.locale
+        n = job.request.n
+        count = texts.t(locale, "count.one" if n == 1 else "count.many", n=n)
+        position = self.bot.jobs.position(job.id)
+        if job.state is JobState.QUEUED and position is not None:
+            view = one_button(CancelButton(job.id, texts.t(locale, "button.cancel")))
+            return texts.t(locale, "status.queued", position=position, count=count, model=job.request.model), view
+        started = job.started_at if job.started_at is not None else time.time()
+        seconds = texts.elapsed(time.time() - started)
+        return texts.t(locale, "progress", count=count, model=job.request.model, elapsed=seconds), None
+
+    async def started(self, job: Job) -> None:
+        await self.status.refresh()
+
+    async def succeeded(self, job: Job, generation: Generation) -> None:
+        await self.status.stop()
+        groups = await images.prepare_async(generation.images, self.interaction.filesize_limit)
+        numbered = _numbered(groups)
+        caption = self.caption(generation)
+        for index, group in enumerate(numbered):
+            if not self.status.usable:
+                await self._post_in_channel(caption if index == 0 else None, numbered[index:])
+                return
+            try:
+                if index == 0:
+                    await self.interaction.edit_original_response(content=caption, attachments=_files(group), view=None)
+                else:
+                    note = texts.t(self.interaction.locale, "result.continued", part=index + 1, parts=len(numbered))
+                    await self.interaction.followup.send(note, files=_files(group))
+            except discord.HTTPException as error:
+                # The images are paid for: when the interaction cannot take them, post with the bot's own access.
+                self.status.dead = self.status.dead or token_dead(error)
+                log.warning("job %d: could not post through the interaction (%s); using the channel", job.id, error)
+                await self._post_in_channel(caption if index == 0 else None, numbered[index:])
+                return
+
+    async def failed(self, job: Job, error: ImageGenError) -> None:
+        await self.status.stop()
+        await answer_error(self.bot, self.interaction, error, ping_in_channel=not self.status.usable)
+
+    async def ended(self, job: Job) -> bool:
+        await self.status.stop()
+        if not self.status.usable:
+            return False
+        locale = self.interaction.locale
+        view = None
+        if job.state is JobState.CANCELLED:
+            content = texts.t(locale, "job.cancelled")
+        else:
+            content = texts.t(locale, "job.interrupted")
+            view = one_button(RerunButton(job.id, texts.t(locale, "button.rerun")))
+        try:
+            await self.interaction.edit_original_response(content=content, view=view)
+        except discord.HTTPException as error:
+            log.warning("job %d: could not say it ended: %s", job.id, error)
+            return False
+        return True
+
+    def caption(self, generation: Generation) -> str:
+        """The text above the images: prompt (cut to fit), requester, model, size, and what is missing."""
+        request, locale = self.job.request, self.interaction.locale
+        size = request.size if request.size != "auto" else texts.t(locale, "result.size_auto")
+        fields = {"user": self.interaction.user.mention, "model": request.model, "size": size}
+        extra = ""
+        if generation.missing:
+            extra = "\n" + texts.t(locale, "result.partial", got=len(generation.images), asked=generation.asked)
+        room = MESSAGE_LIMIT - len(texts.t(locale, "result", prompt="", **fields)) - len(extra)
+        return texts.t(locale, "result", prompt=texts.shorten(request.prompt.strip(), room), **fields) + extra
+
+    async def _post_in_channel(self, caption: str | None, numbered: list[Named]) -> None:
+        job = self.job
+        for index, group in enumerate(numbered):
+            try:
+                await post_in_channel(
+                    self.bot,
+                    job.channel_id,
+                    caption if index == 0 and caption else "",
+                    ping=job.user_id,
+                    files=_files(group),
+                    reply_to=job.message_id,
+                )
+            except discord.HTTPException as error:
+                raise DeliveryFailed(f"cannot post in channel {job.channel_id}: {error}") from error
+
+
+def _numbered(groups: list[list[ImageFile]]) -> list[Named]:
+    numbered, index = [], 0
+    for group in groups:
+        named = []
+        for image in group:
+            index += 1
+            named.append((f"image_{index}.{image.extension}", image))
+        numbered.append(named)
+    return numbered
+
+
+def _files(group: Named) -> list[discord.File]:
+    return [discord.File(io.BytesIO(image.data), filename=name) for name, image in group]

@@ -1,0 +1,88 @@
+"""A job's status message: the interaction's reply, rewritten as the job moves, at a bounded rate."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Callable
+
+import discord
+
+log = logging.getLogger(__name__)
+
+# Stop using an interaction token this long before Discord's 15 minutes run out.
+TOKEN_MARGIN = datetime.timedelta(seconds=30)
+Render = Callable[[], tuple[str, discord.ui.View | None]]
+
+
+def token_usable(interaction: discord.Interaction) -> bool:
+    """Whether the interaction's token can still be used, with a margin."""
+    return discord.utils.utcnow() < interaction.expires_at - TOKEN_MARGIN
+
+
+def token_dead(error: discord.HTTPException) -> bool:
+    """Whether an error says the token is gone (expired or unknown): never use it again then."""
+    return error.status == 401 or isinstance(error, discord.NotFound)
+
+
+class StatusMessage:
+    """Rewrites the original response with ``render()`` at most once per ``interval``, only when it changed.
+
+    Stopping waits for an edit in flight rather than cancelling it, and no edit starts after it, so a status
+    edit can never land after the result.
+    """
+
+    def __init__(self, interaction: discord.Interaction, render: Render, interval: float) -> None:
+        self.interaction = interaction
+        self.render = render
+        self.interval = interval
+        self.dead = False
+        self._last: tuple[str, bool] | None = None
+        self._stop = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Show the status now, then keep it current until ``stop``."""
+        await self.refresh()
+        if not self._stop.is_set():
+            self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop updating; returns once no edit is in flight."""
+        self._stop.set()
+        async with self._lock:
+            pass
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    @property
+    def usable(self) -> bool:
+        """Whether the interaction can still take edits and followups."""
+        return not self.dead and token_usable(self.interaction)
+
+    async def refresh(self) -> None:
+        """Edit the message if what it should say has changed (and the status has not been stopped)."""
+        async with self._lock:
+            if self._stop.is_set() or not self.usable:
+                return
+            content, view = self.render()
+            key = (content, view is not None)
+            if key == self._last:
+                return
+            try:
+                await self.interaction.edit_original_response(content=content, view=view)
+                self._last = key
+            except discord.HTTPException as error:
+                self.dead = self.dead or token_dead(error)
+                log.debug("status edit failed: %s", error)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+                return
+            except TimeoutError:
+                await self.refresh()

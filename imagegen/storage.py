@@ -1,0 +1,270 @@
+"""Where jobs are recorded. One small interface; SQLite (WAL, versioned migrations) is the embedded default."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+
+from .request import ImageRequest
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "bot.sqlite3"
+# How long to wait for another process's lock before saying so, rather than hanging.
+LOCK_TIMEOUT = 3.0
+
+
+class JobState(StrEnum):
+    """Where a job stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    REFUSED = "refused"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
+
+
+@dataclass
+class Job:
+    """One /imagine: who asked, where, what, and what became of it. Images themselves are not stored."""
+
+    user_id: int
+    channel_id: int
+    guild_id: int | None
+    request: ImageRequest
+    locale: str = "en-US"
+    interaction_id: int | None = None
+    message_id: int | None = None
+    state: JobState = JobState.QUEUED
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    images_delivered: int = 0
+    usage: dict[str, Any] | None = None
+    error_code: str | None = None
+    delivery_error: str | None = None
+    notified: bool = False
+    id: int = field(default=0)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job has reached a final state."""
+        return self.state not in UNFINISHED
+
+
+class StorageError(Exception):
+    """The database cannot be used; the message says why, for the operator."""
+
+
+class Storage(Protocol):
+    """What the bot needs from a database. Another engine only has to provide these."""
+
+    async def add_job(self, job: Job) -> Job:
+        """Record a new job and give it its id."""
+        ...
+
+    async def save_job(self, job: Job) -> None:
+        """Write a job's current state."""
+        ...
+
+    async def get_job(self, job_id: int) -> Job | None:
+        """A job by id, or None when it is not known."""
+        ...
+
+    async def jobs_in(self, states: Sequence[JobState]) -> list[Job]:
+        """Every job in one of ``states``, oldest first."""
+        ...
+
+    async def close(self) -> None:
+        """Release the database."""
+        ...
+
+
+# Each entry upgrades the schema by one version; never edit one that has shipped, add another.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL,
+        guild_id INTEGER,
+        channel_id INTEGER NOT NULL,
+        interaction_id INTEGER,
+        message_id INTEGER,
+        locale TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        options TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        images_asked INTEGER NOT NULL,
+        images_delivered INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        error_code TEXT,
+        delivery_error TEXT,
+        notified INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX jobs_by_state ON jobs (state);
+    CREATE INDEX jobs_by_user ON jobs (user_id, created_at);
+    """,
+)
+
+_COLUMNS = (
+    "user_id, guild_id, channel_id, interaction_id, message_id, locale, prompt, options, state, created_at, "
+    "started_at, finished_at, images_asked, images_delivered, input_tokens, output_tokens, error_code, "
+    "delivery_error, notified"
+)
+
+
+class SqliteStorage:
+    """Jobs in one SQLite file under DATA_DIR."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    async def open(cls, data_dir: Path) -> SqliteStorage:
+        """Open (creating if needed) the database in ``data_dir`` and bring its schema up to date."""
+        await asyncio.to_thread(_ensure_directory, data_dir)
+        path = data_dir / DATABASE_NAME
+        try:
+            connection = await aiosqlite.connect(path, timeout=LOCK_TIMEOUT)
+        except sqlite3.Error as error:
+            raise StorageError(f"the database {path} cannot be opened: {error}") from error
+        storage = cls(connection, path)
+        try:
+            await storage._prepare()
+        except sqlite3.Error as error:
+            await connection.close()
+            raise StorageError(_explain(path, error)) from error
+        return storage
+
+    async def _prepare(self) -> None:
+        db = self.connection
+        db.row_factory = aiosqlite.Row
+        await db.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            async with db.execute("PRAGMA user_version") as cursor:
+                row = await cursor.fetchone()
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise sqlite3.DatabaseError(f"schema version {version} is newer than this bot knows")
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {number}")
+                log.info("database migrated to schema version %d", number)
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+
+    async def add_job(self, job: Job) -> Job:
+        async with self.connection.execute(
+            f"INSERT INTO jobs ({_COLUMNS}) VALUES ({', '.join('?' * 19)})", _row(job)
+        ) as cursor:
+            job.id = int(cursor.lastrowid or 0)
+        await self.connection.commit()
+        return job
+
+    async def save_job(self, job: Job) -> None:
+        assignments = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
+        await self.connection.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*_row(job), job.id))
+        await self.connection.commit()
+
+    async def get_job(self, job_id: int) -> Job | None:
+        async with self.connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
+            row = await cursor.fetchone()
+        return _job(row) if row is not None else None
+
+    async def jobs_in(self, states: Sequence[JobState]) -> list[Job]:
+        marks = ", ".join("?" * len(states))
+        query = f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id"
+        async with self.connection.execute(query, [str(state) for state in states]) as cursor:
+            rows = await cursor.fetchall()
+        return [_job(row) for row in rows]
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+def _ensure_directory(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError(f"DATA_DIR {data_dir} cannot be created: {error.strerror}") from error
+    if not data_dir.is_dir():
+        raise StorageError(f"DATA_DIR {data_dir} is not a directory")
+
+
+def _explain(path: Path, error: sqlite3.Error) -> str:
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return f"the database {path} is locked by another process (is another copy of the bot using this DATA_DIR?)"
+    if "readonly" in text or "read-only" in text:
+        return f"the database {path} is read-only: give the bot write access to DATA_DIR"
+    return f"the database {path} cannot be used: {text}"
+
+
+def _row(job: Job) -> tuple[Any, ...]:
+    request = job.request
+    options = {
+        "model": request.model,
+        "n": request.n,
+        "size": request.size,
+        "quality": request.quality,
+        "background": request.background,
+        "moderation": request.moderation,
+    }
+    usage = job.usage or {}
+    return (
+        job.user_id, job.guild_id, job.channel_id, job.interaction_id, job.message_id, job.locale, request.prompt,
+        json.dumps(options), str(job.state), job.created_at, job.started_at, job.finished_at, request.n,
+        job.images_delivered, usage.get("input_tokens"), usage.get("output_tokens"), job.error_code,
+        job.delivery_error, int(job.notified),
+    )  # fmt: skip
+
+
+def _job(row: aiosqlite.Row) -> Job:
+    options = json.loads(row["options"])
+    usage = None
+    if row["input_tokens"] is not None or row["output_tokens"] is not None:
+        usage = {"input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"]}
+    return Job(
+        id=row["id"],
+        user_id=row["user_id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        interaction_id=row["interaction_id"],
+        message_id=row["message_id"],
+        locale=row["locale"],
+        request=ImageRequest(prompt=row["prompt"], **options),
+        state=JobState(row["state"]),
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        images_delivered=row["images_delivered"],
+        usage=usage,
+        error_code=row["error_code"],
+        delivery_error=row["delivery_error"],
+        notified=bool(row["notified"]),
+    )
