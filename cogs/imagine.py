@@ -49,7 +49,7 @@ class Imagine(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
-        self._announcing: asyncio.Task[None] | None = None
+        self.announcing: asyncio.Task[None] | None = None
         # Discord shows the operator's maximum in the picker; the request is checked against it again anyway.
         self.imagine._params["n"].max_value = bot.settings.max_images
 
@@ -59,12 +59,12 @@ class Imagine(commands.Cog):
             # Before the gateway connects, so no new job can be mistaken for one a previous process left.
             left = await self.bot.jobs.recover()
             if left:
-                self._announcing = asyncio.create_task(self.announce_interrupted(left))
+                self.announcing = asyncio.create_task(self.announce_interrupted(left))
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(CancelButton, RerunButton)
-        if self._announcing is not None:
-            self._announcing.cancel()
+        if self.announcing is not None:
+            self.announcing.cancel()
 
     @app_commands.command(name="imagine", description=localised("cmd.imagine"))
     @app_commands.describe(

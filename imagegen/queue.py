@@ -51,6 +51,8 @@ class FairQueue:
         self._waiting: OrderedDict[int, deque[Entry]] = OrderedDict()
         self._running: dict[int, tuple[Entry, asyncio.Task[None]]] = {}
         self._positions: dict[int, int] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def waiting(self) -> int:
@@ -81,6 +83,7 @@ class FairQueue:
         self.check_room(entry.user_id)
         self._waiting.setdefault(entry.user_id, deque()).append(entry)
         self._positions = None
+        self._idle.clear()
         self._pump()
 
     def position(self, job_id: int) -> int | None:
@@ -88,6 +91,10 @@ class FairQueue:
         if self._positions is None:
             self._positions = {entry.job_id: index for index, entry in enumerate(self._order(), start=1)}
         return self._positions.get(job_id)
+
+    async def wait_idle(self) -> None:
+        """Return once nothing waits or runs."""
+        await self._idle.wait()
 
     def is_running(self, job_id: int) -> bool:
         """Whether the entry runs now."""
@@ -102,6 +109,7 @@ class FairQueue:
                     if not entries:
                         del self._waiting[user_id]
                     self._positions = None
+                    self._settle()
                     return True
         return False
 
@@ -145,6 +153,11 @@ class FairQueue:
             self._running.pop(entry.job_id, None)
             if not self.closed:
                 self._pump()
+            self._settle()
+
+    def _settle(self) -> None:
+        if not self._running and not self._waiting:
+            self._idle.set()
 
     async def close(self, grace: float) -> tuple[list[Entry], list[Entry]]:
         """Stop taking entries; give running ones ``grace`` seconds, then cancel them.
@@ -155,6 +168,7 @@ class FairQueue:
         never_started = [entry for entries in self._waiting.values() for entry in entries]
         self._waiting.clear()
         self._positions = None
+        self._settle()
         tasks = {task: entry for entry, task in self._running.values()}
         if not tasks:
             return never_started, []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 
@@ -20,13 +21,13 @@ async def post_in_channel(
     """Send ``content`` to the channel, pinging the user ``ping`` and no one else; raises discord.HTTPException."""
     channel = client.get_partial_messageable(channel_id)
     mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(id=ping)])
-    reference = None
+    extra: dict[str, Any] = {}
+    if files:
+        extra["files"] = list(files)
+    if view is not None:
+        extra["view"] = view
     if reply_to is not None:
-        reference = discord.MessageReference(message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False)
-    return await channel.send(
-        content,
-        files=list(files) or discord.utils.MISSING,
-        view=view or discord.utils.MISSING,
-        allowed_mentions=mentions,
-        reference=reference or discord.utils.MISSING,
-    )
+        extra["reference"] = discord.MessageReference(
+            message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False
+        )
+    return await channel.send(content, allowed_mentions=mentions, **extra)

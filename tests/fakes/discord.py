@@ -97,6 +97,8 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
+        self.messages: dict[str, dict[str, Any]] = {}
+        self._originals: dict[str, str] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
         app = web.Application(client_max_size=200 * MIB)
@@ -277,18 +279,37 @@ class FakeDiscord:
         await self.send_event("INTERACTION_CREATE", payload)
         return payload
 
+    def original(self, token: str) -> dict[str, Any]:
+        """The message an interaction's response created, as it stands now ({} before there is one)."""
+        return self.messages.get(self._originals.get(token, ""), {})
+
+    async def click(
+        self, message: dict[str, Any], custom_id: str, *, user_id: int = 500000000000000005, locale: str = "en-US"
+    ) -> dict[str, Any]:
+        """Click a button of a message the bot posted; returns the interaction payload sent."""
+        payload = self.interaction(
+            {"custom_id": custom_id, "component_type": 2}, kind=3, user_id=user_id, locale=locale
+        )
+        payload["message"] = message
+        await self.send_event("INTERACTION_CREATE", payload)
+        return payload
+
     # -- REST --------------------------------------------------------------------------------------------------
 
     async def rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["path"]
         payload, files = await _read_body(request)
-        entry = Recorded(request.method, path, dict(request.query), payload, files)
-        await self._record(entry)
+        response = self._failure(request.method, path) or self._answer(request.method, path, payload, files)
+        # Recorded once answered, so a test waking on this request sees the state it produced.
+        await self._record(Recorded(request.method, path, dict(request.query), payload, files))
+        return response
+
+    def _failure(self, method: str, path: str) -> web.Response | None:
         for failure in self.failures:
-            if failure.times > 0 and failure.method == request.method and failure.path_contains in path:
+            if failure.times > 0 and failure.method == method and failure.path_contains in path:
                 failure.times -= 1
                 return json_response(failure.body, failure.status)
-        return self._answer(request.method, path, payload, files)
+        return None
 
     def _answer(self, method: str, path: str, payload: Any, files: dict[str, tuple[str, bytes]]) -> web.Response:
         parts = path.strip("/").split("/")
@@ -300,9 +321,11 @@ class FakeDiscord:
             return json_response([{**command, "id": str(next(self._ids)), "application_id": str(APP_ID), "version": "1"}
                                   for command in payload or []])  # fmt: skip
         if parts[0] == "interactions" and parts[-1] == "callback":
-            return self._callback(parts[1], payload, files)
+            return self._callback(parts[1], parts[2], payload, files)
         if parts[0] == "webhooks" and method == "DELETE":
             return web.Response(status=204)
+        if parts[0] == "webhooks" and method == "PATCH" and parts[-1] == "@original":
+            return json_response(self._edit(self._originals.get(parts[2], ""), payload or {}, files))
         if parts[0] == "webhooks" or (parts[0] == "channels" and parts[-1] == "messages" and method == "POST"):
             return json_response(self._message(payload or {}, files))
         if parts[0] == "channels" and len(parts) == 2:
@@ -310,12 +333,14 @@ class FakeDiscord:
         return json_response({"message": "404: Not Found", "code": 0}, 404)
 
     def _callback(
-        self, interaction_id: str, payload: dict[str, Any], files: dict[str, tuple[str, bytes]]
+        self, interaction_id: str, token: str, payload: dict[str, Any], files: dict[str, tuple[str, bytes]]
     ) -> web.Response:
         kind = payload["type"]
         data = payload.get("data") or {}
         flags = int(data.get("flags", 0) or 0)
         message = self._message(data, files)
+        if kind in (4, 5):
+            self._originals[token] = message["id"]
         body: dict[str, Any] = {
             "interaction": {
                 "id": interaction_id,
@@ -329,7 +354,21 @@ class FakeDiscord:
             body["resource"] = {"type": kind, "message": message}
         return json_response(body)
 
+    def _edit(self, message_id: str, data: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+        message = self.messages.get(message_id) or self._message({}, {})
+        for key in ("content", "components", "embeds"):
+            if key in data:
+                message[key] = data[key] or ([] if key != "content" else "")
+        if files or "attachments" in data:
+            message["attachments"] = [_attachment(i, name, blob) for i, (name, blob) in enumerate(files.values())]
+        return message
+
     def _message(self, data: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+        message = self._new_message(data, files)
+        self.messages[message["id"]] = message
+        return message
+
+    def _new_message(self, data: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
         return {
             "id": str(next(self._ids)),
             "channel_id": str(CHANNEL_ID),

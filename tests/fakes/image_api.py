@@ -70,6 +70,8 @@ class FakeImageAPI:
         self.models_status = 200
         self.files: dict[str, bytes] = {}
         self.received = asyncio.Event()
+        # Prompts whose answers wait until the test opens their gate.
+        self.gates: dict[str, asyncio.Event] = {}
         app = web.Application(client_max_size=200 * 1024 * 1024)
         app.router.add_post("/v1/images/generations", self.generations)
         app.router.add_get("/v1/models", self.list_models)
@@ -95,6 +97,8 @@ class FakeImageAPI:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def close(self) -> None:
+        for gate in self.gates.values():
+            gate.set()
         if self.runner is not None:
             await self.runner.cleanup()
 
@@ -106,6 +110,17 @@ class FakeImageAPI:
             else:
                 self.script.append(handler)
 
+    def hold(self, *prompts: str) -> dict[str, asyncio.Event]:
+        """Hold the answers to these prompts until their events are set."""
+        for prompt in prompts:
+            self.gates[prompt] = asyncio.Event()
+        return self.gates
+
+    @property
+    def prompts(self) -> list[str]:
+        """The prompts of the generation requests, in the order they arrived."""
+        return [call.body["prompt"] for call in self.generation_calls]
+
     @property
     def generation_calls(self) -> list[Call]:
         return [call for call in self.calls if call.path.endswith("/images/generations")]
@@ -114,6 +129,9 @@ class FakeImageAPI:
         body = await request.json()
         self.calls.append(Call(request.method, request.path, dict(request.headers), body))
         self.received.set()
+        gate = self.gates.get(body.get("prompt", ""))
+        if gate is not None:
+            await gate.wait()
         handler = self.script.popleft() if self.script else _constant(b64_images(png()))
         return await handler(request)
 

@@ -1,0 +1,315 @@
+"""Jobs end to end: the queue as users see it, cancelling, late delivery and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from typing import Any
+
+import pytest
+
+from bot import ImageBot
+from imagegen.request import ImageRequest
+from imagegen.storage import Job, JobState, SqliteStorage
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Recorded
+from tests.fakes.image_api import FakeImageAPI, b64_images, png
+
+ALICE, BOB, CAROL = 500000000000000005, 500000000000000006, 500000000000000007
+
+
+def announcing(bot: ImageBot) -> asyncio.Task[None] | None:
+    """The task telling requesters of jobs a previous process left unfinished (extensions load a fresh module)."""
+    task: asyncio.Task[None] | None = getattr(bot.get_cog("Imagine"), "announcing")  # noqa: B009
+    return task
+
+
+def status_edits(fake: FakeDiscord, token: str) -> list[Recorded]:
+    return [r for r in fake.for_token(token) if r.method == "PATCH" and not r.files]
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
+
+
+async def shown(fake: FakeDiscord, payload: dict[str, Any]) -> None:
+    """Wait until the interaction's status message was first written."""
+    await fake.wait_for(lambda: status_edits(fake, payload["token"]))
+
+
+async def result_of(fake: FakeDiscord, token: str) -> Recorded:
+    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.files]))[0]
+
+
+async def private_reply(fake: FakeDiscord, token: str) -> str:
+    found = await fake.wait_for(
+        lambda: [r for r in fake.for_token(token) if r.method == "POST" and r.flags & 64 and r.content]
+    )
+    return found[0].content
+
+
+async def test_queue_positions_are_shown_and_move_as_the_queue_moves(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(max_concurrent_jobs=1)
+    gates = image_api.hold("first", "second")
+    first = await fake_discord.slash("imagine", {"prompt": "first"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: image_api.prompts == ["first"])
+    second = await fake_discord.slash("imagine", {"prompt": "second"}, user_id=BOB)
+    third = await fake_discord.slash("imagine", {"prompt": "third"}, user_id=CAROL)
+    await fake_discord.wait_for(
+        lambda: any("position 2" in r.content for r in status_edits(fake_discord, third["token"]))
+    )
+    assert "Queued, position 1" in status_edits(fake_discord, second["token"])[0].content
+    gates["first"].set()
+    await result_of(fake_discord, first["token"])
+    await fake_discord.wait_for(
+        lambda: any("position 1" in r.content for r in status_edits(fake_discord, third["token"]))
+    )
+    await fake_discord.wait_for(
+        lambda: any("Drawing" in r.content for r in status_edits(fake_discord, second["token"]))
+    )
+    gates["second"].set()
+    await result_of(fake_discord, third["token"])
+    assert image_api.prompts == ["first", "second", "third"]
+
+
+async def test_one_users_many_requests_do_not_hold_everyone_else_back(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(max_concurrent_jobs=1)
+    gates = image_api.hold("blocker")
+    await fake_discord.slash("imagine", {"prompt": "blocker"}, user_id=CAROL)
+    await fake_discord.wait_for(lambda: image_api.prompts == ["blocker"])
+    sent = []
+    for prompt in ("alice 1", "alice 2", "alice 3"):
+        sent.append(await fake_discord.slash("imagine", {"prompt": prompt}, user_id=ALICE))
+        await fake_discord.wait_for(lambda: len(status_edits(fake_discord, sent[-1]["token"])) >= 1)
+    bob = await fake_discord.slash("imagine", {"prompt": "bob 1"}, user_id=BOB)
+    await fake_discord.wait_for(lambda: len(status_edits(fake_discord, bob["token"])) >= 1)
+    gates["blocker"].set()
+    await result_of(fake_discord, sent[-1]["token"])
+    assert image_api.prompts == ["blocker", "alice 1", "bob 1", "alice 2", "alice 3"]
+
+
+async def test_a_user_over_their_queue_limit_is_told_at_once(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(max_concurrent_jobs=1, max_queued_per_user=2)
+    image_api.hold("one", "two")
+    for prompt in ("one", "two"):
+        await shown(fake_discord, await fake_discord.slash("imagine", {"prompt": prompt}, user_id=ALICE))
+    third = await fake_discord.slash("imagine", {"prompt": "three"}, user_id=ALICE)
+    answer = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(third["token"]) if r.path.endswith("/callback")]
+    )
+    assert answer[0].payload["type"] == 4 and answer[0].flags & 64
+    assert "You already have 2 requests" in answer[0].content
+    other = await fake_discord.slash("imagine", {"prompt": "bob"}, user_id=BOB)
+    await fake_discord.wait_for(lambda: status_edits(fake_discord, other["token"]))
+
+
+async def test_a_full_queue_is_said_at_once(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
+    await start_bot(max_concurrent_jobs=1, max_queue_size=1)
+    image_api.hold("running", "waiting")
+    for prompt, user in (("running", ALICE), ("waiting", BOB)):
+        await shown(fake_discord, await fake_discord.slash("imagine", {"prompt": prompt}, user_id=user))
+    refused = await fake_discord.slash("imagine", {"prompt": "late"}, user_id=CAROL)
+    answer = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(refused["token"]) if r.path.endswith("/callback")]
+    )
+    assert "queue is full" in answer[0].content and answer[0].flags & 64
+
+
+async def test_the_requester_cancels_a_queued_job_and_others_cannot(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(max_concurrent_jobs=1)
+    gates = image_api.hold("busy")
+    await fake_discord.slash("imagine", {"prompt": "busy"}, user_id=BOB)
+    await fake_discord.wait_for(lambda: image_api.prompts == ["busy"])
+    queued = await fake_discord.slash("imagine", {"prompt": "never mind"}, user_id=ALICE)
+    message = await fake_discord.wait_for(
+        lambda: buttons(fake_discord.original(queued["token"])) and fake_discord.original(queued["token"])
+    )
+    [custom_id] = buttons(message)
+    assert custom_id.startswith("imagine:cancel:")
+    job_id = int(custom_id.rsplit(":", 1)[1])
+
+    stranger = await fake_discord.click(message, custom_id, user_id=CAROL)
+    assert "Only the person who asked" in await private_reply(fake_discord, stranger["token"])
+
+    await fake_discord.click(message, custom_id, user_id=ALICE)
+    await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.original(queued["token"])["content"])
+    assert buttons(fake_discord.original(queued["token"])) == []
+    job = await bot.jobs.get(job_id)
+    assert job is not None and job.state is JobState.CANCELLED
+    gates["busy"].set()
+    await asyncio.wait_for(bot.jobs.queue.wait_idle(), 15)
+    assert image_api.prompts == ["busy"]
+
+
+async def test_a_result_after_the_token_died_is_posted_in_the_channel_mentioning_the_requester(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image = png(10, 10, (8, 8, 8))
+    image_api.then(b64_images(image))
+    gates = image_api.hold("slow")
+    sent = await fake_discord.slash("imagine", {"prompt": "slow"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: image_api.prompts == ["slow"])
+    fake_discord.fail("PATCH", sent["token"], 401, code=50027, times=1000)
+    fake_discord.fail("POST", f"/webhooks/100000000000000001/{sent['token']}", 401, code=50027, times=1000)
+    gates["slow"].set()
+    posts = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path == f"/channels/{CHANNEL_ID}/messages"]
+    )
+    post = posts[0]
+    assert next(iter(post.files.values()))[1] == image
+    assert f"<@{ALICE}>" in post.content
+    assert post.payload["allowed_mentions"] == {"parse": [], "users": [ALICE]}
+    token_uses = [r for r in fake_discord.for_token(sent["token"]) if r.files]
+    assert len(token_uses) == 1, "a dead token is used once, then never again"
+
+
+async def test_an_interaction_older_than_fifteen_minutes_is_answered_in_the_channel(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(b64_images(png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "late"}, user_id=ALICE, age=datetime.timedelta(minutes=16))
+    await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path == f"/channels/{CHANNEL_ID}/messages" and r.files]
+    )
+    assert [r.method for r in fake_discord.for_token(sent["token"])] == ["POST"]  # the acknowledgement alone
+
+
+async def test_an_error_after_the_token_died_reaches_the_requester_in_the_channel(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(b64_images())
+    sent = await fake_discord.slash("imagine", {"prompt": "empty"}, user_id=ALICE, age=datetime.timedelta(minutes=16))
+    posts = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path == f"/channels/{CHANNEL_ID}/messages"]
+    )
+    assert posts[0].content.startswith(f"<@{ALICE}> ") and "drew nothing" in posts[0].content
+    assert sent
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_recorded_and_logged(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    image_api.then(b64_images(png()))
+    fake_discord.fail("POST", f"/channels/{CHANNEL_ID}/messages", 403, code=50001, times=10)
+    await fake_discord.slash("imagine", {"prompt": "nowhere"}, user_id=ALICE, age=datetime.timedelta(minutes=16))
+    await fake_discord.wait_for(lambda: image_api.prompts)
+    await asyncio.wait_for(bot.jobs.queue.wait_idle(), 15)
+    stored = await bot.jobs.storage.jobs_in([JobState.FAILED])
+    assert len(stored) == 1
+    assert stored[0].error_code == "undeliverable"
+    assert "cannot post in channel" in (stored[0].delivery_error or "")
+    assert "could not be delivered" in caplog.text
+
+
+async def test_a_finished_job_records_what_happened(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(b64_images(png(), usage={"input_tokens": 12, "output_tokens": 4160}))
+    sent = await fake_discord.slash("imagine", {"prompt": "record me", "n": 2}, user_id=ALICE)
+    await result_of(fake_discord, sent["token"])
+    await asyncio.wait_for(bot.jobs.queue.wait_idle(), 15)
+    [job] = await bot.jobs.storage.jobs_in([JobState.DONE])
+    assert (job.user_id, job.guild_id, job.channel_id) == (ALICE, GUILD_ID, CHANNEL_ID)
+    assert (job.request.prompt, job.request.n, job.images_delivered) == ("record me", 2, 1)
+    assert job.usage == {"input_tokens": 12, "output_tokens": 4160}
+    assert job.interaction_id == int(sent["id"]) and job.message_id is not None
+    assert job.created_at <= (job.started_at or 0) <= (job.finished_at or 0)
+
+
+async def test_a_refused_job_is_recorded_as_refused_with_its_reason(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(b64_images())
+    sent = await fake_discord.slash("imagine", {"prompt": "nothing"}, user_id=ALICE)
+    await private_reply(fake_discord, sent["token"])
+    await asyncio.wait_for(bot.jobs.queue.wait_idle(), 15)
+    [job] = await bot.jobs.storage.jobs_in([JobState.REFUSED])
+    assert job.error_code == "empty" and job.images_delivered == 0
+
+
+async def test_stopping_interrupts_queued_and_running_jobs_and_says_so(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(max_concurrent_jobs=1, shutdown_grace=0.2)
+    image_api.hold("running")
+    running = await fake_discord.slash("imagine", {"prompt": "running"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: image_api.prompts == ["running"])
+    queued = await fake_discord.slash("imagine", {"prompt": "queued"}, user_id=BOB)
+    await fake_discord.wait_for(lambda: buttons(fake_discord.original(queued["token"])))
+    await bot.close()
+    for payload in (running, queued):
+        message = fake_discord.original(payload["token"])
+        assert "interrupted" in message["content"]
+        assert buttons(message)[0].startswith("imagine:rerun:")
+    jobs = await bot.jobs.storage.jobs_in([JobState.INTERRUPTED])
+    assert sorted(job.request.prompt for job in jobs) == ["queued", "running"]
+    assert all(job.notified for job in jobs)
+    assert image_api.prompts == ["running"]
+
+
+async def test_after_a_crash_the_next_start_tells_each_requester_and_runs_it_again_on_click(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, settings
+) -> None:
+    storage = await SqliteStorage.open(settings.data_dir)
+    left = Job(user_id=ALICE, channel_id=CHANNEL_ID, guild_id=GUILD_ID, request=ImageRequest("lost cat", "gpt-image-1"))
+    left.state = JobState.RUNNING
+    await storage.add_job(left)
+    await storage.close()
+
+    bot: ImageBot = await start_bot()
+    notices = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path == f"/channels/{CHANNEL_ID}/messages"]
+    )
+    notice = notices[0]
+    assert f"<@{ALICE}>" in notice.content and "lost cat" in notice.content
+    assert notice.payload["allowed_mentions"] == {"parse": [], "users": [ALICE]}
+    [custom_id] = [c["custom_id"] for row in notice.payload["components"] for c in row["components"]]
+    assert custom_id == f"imagine:rerun:{left.id}"
+    task = announcing(bot)
+    assert task is not None
+    await asyncio.wait_for(task, 15)
+    stored = await bot.jobs.get(left.id)
+    assert stored is not None and stored.state is JobState.INTERRUPTED and stored.notified
+
+    [message] = [m for m in fake_discord.messages.values() if buttons(m) == [custom_id]]
+    image_api.then(b64_images(png(6, 6, (1, 1, 1))))
+    click = await fake_discord.click(message, custom_id, user_id=BOB)
+    edit = await result_of(fake_discord, click["token"])
+    assert next(iter(edit.files.values()))[1] == png(6, 6, (1, 1, 1))
+    assert f"<@{BOB}>" in edit.content and "lost cat" in edit.content
+
+
+async def test_a_rerun_click_on_a_job_the_database_does_not_know_gets_a_clear_message(
+    bot, fake_discord: FakeDiscord
+) -> None:
+    message = fake_discord._message(
+        {"content": "old", "components": [{"type": 1, "components": [
+            {"type": 2, "style": 1, "label": "Run again", "custom_id": "imagine:rerun:999"}]}]}, {}
+    )  # fmt: skip
+    click = await fake_discord.click(message, "imagine:rerun:999")
+    assert "no longer have a record" in await private_reply(fake_discord, click["token"])
+
+
+async def test_a_restart_does_not_announce_a_job_twice(start_bot, fake_discord: FakeDiscord, settings) -> None:
+    storage = await SqliteStorage.open(settings.data_dir)
+    job = Job(user_id=ALICE, channel_id=CHANNEL_ID, guild_id=GUILD_ID, request=ImageRequest("once", "gpt-image-1"))
+    job.state = JobState.QUEUED
+    await storage.add_job(job)
+    await storage.close()
+    first = await start_bot()
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.requests if "/channels/" in r.path])
+    task = announcing(first)
+    assert task is not None
+    await asyncio.wait_for(task, 15)
+    await first.close()
+    second = await start_bot()
+    assert announcing(second) is None
+    stored = await second.jobs.get(job.id)
+    assert stored is not None and stored.notified
