@@ -208,12 +208,12 @@ class SqliteStorage:
 
 
 def _ensure_directory(data_dir: Path) -> None:
+    if data_dir.exists() and not data_dir.is_dir():
+        raise StorageError(f"DATA_DIR {data_dir} is not a directory")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StorageError(f"DATA_DIR {data_dir} cannot be created: {error.strerror}") from error
-    if not data_dir.is_dir():
-        raise StorageError(f"DATA_DIR {data_dir} is not a directory")
 
 
 def _explain(path: Path, error: sqlite3.Error) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -139,3 +140,53 @@ async def test_the_bot_serves_imagine_and_stops_cleanly_on_sigterm(
     text = (out + err).decode()
     assert "Traceback" not in text and "Unclosed" not in text
     assert DISCORD_TOKEN not in text and API_KEY not in text
+
+
+async def test_a_locked_database_is_reported_at_start_instead_of_hanging(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    holder = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, _out, err = await run(**configured(image_api, tmp_path, fake_discord))
+    finally:
+        holder.close()
+    assert code == 1
+    assert "is locked by another process" in err
+    assert "Traceback" not in err
+    assert not fake_discord.requests, "the bot must not connect to Discord without its database"
+
+
+async def test_a_data_dir_that_cannot_be_used_is_reported_at_start(image_api: FakeImageAPI, tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("x")
+    code, _out, err = await run(**configured(image_api, not_a_directory))
+    assert code == 1 and "is not a directory" in err and "Traceback" not in err
+
+
+async def test_a_file_that_is_not_a_database_is_reported_at_start(image_api: FakeImageAPI, tmp_path: Path) -> None:
+    (tmp_path / "bot.sqlite3").write_bytes(b"this is not a database, it is a shopping list" * 100)
+    code, _out, err = await run(**configured(image_api, tmp_path))
+    assert code == 1 and "cannot be used" in err and "Traceback" not in err
+
+
+async def test_a_bot_killed_mid_job_tells_the_requester_when_it_starts_again(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    image_api.hold("interrupted cat")
+    process = await start(**configured(image_api, tmp_path, fake_discord))
+    await fake_discord.slash("imagine", {"prompt": "interrupted cat"})
+    await fake_discord.wait_for(lambda: image_api.prompts == ["interrupted cat"], 30)
+    process.kill()
+    await process.wait()
+
+    again = await start(**configured(image_api, tmp_path, fake_discord))
+    notices = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path.startswith("/channels/") and "interrupted" in r.content],
+        30,
+    )
+    assert "<@500000000000000005>" in notices[0].content and "interrupted cat" in notices[0].content
+    assert notices[0].payload["components"][0]["components"][0]["custom_id"].startswith("imagine:rerun:")
+    again.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(again.communicate(), 30)
+    assert again.returncode == 0

@@ -1,0 +1,83 @@
+"""The SQLite store: jobs round-trip, migrations apply once and in order, bad databases are named."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from imagegen import storage
+from imagegen.request import ImageRequest
+from imagegen.storage import Job, JobState, SqliteStorage, StorageError
+
+
+def a_job(prompt: str = "a fox", state: JobState = JobState.QUEUED) -> Job:
+    request = ImageRequest(prompt, "gpt-image-1", n=2, size="1024x1536", quality="high", background="transparent")
+    return Job(user_id=1, channel_id=2, guild_id=3, request=request, locale="zh-CN", state=state, created_at=10.0)
+
+
+async def test_a_job_round_trips_with_everything_recorded(tmp_path: Path) -> None:
+    db = await SqliteStorage.open(tmp_path)
+    job = await db.add_job(a_job())
+    job.state, job.images_delivered, job.usage, job.error_code = (
+        JobState.DONE,
+        1,
+        {"input_tokens": 5, "output_tokens": 9},
+        None,
+    )
+    await db.save_job(job)
+    loaded = await db.get_job(job.id)
+    await db.close()
+    assert loaded == job
+
+
+async def test_the_database_uses_wal_and_records_its_schema_version(tmp_path: Path) -> None:
+    await (await SqliteStorage.open(tmp_path)).close()
+    connection = sqlite3.connect(tmp_path / "bot.sqlite3")
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == len(storage.MIGRATIONS)
+    connection.close()
+
+
+async def test_a_new_migration_applies_to_an_existing_database_and_keeps_its_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await SqliteStorage.open(tmp_path)
+    job = await db.add_job(a_job("kept"))
+    await db.close()
+
+    upgraded = (*storage.MIGRATIONS, "ALTER TABLE jobs ADD COLUMN note TEXT")
+    monkeypatch.setattr(storage, "MIGRATIONS", upgraded)
+    db = await SqliteStorage.open(tmp_path)
+    loaded = await db.get_job(job.id)
+    await db.close()
+    assert loaded is not None and loaded.request.prompt == "kept"
+    connection = sqlite3.connect(tmp_path / "bot.sqlite3")
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == len(upgraded)
+    assert "note" in [row[1] for row in connection.execute("PRAGMA table_info(jobs)")]
+    connection.close()
+
+
+async def test_opening_twice_does_not_migrate_twice(tmp_path: Path) -> None:
+    await (await SqliteStorage.open(tmp_path)).close()
+    db = await SqliteStorage.open(tmp_path)
+    await db.close()
+
+
+async def test_a_database_from_a_newer_bot_is_refused_by_name(tmp_path: Path) -> None:
+    connection = sqlite3.connect(tmp_path / "bot.sqlite3")
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    with pytest.raises(StorageError, match="schema version 99 is newer"):
+        await SqliteStorage.open(tmp_path)
+
+
+async def test_unfinished_jobs_are_found_oldest_first(tmp_path: Path) -> None:
+    db = await SqliteStorage.open(tmp_path)
+    first = await db.add_job(a_job("one", JobState.RUNNING))
+    await db.add_job(a_job("two", JobState.DONE))
+    third = await db.add_job(a_job("three", JobState.QUEUED))
+    found = await db.jobs_in(storage.UNFINISHED)
+    await db.close()
+    assert [job.id for job in found] == [first.id, third.id]
