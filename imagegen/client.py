@@ -7,6 +7,7 @@ import base64
 import binascii
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
 # Decode JSON off the event loop once it is this large.
 THREAD_JSON_BYTES = 256 * 1024
+# Answers read, decoded and posted at once. One can be ~11 MB of JSON and ~8 MB of images, so this bounds
+# memory however many jobs finish together; the others wait a moment with their answer in the socket.
+ANSWERS_IN_MEMORY = 4
 CONNECT_TIMEOUT = 10.0
 MODELS_TIMEOUT = 15.0
 IMAGE_ENDPOINT_TYPE = "image-generation"
@@ -46,11 +50,21 @@ _IMAGE_NAME_HINTS = (
 
 @dataclass
 class Generation:
-    """What came back for one request: the images that decoded, out of how many were asked."""
+    """What came back for one request: the images that decoded, out of how many were asked.
+
+    It holds one of the client's few answer slots until ``release()``: call it once the images are posted.
+    """
 
     images: list[ImageFile]
     asked: int
-    usage: dict[str, Any] | None = field(default=None)
+    usage: dict[str, Any] | None = None
+    _release: Callable[[], None] | None = field(default=None, repr=False)
+
+    def release(self) -> None:
+        """Give the answer slot back (once; later calls do nothing)."""
+        release, self._release = self._release, None
+        if release is not None:
+            release()
 
     @property
     def missing(self) -> int:
@@ -81,6 +95,7 @@ class ImageClient:
         self.settings = settings
         self.backoff_base = backoff_base
         self._headers = {"Authorization": f"Bearer {settings.openai_api_key}"}
+        self._answers = asyncio.Semaphore(ANSWERS_IN_MEMORY)
 
     def _url(self, path: str) -> str:
         return f"{self.settings.openai_base_url}/{path}"
@@ -116,14 +131,23 @@ class ImageClient:
             total=self.settings.timeout_for(request.quality),
             sock_connect=CONNECT_TIMEOUT,
         )
-        status, raw, retry_after = await self._call("POST", "images/generations", timeout, json=request.body())
+        status, raw, retry_after = await self._call(
+            "POST", "images/generations", timeout, gate=self._answers, json=request.body()
+        )
         if status != 200:
             raise map_error(status, raw, request.model, request.prompt, retry_after)
+        try:
+            return await self._read_answer(request, raw)
+        except BaseException:
+            self._answers.release()
+            raise
+
+    async def _read_answer(self, request: ImageRequest, raw: bytes) -> Generation:
         payload = await _decode_json(raw)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
             if isinstance(payload, dict) and "error" in payload:
-                raise map_error(status, raw, request.model, request.prompt)
+                raise map_error(200, raw, request.model, request.prompt)
             raise BadUpstreamResponse("answer has no data list")
         entries = [entry for entry in data if isinstance(entry, dict)][: request.n]
         found = await asyncio.gather(*(self._image_of(entry) for entry in entries))
@@ -133,12 +157,20 @@ class ImageClient:
                 raise BadUpstreamResponse("no image in the answer could be read")
             raise Refused("empty", request.prompt, "the answer held no images")
         usage = payload.get("usage")
-        return Generation(delivered, request.n, usage if isinstance(usage, dict) else None)
+        return Generation(delivered, request.n, usage if isinstance(usage, dict) else None, self._answers.release)
 
     async def _call(
-        self, method: str, path: str, limits: aiohttp.ClientTimeout, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        limits: aiohttp.ClientTimeout,
+        gate: asyncio.Semaphore | None = None,
+        **kwargs: Any,
     ) -> tuple[int, bytes, str | None]:
-        """One request to the API: its status, body and Retry-After, or a domain error for the transport."""
+        """One request to the API: its status, body and Retry-After, or a domain error for the transport.
+
+        With ``gate``, a 200 answer's body is read only once a slot is free, and the slot stays taken.
+        """
         try:
             async with self.session.request(
                 method,
@@ -147,7 +179,15 @@ class ImageClient:
                 timeout=limits,
                 **kwargs,
             ) as response:
-                raw = await _read_capped(response, MAX_ANSWER_BYTES)
+                held = gate if gate is not None and response.status == 200 else None
+                if held is not None:
+                    await held.acquire()
+                try:
+                    raw = await _read_capped(response, MAX_ANSWER_BYTES)
+                except BaseException:
+                    if held is not None:
+                        held.release()
+                    raise
                 return response.status, raw, response.headers.get("Retry-After")
         except aiohttp.ConnectionTimeoutError as error:
             raise UpstreamUnavailable(f"connect timed out: {error}") from error

@@ -117,6 +117,8 @@ class Jobs:
                 log.warning("job %d: result could not be delivered: %s", job.id, failure.detail)
                 await self._finish(job, JobState.FAILED, "undeliverable")
                 return
+            finally:
+                generation.release()
             job.images_delivered = len(generation.images)
             await self._finish(job, JobState.DONE, None)
         except asyncio.CancelledError:

@@ -215,6 +215,7 @@ async def test_a_refusal_names_the_living_artist_and_proposes_a_style_in_chinese
         (api_error(400, "invalid_request_error", "content_policy_violation"), "content policy"),
         (api_error(500, "new_api_error", "sensitive_words_detected", "sensitive words detected"), "word filter"),
         (raw_json({"created": 1, "data": []}), "drew nothing"),
+        (raw_json({"error": {"type": "image_generation_user_error", "code": "moderation_blocked"}}), "safety system"),
     ],
 )
 async def test_every_kind_of_refusal_gets_the_kind_private_reply(
