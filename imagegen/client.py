@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from . import images
+from . import images, workers
 from .errors import (
     BadUpstreamResponse,
     ImageGenError,
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # Ten base64 PNGs of a few MB each make a large answer; anything past this is not an honest one.
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
+# Answers are megabytes: read them in large pieces rather than aiohttp's default 64 KiB.
+READ_BUFFER = 1 << 16
 # Decode JSON off the event loop once it is this large.
 THREAD_JSON_BYTES = 256 * 1024
 # Answers read, decoded and posted at once. One can be ~11 MB of JSON and ~8 MB of images, so this bounds
@@ -177,6 +179,7 @@ class ImageClient:
                 self._url(path),
                 headers=self._headers,
                 timeout=limits,
+                read_bufsize=READ_BUFFER,
                 **kwargs,
             ) as response:
                 held = gate if gate is not None and response.status == 200 else None
@@ -209,10 +212,10 @@ class ImageClient:
         if kind == "url" and not value.startswith("data:"):
             data = await self._download(value)
         else:
-            data = await asyncio.to_thread(_decode_base64, value)
+            data = await workers.run(_decode_base64, value)
         if data is None:
             return None
-        image = await asyncio.to_thread(images.inspect, data)
+        image = await workers.run(images.inspect, data)
         if image is None:
             log.warning("image API: an answer's %s did not hold a readable image", kind)
         return image
@@ -275,15 +278,22 @@ def _decode_base64(value: str) -> bytes | None:
 
 
 async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(1 << 16):
-        body += chunk
-        if len(body) > cap:
+    if response.content_length is not None and response.content_length > cap:
+        raise BadUpstreamResponse(f"answer of {response.content_length} bytes is larger than {cap}")
+    # Whatever arrived is taken as it is and joined once: growing one buffer would copy the answer many times.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > cap:
             raise BadUpstreamResponse(f"answer larger than {cap} bytes")
-    return bytes(body)
+        chunks.append(chunk)
+    if size >= THREAD_JSON_BYTES:
+        return await workers.run(b"".join, chunks)
+    return b"".join(chunks)
 
 
 async def _decode_json(raw: bytes) -> Any:
     if len(raw) >= THREAD_JSON_BYTES:
-        return await asyncio.to_thread(parse_json, raw)
+        return await workers.run(parse_json, raw)
     return parse_json(raw)

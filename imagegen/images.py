@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import warnings
 from dataclasses import dataclass
 
 from PIL import Image
+
+from . import workers
 
 # A message carries at most 10 files, and Discord refuses one request much over 25 MiB.
 MAX_FILES_PER_MESSAGE = 10
@@ -100,5 +101,5 @@ def prepare(images: list[ImageFile], limit: int) -> list[list[ImageFile]]:
 
 
 async def prepare_async(images: list[ImageFile], limit: int) -> list[list[ImageFile]]:
-    """``prepare`` in a worker thread, so re-encoding never blocks the event loop."""
-    return await asyncio.to_thread(prepare, images, limit)
+    """``prepare`` on the image worker thread, so re-encoding never blocks the event loop."""
+    return await workers.run(prepare, images, limit)

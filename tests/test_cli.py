@@ -7,7 +7,10 @@ import os
 import signal
 import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import API_KEY, DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord
@@ -28,11 +31,26 @@ def environment(**values: str) -> dict[str, str]:
     return env
 
 
+STARTED: list[asyncio.subprocess.Process] = []
+
+
+@pytest.fixture(autouse=True)
+def no_bot_left_behind() -> Iterator[None]:
+    """A failing test must not leave a bot process running."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.returncode is None:
+            process.kill()
+
+
 async def start(*args: str, **values: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+    process = await asyncio.create_subprocess_exec(
         sys.executable, "bot.py", *args, cwd=ROOT, env=environment(**values),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
+    STARTED.append(process)
+    return process
 
 
 async def run(*args: str, **values: str) -> tuple[int, str, str]:

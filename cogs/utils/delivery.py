@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import discord
@@ -65,11 +67,12 @@ class InteractionDelivery:
                 await self._post_in_channel(caption if index == 0 else None, numbered[index:])
                 return
             try:
-                if index == 0:
-                    await self.interaction.edit_original_response(content=caption, attachments=_files(group), view=None)
-                else:
-                    note = texts.t(self.interaction.locale, "result.continued", part=index + 1, parts=len(numbered))
-                    await self.interaction.followup.send(note, files=_files(group))
+                with _files(group) as files:
+                    if index == 0:
+                        await self.interaction.edit_original_response(content=caption, attachments=files, view=None)
+                    else:
+                        note = texts.t(self.interaction.locale, "result.continued", part=index + 1, parts=len(numbered))
+                        await self.interaction.followup.send(note, files=files)
             except discord.HTTPException as error:
                 # The images are paid for: when the interaction cannot take them, post with the bot's own access.
                 self.status.dead = self.status.dead or token_dead(error)
@@ -114,14 +117,15 @@ class InteractionDelivery:
         job = self.job
         for index, group in enumerate(numbered):
             try:
-                await post_in_channel(
-                    self.bot,
-                    job.channel_id,
-                    caption if index == 0 and caption else "",
-                    ping=job.user_id,
-                    files=_files(group),
-                    reply_to=job.message_id,
-                )
+                with _files(group) as files:
+                    await post_in_channel(
+                        self.bot,
+                        job.channel_id,
+                        caption if index == 0 and caption else "",
+                        ping=job.user_id,
+                        files=files,
+                        reply_to=job.message_id,
+                    )
             except discord.HTTPException as error:
                 raise DeliveryFailed(f"cannot post in channel {job.channel_id}: {error}") from error
 
@@ -137,5 +141,17 @@ def _numbered(groups: list[list[ImageFile]]) -> list[Named]:
     return numbered
 
 
-def _files(group: Named) -> list[discord.File]:
-    return [discord.File(io.BytesIO(image.data), filename=name) for name, image in group]
+@contextlib.contextmanager
+def _files(group: Named) -> Iterator[list[discord.File]]:
+    """Attachments for one message, whose buffers are freed as soon as the message is sent.
+
+    discord.py never closes a file object it was handed and leaves it in a reference cycle, so without this
+    every posted image would stay in memory until the next full garbage collection (measured in bench/: peak
+    memory 560 MB instead of about 250 MB with 50 jobs finishing at once).
+    """
+    files = [discord.File(io.BytesIO(image.data), filename=name) for name, image in group]
+    try:
+        yield files
+    finally:
+        for file in files:
+            file.fp.close()

@@ -6,6 +6,7 @@ import asyncio
 import datetime
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ class Recorded:
     query: dict[str, str]
     payload: Any
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def message(self) -> dict[str, Any] | None:

@@ -1,0 +1,259 @@
+"""Benchmarks of the bot against the test fakes: acknowledgement latency, throughput, event-loop lag, memory.
+
+Run with ``uv run python bench/run.py``, or name one scenario: ``ack``, ``speed``, ``memory``. The bot runs as
+its own process (``bench/probe.py``, which is ``python bot.py`` plus a meter); the fake Discord and the fake
+image API run in this one, on 127.0.0.1. The figures are printed and written to bench/README.md with the
+machine they came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import platform
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.discord import FakeDiscord  # noqa: E402
+from tests.fakes.image_api import FakeImageAPI, gated, png  # noqa: E402
+
+USERS = 700000000000000000
+
+
+@dataclass
+class Bot:
+    """A probe process and where its meter writes."""
+
+    process: asyncio.subprocess.Process
+    stats: Path
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Ask the probe for its figures so far and return them."""
+        before = self._lines()
+        self.process.send_signal(signal.SIGUSR1)
+        # The probe answers through a file: there is nothing to wait on but time.
+        while self._lines() == before:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        return json.loads(self.stats.read_text().splitlines()[-1])  # type: ignore[no-any-return]
+
+    def _lines(self) -> int:
+        return len(self.stats.read_text().splitlines()) if self.stats.exists() else 0
+
+    async def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(self.process.wait(), 60)
+
+
+async def start_bot(discord: FakeDiscord, api: FakeImageAPI, workdir: Path, **settings: str) -> Bot:
+    stats = workdir / "stats.jsonl"
+    stats.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": "bench-discord-token",
+        "OPENAI_API_KEY": "sk-bench-key",
+        "OPENAI_BASE_URL": api.url,
+        "DISCORD_API_URL": discord.api_url,
+        "DISCORD_GATEWAY_URL": discord.gateway_url,
+        "DATA_DIR": str(workdir / "data"),
+        "LOG_LEVEL": "WARNING",
+        "BENCH_STATS": str(stats),
+        **settings,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bench" / "probe.py"), env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    await asyncio.wait_for(discord.identified.wait(), 30)
+    return Bot(process, stats)
+
+
+async def fakes() -> tuple[FakeDiscord, FakeImageAPI]:
+    discord, api = FakeDiscord(), FakeImageAPI()
+    await discord.start()
+    await api.start()
+    return discord, api
+
+
+def answer_of(images: list[bytes]) -> bytes:
+    data = [{"b64_json": base64.b64encode(image).decode()} for image in images]
+    return json.dumps({"created": 1, "data": data, "usage": {"input_tokens": 10, "output_tokens": 4000}}).encode()
+
+
+def four_pngs() -> list[bytes]:
+    """Four different ~2 MB PNGs (noise does not compress, so the size is real)."""
+    return [png(720, 720, noise=True) for _ in range(4)]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def acknowledgement(workdir: Path, count: int = 200) -> dict[str, float]:
+    """``count`` /imagine at once from as many users, upstream too slow to answer: how fast is each deferred?"""
+    discord, api = await fakes()
+    gate = asyncio.Event()
+    api.then(*[gated(gate, web.Response(body=answer_of([png()]), content_type="application/json"))] * count)
+    bot = await start_bot(discord, api, workdir, MAX_QUEUE_SIZE="1000", SHUTDOWN_GRACE_SECONDS="1")
+    sent: dict[str, float] = {}
+
+    async def send(index: int) -> None:
+        payload = discord.interaction(
+            {"id": "1", "name": "imagine", "type": 1,
+             "options": [{"name": "prompt", "type": 3, "value": f"slow {index}"}]},
+            user_id=USERS + index,
+        )  # fmt: skip
+        sent[payload["token"]] = time.monotonic()
+        await discord.send_event("INTERACTION_CREATE", payload)
+
+    await asyncio.gather(*(send(index) for index in range(count)))
+
+    def acks() -> dict[str, float]:
+        return {r.path.split("/")[3]: r.at for r in discord.requests if r.path.endswith("/callback")}
+
+    await discord.wait_for(lambda: len(acks()) >= count, 120)
+    latencies = [1000 * (at - sent[token]) for token, at in acks().items()]
+    gate.set()
+    await bot.stop()
+    await discord.close()
+    await api.close()
+    return {
+        "requests": count,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies),
+    }
+
+
+async def throughput(workdir: Path, jobs: int = 60) -> dict[str, float]:
+    """An instant upstream answering four ~2 MB PNGs a job: jobs per second, CPU per job, event-loop lag."""
+    discord, api = await fakes()
+    body = answer_of(four_pngs())
+    api.then(*[web.Response(body=body, content_type="application/json")] * jobs)
+    bot = await start_bot(discord, api, workdir, MAX_QUEUE_SIZE="1000")
+    before = await bot.snapshot()
+    started = time.monotonic()
+    tokens = [
+        (await discord.slash("imagine", {"prompt": f"fast {index}", "n": 4}, user_id=USERS + index))["token"]
+        for index in range(jobs)
+    ]
+    posted = {token: False for token in tokens}
+
+    def all_posted() -> bool:
+        for request in discord.requests:
+            if request.files and request.method == "PATCH":
+                posted[request.path.split("/")[3]] = True
+        return all(posted.values())
+
+    await discord.wait_for(all_posted, 300)
+    elapsed = time.monotonic() - started
+    after = await bot.snapshot()
+    await bot.stop()
+    await discord.close()
+    await api.close()
+    return {
+        "jobs": jobs,
+        "answer_mb": len(body) / 1e6,
+        "jobs_per_s": jobs / elapsed,
+        "cpu_s_per_job": (after["cpu"] - before["cpu"]) / jobs,
+        "lag_max_ms": after["lag_max_ms"],
+        "lag_p99_ms": after["lag_p99_ms"],
+    }
+
+
+async def memory(workdir: Path, jobs: int = 50) -> dict[str, float]:
+    """50 jobs running at once, each answered with four ~2 MB PNGs at the same moment: peak RSS."""
+    discord, api = await fakes()
+    gate = asyncio.Event()
+    body = answer_of(four_pngs())
+    api.then(*[gated(gate, web.Response(body=body, content_type="application/json"))] * jobs)
+    bot = await start_bot(discord, api, workdir, MAX_CONCURRENT_JOBS=str(jobs), MAX_QUEUE_SIZE="1000")
+    idle = await bot.snapshot()
+    tokens = [
+        (await discord.slash("imagine", {"prompt": f"big {index}", "n": 4}, user_id=USERS + index))["token"]
+        for index in range(jobs)
+    ]
+    await discord.wait_for(lambda: len(api.generation_calls) >= jobs, 120)
+    gate.set()
+    await discord.wait_for(lambda: {r.path.split("/")[3] for r in discord.requests if r.files} >= set(tokens), 300)
+    after = await bot.snapshot()
+    await bot.stop()
+    await discord.close()
+    await api.close()
+    return {"jobs": jobs, "idle_rss_mb": idle["max_rss_mb"], "peak_rss_mb": after["max_rss_mb"]}
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as meminfo:
+        total_kb = int(meminfo.readline().split()[1])
+    return (
+        f"{model}, {os.cpu_count()} cores, {total_kb / 1024 / 1024:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def report(ack: dict[str, float], speed: dict[str, float], rss: dict[str, float], where: str) -> str:
+    day = time.strftime("%Y-%m-%d")
+    return f"""# Benchmarks
+
+`uv run python bench/run.py` runs the real bot (`bench/probe.py`: `python bot.py` plus a meter for CPU time,
+peak RSS and event-loop lag) against the fake Discord and the fake image API of the tests, on 127.0.0.1, and
+rewrites this file. The fakes run in the benchmark's own process on the same machine, so they compete with the
+bot for the same cores; figures are for the bot process alone.
+
+Latest run: {day}, on {where}.
+
+| measure | figure | target |
+|---|---|---|
+| acknowledgement, {ack["requests"]:.0f} `/imagine` at once, slow upstream: p50 | {ack["p50_ms"]:.1f} ms | |
+| … p99 | {ack["p99_ms"]:.1f} ms | under 100 ms |
+| … max | {ack["max_ms"]:.1f} ms | |
+| throughput, instant upstream, four ~2 MB PNGs a job ({speed["answer_mb"]:.1f} MB answers) | \
+{speed["jobs_per_s"]:.2f} jobs/s | |
+| CPU per job (decode, check, post) | {speed["cpu_s_per_job"]:.3f} s | |
+| event-loop lag during that run: max | {speed["lag_max_ms"]:.1f} ms | under 100 ms |
+| … p99 | {speed["lag_p99_ms"]:.1f} ms | |
+| peak RSS, {rss["jobs"]:.0f} jobs running, all answered at once with four ~2 MB PNGs | \
+{rss["peak_rss_mb"]:.0f} MB (idle {rss["idle_rss_mb"]:.0f} MB) | under 250 MB |
+"""
+
+
+async def main() -> None:
+    if len(sys.argv) > 1:
+        with tempfile.TemporaryDirectory() as scratch:
+            scenario = {"ack": acknowledgement, "speed": throughput, "memory": memory}[sys.argv[1]]
+            print(sys.argv[1], json.dumps(await scenario(Path(scratch))))
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = Path(scratch)
+        ack = await acknowledgement(workdir)
+        print("acknowledgement:", json.dumps(ack))
+        speed = await throughput(workdir)
+        print("throughput:", json.dumps(speed))
+        rss = await memory(workdir)
+        print("memory:", json.dumps(rss))
+    text = report(ack, speed, rss, machine())
+    (ROOT / "bench" / "README.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
