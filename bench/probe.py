@@ -65,4 +65,4 @@ async def probe(stats: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(probe(Path(os.environ["BENCH_STATS"]))))
+    sys.exit(bot.run_loop(probe(Path(os.environ["BENCH_STATS"]))))

@@ -120,11 +120,8 @@ async def acknowledgement(workdir: Path, count: int = 200) -> dict[str, float]:
 
     await asyncio.gather(*(send(index) for index in range(count)))
 
-    def acks() -> dict[str, float]:
-        return {r.path.split("/")[3]: r.at for r in discord.requests if r.path.endswith("/callback")}
-
-    await discord.wait_for(lambda: len(acks()) >= count, 120)
-    latencies = [1000 * (at - sent[token]) for token, at in acks().items()]
+    await discord.wait_for(lambda: len(discord.acknowledged) >= count, 120)
+    latencies = [1000 * (at - sent[token]) for token, at in discord.acknowledged.items()]
     gate.set()
     await bot.stop()
     await discord.close()

@@ -100,6 +100,8 @@ class FakeDiscord:
         self._sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
         self.messages: dict[str, dict[str, Any]] = {}
+        # When each interaction's first callback arrived, by token.
+        self.acknowledged: dict[str, float] = {}
         self._originals: dict[str, str] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
@@ -299,11 +301,14 @@ class FakeDiscord:
     # -- REST --------------------------------------------------------------------------------------------------
 
     async def rest(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()
         path = "/" + request.match_info["path"]
+        if path.endswith("/callback"):
+            self.acknowledged.setdefault(path.split("/")[3], arrived)
         payload, files = await _read_body(request)
         response = self._failure(request.method, path) or self._answer(request.method, path, payload, files)
         # Recorded once answered, so a test waking on this request sees the state it produced.
-        await self._record(Recorded(request.method, path, dict(request.query), payload, files))
+        await self._record(Recorded(request.method, path, dict(request.query), payload, files, arrived))
         return response
 
     def _failure(self, method: str, path: str) -> web.Response | None:
