@@ -110,19 +110,22 @@ class Imagine(commands.Cog):
     async def start_job(self, interaction: discord.Interaction, request: ImageRequest) -> None:
         """Check, acknowledge, record and queue a request as the clicking or typing user's job."""
         request.validate(self.bot.settings.max_images)
-        self.bot.jobs.check_room(interaction.user.id)
-        callback = await interaction.response.defer(thinking=True)
-        job = Job(
-            user_id=interaction.user.id,
-            channel_id=interaction.channel_id or 0,
-            guild_id=interaction.guild_id,
-            request=request,
-            locale=str(interaction.locale),
-            interaction_id=interaction.id,
-            message_id=callback.message_id if callback is not None else None,
-        )
-        delivery = InteractionDelivery(self.bot, interaction, job)
-        await self.bot.jobs.submit(job, delivery)
+        place = self.bot.jobs.reserve(interaction.user.id)
+        try:
+            callback = await interaction.response.defer(thinking=True)
+            job = Job(
+                user_id=interaction.user.id,
+                channel_id=interaction.channel_id or 0,
+                guild_id=interaction.guild_id,
+                request=request,
+                locale=str(interaction.locale),
+                interaction_id=interaction.id,
+                message_id=callback.message_id if callback is not None else None,
+            )
+            delivery = InteractionDelivery(self.bot, interaction, job)
+            await self.bot.jobs.submit(job, delivery, place)
+        finally:
+            place.release()
         await delivery.status.start()
 
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:

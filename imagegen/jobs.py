@@ -10,7 +10,7 @@ from typing import Protocol
 
 from .client import Generation, ImageClient
 from .errors import ImageGenError, Refused
-from .queue import Entry, FairQueue
+from .queue import Entry, FairQueue, Place
 from .storage import UNFINISHED, Job, JobState, Storage
 
 log = logging.getLogger(__name__)
@@ -58,19 +58,24 @@ class Jobs:
         self.clock = clock
         self._deliveries: dict[int, Delivery] = {}
 
-    def check_room(self, user_id: int) -> None:
-        """Raise at once if this user's job would not be taken (queue full, too many of theirs, shutting down)."""
-        self.queue.check_room(user_id)
+    def reserve(self, user_id: int) -> Place:
+        """Hold a place for this user's next job, or raise at once (queue full, too many of theirs, stopping)."""
+        return self.queue.reserve(user_id)
 
-    async def submit(self, job: Job, delivery: Delivery) -> Job:
-        """Record ``job`` and queue it; it runs when its turn comes."""
-        self.check_room(job.user_id)
+    async def submit(self, job: Job, delivery: Delivery, place: Place | None = None) -> Job:
+        """Record ``job`` and queue it in its held ``place``; it runs when its turn comes."""
+        if place is None:
+            place = self.reserve(job.user_id)
         job.state = JobState.QUEUED
         job.created_at = self.clock()
-        await self.storage.add_job(job)
+        try:
+            await self.storage.add_job(job)
+        except BaseException:
+            place.release()
+            raise
         self._deliveries[job.id] = delivery
         try:
-            self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)))
+            self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), place)
         except ImageGenError:
             self._deliveries.pop(job.id, None)
             await self._finish(job, JobState.CANCELLED, "queue_full")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -31,6 +31,21 @@ class ShuttingDown(ImageGenError):
     key = "queue.closing"
 
 
+class Place:
+    """A place held in the queue for one job, from the user's request until the job is submitted or dropped."""
+
+    def __init__(self, queue: FairQueue, user_id: int) -> None:
+        self.queue = queue
+        self.user_id = user_id
+        self.held = True
+
+    def release(self) -> None:
+        """Give the place back if it was not used; doing so twice is harmless."""
+        if self.held:
+            self.held = False
+            self.queue._reserved[self.user_id] -= 1
+
+
 @dataclass
 class Entry:
     """One piece of work in the queue, and whose it is."""
@@ -53,11 +68,12 @@ class FairQueue:
         self._positions: dict[int, int] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._reserved: Counter[int] = Counter()
 
     @property
     def waiting(self) -> int:
-        """How many entries wait."""
-        return sum(len(entries) for entries in self._waiting.values())
+        """How many entries wait, counting places held for entries about to be submitted."""
+        return sum(len(entries) for entries in self._waiting.values()) + self._reserved.total()
 
     @property
     def running(self) -> int:
@@ -65,8 +81,8 @@ class FairQueue:
         return len(self._running)
 
     def pending_for(self, user_id: int) -> int:
-        """How many entries of this user wait or run."""
-        waiting = len(self._waiting.get(user_id, ()))
+        """How many entries of this user wait, run, or are about to be submitted."""
+        waiting = len(self._waiting.get(user_id, ())) + self._reserved[user_id]
         return waiting + sum(1 for entry, _ in self._running.values() if entry.user_id == user_id)
 
     def check_room(self, user_id: int) -> None:
@@ -75,12 +91,27 @@ class FairQueue:
             raise ShuttingDown()
         if self.pending_for(user_id) >= self.max_per_user:
             raise UserQueueFull(limit=self.max_per_user)
-        if self.waiting >= self.max_waiting and self.running >= self.max_running:
+        if self.waiting + self.running >= self.max_waiting + self.max_running:
             raise QueueFull()
 
-    def submit(self, entry: Entry) -> None:
-        """Queue ``entry``; it starts as soon as its turn and a free slot come."""
-        self.check_room(entry.user_id)
+    def reserve(self, user_id: int) -> Place:
+        """Hold a place for a job of this user, or raise at once if there is none.
+
+        Acknowledging and recording a request take a moment; the place keeps a burst of requests from all
+        passing the check before any of them is queued.
+        """
+        self.check_room(user_id)
+        self._reserved[user_id] += 1
+        return Place(self, user_id)
+
+    def submit(self, entry: Entry, place: Place | None = None) -> None:
+        """Queue ``entry`` (in its held ``place``, if any); it starts as soon as its turn and a free slot come."""
+        if place is not None and place.held:
+            place.release()
+            if self.closed:
+                raise ShuttingDown()
+        else:
+            self.check_room(entry.user_id)
         self._waiting.setdefault(entry.user_id, deque()).append(entry)
         self._positions = None
         self._idle.clear()

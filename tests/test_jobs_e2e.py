@@ -313,3 +313,23 @@ async def test_a_restart_does_not_announce_a_job_twice(start_bot, fake_discord: 
     assert announcing(second) is None
     stored = await second.jobs.get(job.id)
     assert stored is not None and stored.notified
+
+
+async def test_a_burst_larger_than_the_queue_is_answered_at_once_and_never_half_accepted(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(max_concurrent_jobs=1, max_queue_size=2)
+    image_api.hold(*(f"burst {index}" for index in range(8)))
+    sent = await asyncio.gather(
+        *(fake_discord.slash("imagine", {"prompt": f"burst {index}"}, user_id=600 + index) for index in range(8))
+    )
+    callbacks = await fake_discord.wait_for(
+        lambda: (
+            len(fake_discord.acknowledged) == 8
+            and [next(r for r in fake_discord.for_token(p["token"]) if r.path.endswith("/callback")) for p in sent]
+        )
+    )
+    deferred = [c for c in callbacks if c.payload["type"] == 5]
+    refused = [c for c in callbacks if c.payload["type"] == 4]
+    assert len(deferred) == 3  # one drawing, two waiting
+    assert len(refused) == 5 and all("queue is full" in c.content and c.flags & 64 for c in refused)

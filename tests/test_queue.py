@@ -104,3 +104,21 @@ async def test_closing_returns_what_never_started_and_cuts_short_what_overruns_t
     assert [entry.job_id for entry in cut_short] == [2]
     with pytest.raises(ShuttingDown):
         queue.check_room(7)
+
+
+async def test_a_held_place_counts_until_it_is_used_or_given_back() -> None:
+    queue, work = FairQueue(max_running=1, max_per_user=1, max_waiting=1), Recorder()
+    place = queue.reserve(1)
+    with pytest.raises(UserQueueFull):
+        queue.reserve(1)
+    other = queue.reserve(2)
+    with pytest.raises(QueueFull):
+        queue.reserve(3)
+    other.release()
+    other.release()
+    queue.submit(work.entry(10, 1), place)
+    assert not place.held and queue.pending_for(1) == 1
+    await work.until_started(1)
+    work.finish(10)
+    await asyncio.wait_for(queue.wait_idle(), 5)
+    assert queue.pending_for(1) == 0 and queue.waiting == 0
