@@ -15,7 +15,7 @@ from imagegen.request import ImageRequest
 from imagegen.storage import Job, JobState
 
 from .errors import answer_error
-from .utils.buttons import CancelButton, RerunButton, one_button
+from .utils.buttons import JobButton, one_button
 from .utils.channel import post_in_channel
 from .utils.delivery import InteractionDelivery
 from .utils.translator import localised
@@ -54,7 +54,7 @@ class Imagine(commands.Cog):
         self.imagine._params["n"].max_value = bot.settings.max_images
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(CancelButton, RerunButton)
+        self.bot.add_dynamic_items(JobButton)
         if self.bot.serving:
             # Before the gateway connects, so no new job can be mistaken for one a previous process left.
             left = await self.bot.jobs.recover()
@@ -62,7 +62,7 @@ class Imagine(commands.Cog):
                 self.announcing = asyncio.create_task(self.announce_interrupted(left))
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(CancelButton, RerunButton)
+        self.bot.remove_dynamic_items(JobButton)
         if self.announcing is not None:
             self.announcing.cancel()
 
@@ -128,6 +128,13 @@ class Imagine(commands.Cog):
             place.release()
         await delivery.status.start()
 
+    async def on_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
+        """A click on one of a job's buttons."""
+        if action == "cancel":
+            await self.cancel(interaction, job_id)
+        else:
+            await self.rerun(interaction, job_id)
+
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         """The Cancel button: only the requester, only while the job waits."""
         locale = interaction.locale
@@ -163,7 +170,7 @@ class Imagine(commands.Cog):
                 user=f"<@{job.user_id}>",
                 prompt=texts.shorten(job.request.prompt, 1500),
             )
-            view = one_button(RerunButton(job.id, texts.t(job.locale, "button.rerun")))
+            view = one_button(JobButton("rerun", job.id, texts.t(job.locale, "button.rerun")))
             try:
                 await post_in_channel(
                     self.bot, job.channel_id, content, ping=job.user_id, view=view, reply_to=job.message_id

@@ -1,4 +1,4 @@
-"""Buttons that outlive the process: the job id is in the ``custom_id``, everything else in the database."""
+"""Buttons that outlive the process: the action and job id are in the ``custom_id``, the rest in the database."""
 
 from __future__ import annotations
 
@@ -10,52 +10,37 @@ import discord
 if TYPE_CHECKING:
     from ..imagine import Imagine
 
+# What each action looks like.
+STYLES: dict[str, tuple[discord.ButtonStyle, str | None]] = {
+    "cancel": (discord.ButtonStyle.secondary, None),
+    "rerun": (discord.ButtonStyle.primary, "🔄"),
+}
 
-def _imagine(interaction: discord.Interaction) -> Imagine:
-    cog = interaction.client.get_cog("Imagine")  # type: ignore[attr-defined]
-    if cog is None:
-        raise RuntimeError("the Imagine cog is not loaded")
-    return cog  # type: ignore[no-any-return]
 
+class JobButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"imagine:(?P<action>cancel|rerun):(?P<job>\d+)"
+):
+    """A button about one job, ``imagine:<action>:<job id>``: it works for days and across restarts."""
 
-class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"imagine:cancel:(?P<job>[0-9]+)"):
-    """Cancels a queued job; only its requester may."""
-
-    def __init__(self, job_id: int, label: str = "Cancel") -> None:
+    def __init__(self, action: str, job_id: int, label: str) -> None:
+        style, emoji = STYLES[action]
         button: discord.ui.Button[Any] = discord.ui.Button(
-            label=label, style=discord.ButtonStyle.secondary, custom_id=f"imagine:cancel:{job_id}"
+            label=label, style=style, emoji=emoji, custom_id=f"imagine:{action}:{job_id}"
         )
         super().__init__(button)
+        self.action = action
         self.job_id = job_id
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CancelButton:
-        return cls(int(match["job"]))
+    ) -> JobButton:
+        return cls(match["action"], int(match["job"]), getattr(item, "label", None) or match["action"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _imagine(interaction).cancel(interaction, self.job_id)
-
-
-class RerunButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"imagine:rerun:(?P<job>[0-9]+)"):
-    """Runs an interrupted job again, as a new job of whoever clicks."""
-
-    def __init__(self, job_id: int, label: str = "Run again") -> None:
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label=label, style=discord.ButtonStyle.primary, emoji="🔄", custom_id=f"imagine:rerun:{job_id}"
-        )
-        super().__init__(button)
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> RerunButton:
-        return cls(int(match["job"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _imagine(interaction).rerun(interaction, self.job_id)
+        cog: Imagine | None = interaction.client.get_cog("Imagine")  # type: ignore[attr-defined]
+        if cog is not None:
+            await cog.on_button(interaction, self.action, self.job_id)
 
 
 def one_button(item: discord.ui.Item[Any]) -> discord.ui.View:

@@ -19,7 +19,7 @@ from imagegen.jobs import DeliveryFailed
 from imagegen.storage import Job, JobState
 
 from ..errors import answer_error
-from .buttons import CancelButton, RerunButton, one_button
+from .buttons import JobButton, one_button
 from .channel import post_in_channel
 from .status import StatusMessage, token_dead
 
@@ -48,7 +48,7 @@ class InteractionDelivery:
         count = texts.t(locale, "count.one" if n == 1 else "count.many", n=n)
         position = self.bot.jobs.position(job.id)
         if job.state is JobState.QUEUED and position is not None:
-            view = one_button(CancelButton(job.id, texts.t(locale, "button.cancel")))
+            view = one_button(JobButton("cancel", job.id, texts.t(locale, "button.cancel")))
             return texts.t(locale, "status.queued", position=position, count=count, model=job.request.model), view
         started = job.started_at if job.started_at is not None else time.time()
         seconds = texts.elapsed(time.time() - started)
@@ -94,7 +94,7 @@ class InteractionDelivery:
             content = texts.t(locale, "job.cancelled")
         else:
             content = texts.t(locale, "job.interrupted")
-            view = one_button(RerunButton(job.id, texts.t(locale, "button.rerun")))
+            view = one_button(JobButton("rerun", job.id, texts.t(locale, "button.rerun")))
         try:
             await self.interaction.edit_original_response(content=content, view=view)
         except discord.HTTPException as error:
