@@ -31,6 +31,7 @@ from tests.fakes.discord import FakeDiscord  # noqa: E402
 from tests.fakes.image_api import FakeImageAPI, gated, png  # noqa: E402
 
 USERS = 700000000000000000
+ACK_RUNS = 5
 
 
 @dataclass
@@ -220,8 +221,10 @@ Latest run: {day}, on {where}.
 
 | measure | figure | target |
 |---|---|---|
-| acknowledgement, {ack["requests"]:.0f} `/imagine` at once, slow upstream: p50 | {ack["p50_ms"]:.1f} ms | |
-| … p99 | {ack["p99_ms"]:.1f} ms | under 100 ms |
+| acknowledgement, {ack["requests"]:.0f} `/imagine` at once, slow upstream (median of {ACK_RUNS} runs): p50 | \
+{ack["p50_ms"]:.1f} ms | |
+| … p99 (lowest–highest of the {ACK_RUNS} runs) | \
+{ack["p99_ms"]:.1f} ms ({ack["p99_low_ms"]:.0f}–{ack["p99_high_ms"]:.0f}) | under 100 ms |
 | … max | {ack["max_ms"]:.1f} ms | |
 | throughput, instant upstream, four ~2 MB PNGs a job ({speed["answer_mb"]:.1f} MB answers) | \
 {speed["jobs_per_s"]:.2f} jobs/s | |
@@ -230,6 +233,17 @@ Latest run: {day}, on {where}.
 | … p99 | {speed["lag_p99_ms"]:.1f} ms | |
 | peak RSS, {rss["jobs"]:.0f} jobs running, all answered at once with four ~2 MB PNGs | \
 {rss["peak_rss_mb"]:.0f} MB (idle {rss["idle_rss_mb"]:.0f} MB) | under 250 MB |
+
+What earlier runs found, and what changed because of them:
+- Peak RSS was ~560 MB: discord.py leaves the files it is handed in a reference cycle, so each posted image
+  stayed in memory until the next full garbage collection. The bot now closes their buffers once sent, and reads,
+  decodes and posts at most four answers at a time (`ANSWERS_IN_MEMORY` in `imagegen/client.py`).
+- The event loop stalled up to ~140 ms while several threads decoded JSON and base64 (each holds the GIL): image
+  work now runs on one worker thread (`imagegen/workers.py`) and the bot runs on uvloop, which brought the worst
+  stall under ~55 ms.
+- The acknowledgement burst is CPU-bound: 200 new HTTP connections and discord.py's work per interaction, on two
+  cores shared with the fakes; one run in five is often slower (the spread above). Real traffic rarely arrives
+  within one millisecond, but this is the figure to watch.
 """
 
 
@@ -241,7 +255,10 @@ async def main() -> None:
         return
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
-        ack = await acknowledgement(workdir)
+        # One burst is noisy on two shared cores: report the median run of five, and the spread of p99.
+        runs = [await acknowledgement(workdir) for _ in range(ACK_RUNS)]
+        ack = sorted(runs, key=lambda run: run["p99_ms"])[ACK_RUNS // 2]
+        ack["p99_low_ms"], ack["p99_high_ms"] = min(r["p99_ms"] for r in runs), max(r["p99_ms"] for r in runs)
         print("acknowledgement:", json.dumps(ack))
         speed = await throughput(workdir)
         print("throughput:", json.dumps(speed))

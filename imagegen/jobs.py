@@ -76,9 +76,9 @@ class Jobs:
         self._deliveries[job.id] = delivery
         try:
             self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), place)
-        except ImageGenError:
+        except ImageGenError as refused:
             self._deliveries.pop(job.id, None)
-            await self._finish(job, JobState.CANCELLED, "queue_full")
+            await self._finish(job, JobState.CANCELLED, type(refused).__name__)
             raise
         log.info("job %d queued for user %d (%d waiting)", job.id, job.user_id, self.queue.waiting)
         return job
