@@ -127,10 +127,6 @@ class FairQueue:
         """Return once nothing waits or runs."""
         await self._idle.wait()
 
-    def is_running(self, job_id: int) -> bool:
-        """Whether the entry runs now."""
-        return job_id in self._running
-
     def cancel(self, job_id: int) -> bool:
         """Take a waiting entry out of the queue; False if it is not waiting (running, done or unknown)."""
         for user_id, entries in self._waiting.items():
