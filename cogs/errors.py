@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
@@ -22,6 +23,7 @@ from imagegen.errors import (
 )
 from imagegen.queue import QueueFull, ShuttingDown, UserQueueFull
 
+from .utils.buttons import JobButton, buttons
 from .utils.channel import post_in_channel
 from .utils.status import token_dead, token_usable
 
@@ -56,14 +58,33 @@ class ErrorHandler(commands.Cog):
         await answer_error(self.bot, interaction, cause)
 
 
+@dataclass
+class Answer:
+    """What to say about an error: the text, the prompt as a file when too long to quote, and buttons."""
+
+    content: str
+    file: discord.File | None = None
+    view: discord.ui.View | None = None
+
+
 async def answer_error(
-    bot: ImageBot, interaction: discord.Interaction, error: BaseException, *, ping_in_channel: bool = False
+    bot: ImageBot,
+    interaction: discord.Interaction,
+    error: BaseException,
+    *,
+    ping_in_channel: bool = False,
+    job_id: int | None = None,
 ) -> None:
-    """Tell the user what went wrong: privately through the interaction while it lives, else in the channel."""
-    content, file = describe(bot, interaction.locale, error)
+    """Tell the user what went wrong: privately through the interaction while it lives, else in the channel.
+
+    With the ``job_id`` of a refused job whose prompt named a listed artist, the answer offers to run the
+    rewritten prompt.
+    """
+    answer = describe(bot, interaction.locale, error, job_id)
+    content, file = answer.content, answer.file
     if not ping_in_channel and token_usable(interaction):
         try:
-            await reply(interaction, content, file)
+            await reply(interaction, content, file, answer.view)
             return
         except discord.HTTPException as failure:
             if not token_dead(failure):
@@ -74,41 +95,46 @@ async def answer_error(
         return
     text = texts.shorten(texts.t(interaction.locale, "job.late", user=interaction.user.mention, text=content), 2000)
     try:
-        await post_in_channel(bot, interaction.channel_id, text, ping=interaction.user.id, files=[file] if file else [])
+        await post_in_channel(
+            bot, interaction.channel_id, text, ping=interaction.user.id, files=[file] if file else [], view=answer.view
+        )
     except discord.HTTPException as failure:
         log.warning("could not tell user %s in channel %s: %s", interaction.user.id, interaction.channel_id, failure)
 
 
-def describe(bot: ImageBot, locale: object, error: BaseException) -> tuple[str, discord.File | None]:
-    """The words for an error, with the prompt as a file when it is too long to quote; logs what needs logging."""
+def describe(bot: ImageBot, locale: object, error: BaseException, job_id: int | None = None) -> Answer:
+    """The words for an error; logs what needs logging."""
     if isinstance(error, Refused):
         log.info("refused (%s): %s", error.reason, error.detail)
-        return refusal(bot, locale, error)
+        return refusal(bot, locale, error, job_id)
     if isinstance(error, EXPECTED):
-        return texts.t(locale, error.key, **error.params), None
+        return Answer(texts.t(locale, error.key, **error.params))
     if isinstance(error, ImageGenError):
         level = logging.ERROR if isinstance(error, OPERATOR_ERRORS) else logging.WARNING
         log.log(level, "image API: %s: %s", type(error).__name__, error.detail)
-        return texts.t(locale, error.key, **error.params), None
+        return Answer(texts.t(locale, error.key, **error.params))
     log.error("unexpected error", exc_info=error)
-    return texts.t(locale, "error.unexpected"), None
+    return Answer(texts.t(locale, "error.unexpected"))
 
 
-def refusal(bot: ImageBot, locale: object, refused: Refused) -> tuple[str, discord.File | None]:
-    """The kind answer to a refused prompt: why, how to rephrase, and the prompt to copy."""
+def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None = None) -> Answer:
+    """The kind answer to a refused prompt: why, how to rephrase, the prompt to copy, and a rewrite to run."""
     parts = [texts.t(locale, refused.key)]
+    view = None
     suggestion = bot.artists.suggest(refused.prompt)
     if suggestion is not None:
         parts.append(texts.t(locale, "refused.artist", name=suggestion.name, style=suggestion.style))
         parts.append(texts.t(locale, "refused.suggested") + "\n" + _code(suggestion.prompt))
+        if job_id is not None:
+            view = buttons(JobButton("try", job_id, texts.t(locale, "button.try")))
     parts.append(texts.t(locale, "refused.tips"))
     inline = "\n\n".join([*parts, texts.t(locale, "refused.your_prompt") + "\n" + _code(refused.prompt)])
     if len(inline) <= MESSAGE_LIMIT - 100:
-        return inline, None
+        return Answer(inline, view=view)
     # Too long to quote: the prompt travels as a file instead, whole.
     parts = [part for part in parts if "```" not in part]
     content = "\n\n".join([*parts, texts.t(locale, "refused.prompt_attached")])
-    return texts.shorten(content, MESSAGE_LIMIT - 100), _prompt_file(refused.prompt)
+    return Answer(texts.shorten(content, MESSAGE_LIMIT - 100), _prompt_file(refused.prompt), view)
 
 
 def _prompt_file(prompt: str) -> discord.File:
@@ -128,16 +154,22 @@ def _code(text: str) -> str:
     return "```\n" + text.replace("```", "`\u200b``") + "\n```"
 
 
-async def reply(interaction: discord.Interaction, content: str, file: discord.File | None = None) -> None:
+async def reply(
+    interaction: discord.Interaction,
+    content: str,
+    file: discord.File | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
     """Answer privately, whether or not the interaction was already answered; raises discord.HTTPException.
 
     Once the public status message exists, the private answer follows it and the status message goes.
     """
     files = [file] if file is not None else discord.utils.MISSING
+    shown = view if view is not None else discord.utils.MISSING
     if not interaction.response.is_done():
-        await interaction.response.send_message(content, ephemeral=True, files=files)
+        await interaction.response.send_message(content, ephemeral=True, files=files, view=shown)
         return
-    await interaction.followup.send(content, ephemeral=True, files=files)
+    await interaction.followup.send(content, ephemeral=True, files=files, view=shown)
     if interaction.response.type is not discord.InteractionResponseType.deferred_channel_message:
         return  # the original response is not a status message of ours (a button's message, say)
     try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -15,7 +16,7 @@ from imagegen.request import ImageRequest
 from imagegen.storage import Job, JobState
 
 from .errors import answer_error
-from .utils.buttons import JobButton, one_button
+from .utils.buttons import JobButton, RemixModal, buttons, submitted_text
 from .utils.channel import post_in_channel
 from .utils.delivery import InteractionDelivery
 from .utils.translator import localised
@@ -129,11 +130,58 @@ class Imagine(commands.Cog):
         await delivery.status.start()
 
     async def on_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
-        """A click on one of a job's buttons."""
+        """A click on one of a job's buttons: anyone may reroll, remix or try; cancel and delete are guarded."""
         if action == "cancel":
             await self.cancel(interaction, job_id)
+            return
+        job = await self.bot.jobs.get(job_id)
+        if job is None:
+            await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
+        elif action == "delete":
+            await self.delete(interaction, job)
+        elif action == "remix":
+            locale = interaction.locale
+            modal = RemixModal(
+                job.id, texts.t(locale, "remix.title"), texts.t(locale, "remix.label"), job.request.prompt
+            )
+            await interaction.response.send_modal(modal)
+        elif action == "try":
+            suggestion = self.bot.artists.suggest(job.request.prompt)
+            if suggestion is None:
+                await interaction.response.send_message(texts.t(interaction.locale, "try.nothing"), ephemeral=True)
+            else:
+                await self.run_again(interaction, dataclasses.replace(job.request, prompt=suggestion.prompt))
         else:
-            await self.rerun(interaction, job_id)
+            await self.run_again(interaction, job.request)
+
+    async def delete(self, interaction: discord.Interaction, job: Job) -> None:
+        """The Delete button: the requester or a moderator removes the result."""
+        if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
+            await interaction.response.send_message(texts.t(interaction.locale, "delete.not_allowed"), ephemeral=True)
+            return
+        await interaction.response.defer()
+        await interaction.delete_original_response()
+
+    async def run_again(self, interaction: discord.Interaction, request: ImageRequest) -> None:
+        """Start ``request`` as a new job of whoever clicked, answering any refusal privately."""
+        try:
+            await self.start_job(interaction, request)
+        except Exception as error:
+            await answer_error(self.bot, interaction, error)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A submitted Remix modal, whether opened by this process or one before it."""
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if interaction.type is not discord.InteractionType.modal_submit or not custom_id.startswith(RemixModal.PREFIX):
+            return
+        job = await self.bot.jobs.get(int(custom_id.removeprefix(RemixModal.PREFIX)))
+        prompt = submitted_text(interaction.data, "prompt")
+        if job is None or prompt is None:
+            await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
+            return
+        await self.run_again(interaction, dataclasses.replace(job.request, prompt=prompt))
 
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         """The Cancel button: only the requester, only while the job waits."""
@@ -149,17 +197,6 @@ class Imagine(commands.Cog):
             await interaction.response.defer()
             await self.bot.jobs.cancel(job)
 
-    async def rerun(self, interaction: discord.Interaction, job_id: int) -> None:
-        """The Run again button: the same request, as a new job of whoever clicked."""
-        job = await self.bot.jobs.get(job_id)
-        if job is None:
-            await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
-            return
-        try:
-            await self.start_job(interaction, job.request)
-        except Exception as error:
-            await answer_error(self.bot, interaction, error)
-
     async def announce_interrupted(self, jobs: list[Job]) -> None:
         """Tell each requester whose job a previous process left unfinished, with a way to run it again."""
         await self.bot.wait_until_ready()
@@ -170,7 +207,7 @@ class Imagine(commands.Cog):
                 user=f"<@{job.user_id}>",
                 prompt=texts.shorten(job.request.prompt, 1500),
             )
-            view = one_button(JobButton("rerun", job.id, texts.t(job.locale, "button.rerun")))
+            view = buttons(JobButton("rerun", job.id, texts.t(job.locale, "button.rerun")))
             try:
                 await post_in_channel(
                     self.bot, job.channel_id, content, ping=job.user_id, view=view, reply_to=job.message_id

@@ -90,6 +90,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "button.cancel": {"en": "Cancel", "zh": "取消"},
     "button.rerun": {"en": "Run again", "zh": "重新运行"},
+    "button.reroll": {"en": "Reroll", "zh": "重新生成"},
+    "button.remix": {"en": "Remix", "zh": "改写"},
+    "button.delete": {"en": "Delete", "zh": "删除"},
+    "button.try": {"en": "Try this instead", "zh": "试试这个"},
+    "remix.title": {"en": "Remix: change the prompt", "zh": "改写提示词"},
+    "remix.label": {"en": "Prompt", "zh": "提示词"},
+    "delete.not_allowed": {
+        "en": "Only the person who asked for these images, or a moderator, can delete them.",
+        "zh": "只有发起请求的人或管理员可以删除这些图片。",
+    },
+    "try.nothing": {
+        "en": "I have no suggested rewrite for this prompt any more. Please use /imagine again.",
+        "zh": "这条提示词已没有可用的改写建议，请重新使用 /imagine。",
+    },
     "job.cancelled": {"en": "🚫 Cancelled. Nothing was drawn.", "zh": "🚫 已取消，没有生成图片。"},
     "job.interrupted": {
         "en": "⚠️ The bot restarted before this was finished, so it was interrupted. Press **Run again** to queue "

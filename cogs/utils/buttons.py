@@ -14,12 +14,15 @@ if TYPE_CHECKING:
 STYLES: dict[str, tuple[discord.ButtonStyle, str | None]] = {
     "cancel": (discord.ButtonStyle.secondary, None),
     "rerun": (discord.ButtonStyle.primary, "🔄"),
+    "reroll": (discord.ButtonStyle.secondary, "🔄"),
+    "remix": (discord.ButtonStyle.secondary, "✏️"),
+    "delete": (discord.ButtonStyle.secondary, "🗑️"),
+    "try": (discord.ButtonStyle.primary, "✨"),
 }
+TEMPLATE = r"imagine:(?P<action>" + "|".join(STYLES) + r"):(?P<job>\d+)"
 
 
-class JobButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"imagine:(?P<action>cancel|rerun):(?P<job>\d+)"
-):
+class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
     """A button about one job, ``imagine:<action>:<job id>``: it works for days and across restarts."""
 
     def __init__(self, action: str, job_id: int, label: str) -> None:
@@ -43,8 +46,50 @@ class JobButton(
             await cog.on_button(interaction, self.action, self.job_id)
 
 
-def one_button(item: discord.ui.Item[Any]) -> discord.ui.View:
-    """A view holding one persistent button."""
+def buttons(*items: discord.ui.Item[Any]) -> discord.ui.View:
+    """A view holding persistent buttons."""
     view = discord.ui.View(timeout=None)
-    view.add_item(item)
+    for item in items:
+        view.add_item(item)
     return view
+
+
+class RemixModal(discord.ui.Modal):
+    """Asks for the prompt to run again, pre-filled with the job's.
+
+    Its submission is answered by the Imagine cog's ``on_interaction`` listener, not here, so that a modal opened
+    before a restart (which discord.py has forgotten) is answered the same way as one opened since.
+    """
+
+    PREFIX = "imagine:remix-modal:"
+
+    def __init__(self, job_id: int, title: str, label: str, prompt: str) -> None:
+        super().__init__(title=title, custom_id=f"{self.PREFIX}{job_id}", timeout=None)
+        self.add_item(
+            discord.ui.TextInput(
+                label=label,
+                custom_id="prompt",
+                style=discord.TextStyle.paragraph,
+                default=prompt[:4000],
+                max_length=4000,
+            )
+        )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Answered by the cog's listener; see the class docstring."""
+
+
+def submitted_text(data: Any, custom_id: str) -> str | None:
+    """The value of the text input ``custom_id`` in a modal submission's raw data, however it is nested."""
+    if isinstance(data, dict):
+        value = data.get("value")
+        if data.get("custom_id") == custom_id and isinstance(value, str):
+            return value
+        children = [data.get("component"), *(data.get("components") or [])]
+        data = [child for child in children if child is not None]
+    if isinstance(data, list):
+        for child in data:
+            found = submitted_text(child, custom_id)
+            if found is not None:
+                return found
+    return None

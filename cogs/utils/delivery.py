@@ -19,7 +19,7 @@ from imagegen.jobs import DeliveryFailed
 from imagegen.storage import Job, JobState
 
 from ..errors import answer_error
-from .buttons import JobButton, one_button
+from .buttons import JobButton, buttons
 from .channel import post_in_channel
 from .status import StatusMessage, token_dead
 
@@ -48,7 +48,7 @@ class InteractionDelivery:
         count = texts.t(locale, "count.one" if n == 1 else "count.many", n=n)
         position = self.bot.jobs.position(job.id)
         if job.state is JobState.QUEUED and position is not None:
-            view = one_button(JobButton("cancel", job.id, texts.t(locale, "button.cancel")))
+            view = buttons(JobButton("cancel", job.id, texts.t(locale, "button.cancel")))
             return texts.t(locale, "status.queued", position=position, count=count, model=job.request.model), view
         started = job.started_at if job.started_at is not None else time.time()
         seconds = texts.elapsed(time.time() - started)
@@ -69,7 +69,9 @@ class InteractionDelivery:
             try:
                 with _files(group) as files:
                     if index == 0:
-                        await self.interaction.edit_original_response(content=caption, attachments=files, view=None)
+                        await self.interaction.edit_original_response(
+                            content=caption, attachments=files, view=self.result_buttons()
+                        )
                     else:
                         note = texts.t(self.interaction.locale, "result.continued", part=index + 1, parts=len(numbered))
                         await self.interaction.followup.send(note, files=files)
@@ -82,7 +84,7 @@ class InteractionDelivery:
 
     async def failed(self, job: Job, error: ImageGenError) -> None:
         await self.status.stop()
-        await answer_error(self.bot, self.interaction, error, ping_in_channel=not self.status.usable)
+        await answer_error(self.bot, self.interaction, error, ping_in_channel=not self.status.usable, job_id=job.id)
 
     async def ended(self, job: Job) -> bool:
         await self.status.stop()
@@ -94,13 +96,19 @@ class InteractionDelivery:
             content = texts.t(locale, "job.cancelled")
         else:
             content = texts.t(locale, "job.interrupted")
-            view = one_button(JobButton("rerun", job.id, texts.t(locale, "button.rerun")))
+            view = buttons(JobButton("rerun", job.id, texts.t(locale, "button.rerun")))
         try:
             await self.interaction.edit_original_response(content=content, view=view)
         except discord.HTTPException as error:
             log.warning("job %d: could not say it ended: %s", job.id, error)
             return False
         return True
+
+    def result_buttons(self) -> discord.ui.View:
+        """Reroll, Remix and Delete, under the first message of a result."""
+        locale = self.interaction.locale
+        actions = ("reroll", "remix", "delete")
+        return buttons(*(JobButton(action, self.job.id, texts.t(locale, f"button.{action}")) for action in actions))
 
     def caption(self, generation: Generation) -> str:
         """The text above the images: prompt (cut to fit), requester, model, size, and what is missing."""
@@ -124,6 +132,7 @@ class InteractionDelivery:
                         caption if index == 0 and caption else "",
                         ping=job.user_id,
                         files=files,
+                        view=self.result_buttons() if index == 0 else None,
                         reply_to=job.message_id,
                     )
             except discord.HTTPException as error:

@@ -27,6 +27,9 @@ BOT_USER = {
     "bot": True,
 }
 MIB = 1024 * 1024
+# View Channel and Send Messages: an ordinary member. Moderators add Manage Messages.
+MEMBER_PERMISSIONS = 0x400 | 0x800
+MANAGE_MESSAGES = 0x2000
 
 
 def snowflake(age: datetime.timedelta = datetime.timedelta(0)) -> int:
@@ -234,6 +237,7 @@ class FakeDiscord:
         locale: str = "en-US",
         size_limit: int = 10 * MIB,
         age: datetime.timedelta | None = None,
+        permissions: int = MEMBER_PERMISSIONS,
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload as Discord sends it for a member of the fake guild, made ``age`` ago."""
         interaction_id = next(self._ids) if age is None else snowflake(age)
@@ -255,7 +259,7 @@ class FakeDiscord:
                 "joined_at": "2026-01-01T00:00:00+00:00",
                 "deaf": False,
                 "mute": False,
-                "permissions": "2147483647",
+                "permissions": str(permissions),
             },
             "app_permissions": "2147483647",
             "locale": locale,
@@ -287,14 +291,19 @@ class FakeDiscord:
         """The message an interaction's response created, as it stands now ({} before there is one)."""
         return self.messages.get(self._originals.get(token, ""), {})
 
-    async def click(
-        self, message: dict[str, Any], custom_id: str, *, user_id: int = 500000000000000005, locale: str = "en-US"
-    ) -> dict[str, Any]:
+    async def click(self, message: dict[str, Any], custom_id: str, **kwargs: Any) -> dict[str, Any]:
         """Click a button of a message the bot posted; returns the interaction payload sent."""
-        payload = self.interaction(
-            {"custom_id": custom_id, "component_type": 2}, kind=3, user_id=user_id, locale=locale
-        )
+        payload = self.interaction({"custom_id": custom_id, "component_type": 2}, kind=3, **kwargs)
         payload["message"] = message
+        await self.send_event("INTERACTION_CREATE", payload)
+        return payload
+
+    async def submit_modal(self, custom_id: str, values: dict[str, str], **kwargs: Any) -> dict[str, Any]:
+        """Submit a modal the bot opened, with these text input values; returns the interaction payload sent."""
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]} for key, value in values.items()
+        ]
+        payload = self.interaction({"custom_id": custom_id, "components": rows}, kind=5, **kwargs)
         await self.send_event("INTERACTION_CREATE", payload)
         return payload
 

@@ -46,6 +46,16 @@ def api_error(status: int, kind: str, code: str | None, message: str = "failed (
     return raw_json({"error": {"message": message, "type": kind, "param": "", "code": code}}, status, headers)
 
 
+MODERATION_BODY = {
+    "error": {
+        "message": "Your request was rejected by the safety system. (request id: 2026112512000012345)",
+        "type": "image_generation_user_error",
+        "param": "",
+        "code": "moderation_blocked",
+    }
+}
+
+
 @dataclass
 class Call:
     """One request the bot made to the image API."""

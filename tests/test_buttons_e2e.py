@@ -1,0 +1,144 @@
+"""The buttons under results and refusals, end to end, including clicks after a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import ImageBot
+from tests.fakes.discord import MANAGE_MESSAGES, FakeDiscord, Recorded
+from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
+
+ALICE, BOB = 500000000000000005, 500000000000000006
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
+
+
+async def result_of(fake: FakeDiscord, token: str) -> Recorded:
+    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.files]))[0]
+
+
+async def callback_of(fake: FakeDiscord, token: str) -> Recorded:
+    found = await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.path.endswith("/callback")])
+    return found[0]
+
+
+async def a_result(fake: FakeDiscord, api: FakeImageAPI, **options: Any) -> tuple[dict[str, Any], int]:
+    """Alice draws something; returns the posted result message and its job id."""
+    api.then(b64_images(png(9, 9, (1, 2, 3))))
+    sent = await fake.slash("imagine", {"prompt": "a red kite", **options}, user_id=ALICE)
+    await result_of(fake, sent["token"])
+    message = fake.original(sent["token"])
+    job_id = int(custom_ids(message)[0].rsplit(":", 1)[1])
+    return message, job_id
+
+
+async def test_a_result_carries_reroll_remix_and_delete_for_its_job(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, job_id = await a_result(fake_discord, image_api)
+    assert custom_ids(message) == [f"imagine:{action}:{job_id}" for action in ("reroll", "remix", "delete")]
+
+
+async def test_anyone_may_reroll_and_the_new_job_is_theirs_with_the_same_options(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, job_id = await a_result(fake_discord, image_api, n=2, size="1024x1536", quality="low")
+    image_api.then(b64_images(png(), png()))
+    click = await fake_discord.click(message, f"imagine:reroll:{job_id}", user_id=BOB)
+    edit = await result_of(fake_discord, click["token"])
+    assert f"<@{BOB}>" in edit.content and "a red kite" in edit.content
+    first, second = (call.body for call in image_api.generation_calls)
+    assert (
+        first
+        == second
+        == {"model": "gpt-image-1", "prompt": "a red kite", "n": 2, "size": "1024x1536", "quality": "low"}
+    )
+
+
+async def test_remix_opens_the_prompt_and_runs_the_edited_one(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, job_id = await a_result(fake_discord, image_api, size="1536x1024")
+    click = await fake_discord.click(message, f"imagine:remix:{job_id}", user_id=BOB)
+    modal = await callback_of(fake_discord, click["token"])
+    assert modal.payload["type"] == 9
+    assert modal.payload["data"]["custom_id"] == f"imagine:remix-modal:{job_id}"
+    assert "a red kite" in str(modal.payload["data"]["components"])
+    image_api.then(b64_images(png()))
+    submit = await fake_discord.submit_modal(f"imagine:remix-modal:{job_id}", {"prompt": "a blue kite"}, user_id=BOB)
+    await result_of(fake_discord, submit["token"])
+    assert image_api.generation_calls[-1].body == {
+        "model": "gpt-image-1", "prompt": "a blue kite", "n": 1, "size": "1536x1024",
+    }  # fmt: skip
+
+
+async def test_buttons_and_modals_work_after_a_restart(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first: ImageBot = await start_bot()
+    message, job_id = await a_result(fake_discord, image_api)
+    await first.close()
+    await start_bot()
+    image_api.then(b64_images(png()), b64_images(png()))
+    click = await fake_discord.click(message, f"imagine:reroll:{job_id}", user_id=BOB)
+    await result_of(fake_discord, click["token"])
+    submit = await fake_discord.submit_modal(f"imagine:remix-modal:{job_id}", {"prompt": "a kite at dusk"})
+    await result_of(fake_discord, submit["token"])
+    assert [call.body["prompt"] for call in image_api.generation_calls] == [
+        "a red kite",
+        "a red kite",
+        "a kite at dusk",
+    ]
+
+
+async def test_only_the_requester_or_a_moderator_may_delete(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, job_id = await a_result(fake_discord, image_api)
+    stranger = await fake_discord.click(message, f"imagine:delete:{job_id}", user_id=BOB)
+    refused = await callback_of(fake_discord, stranger["token"])
+    assert refused.flags & 64 and "Only the person who asked" in refused.content
+    assert not [r for r in fake_discord.for_token(stranger["token"]) if r.method == "DELETE"]
+
+    for user, permissions in ((BOB, MANAGE_MESSAGES | 0xC00), (ALICE, 0xC00)):
+        click = await fake_discord.click(message, f"imagine:delete:{job_id}", user_id=user, permissions=permissions)
+        deleted = await fake_discord.wait_for(
+            lambda click=click: [r for r in fake_discord.for_token(click["token"]) if r.method == "DELETE"]
+        )
+        assert deleted[0].path.endswith("/messages/@original")
+
+
+async def test_a_click_on_a_job_the_database_does_not_know_says_so(bot, fake_discord: FakeDiscord) -> None:
+    message = fake_discord._message(
+        {"content": "old", "components": [{"type": 1, "components": [
+            {"type": 2, "style": 2, "label": "Reroll", "custom_id": "imagine:reroll:4242"}]}]}, {}
+    )  # fmt: skip
+    click = await fake_discord.click(message, "imagine:reroll:4242")
+    answer = await callback_of(fake_discord, click["token"])
+    assert answer.flags & 64 and "no longer have a record" in answer.content
+    submit = await fake_discord.submit_modal("imagine:remix-modal:4242", {"prompt": "x"})
+    answer = await callback_of(fake_discord, submit["token"])
+    assert "no longer have a record" in answer.content
+
+
+async def test_try_this_instead_runs_the_rewritten_prompt(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(raw_json(MODERATION_BODY, 400))
+    sent = await fake_discord.slash("imagine", {"prompt": "a harbour by Makoto Shinkai"}, user_id=ALICE)
+    reply = (
+        await fake_discord.wait_for(
+            lambda: [r for r in fake_discord.for_token(sent["token"]) if r.method == "POST" and r.flags & 64]
+        )
+    )[0]
+    [custom_id] = custom_ids(reply.message or {})
+    assert custom_id.startswith("imagine:try:")
+    [message] = [m for m in fake_discord.messages.values() if custom_ids(m) == [custom_id]]
+    image_api.then(b64_images(png()))
+    click = await fake_discord.click(message, custom_id, user_id=ALICE)
+    await result_of(fake_discord, click["token"])
+    assert image_api.generation_calls[-1].body["prompt"] == (
+        "a harbour by bright modern Japanese anime style with luminous skies and detailed light"
+    )
