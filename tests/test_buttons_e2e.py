@@ -24,6 +24,11 @@ async def callback_of(fake: FakeDiscord, token: str) -> Recorded:
     return found[0]
 
 
+async def deleted(fake: FakeDiscord, token: str) -> Recorded:
+    """The DELETE an interaction's token made."""
+    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.method == "DELETE"]))[0]
+
+
 async def a_result(fake: FakeDiscord, api: FakeImageAPI, **options: Any) -> tuple[dict[str, Any], int]:
     """Alice draws something; returns the posted result message and its job id."""
     api.then(b64_images(png(9, 9, (1, 2, 3))))
@@ -104,10 +109,7 @@ async def test_only_the_requester_or_a_moderator_may_delete(
 
     for user, permissions in ((BOB, MANAGE_MESSAGES | 0xC00), (ALICE, 0xC00)):
         click = await fake_discord.click(message, f"imagine:delete:{job_id}", user_id=user, permissions=permissions)
-        deleted = await fake_discord.wait_for(
-            lambda click=click: [r for r in fake_discord.for_token(click["token"]) if r.method == "DELETE"]
-        )
-        assert deleted[0].path.endswith("/messages/@original")
+        assert (await deleted(fake_discord, click["token"])).path.endswith("/messages/@original")
 
 
 async def test_a_click_on_a_job_the_database_does_not_know_says_so(bot, fake_discord: FakeDiscord) -> None:
