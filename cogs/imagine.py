@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -14,6 +15,7 @@ from discord.ext import commands
 from imagegen import texts
 from imagegen.request import ImageRequest
 from imagegen.storage import Job, JobState
+from imagegen.uploads import check_declared
 
 from .errors import answer_error
 from .utils.buttons import JobButton, RemixModal, buttons, submitted_text
@@ -75,6 +77,8 @@ class Imagine(commands.Cog):
         quality=localised("opt.quality"),
         background=localised("opt.background"),
         model=localised("opt.model"),
+        image=localised("opt.image"),
+        image2=localised("opt.image2"),
     )
     @app_commands.choices(size=SIZE_CHOICES, quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES)
     @app_commands.guild_only()
@@ -87,8 +91,13 @@ class Imagine(commands.Cog):
         quality: str = "auto",
         background: str = "auto",
         model: str | None = None,
+        image: discord.Attachment | None = None,
+        image2: discord.Attachment | None = None,
     ) -> None:
-        """Draw ``n`` images from ``prompt`` and post them in the channel."""
+        """Draw ``n`` images from ``prompt`` (starting from up to two reference images) and post them."""
+        attachments = [upload for upload in (image, image2) if upload is not None]
+        for upload in attachments:
+            check_declared(upload.size, upload.content_type)
         settings = self.bot.settings
         request = ImageRequest(
             prompt=prompt,
@@ -99,7 +108,7 @@ class Imagine(commands.Cog):
             background=background,
             moderation=settings.moderation,
         )
-        await self.start_job(interaction, request)
+        await self.start_job(interaction, request, [upload.url for upload in attachments])
 
     @imagine.autocomplete("model")
     async def model_autocomplete(
@@ -108,12 +117,22 @@ class Imagine(commands.Cog):
         """Offer the image models the API lists, or the configured ones."""
         return [app_commands.Choice(name=name, value=name) for name in await self.bot.models.search(current)]
 
-    async def start_job(self, interaction: discord.Interaction, request: ImageRequest) -> None:
-        """Check, acknowledge, record and queue a request as the clicking or typing user's job."""
-        request.validate(self.bot.settings.max_images)
+    async def start_job(
+        self, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
+    ) -> None:
+        """Check, acknowledge, record and queue a request as the clicking or typing user's job.
+
+        Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
+        """
+        request.validate(self.bot.settings.max_images, references=len(reference_urls))
         place = self.bot.jobs.reserve(interaction.user.id)
         try:
             callback = await interaction.response.defer(thinking=True)
+            if reference_urls:
+                # A plain message from here on, so a problem with the files can be answered privately.
+                await interaction.edit_original_response(content=texts.t(interaction.locale, "status.preparing"))
+                references = [await self.bot.images.fetch_reference(url) for url in reference_urls]
+                request = dataclasses.replace(request, references=tuple(references))
             job = Job(
                 user_id=interaction.user.id,
                 channel_id=interaction.channel_id or 0,

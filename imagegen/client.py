@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from . import images, workers
+from . import images, uploads, workers
 from .errors import (
     BadUpstreamResponse,
     ImageGenError,
@@ -133,9 +133,8 @@ class ImageClient:
             total=self.settings.timeout_for(request.quality),
             sock_connect=CONNECT_TIMEOUT,
         )
-        status, raw, retry_after = await self._call(
-            "POST", "images/generations", timeout, gate=self._answers, json=request.body()
-        )
+        payload: dict[str, Any] = {"data": _edit_form(request)} if request.references else {"json": request.body()}
+        status, raw, retry_after = await self._call("POST", request.endpoint, timeout, gate=self._answers, **payload)
         if status != 200:
             raise map_error(status, raw, request.model, request.prompt, retry_after)
         try:
@@ -221,11 +220,14 @@ class ImageClient:
         return image
 
     async def _download(self, url: str) -> bytes | None:
+        return await self.download(url, self.settings.max_download_bytes)
+
+    async def download(self, url: str, cap: int) -> bytes | None:
+        """The file at ``url`` if it is at most ``cap`` bytes and arrives in time, else None (and a log line)."""
         if not url.startswith(("https://", "http://")):
-            log.warning("image API: refusing to download a %s URL", url.split(":", 1)[0])
+            log.warning("refusing to download a %s URL", url.split(":", 1)[0])
             return None
         timeout = aiohttp.ClientTimeout(total=self.settings.download_timeout, sock_connect=CONNECT_TIMEOUT)
-        cap = self.settings.max_download_bytes
         try:
             async with self.session.get(url, timeout=timeout) as response:
                 if response.status != 200:
@@ -242,6 +244,13 @@ class ImageClient:
             log.warning("image download failed: %r", error)
             return None
 
+    async def fetch_reference(self, url: str) -> bytes:
+        """An uploaded reference image, downloaded under the upload cap, checked and shrunk; raises UploadRejected."""
+        data = await self.download(url, uploads.MAX_UPLOAD_BYTES)
+        if data is None:
+            raise uploads.UploadRejected("upload.unreadable")
+        return await workers.run(uploads.prepare_reference, data)
+
     async def list_models(self) -> list[str]:
         """The ids of the models the key can use to draw, as ``GET /models`` lists them."""
         timeout = aiohttp.ClientTimeout(total=MODELS_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
@@ -257,6 +266,17 @@ class ImageClient:
         return [
             str(entry["id"]) for entry in data if isinstance(entry, dict) and "id" in entry and is_image_model(entry)
         ]
+
+
+def _edit_form(request: ImageRequest) -> aiohttp.FormData:
+    """The multipart body of ``POST /images/edits``: the fields, then each reference as ``image[]``."""
+    form = aiohttp.FormData()
+    for name, value in request.edit_fields().items():
+        form.add_field(name, value)
+    for index, data in enumerate(request.references, start=1):
+        kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+        form.add_field("image[]", data, filename=f"reference_{index}.{kind}", content_type=f"image/{kind}")
+    return form
 
 
 def _source_of(entry: dict[str, Any]) -> tuple[str, str] | None:

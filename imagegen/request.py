@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -70,14 +70,24 @@ class ImageRequest:
     quality: str = "auto"
     background: str = "auto"
     moderation: str = "auto"
+    # Reference images (already checked and shrunk): with any, the request goes to the edits endpoint.
+    references: tuple[bytes, ...] = field(default=(), repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        """The API path this request is sent to."""
+        return "images/edits" if self.references else "images/generations"
 
     @property
     def family(self) -> Family:
         """The model family, which decides the parameters sent."""
         return family_of(self.model)
 
-    def validate(self, max_images: int) -> None:
-        """Raise InvalidRequest, naming what to change, if this request cannot be sent."""
+    def validate(self, max_images: int, references: int | None = None) -> None:
+        """Raise InvalidRequest, naming what to change, if this request cannot be sent.
+
+        ``references`` counts reference images still to be read, when there are some.
+        """
         if not _MODEL_NAME.fullmatch(self.model):
             raise InvalidRequest("invalid.model", model=self.model[:100])
         rules = RULES[self.family]
@@ -113,6 +123,14 @@ class ImageRequest:
             raise InvalidRequest("invalid.background", background=self.background)
         if self.background != "auto" and not rules.takes_background:
             raise InvalidRequest("invalid.background_model", background=self.background, model=self.model)
+        if (references or self.references) and self.family in (Family.DALL_E_2, Family.DALL_E_3):
+            raise InvalidRequest("invalid.reference_model", model=self.model)
+
+    def edit_fields(self) -> dict[str, str]:
+        """The text fields of a multipart ``POST /images/edits``: as ``body()``, but without ``moderation``."""
+        fields = {key: str(value) for key, value in self.body().items()}
+        fields.pop("moderation", None)
+        return fields
 
     def body(self) -> dict[str, Any]:
         """The JSON body for ``POST /images/generations``: only what this family accepts."""

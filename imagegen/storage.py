@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -86,7 +87,7 @@ class Storage(Protocol):
         ...
 
     async def jobs_in(self, states: Sequence[JobState]) -> list[Job]:
-        """Every job in one of ``states``, oldest first."""
+        """Every job in one of ``states``, oldest first (without reference images: ``get_job`` has them)."""
         ...
 
     async def close(self) -> None:
@@ -121,6 +122,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_by_state ON jobs (state);
     CREATE INDEX jobs_by_user ON jobs (user_id, created_at);
+    """,
+    # Reference images, already checked and shrunk: kept so Reroll and Remix work days later.
+    """
+    CREATE TABLE job_references (
+        job_id INTEGER NOT NULL REFERENCES jobs (id),
+        position INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (job_id, position)
+    );
     """,
 )
 
@@ -183,6 +193,10 @@ class SqliteStorage:
             f"INSERT INTO jobs ({_COLUMNS}) VALUES ({', '.join('?' * 19)})", _row(job)
         ) as cursor:
             job.id = int(cursor.lastrowid or 0)
+        await self.connection.executemany(
+            "INSERT INTO job_references (job_id, position, data) VALUES (?, ?, ?)",
+            [(job.id, position, data) for position, data in enumerate(job.request.references)],
+        )
         await self.connection.commit()
         return job
 
@@ -194,7 +208,14 @@ class SqliteStorage:
     async def get_job(self, job_id: int) -> Job | None:
         async with self.connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
             row = await cursor.fetchone()
-        return _job(row) if row is not None else None
+        if row is None:
+            return None
+        job = _job(row)
+        query = "SELECT data FROM job_references WHERE job_id = ? ORDER BY position"
+        async with self.connection.execute(query, (job_id,)) as cursor:
+            references = tuple(bytes(reference["data"]) for reference in await cursor.fetchall())
+        job.request = dataclasses.replace(job.request, references=references)
+        return job
 
     async def jobs_in(self, states: Sequence[JobState]) -> list[Job]:
         marks = ", ".join("?" * len(states))

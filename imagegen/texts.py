@@ -41,6 +41,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "透明背景适合贴纸和标志",
     },
     "opt.model": {"en": "Which image model to use", "zh": "使用哪个图像模型"},
+    "opt.image": {"en": "A reference image to start from", "zh": "作为起点的参考图"},
+    "opt.image2": {"en": "A second reference image", "zh": "第二张参考图"},
     "choice.size.auto": {"en": "Auto (the model decides)", "zh": "自动（由模型决定）"},
     "choice.size.square": {
         "en": "Square 1:1 (1024×1024)",
@@ -185,6 +187,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The model name {model} is not valid. Please pick one from the list.",
         "zh": "模型名称 {model} 无效，请从列表中选择。",
     },
+    "invalid.reference_model": {
+        "en": "{model} cannot work from a reference image. Pick a GPT image model, or leave the image out.",
+        "zh": "{model} 不能根据参考图生成。请换用 GPT 图像模型，或不附图片。",
+    },
+    # Uploaded reference images.
+    "upload.too_large": {
+        "en": "That image is {size_mb} MB; the most I take is {limit_mb} MB. Please send a smaller one.",
+        "zh": "这张图片有 {size_mb} MB，最大只接受 {limit_mb} MB。请换一张小一点的图片。",
+    },
+    "upload.not_image": {
+        "en": "That file is not an image I can read (whatever its name says). Please send a PNG, JPEG or WebP.",
+        "zh": "这个文件不是可读取的图片（无论文件名是什么）。请发送 PNG、JPEG 或 WebP 图片。",
+    },
+    "upload.format": {
+        "en": "Please send the reference as a PNG, JPEG or WebP image.",
+        "zh": "请用 PNG、JPEG 或 WebP 格式的图片作为参考图。",
+    },
+    "upload.animated": {
+        "en": "Animated images cannot be used as a reference. Please send a still PNG, JPEG or WebP.",
+        "zh": "动图不能用作参考图。请发送静态的 PNG、JPEG 或 WebP 图片。",
+    },
+    "upload.too_many_pixels": {
+        "en": "That image has more than {limit} million pixels, more than I can open safely. Please send a smaller "
+        "one.",
+        "zh": "这张图片超过 {limit} 百万像素，超出了可以安全打开的范围。请换一张小一点的图片。",
+    },
+    "upload.unreadable": {
+        "en": "I could not download that image from Discord. Please try again.",
+        "zh": "无法从 Discord 下载这张图片，请再试一次。",
+    },
+    "status.preparing": {"en": "⏳ Checking your image…", "zh": "⏳ 正在检查你的图片……"},
     # Refusals: kind, private, and helpful.
     "refused.moderation": {
         "en": "🙏 The image service's safety system turned this prompt down, so nothing was drawn. "

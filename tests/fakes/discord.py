@@ -103,6 +103,7 @@ class FakeDiscord:
         self._sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
         self.messages: dict[str, dict[str, Any]] = {}
+        self.uploads: dict[str, bytes] = {}
         # When each interaction's first callback arrived, by token.
         self.acknowledged: dict[str, float] = {}
         self._originals: dict[str, str] = {}
@@ -110,6 +111,7 @@ class FakeDiscord:
         self.port = 0
         app = web.Application(client_max_size=200 * MIB)
         app.router.add_get("/gateway", self.gateway)
+        app.router.add_get("/attachments/{id}/{name}", self.attachment)
         app.router.add_route("*", "/api/v10/{path:.*}", self.rest)
         self.app = app
 
@@ -269,9 +271,36 @@ class FakeDiscord:
             "context": 0,
         }
 
+    def upload(
+        self, filename: str, blob: bytes, content_type: str | None = "image/png", size: int | None = None
+    ) -> dict[str, Any]:
+        """A file a user attaches to a command, served by this fake's CDN; ``size`` is what Discord declares."""
+        attachment_id = str(next(self._ids))
+        self.uploads[attachment_id] = blob
+        url = f"http://127.0.0.1:{self.port}/attachments/{attachment_id}/{filename}"
+        attachment = {"id": attachment_id, "filename": filename, "size": len(blob) if size is None else size,
+                      "url": url, "proxy_url": url}  # fmt: skip
+        if content_type is not None:
+            attachment["content_type"] = content_type
+        return attachment
+
+    async def attachment(self, request: web.Request) -> web.Response:
+        self.requests.append(Recorded("GET", request.path, {}, None))
+        blob = self.uploads.get(request.match_info["id"])
+        return web.Response(body=blob) if blob is not None else web.Response(status=404)
+
     async def slash(self, name: str, options: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Invoke a slash command as a user would; returns the interaction payload sent."""
-        data = {"id": "1", "name": name, "type": 1, "options": [_option(key, value) for key, value in options.items()]}
+        """Invoke a slash command as a user would (attachments as made by ``upload``); returns the payload sent."""
+        entries, resolved = [], {}
+        for key, value in options.items():
+            if isinstance(value, dict):
+                resolved[value["id"]] = value
+                entries.append({"name": key, "type": 11, "value": value["id"]})
+            else:
+                entries.append(_option(key, value))
+        data: dict[str, Any] = {"id": "1", "name": name, "type": 1, "options": entries}
+        if resolved:
+            data["resolved"] = {"attachments": resolved}
         payload = self.interaction(data, **kwargs)
         await self.send_event("INTERACTION_CREATE", payload)
         return payload

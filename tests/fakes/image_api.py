@@ -9,9 +9,10 @@ import json
 import os
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from PIL import Image
 
@@ -64,6 +65,7 @@ class Call:
     path: str
     headers: dict[str, str]
     body: Any
+    files: list[tuple[str, str, bytes]] = field(default_factory=list)
 
 
 class FakeImageAPI:
@@ -84,6 +86,7 @@ class FakeImageAPI:
         self.gates: dict[str, asyncio.Event] = {}
         app = web.Application(client_max_size=200 * 1024 * 1024)
         app.router.add_post("/v1/images/generations", self.generations)
+        app.router.add_post("/v1/images/edits", self.edits)
         app.router.add_get("/v1/models", self.list_models)
         app.router.add_get("/files/{name}", self.file)
         self.app = app
@@ -144,6 +147,26 @@ class FakeImageAPI:
             await gate.wait()
         handler = self.script.popleft() if self.script else _constant(b64_images(png()))
         return await handler(request)
+
+    async def edits(self, request: web.Request) -> web.StreamResponse:
+        """Record the multipart edit request: its fields in ``body``, its files as (name, filename, bytes)."""
+        fields: dict[str, str] = {}
+        files: list[tuple[str, str, bytes]] = []
+        async for part in await request.multipart():
+            if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
+                continue
+            blob = bytes(await part.read())
+            if part.filename:
+                files.append((part.name, part.filename, blob))
+            else:
+                fields[part.name] = blob.decode()
+        self.calls.append(Call(request.method, request.path, dict(request.headers), fields, files))
+        handler = self.script.popleft() if self.script else _constant(b64_images(png()))
+        return await handler(request)
+
+    @property
+    def edit_calls(self) -> list[Call]:
+        return [call for call in self.calls if call.path.endswith("/images/edits")]
 
     async def list_models(self, request: web.Request) -> web.Response:
         self.calls.append(Call(request.method, request.path, dict(request.headers), None))
