@@ -18,7 +18,7 @@ from imagegen.storage import Job, JobState
 from imagegen.uploads import check_declared
 
 from .errors import answer_error
-from .utils.buttons import JobButton, RemixModal, buttons, submitted_text
+from .utils.buttons import JobButton, PromptModal, buttons, submitted_text
 from .utils.channel import post_in_channel
 from .utils.delivery import InteractionDelivery
 from .utils.translator import localised
@@ -55,8 +55,11 @@ class Imagine(commands.Cog):
         self.announcing: asyncio.Task[None] | None = None
         # Discord shows the operator's maximum in the picker; the request is checked against it again anyway.
         self.imagine._params["n"].max_value = bot.settings.max_images
+        self.edit_menu = app_commands.ContextMenu(name=localised("menu.edit"), callback=self.edit_image)
+        self.edit_menu.guild_only = True
 
     async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.edit_menu)
         self.bot.add_dynamic_items(JobButton)
         if self.bot.serving:
             # Before the gateway connects, so no new job can be mistaken for one a previous process left.
@@ -65,6 +68,7 @@ class Imagine(commands.Cog):
                 self.announcing = asyncio.create_task(self.announce_interrupted(left))
 
     async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
         self.bot.remove_dynamic_items(JobButton)
         if self.announcing is not None:
             self.announcing.cancel()
@@ -148,8 +152,10 @@ class Imagine(commands.Cog):
             place.release()
         await delivery.status.start()
 
-    async def on_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
-        """A click on one of a job's buttons: anyone may reroll, remix or try; cancel and delete are guarded."""
+    async def on_button(
+        self, interaction: discord.Interaction, action: str, job_id: int, index: int | None = None
+    ) -> None:
+        """A click on one of a job's buttons: anyone may reroll, remix, vary or try; cancel and delete are guarded."""
         if action == "cancel":
             await self.cancel(interaction, job_id)
             return
@@ -160,10 +166,12 @@ class Imagine(commands.Cog):
             await self.delete(interaction, job)
         elif action == "remix":
             locale = interaction.locale
-            modal = RemixModal(
-                job.id, texts.t(locale, "remix.title"), texts.t(locale, "remix.label"), job.request.prompt
+            title, label = texts.t(locale, "remix.title"), texts.t(locale, "remix.label")
+            await interaction.response.send_modal(
+                PromptModal(f"{PromptModal.REMIX}{job.id}", title, label, job.request.prompt)
             )
-            await interaction.response.send_modal(modal)
+        elif action == "vary":
+            await self.vary(interaction, job, index or 1)
         elif action == "try":
             suggestion = self.bot.artists.suggest(job.request.prompt)
             if suggestion is None:
@@ -173,6 +181,28 @@ class Imagine(commands.Cog):
         else:
             await self.run_again(interaction, job.request)
 
+    async def vary(self, interaction: discord.Interaction, job: Job, index: int) -> None:
+        """The Vary button: image ``index`` of the clicked result becomes the reference of a new job."""
+        attachments = interaction.message.attachments if interaction.message is not None else []
+        if not 1 <= index <= len(attachments):
+            await interaction.response.send_message(texts.t(interaction.locale, "vary.missing"), ephemeral=True)
+            return
+        request = dataclasses.replace(job.request, references=())
+        await self.run_again(interaction, request, [attachments[index - 1].url])
+
+    async def edit_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The "Edit image" message menu: ask what should change about the message's first image."""
+        found = next((i for i, a in enumerate(message.attachments) if _is_image(a)), None)
+        if found is None:
+            await interaction.response.send_message(texts.t(interaction.locale, "edit.no_image"), ephemeral=True)
+            return
+        check_declared(message.attachments[found].size, message.attachments[found].content_type)
+        locale = interaction.locale
+        custom_id = f"{PromptModal.EDIT}{message.channel.id}:{message.id}:{found}"
+        await interaction.response.send_modal(
+            PromptModal(custom_id, texts.t(locale, "edit.title"), texts.t(locale, "edit.label"))
+        )
+
     async def delete(self, interaction: discord.Interaction, job: Job) -> None:
         """The Delete button: the requester or a moderator removes the result."""
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
@@ -181,26 +211,47 @@ class Imagine(commands.Cog):
         await interaction.response.defer()
         await interaction.delete_original_response()
 
-    async def run_again(self, interaction: discord.Interaction, request: ImageRequest) -> None:
-        """Start ``request`` as a new job of whoever clicked, answering any refusal privately."""
+    async def run_again(
+        self, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
+    ) -> None:
+        """Start ``request`` as a new job of whoever clicked, answering any problem privately."""
         try:
-            await self.start_job(interaction, request)
+            await self.start_job(interaction, request, reference_urls)
         except Exception as error:
             await answer_error(self.bot, interaction, error)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """A submitted Remix modal, whether opened by this process or one before it."""
+        """A submitted Remix or Edit image modal, whether opened by this process or one before it."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
-        if interaction.type is not discord.InteractionType.modal_submit or not custom_id.startswith(RemixModal.PREFIX):
+        prompt = submitted_text(data, "prompt")
+        if custom_id.startswith(PromptModal.REMIX):
+            job = await self.bot.jobs.get(int(custom_id.removeprefix(PromptModal.REMIX)))
+            if job is None or prompt is None:
+                await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
+                return
+            await self.run_again(interaction, dataclasses.replace(job.request, prompt=prompt))
+        elif custom_id.startswith(PromptModal.EDIT) and prompt is not None:
+            channel_id, message_id, index = (int(part) for part in custom_id.removeprefix(PromptModal.EDIT).split(":"))
+            await self.edit_submitted(interaction, channel_id, message_id, index, prompt)
+
+    async def edit_submitted(
+        self, interaction: discord.Interaction, channel_id: int, message_id: int, index: int, prompt: str
+    ) -> None:
+        """Run an edit of image ``index`` of a message, read afresh so its URL has not expired."""
+        try:
+            message = await self.bot.get_partial_messageable(channel_id).fetch_message(message_id)
+        except discord.HTTPException:
+            message = None
+        if message is None or index >= len(message.attachments):
+            await interaction.response.send_message(texts.t(interaction.locale, "vary.missing"), ephemeral=True)
             return
-        job = await self.bot.jobs.get(int(custom_id.removeprefix(RemixModal.PREFIX)))
-        prompt = submitted_text(interaction.data, "prompt")
-        if job is None or prompt is None:
-            await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
-            return
-        await self.run_again(interaction, dataclasses.replace(job.request, prompt=prompt))
+        settings = self.bot.settings
+        request = ImageRequest(prompt=prompt, model=settings.image_model, moderation=settings.moderation)
+        await self.run_again(interaction, request, [message.attachments[index].url])
 
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         """The Cancel button: only the requester, only while the job waits."""
@@ -236,6 +287,12 @@ class Imagine(commands.Cog):
                 await self.bot.jobs.mark_notified(job, f"cannot post in channel {job.channel_id}: {error}")
             else:
                 await self.bot.jobs.mark_notified(job)
+
+
+def _is_image(attachment: discord.Attachment) -> bool:
+    if attachment.content_type is not None:
+        return attachment.content_type.startswith("image/")
+    return attachment.filename.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
 
 
 async def setup(bot: ImageBot) -> None:

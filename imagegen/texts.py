@@ -96,6 +96,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "button.remix": {"en": "Remix", "zh": "改写"},
     "button.delete": {"en": "Delete", "zh": "删除"},
     "button.try": {"en": "Try this instead", "zh": "试试这个"},
+    "button.vary": {"en": "Vary", "zh": "变体"},
+    "button.vary_n": {"en": "Vary {index}", "zh": "变体 {index}"},
+    "menu.edit": {"en": "Edit image", "zh": "编辑图片"},
+    "edit.title": {"en": "Edit image", "zh": "编辑图片"},
+    "edit.label": {"en": "What should change?", "zh": "想怎么改？"},
+    "edit.no_image": {
+        "en": "That message has no image I can edit. Right-click a message with a PNG, JPEG or WebP image.",
+        "zh": "这条消息里没有可以编辑的图片。请在带有 PNG、JPEG 或 WebP 图片的消息上使用。",
+    },
+    "vary.missing": {
+        "en": "That image is no longer on the message, so I cannot vary it. Please use /imagine again.",
+        "zh": "这张图片已不在消息中，无法生成变体。请重新使用 /imagine。",
+    },
     "remix.title": {"en": "Remix: change the prompt", "zh": "改写提示词"},
     "remix.label": {"en": "Prompt", "zh": "提示词"},
     "delete.not_allowed": {

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+from PIL import Image
 
 from bot import ImageBot
 from tests.fakes.discord import MANAGE_MESSAGES, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
 
 ALICE, BOB = 500000000000000005, 500000000000000006
+
+
+def pixel(blob: bytes) -> tuple[int, ...]:
+    """The colour of an image's first pixel."""
+    with Image.open(io.BytesIO(blob)) as image:
+        return tuple(image.convert("RGB").tobytes()[:3])
+
+
+def near(found: tuple[int, ...], expected: tuple[int, ...]) -> bool:
+    """Colours equal but for JPEG's rounding (opaque references are sent as JPEG)."""
+    return all(abs(a - b) <= 4 for a, b in zip(found, expected, strict=True))
 
 
 def custom_ids(message: dict[str, Any]) -> list[str]:
@@ -43,7 +57,10 @@ async def test_a_result_carries_reroll_remix_and_delete_for_its_job(
     bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     message, job_id = await a_result(fake_discord, image_api)
-    assert custom_ids(message) == [f"imagine:{action}:{job_id}" for action in ("reroll", "remix", "delete")]
+    assert custom_ids(message) == [
+        *(f"imagine:{action}:{job_id}" for action in ("reroll", "remix", "delete")),
+        f"imagine:vary:{job_id}:1",
+    ]
 
 
 async def test_anyone_may_reroll_and_the_new_job_is_theirs_with_the_same_options(
@@ -144,3 +161,47 @@ async def test_try_this_instead_runs_the_rewritten_prompt(
     assert image_api.generation_calls[-1].body["prompt"] == (
         "a harbour by bright modern Japanese anime style with luminous skies and detailed light"
     )
+
+
+async def test_vary_uses_the_chosen_image_of_the_result_as_the_reference(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first, second = png(12, 12, (200, 0, 0)), png(12, 12, (0, 200, 0))
+    image_api.then(b64_images(first, second))
+    sent = await fake_discord.slash("imagine", {"prompt": "two kites", "n": 2}, user_id=ALICE)
+    await result_of(fake_discord, sent["token"])
+    message = fake_discord.original(sent["token"])
+    varies = [custom_id for custom_id in custom_ids(message) if ":vary:" in custom_id]
+    assert [custom_id.rsplit(":", 1)[1] for custom_id in varies] == ["1", "2"]
+    image_api.then(b64_images(png()))
+    click = await fake_discord.click(message, varies[1], user_id=BOB)
+    await result_of(fake_discord, click["token"])
+    [call] = image_api.edit_calls
+    assert call.body["prompt"] == "two kites" and call.body["n"] == "2"
+    assert near(pixel(call.files[0][2]), (0, 200, 0))
+
+
+async def test_edit_image_on_any_message_asks_for_a_prompt_and_edits_that_image(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    photo = fake_discord.upload("cat.png", png(30, 30, (9, 90, 190)))
+    message = fake_discord._message({"content": "my cat"}, {})
+    message["attachments"] = [photo]
+    menu = await fake_discord.message_command("Edit image", message, user_id=BOB)
+    modal = await callback_of(fake_discord, menu["token"])
+    assert modal.payload["type"] == 9
+    custom_id = modal.payload["data"]["custom_id"]
+    assert custom_id.startswith("imagine:edit-modal:")
+    image_api.then(b64_images(png()))
+    submit = await fake_discord.submit_modal(custom_id, {"prompt": "give it a hat"}, user_id=BOB)
+    await result_of(fake_discord, submit["token"])
+    [call] = image_api.edit_calls
+    assert call.body == {"model": "gpt-image-1", "prompt": "give it a hat", "n": "1"}
+    assert near(pixel(call.files[0][2]), (9, 90, 190))
+
+
+async def test_edit_image_on_a_message_without_an_image_says_so(bot, fake_discord: FakeDiscord) -> None:
+    message = fake_discord._message({"content": "just words"}, {})
+    menu = await fake_discord.message_command("Edit image", message)
+    answer = await callback_of(fake_discord, menu["token"])
+    assert answer.flags & 64 and "no image I can edit" in answer.content

@@ -18,32 +18,34 @@ STYLES: dict[str, tuple[discord.ButtonStyle, str | None]] = {
     "remix": (discord.ButtonStyle.secondary, "✏️"),
     "delete": (discord.ButtonStyle.secondary, "🗑️"),
     "try": (discord.ButtonStyle.primary, "✨"),
+    "vary": (discord.ButtonStyle.secondary, "🎲"),
 }
-TEMPLATE = r"imagine:(?P<action>" + "|".join(STYLES) + r"):(?P<job>\d+)"
+TEMPLATE = r"imagine:(?P<action>" + "|".join(STYLES) + r"):(?P<job>\d+)(?::(?P<index>\d+))?"
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
-    """A button about one job, ``imagine:<action>:<job id>``: it works for days and across restarts."""
+    """A button about one job, ``imagine:<action>:<job id>[:<image>]``: it works for days and across restarts."""
 
-    def __init__(self, action: str, job_id: int, label: str) -> None:
+    def __init__(self, action: str, job_id: int, label: str, index: int | None = None) -> None:
         style, emoji = STYLES[action]
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label=label, style=style, emoji=emoji, custom_id=f"imagine:{action}:{job_id}"
-        )
+        custom_id = f"imagine:{action}:{job_id}" + (f":{index}" if index is not None else "")
+        button: discord.ui.Button[Any] = discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=custom_id)
         super().__init__(button)
         self.action = action
         self.job_id = job_id
+        self.index = index
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> JobButton:
-        return cls(match["action"], int(match["job"]), getattr(item, "label", None) or match["action"])
+        index = int(match["index"]) if match["index"] else None
+        return cls(match["action"], int(match["job"]), getattr(item, "label", None) or match["action"], index)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         cog: Imagine | None = interaction.client.get_cog("Imagine")  # type: ignore[attr-defined]
         if cog is not None:
-            await cog.on_button(interaction, self.action, self.job_id)
+            await cog.on_button(interaction, self.action, self.job_id, self.index)
 
 
 def buttons(*items: discord.ui.Item[Any]) -> discord.ui.View:
@@ -54,23 +56,24 @@ def buttons(*items: discord.ui.Item[Any]) -> discord.ui.View:
     return view
 
 
-class RemixModal(discord.ui.Modal):
-    """Asks for the prompt to run again, pre-filled with the job's.
+class PromptModal(discord.ui.Modal):
+    """Asks for a prompt: ``imagine:remix-modal:<job id>`` (pre-filled) or ``imagine:edit-modal:<channel>:<message>``.
 
     Its submission is answered by the Imagine cog's ``on_interaction`` listener, not here, so that a modal opened
     before a restart (which discord.py has forgotten) is answered the same way as one opened since.
     """
 
-    PREFIX = "imagine:remix-modal:"
+    REMIX = "imagine:remix-modal:"
+    EDIT = "imagine:edit-modal:"
 
-    def __init__(self, job_id: int, title: str, label: str, prompt: str) -> None:
-        super().__init__(title=title, custom_id=f"{self.PREFIX}{job_id}", timeout=None)
+    def __init__(self, custom_id: str, title: str, label: str, prompt: str = "") -> None:
+        super().__init__(title=title, custom_id=custom_id, timeout=None)
         self.add_item(
             discord.ui.TextInput(
                 label=label,
                 custom_id="prompt",
                 style=discord.TextStyle.paragraph,
-                default=prompt[:4000],
+                default=prompt[:4000] or None,
                 max_length=4000,
             )
         )

@@ -70,7 +70,7 @@ class InteractionDelivery:
                 with _files(group) as files:
                     if index == 0:
                         await self.interaction.edit_original_response(
-                            content=caption, attachments=files, view=self.result_buttons()
+                            content=caption, attachments=files, view=self.result_buttons(len(group))
                         )
                     else:
                         note = texts.t(self.interaction.locale, "result.continued", part=index + 1, parts=len(numbered))
@@ -104,11 +104,18 @@ class InteractionDelivery:
             return False
         return True
 
-    def result_buttons(self) -> discord.ui.View:
-        """Reroll, Remix and Delete, under the first message of a result."""
-        locale = self.interaction.locale
-        actions = ("reroll", "remix", "delete")
-        return buttons(*(JobButton(action, self.job.id, texts.t(locale, f"button.{action}")) for action in actions))
+    def result_buttons(self, images: int) -> discord.ui.View:
+        """Reroll, Remix and Delete, then Vary for each image of the first message of a result."""
+        locale, job_id = self.interaction.locale, self.job.id
+        actions = [
+            JobButton(action, job_id, texts.t(locale, f"button.{action}")) for action in ("reroll", "remix", "delete")
+        ]
+        if images == 1:
+            actions.append(JobButton("vary", job_id, texts.t(locale, "button.vary"), 1))
+        else:
+            labels = (texts.t(locale, "button.vary_n", index=index) for index in range(1, images + 1))
+            actions += [JobButton("vary", job_id, label, index) for index, label in enumerate(labels, start=1)]
+        return buttons(*actions)
 
     def caption(self, generation: Generation) -> str:
         """The text above the images: prompt (cut to fit), requester, model, size, and what is missing."""
@@ -132,7 +139,7 @@ class InteractionDelivery:
                         caption if index == 0 and caption else "",
                         ping=job.user_id,
                         files=files,
-                        view=self.result_buttons() if index == 0 else None,
+                        view=self.result_buttons(len(group)) if index == 0 else None,
                         reply_to=job.message_id,
                     )
             except discord.HTTPException as error:

@@ -284,6 +284,11 @@ class FakeDiscord:
             attachment["content_type"] = content_type
         return attachment
 
+    def _stored(self, name: str, blob: bytes) -> dict[str, Any]:
+        # Files the bot posts are served back from this fake's CDN, as Discord does.
+        kind = "image/webp" if name.endswith(".webp") else "image/png"
+        return self.upload(name, blob, kind)
+
     async def attachment(self, request: web.Request) -> web.Response:
         self.requests.append(Recorded("GET", request.path, {}, None))
         blob = self.uploads.get(request.match_info["id"])
@@ -327,6 +332,14 @@ class FakeDiscord:
         await self.send_event("INTERACTION_CREATE", payload)
         return payload
 
+    async def message_command(self, name: str, message: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """Use a message context menu command on ``message``; returns the interaction payload sent."""
+        data = {"id": "2", "name": name, "type": 3, "target_id": message["id"],
+                "resolved": {"messages": {message["id"]: message}}}  # fmt: skip
+        payload = self.interaction(data, **kwargs)
+        await self.send_event("INTERACTION_CREATE", payload)
+        return payload
+
     async def submit_modal(self, custom_id: str, values: dict[str, str], **kwargs: Any) -> dict[str, Any]:
         """Submit a modal the bot opened, with these text input values; returns the interaction payload sent."""
         rows = [
@@ -363,8 +376,10 @@ class FakeDiscord:
         if path == "/oauth2/applications/@me":
             return json_response(_application())
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
-            return json_response([{**command, "id": str(next(self._ids)), "application_id": str(APP_ID), "version": "1"}
-                                  for command in payload or []])  # fmt: skip
+            # Discord answers every command with a description, "" for context menus.
+            synced = [{"description": "", **command, "id": str(next(self._ids)), "application_id": str(APP_ID),
+                       "version": "1"} for command in payload or []]  # fmt: skip
+            return json_response(synced)
         if parts[0] == "interactions" and parts[-1] == "callback":
             return self._callback(parts[1], parts[2], payload, files)
         if parts[0] == "webhooks" and method == "DELETE":
@@ -375,6 +390,8 @@ class FakeDiscord:
             return json_response(self._message(payload or {}, files))
         if parts[0] == "channels" and len(parts) == 2:
             return json_response(self.channel_payload())
+        if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and parts[3] in self.messages:
+            return json_response(self.messages[parts[3]])
         return json_response({"message": "404: Not Found", "code": 0}, 404)
 
     def _callback(
@@ -405,7 +422,7 @@ class FakeDiscord:
             if key in data:
                 message[key] = data[key] or ([] if key != "content" else "")
         if files or "attachments" in data:
-            message["attachments"] = [_attachment(i, name, blob) for i, (name, blob) in enumerate(files.values())]
+            message["attachments"] = [self._stored(name, blob) for name, blob in files.values()]
         return message
 
     def _message(self, data: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
@@ -442,11 +459,6 @@ class FakeDiscord:
             "flags": int(data.get("flags", 0) or 0),
             "components": data.get("components") or [],
         }
-
-
-def _attachment(index: int, name: str, blob: bytes) -> dict[str, Any]:
-    url = f"https://cdn.invalid/{name}"
-    return {"id": str(index), "filename": name, "size": len(blob), "url": url, "proxy_url": url}
 
 
 def _application() -> dict[str, Any]:
