@@ -23,6 +23,7 @@ from imagegen.artists import BUNDLED, ArtistList
 from imagegen.check import check
 from imagegen.client import ImageClient
 from imagegen.jobs import Jobs
+from imagegen.limits import Limits, Usage
 from imagegen.models import ModelCatalog
 from imagegen.queue import FairQueue
 from imagegen.settings import Settings, SettingsError, load_settings
@@ -31,7 +32,7 @@ from imagegen.storage import SqliteStorage, Storage, StorageError
 log = logging.getLogger("bot")
 
 ROOT = Path(__file__).resolve().parent
-EXTENSIONS = ("cogs.errors", "cogs.imagine")
+EXTENSIONS = ("cogs.errors", "cogs.imagine", "cogs.usage")
 USAGE = "usage: python bot.py [run | sync | check]"
 
 
@@ -60,7 +61,8 @@ class ImageBot(commands.Bot):
         self.serving = serving
         self.images = ImageClient(session, settings)
         queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
-        self.jobs = Jobs(storage, self.images, queue)
+        limits = Limits(settings.daily_images_per_user, settings.daily_images_per_server, settings.cooldown_seconds)
+        self.jobs = Jobs(storage, self.images, queue, Usage(limits))
         self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)
         extra = [settings.artists_file] if settings.artists_file else []
         self.artists = ArtistList.load(BUNDLED, *extra)

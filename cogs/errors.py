@@ -21,6 +21,7 @@ from imagegen.errors import (
     Refused,
     UpstreamRejected,
 )
+from imagegen.limits import LimitReached
 from imagegen.queue import QueueFull, ShuttingDown, UserQueueFull
 
 from .utils.buttons import JobButton, buttons
@@ -36,7 +37,7 @@ MESSAGE_LIMIT = 2000
 # Errors the operator must act on: logged loudly, with the details users never see.
 OPERATOR_ERRORS = (AuthFailed, QuotaExhausted, ModelNotFound, UpstreamRejected)
 # Answers to the user's own request, not faults: nothing to log.
-EXPECTED = (InvalidRequest, QueueFull, UserQueueFull, ShuttingDown)
+EXPECTED = (InvalidRequest, QueueFull, UserQueueFull, ShuttingDown, LimitReached)
 
 
 class ErrorHandler(commands.Cog):

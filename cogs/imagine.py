@@ -129,7 +129,9 @@ class Imagine(commands.Cog):
         Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
         """
         request.validate(self.bot.settings.max_images, references=len(reference_urls))
-        place = self.bot.jobs.reserve(interaction.user.id)
+        place = self.bot.jobs.reserve(
+            interaction.user.id, interaction.guild_id, request.n, exempt=self._exempt(interaction.user)
+        )
         try:
             callback = await interaction.response.defer(thinking=True)
             if reference_urls:
@@ -252,6 +254,11 @@ class Imagine(commands.Cog):
         settings = self.bot.settings
         request = ImageRequest(prompt=prompt, model=settings.image_model, moderation=settings.moderation)
         await self.run_again(interaction, request, [message.attachments[index].url])
+
+    def _exempt(self, user: discord.User | discord.Member) -> bool:
+        """Whether the user holds a role the operator exempted from the daily limits and the cooldown."""
+        exempt = self.bot.settings.exempt_role_ids
+        return bool(exempt) and isinstance(user, discord.Member) and any(role.id in exempt for role in user.roles)
 
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         """The Cancel button: only the requester, only while the job waits."""

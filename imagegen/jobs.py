@@ -10,6 +10,7 @@ from typing import Protocol
 
 from .client import Generation, ImageClient
 from .errors import ImageGenError, Refused
+from .limits import Limits, Usage, day_start
 from .queue import Entry, FairQueue, Place
 from .storage import UNFINISHED, Job, JobState, Storage
 
@@ -50,16 +51,22 @@ class Jobs:
         storage: Storage,
         client: ImageClient,
         queue: FairQueue,
+        usage: Usage | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.storage = storage
         self.client = client
         self.queue = queue
+        self.usage = usage if usage is not None else Usage(Limits())
         self.clock = clock
         self._deliveries: dict[int, Delivery] = {}
+        self._counted: set[int] = set()
 
-    def reserve(self, user_id: int) -> Place:
-        """Hold a place for this user's next job, or raise at once (queue full, too many of theirs, stopping)."""
+    def reserve(self, user_id: int, guild_id: int | None = None, images: int = 1, *, exempt: bool = False) -> Place:
+        """Hold a place for this user's next job, or raise at once: over a daily limit or the cooldown (unless
+        ``exempt``), queue full, too many of theirs, stopping."""
+        if not exempt:
+            self.usage.check(user_id, guild_id, images, self.clock())
         return self.queue.reserve(user_id)
 
     async def submit(self, job: Job, delivery: Delivery, place: Place | None = None) -> Job:
@@ -74,6 +81,8 @@ class Jobs:
             place.release()
             raise
         self._deliveries[job.id] = delivery
+        self.usage.begin(job.user_id, job.guild_id, job.request.n, job.created_at)
+        self._counted.add(job.id)
         try:
             self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), place)
         except ImageGenError as refused:
@@ -140,6 +149,11 @@ class Jobs:
         job.state = state
         job.error_code = error_code
         job.finished_at = self.clock()
+        if job.id in self._counted:
+            self._counted.discard(job.id)
+            self.usage.end(
+                job.user_id, job.guild_id, job.request.n, job.images_delivered, job.created_at, job.finished_at
+            )
         await self._save(job)
 
     async def _save(self, job: Job) -> None:
@@ -171,6 +185,8 @@ class Jobs:
 
     async def recover(self) -> list[Job]:
         """At start: jobs a previous process left queued or running are interrupted; return those to tell."""
+        now = self.clock()
+        self.usage.load(await self.storage.delivered_since(day_start(now)), now)
         left = await self.storage.jobs_in(UNFINISHED)
         for job in left:
             await self._finish(job, JobState.INTERRUPTED, "restart")

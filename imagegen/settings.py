@@ -52,6 +52,10 @@ class Settings:
     max_queued_per_user: int = 3
     max_queue_size: int = 100
     shutdown_grace: float = 30.0
+    daily_images_per_user: int = 0
+    daily_images_per_server: int = 0
+    cooldown_seconds: float = 0.0
+    exempt_role_ids: frozenset[int] = frozenset()
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
 
@@ -182,12 +186,20 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_queued_per_user=read.integer("MAX_QUEUED_PER_USER", 3, 1, 100),
         max_queue_size=read.integer("MAX_QUEUE_SIZE", 100, 1, 10000),
         shutdown_grace=read.seconds("SHUTDOWN_GRACE_SECONDS", 30.0, 0.0, 3600.0),
+        daily_images_per_user=read.integer("DAILY_IMAGES_PER_USER", 0, 0, 1_000_000),
+        daily_images_per_server=read.integer("DAILY_IMAGES_PER_SERVER", 0, 0, 1_000_000),
+        cooldown_seconds=read.seconds("COOLDOWN_SECONDS", 0.0, 0.0, 86400.0),
+        exempt_role_ids=read.parsed("EXEMPT_ROLE_IDS", frozenset(), _snowflakes, "role IDs separated by commas"),
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
     )
     if read.problems:
         raise SettingsError(read.problems)
     return settings
+
+
+def _snowflakes(text: str) -> frozenset[int]:
+    return frozenset(_snowflake(part.strip()) for part in text.split(",") if part.strip())
 
 
 def _snowflake(text: str) -> int:

@@ -90,6 +90,10 @@ class Storage(Protocol):
         """Every job in one of ``states``, oldest first (without reference images: ``get_job`` has them)."""
         ...
 
+    async def delivered_since(self, since: float) -> list[tuple[int, int | None, int]]:
+        """Images delivered per (user, server) by jobs created at or after ``since``."""
+        ...
+
     async def close(self) -> None:
         """Release the database."""
         ...
@@ -223,6 +227,15 @@ class SqliteStorage:
         async with self.connection.execute(query, [str(state) for state in states]) as cursor:
             rows = await cursor.fetchall()
         return [_job(row) for row in rows]
+
+    async def delivered_since(self, since: float) -> list[tuple[int, int | None, int]]:
+        query = (
+            "SELECT user_id, guild_id, SUM(images_delivered) FROM jobs "
+            "WHERE created_at >= ? AND images_delivered > 0 GROUP BY user_id, guild_id"
+        )
+        async with self.connection.execute(query, (since,)) as cursor:
+            rows = await cursor.fetchall()
+        return [(int(row[0]), row[1], int(row[2])) for row in rows]
 
     async def close(self) -> None:
         await self.connection.close()

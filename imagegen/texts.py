@@ -155,6 +155,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "🔁 The bot is restarting and takes no new requests for a moment. Please try again in a minute.",
         "zh": "🔁 机器人正在重启，暂时不接受新请求。请过一分钟再试。",
     },
+    # Daily limits and the cooldown.
+    "limit.user_day": {
+        "en": "🚦 You have {left} of your {limit} images left for today, fewer than you asked for. More from "
+        "<t:{reset}:t> (<t:{reset}:R>); until then, ask for fewer.",
+        "zh": "🚦 你今天的 {limit} 张图片额度只剩 {left} 张，少于这次请求的数量。<t:{reset}:t>（<t:{reset}:R>）"
+        "恢复；在此之前可以少要几张。",
+    },
+    "limit.server_day": {
+        "en": "🚦 This server has used its {limit} images for today. More from <t:{reset}:t> (<t:{reset}:R>).",
+        "zh": "🚦 本服务器今天的 {limit} 张图片额度已用完。<t:{reset}:t>（<t:{reset}:R>）恢复。",
+    },
+    "limit.cooldown": {
+        "en": "⏳ A short pause between requests: you can ask again <t:{ready}:R>.",
+        "zh": "⏳ 两次请求之间需要稍等：<t:{ready}:R> 后可以再次请求。",
+    },
+    "usage.limited": {
+        "en": "🎨 Today you have {used} of your {limit} images, so {left} left. The count resets <t:{reset}:R>.",
+        "zh": "🎨 今天你已用 {used} 张，额度 {limit} 张，还剩 {left} 张。<t:{reset}:R> 重置。",
+    },
+    "usage.unlimited": {
+        "en": "🎨 Today you have {used} images. There is no daily limit here.",
+        "zh": "🎨 今天你已用 {used} 张图片。这里没有每日限额。",
+    },
+    "cmd.usage": {"en": "How many images you have left today", "zh": "查看今天还能生成多少张图片"},
     # Requests refused before any API call: each says what to change.
     "invalid.prompt_empty": {
         "en": "Please describe what to draw.",

@@ -30,6 +30,7 @@ MIB = 1024 * 1024
 # View Channel and Send Messages: an ordinary member. Moderators add Manage Messages.
 MEMBER_PERMISSIONS = 0x400 | 0x800
 MANAGE_MESSAGES = 0x2000
+ARTIST_ROLE_ID = 400000000000000004
 
 
 def snowflake(age: datetime.timedelta = datetime.timedelta(0)) -> int:
@@ -204,7 +205,10 @@ class FakeDiscord:
             "name": "Fake Guild",
             "owner_id": "1",
             "member_count": 3,
-            "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0}],
+            "roles": [
+                {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0},
+                {"id": str(ARTIST_ROLE_ID), "name": "Artists", "permissions": "0", "position": 1, "color": 0},
+            ],
             "channels": [self.channel_payload()],
             "members": [],
             "emojis": [],
@@ -240,6 +244,7 @@ class FakeDiscord:
         size_limit: int = 10 * MIB,
         age: datetime.timedelta | None = None,
         permissions: int = MEMBER_PERMISSIONS,
+        roles: tuple[int, ...] = (),
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload as Discord sends it for a member of the fake guild, made ``age`` ago."""
         interaction_id = next(self._ids) if age is None else snowflake(age)
@@ -256,7 +261,7 @@ class FakeDiscord:
             "channel": self.channel_payload(),
             "member": {
                 "user": user_payload(user_id),
-                "roles": [],
+                "roles": [str(role) for role in roles],
                 "flags": 0,
                 "joined_at": "2026-01-01T00:00:00+00:00",
                 "deaf": False,

@@ -1,0 +1,112 @@
+"""Daily image limits and cooldowns: counted in images delivered, checked at once, reset at midnight UTC."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+from .errors import ImageGenError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one user and one server may use; 0 means no limit."""
+
+    images_per_user_day: int = 0
+    images_per_server_day: int = 0
+    cooldown_seconds: float = 0.0
+
+
+class LimitReached(ImageGenError):
+    """A request over a limit; ``params`` say which limit and when it lifts (a Unix time)."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key, **params)
+        self.key = key
+
+
+def day_of(now: float) -> datetime.date:
+    """The UTC day of a Unix time."""
+    return datetime.datetime.fromtimestamp(now, datetime.UTC).date()
+
+
+def next_midnight(now: float) -> int:
+    """The Unix time of the next midnight UTC, when daily counts reset."""
+    tomorrow = day_of(now) + datetime.timedelta(days=1)
+    return int(datetime.datetime.combine(tomorrow, datetime.time(), datetime.UTC).timestamp())
+
+
+def day_start(now: float) -> float:
+    """The Unix time of the last midnight UTC."""
+    return float(next_midnight(now) - 86400)
+
+
+class Usage:
+    """Today's images per user and per server: delivered ones, plus those of jobs still under way.
+
+    Kept in memory (filled from the database at start) so a request is checked before it is acknowledged,
+    without a database round trip. Jobs still under way count as many images as they asked for, so a burst of
+    requests cannot overshoot a limit; when a job ends, only what it delivered stays counted.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.day: datetime.date | None = None
+        self.by_user: Counter[int] = Counter()
+        self.by_server: Counter[int] = Counter()
+        self.last_request: dict[int, float] = {}
+
+    def _roll(self, now: float) -> None:
+        if day_of(now) != self.day:
+            self.day = day_of(now)
+            self.by_user.clear()
+            self.by_server.clear()
+
+    def load(self, delivered: list[tuple[int, int | None, int]], now: float) -> None:
+        """Start from what the database says was delivered today: (user, server, images) rows."""
+        self._roll(now)
+        for user_id, guild_id, images in delivered:
+            self.by_user[user_id] += images
+            if guild_id is not None:
+                self.by_server[guild_id] += images
+
+    def check(self, user_id: int, guild_id: int | None, images: int, now: float) -> None:
+        """Raise LimitReached, saying when it lifts, if ``images`` more would break a limit."""
+        self._roll(now)
+        limits = self.limits
+        last = self.last_request.get(user_id)
+        if limits.cooldown_seconds and last is not None and now - last < limits.cooldown_seconds:
+            raise LimitReached("limit.cooldown", ready=int(last + limits.cooldown_seconds + 0.999))
+        reset = next_midnight(now)
+        if limits.images_per_user_day and self.by_user[user_id] + images > limits.images_per_user_day:
+            left = max(0, limits.images_per_user_day - self.by_user[user_id])
+            raise LimitReached("limit.user_day", limit=limits.images_per_user_day, left=left, reset=reset)
+        if (
+            guild_id is not None
+            and limits.images_per_server_day
+            and self.by_server[guild_id] + images > limits.images_per_server_day
+        ):
+            raise LimitReached("limit.server_day", limit=limits.images_per_server_day, reset=reset)
+
+    def begin(self, user_id: int, guild_id: int | None, images: int, now: float) -> None:
+        """Count a job's images from the moment it is accepted."""
+        self._roll(now)
+        self.last_request[user_id] = now
+        self.by_user[user_id] += images
+        if guild_id is not None:
+            self.by_server[guild_id] += images
+
+    def end(self, user_id: int, guild_id: int | None, asked: int, delivered: int, started: float, now: float) -> None:
+        """A job ended: keep only the images it delivered (if it began today; yesterday's count is gone)."""
+        self._roll(now)
+        if day_of(started) != self.day:
+            return
+        self.by_user[user_id] -= asked - delivered
+        if guild_id is not None:
+            self.by_server[guild_id] -= asked - delivered
+
+    def used(self, user_id: int, now: float) -> int:
+        """Images this user has today, delivered or under way."""
+        self._roll(now)
+        return self.by_user[user_id]
