@@ -26,13 +26,14 @@ from imagegen.jobs import Jobs
 from imagegen.limits import Limits, Usage
 from imagegen.models import ModelCatalog
 from imagegen.queue import FairQueue
+from imagegen.servers import ServerSettingsStore
 from imagegen.settings import Settings, SettingsError, load_settings
 from imagegen.storage import SqliteStorage, Storage, StorageError
 
 log = logging.getLogger("bot")
 
 ROOT = Path(__file__).resolve().parent
-EXTENSIONS = ("cogs.errors", "cogs.imagine", "cogs.usage")
+EXTENSIONS = ("cogs.errors", "cogs.imagine", "cogs.usage", "cogs.admin")
 USAGE = "usage: python bot.py [run | sync | check]"
 
 
@@ -63,11 +64,13 @@ class ImageBot(commands.Bot):
         queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
         limits = Limits(settings.daily_images_per_user, settings.daily_images_per_server, settings.cooldown_seconds)
         self.jobs = Jobs(storage, self.images, queue, Usage(limits))
+        self.servers = ServerSettingsStore(storage)
         self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)
         extra = [settings.artists_file] if settings.artists_file else []
         self.artists = ArtistList.load(BUNDLED, *extra)
 
     async def setup_hook(self) -> None:
+        await self.servers.load()
         await self.tree.set_translator(CatalogueTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)

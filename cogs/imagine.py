@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
+from imagegen.errors import InvalidRequest
 from imagegen.request import ImageRequest
 from imagegen.storage import Job, JobState
 from imagegen.uploads import check_declared
@@ -105,7 +106,7 @@ class Imagine(commands.Cog):
         settings = self.bot.settings
         request = ImageRequest(
             prompt=prompt,
-            model=(model or settings.image_model).strip(),
+            model=(model or self.bot.servers.get(interaction.guild_id).default_model or settings.image_model).strip(),
             n=n,
             size=size,
             quality=quality,
@@ -128,9 +129,16 @@ class Imagine(commands.Cog):
 
         Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
         """
-        request.validate(self.bot.settings.max_images, references=len(reference_urls))
+        server = self.bot.servers.get(interaction.guild_id)
+        if not server.allows_channel(interaction.channel_id):
+            raise InvalidRequest("server.channel", channels=" ".join(f"<#{channel}>" for channel in server.channels))
+        request.validate(server.most_images(self.bot.settings.max_images), references=len(reference_urls))
         place = self.bot.jobs.reserve(
-            interaction.user.id, interaction.guild_id, request.n, exempt=self._exempt(interaction.user)
+            interaction.user.id,
+            interaction.guild_id,
+            request.n,
+            exempt=self._exempt(interaction.user),
+            limits=server.limits(self.bot.jobs.usage.limits),
         )
         try:
             callback = await interaction.response.defer(thinking=True)

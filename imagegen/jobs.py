@@ -62,11 +62,19 @@ class Jobs:
         self._deliveries: dict[int, Delivery] = {}
         self._counted: set[int] = set()
 
-    def reserve(self, user_id: int, guild_id: int | None = None, images: int = 1, *, exempt: bool = False) -> Place:
+    def reserve(
+        self,
+        user_id: int,
+        guild_id: int | None = None,
+        images: int = 1,
+        *,
+        exempt: bool = False,
+        limits: Limits | None = None,
+    ) -> Place:
         """Hold a place for this user's next job, or raise at once: over a daily limit or the cooldown (unless
-        ``exempt``), queue full, too many of theirs, stopping."""
+        ``exempt``; ``limits`` replace the operator's), queue full, too many of theirs, stopping."""
         if not exempt:
-            self.usage.check(user_id, guild_id, images, self.clock())
+            self.usage.check(user_id, guild_id, images, self.clock(), limits)
         return self.queue.reserve(user_id)
 
     async def submit(self, job: Job, delivery: Delivery, place: Place | None = None) -> Job:

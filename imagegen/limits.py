@@ -71,10 +71,10 @@ class Usage:
             if guild_id is not None:
                 self.by_server[guild_id] += images
 
-    def check(self, user_id: int, guild_id: int | None, images: int, now: float) -> None:
-        """Raise LimitReached, saying when it lifts, if ``images`` more would break a limit."""
+    def check(self, user_id: int, guild_id: int | None, images: int, now: float, limits: Limits | None = None) -> None:
+        """Raise LimitReached, saying when it lifts, if ``images`` more would break a limit (``limits`` if given)."""
         self._roll(now)
-        limits = self.limits
+        limits = limits if limits is not None else self.limits
         last = self.last_request.get(user_id)
         if limits.cooldown_seconds and last is not None and now - last < limits.cooldown_seconds:
             raise LimitReached("limit.cooldown", ready=int(last + limits.cooldown_seconds + 0.999))

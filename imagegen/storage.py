@@ -94,6 +94,14 @@ class Storage(Protocol):
         """Images delivered per (user, server) by jobs created at or after ``since``."""
         ...
 
+    async def server_settings(self) -> dict[int, str]:
+        """Every server's settings, as the JSON ``save_server_settings`` stored."""
+        ...
+
+    async def save_server_settings(self, guild_id: int, settings: str, user_id: int, change: str, at: float) -> None:
+        """Store a server's settings and record the change and who made it."""
+        ...
+
     async def close(self) -> None:
         """Release the database."""
         ...
@@ -134,6 +142,20 @@ MIGRATIONS: tuple[str, ...] = (
         position INTEGER NOT NULL,
         data BLOB NOT NULL,
         PRIMARY KEY (job_id, position)
+    );
+    """,
+    # Settings admins change from Discord, and the record of every change.
+    """
+    CREATE TABLE server_settings (
+        guild_id INTEGER PRIMARY KEY,
+        settings TEXT NOT NULL
+    );
+    CREATE TABLE settings_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        change TEXT NOT NULL,
+        at REAL NOT NULL
     );
     """,
 )
@@ -236,6 +258,22 @@ class SqliteStorage:
         async with self.connection.execute(query, (since,)) as cursor:
             rows = await cursor.fetchall()
         return [(int(row[0]), row[1], int(row[2])) for row in rows]
+
+    async def server_settings(self) -> dict[int, str]:
+        async with self.connection.execute("SELECT guild_id, settings FROM server_settings") as cursor:
+            return {int(row[0]): str(row[1]) for row in await cursor.fetchall()}
+
+    async def save_server_settings(self, guild_id: int, settings: str, user_id: int, change: str, at: float) -> None:
+        await self.connection.execute(
+            "INSERT INTO server_settings (guild_id, settings) VALUES (?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
+            (guild_id, settings),
+        )
+        await self.connection.execute(
+            "INSERT INTO settings_changes (guild_id, user_id, change, at) VALUES (?, ?, ?, ?)",
+            (guild_id, user_id, change, at),
+        )
+        await self.connection.commit()
 
     async def close(self) -> None:
         await self.connection.close()

@@ -179,6 +179,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "🎨 今天你已用 {used} 张图片。这里没有每日限额。",
     },
     "cmd.usage": {"en": "How many images you have left today", "zh": "查看今天还能生成多少张图片"},
+    # Server settings.
+    "server.channel": {
+        "en": "/imagine is not used in this channel here. Please use it in {channels}.",
+        "zh": "本服务器不在这个频道使用 /imagine，请到 {channels} 使用。",
+    },
+    "log.refused": {
+        "en": "🛡️ A prompt by {user} in {channel} was refused ({reason}):\n> {prompt}",
+        "zh": "🛡️ {user} 在 {channel} 的提示词被拒绝（{reason}）：\n> {prompt}",
+    },
+    "cmd.admin": {"en": "Server settings for /imagine", "zh": "/imagine 的服务器设置"},
+    "cmd.admin.show": {"en": "Show this server's settings", "zh": "查看本服务器的设置"},
+    "cmd.admin.channels": {"en": "Choose where /imagine may be used", "zh": "设置可以使用 /imagine 的频道"},
+    "cmd.admin.limits": {"en": "Daily limits, cooldown and largest n", "zh": "每日限额、冷却时间和最大张数"},
+    "cmd.admin.model": {"en": "The model used when members pick none", "zh": "成员未选择时使用的模型"},
+    "cmd.admin.log": {"en": "Where refused prompts are reported", "zh": "被拒绝的提示词报告到哪个频道"},
+    "admin.not_allowed": {
+        "en": "Only members with the Manage Server permission can change these settings.",
+        "zh": "只有拥有“管理服务器”权限的成员才能修改这些设置。",
+    },
+    "admin.changed": {"en": "✅ Saved: {changes}", "zh": "✅ 已保存：{changes}"},
+    "admin.nothing": {"en": "Nothing to change: give at least one option.", "zh": "没有要修改的内容：请至少填写一项。"},
+    "admin.settings": {
+        "en": "**Settings for this server**\nChannels: {channels}\nImages per member per day: {user_day}\n"
+        "Images per day for the server: {server_day}\nCooldown: {cooldown}\nLargest n: {max_n}\n"
+        "Default model: {model}\nLog channel: {log}",
+        "zh": "**本服务器的设置**\n频道：{channels}\n每位成员每日张数：{user_day}\n服务器每日张数：{server_day}\n"
+        "冷却时间：{cooldown}\n最大张数：{max_n}\n默认模型：{model}\n日志频道：{log}",
+    },
+    "admin.everywhere": {"en": "everywhere", "zh": "所有频道"},
+    "admin.default": {"en": "the bot's default ({value})", "zh": "机器人默认（{value}）"},
+    "admin.none": {"en": "none", "zh": "无"},
     # Requests refused before any API call: each says what to change.
     "invalid.prompt_empty": {
         "en": "Please describe what to draw.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from bot import ImageBot
 from tests.fakes.discord import ARTIST_ROLE_ID, FakeDiscord, Recorded
@@ -20,7 +21,7 @@ async def answer_of(fake: FakeDiscord, token: str) -> Recorded:
     return found[0]
 
 
-async def draw(fake: FakeDiscord, api: FakeImageAPI, images: int, **kwargs: object) -> Recorded:
+async def draw(fake: FakeDiscord, api: FakeImageAPI, images: int, **kwargs: Any) -> Recorded:
     api.then(b64_images(*[png(4, 4, (i, i, i)) for i in range(images)]))
     sent = await fake.slash("imagine", {"prompt": "a lamp", "n": images}, **kwargs)
     return await answer_of(fake, sent["token"])

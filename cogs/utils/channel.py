@@ -13,14 +13,15 @@ async def post_in_channel(
     channel_id: int,
     content: str,
     *,
-    ping: int,
+    ping: int | None,
     files: Sequence[discord.File] = (),
     view: discord.ui.View | None = None,
     reply_to: int | None = None,
 ) -> discord.Message:
-    """Send ``content`` to the channel, pinging the user ``ping`` and no one else; raises discord.HTTPException."""
+    """Send ``content`` to the channel, pinging the user ``ping`` (if any) and no one else; raises HTTPException."""
     channel = client.get_partial_messageable(channel_id)
-    mentions = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(id=ping)])
+    users = [discord.Object(id=ping)] if ping is not None else False
+    mentions = discord.AllowedMentions(everyone=False, roles=False, users=users)
     extra: dict[str, Any] = {}
     if files:
         extra["files"] = list(files)

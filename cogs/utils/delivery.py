@@ -13,7 +13,7 @@ import discord
 
 from imagegen import images, texts
 from imagegen.client import Generation
-from imagegen.errors import ImageGenError
+from imagegen.errors import ImageGenError, Refused
 from imagegen.images import ImageFile
 from imagegen.jobs import DeliveryFailed
 from imagegen.storage import Job, JobState
@@ -84,6 +84,8 @@ class InteractionDelivery:
 
     async def failed(self, job: Job, error: ImageGenError) -> None:
         await self.status.stop()
+        if isinstance(error, Refused):
+            await self.report_refusal(job, error)
         await answer_error(self.bot, self.interaction, error, ping_in_channel=not self.status.usable, job_id=job.id)
 
     async def ended(self, job: Job) -> bool:
@@ -103,6 +105,24 @@ class InteractionDelivery:
             log.warning("job %d: could not say it ended: %s", job.id, error)
             return False
         return True
+
+    async def report_refusal(self, job: Job, refused: Refused) -> None:
+        """Tell the server's moderators, in its log channel if it has one: who, where, the prompt, the reason."""
+        log_channel = self.bot.servers.get(job.guild_id).log_channel
+        if log_channel is None:
+            return
+        report = texts.t(
+            self.bot.servers.get(job.guild_id).language or "en",
+            "log.refused",
+            user=f"<@{job.user_id}>",
+            channel=f"<#{job.channel_id}>",
+            reason=refused.reason,
+            prompt=texts.shorten(job.request.prompt, 1500),
+        )
+        try:
+            await post_in_channel(self.bot, log_channel, report, ping=None)
+        except discord.HTTPException as error:
+            log.warning("could not report a refusal in log channel %s: %s", log_channel, error)
 
     def result_buttons(self, images: int) -> discord.ui.View:
         """Reroll, Remix and Delete, then Vary for each image of the first message of a result."""

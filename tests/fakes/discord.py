@@ -18,6 +18,7 @@ from aiohttp import web
 APP_ID = 100000000000000001
 GUILD_ID = 200000000000000002
 CHANNEL_ID = 300000000000000003
+OTHER_CHANNEL_ID = 300000000000000033
 BOT_USER = {
     "id": str(APP_ID),
     "username": "imagine",
@@ -78,6 +79,13 @@ class Recorded:
     def flags(self) -> int:
         """The message flags (64 = ephemeral)."""
         return int((self.message or {}).get("flags", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel given as a command option."""
+
+    id: int
 
 
 @dataclass
@@ -209,7 +217,7 @@ class FakeDiscord:
                 {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0},
                 {"id": str(ARTIST_ROLE_ID), "name": "Artists", "permissions": "0", "position": 1, "color": 0},
             ],
-            "channels": [self.channel_payload()],
+            "channels": [self.channel_payload(), self.channel_payload(OTHER_CHANNEL_ID, "art")],
             "members": [],
             "emojis": [],
             "stickers": [],
@@ -220,12 +228,12 @@ class FakeDiscord:
         }
 
     @staticmethod
-    def channel_payload() -> dict[str, Any]:
+    def channel_payload(channel_id: int = CHANNEL_ID, name: str = "general") -> dict[str, Any]:
         return {
-            "id": str(CHANNEL_ID),
+            "id": str(channel_id),
             "type": 0,
             "guild_id": str(GUILD_ID),
-            "name": "general",
+            "name": name,
             "position": 0,
             "permission_overwrites": [],
             "nsfw": False,
@@ -245,6 +253,7 @@ class FakeDiscord:
         age: datetime.timedelta | None = None,
         permissions: int = MEMBER_PERMISSIONS,
         roles: tuple[int, ...] = (),
+        channel_id: int = CHANNEL_ID,
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload as Discord sends it for a member of the fake guild, made ``age`` ago."""
         interaction_id = next(self._ids) if age is None else snowflake(age)
@@ -257,8 +266,8 @@ class FakeDiscord:
             "attachment_size_limit": size_limit,
             "data": data,
             "guild_id": str(GUILD_ID),
-            "channel_id": str(CHANNEL_ID),
-            "channel": self.channel_payload(),
+            "channel_id": str(channel_id),
+            "channel": self.channel_payload(channel_id),
             "member": {
                 "user": user_payload(user_id),
                 "roles": [str(role) for role in roles],
@@ -299,18 +308,26 @@ class FakeDiscord:
         blob = self.uploads.get(request.match_info["id"])
         return web.Response(body=blob) if blob is not None else web.Response(status=404)
 
-    async def slash(self, name: str, options: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Invoke a slash command as a user would (attachments as made by ``upload``); returns the payload sent."""
-        entries, resolved = [], {}
+    async def slash(
+        self, name: str, options: dict[str, Any], subcommand: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Invoke a slash command as a user would; attachments as made by ``upload``, channels as ``Channel``."""
+        entries: list[dict[str, Any]] = []
+        resolved: dict[str, dict[str, Any]] = {"attachments": {}, "channels": {}}
         for key, value in options.items():
-            if isinstance(value, dict):
-                resolved[value["id"]] = value
+            if isinstance(value, Channel):
+                resolved["channels"][str(value.id)] = {**self.channel_payload(value.id), "permissions": "2147483647"}
+                entries.append({"name": key, "type": 7, "value": str(value.id)})
+            elif isinstance(value, dict):
+                resolved["attachments"][value["id"]] = value
                 entries.append({"name": key, "type": 11, "value": value["id"]})
             else:
                 entries.append(_option(key, value))
+        if subcommand is not None:
+            entries = [{"name": subcommand, "type": 1, "options": entries}]
         data: dict[str, Any] = {"id": "1", "name": name, "type": 1, "options": entries}
-        if resolved:
-            data["resolved"] = {"attachments": resolved}
+        if any(resolved.values()):
+            data["resolved"] = {kind: found for kind, found in resolved.items() if found}
         payload = self.interaction(data, **kwargs)
         await self.send_event("INTERACTION_CREATE", payload)
         return payload

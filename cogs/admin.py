@@ -1,0 +1,127 @@
+"""/imagine-admin: server settings, for members with Manage Server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from imagegen import texts
+from imagegen.errors import InvalidRequest
+from imagegen.servers import ServerSettings
+
+from .utils.translator import localised
+
+if TYPE_CHECKING:
+    from bot import ImageBot
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Admin(commands.GroupCog, group_name="imagine-admin", group_description=localised("cmd.admin")):
+    """Lets a server's admins set where and how much /imagine is used; every change is confirmed and recorded."""
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    def _admin(self, interaction: discord.Interaction) -> int:
+        # Discord hides the commands from others by default, but a server can grant them: check again.
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            raise InvalidRequest("admin.not_allowed")
+        return interaction.guild_id
+
+    async def _save(self, interaction: discord.Interaction, **changes: Any) -> None:
+        guild_id = self._admin(interaction)
+        if not changes:
+            await interaction.response.send_message(texts.t(interaction.locale, "admin.nothing"), ephemeral=True)
+            return
+        await self.bot.servers.change(guild_id, interaction.user.id, **changes)
+        described = ", ".join(f"{key} = {_shown(value)}" for key, value in changes.items())
+        await interaction.response.send_message(
+            texts.t(interaction.locale, "admin.changed", changes=described), ephemeral=True
+        )
+
+    @app_commands.command(name="show", description=localised("cmd.admin.show"))
+    async def show(self, interaction: discord.Interaction) -> None:
+        """The server's settings, with the bot's defaults where it has none."""
+        server = self.bot.servers.get(self._admin(interaction))
+        await interaction.response.send_message(self.describe(interaction.locale, server), ephemeral=True)
+
+    @app_commands.command(name="channels", description=localised("cmd.admin.channels"))
+    async def channels(
+        self,
+        interaction: discord.Interaction,
+        action: Literal["add", "remove", "everywhere"],
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Allow /imagine in a channel, stop allowing it, or allow it everywhere again."""
+        current = self.bot.servers.get(self._admin(interaction)).channels
+        if action == "everywhere" or channel is None:
+            await self._save(interaction, channels=())
+        elif action == "add":
+            await self._save(interaction, channels=tuple(dict.fromkeys([*current, channel.id])))
+        else:
+            await self._save(interaction, channels=tuple(c for c in current if c != channel.id))
+
+    @app_commands.command(name="limits", description=localised("cmd.admin.limits"))
+    async def limits(
+        self,
+        interaction: discord.Interaction,
+        per_member_per_day: app_commands.Range[int, 0, 100000] | None = None,
+        per_server_per_day: app_commands.Range[int, 0, 1000000] | None = None,
+        cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None,
+        largest_n: app_commands.Range[int, 1, 10] | None = None,
+    ) -> None:
+        """Change the limits given; 0 means no daily limit or no cooldown."""
+        changes = {
+            "images_per_user_day": per_member_per_day,
+            "images_per_server_day": per_server_per_day,
+            "cooldown_seconds": cooldown_seconds,
+            "max_images": largest_n,
+        }
+        await self._save(interaction, **{key: value for key, value in changes.items() if value is not None})
+
+    @app_commands.command(name="model", description=localised("cmd.admin.model"))
+    async def model(self, interaction: discord.Interaction, model: str) -> None:
+        """The model used when a member picks none."""
+        await self._save(interaction, default_model=model.strip())
+
+    @app_commands.command(name="log-channel", description=localised("cmd.admin.log"))
+    async def log_channel(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        """Where refused prompts are reported to moderators; without a channel, reports stop."""
+        await self._save(interaction, log_channel=channel.id if channel is not None else None)
+
+    def describe(self, locale: object, server: ServerSettings) -> str:
+        """The settings in words."""
+        settings, limits = self.bot.settings, self.bot.jobs.usage.limits
+
+        def value(own: object, default: object) -> str:
+            return str(own) if own is not None else texts.t(locale, "admin.default", value=default)
+
+        channels = " ".join(f"<#{c}>" for c in server.channels) or texts.t(locale, "admin.everywhere")
+        log = f"<#{server.log_channel}>" if server.log_channel else texts.t(locale, "admin.none")
+        return texts.t(
+            locale,
+            "admin.settings",
+            channels=channels,
+            user_day=value(server.images_per_user_day, limits.images_per_user_day),
+            server_day=value(server.images_per_server_day, limits.images_per_server_day),
+            cooldown=value(server.cooldown_seconds, f"{limits.cooldown_seconds:g}"),
+            max_n=value(server.max_images, settings.max_images),
+            model=value(server.default_model, settings.image_model),
+            log=log,
+        )
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple):
+        return " ".join(f"<#{channel}>" for channel in value) or "—"
+    return "—" if value is None else str(value)
+
+
+async def setup(bot: ImageBot) -> None:
+    """Load the cog."""
+    await bot.add_cog(Admin(bot))

@@ -1,0 +1,89 @@
+"""Per-server settings that admins change from Discord: stored, cached for instant checks, and audited."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .limits import Limits
+from .storage import Storage
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """One server's overrides; None (or an empty tuple) means the operator's default."""
+
+    channels: tuple[int, ...] = ()
+    images_per_user_day: int | None = None
+    images_per_server_day: int | None = None
+    cooldown_seconds: int | None = None
+    max_images: int | None = None
+    default_model: str | None = None
+    log_channel: int | None = None
+    language: str | None = None
+
+    def limits(self, base: Limits) -> Limits:
+        """The operator's limits with this server's overrides."""
+        return Limits(
+            images_per_user_day=_pick(self.images_per_user_day, base.images_per_user_day),
+            images_per_server_day=_pick(self.images_per_server_day, base.images_per_server_day),
+            cooldown_seconds=float(_pick(self.cooldown_seconds, base.cooldown_seconds)),
+        )
+
+    def most_images(self, operator_max: int) -> int:
+        """The largest ``n``: a server may lower the operator's maximum, never raise it."""
+        return min(self.max_images, operator_max) if self.max_images else operator_max
+
+    def allows_channel(self, channel_id: int | None) -> bool:
+        """Whether /imagine may be used in this channel."""
+        return not self.channels or channel_id in self.channels
+
+
+def _pick(override: int | None, default: float) -> Any:
+    return default if override is None else override
+
+
+class ServerSettingsStore:
+    """Every server's settings in memory (read once at start), written through to the database."""
+
+    def __init__(self, storage: Storage, clock: Callable[[], float] = time.time) -> None:
+        self.storage = storage
+        self.clock = clock
+        self._cache: dict[int, ServerSettings] = {}
+
+    async def load(self) -> None:
+        """Read all servers' settings."""
+        for guild_id, data in (await self.storage.server_settings()).items():
+            self._cache[guild_id] = _from_json(data)
+
+    def get(self, guild_id: int | None) -> ServerSettings:
+        """A server's settings (the defaults outside servers or before any change)."""
+        return self._cache.get(guild_id, ServerSettings()) if guild_id is not None else ServerSettings()
+
+    async def change(self, guild_id: int, user_id: int, **changes: Any) -> ServerSettings:
+        """Apply ``changes``, store them and record who made them; returns the new settings."""
+        updated = dataclasses.replace(self.get(guild_id), **changes)
+        record = json.dumps({key: _jsonable(value) for key, value in changes.items()}, ensure_ascii=False)
+        await self.storage.save_server_settings(guild_id, _to_json(updated), user_id, record, self.clock())
+        self._cache[guild_id] = updated
+        return updated
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _to_json(settings: ServerSettings) -> str:
+    return json.dumps({key: _jsonable(value) for key, value in dataclasses.asdict(settings).items()})
+
+
+def _from_json(data: str) -> ServerSettings:
+    fields = {field.name for field in dataclasses.fields(ServerSettings)}
+    values = {key: value for key, value in json.loads(data).items() if key in fields}
+    if "channels" in values:
+        values["channels"] = tuple(values["channels"])
+    return ServerSettings(**values)

@@ -1,0 +1,90 @@
+"""/imagine-admin end to end: only for Manage Server, confirmed, recorded, effective at once, kept over restarts."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from bot import ImageBot
+from tests.fakes.discord import CHANNEL_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord, Recorded
+from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
+
+ALICE, ADMIN = 500000000000000005, 500000000000000009
+MANAGE_SERVER = 0x20 | 0xC00
+
+
+async def answer_of(fake: FakeDiscord, token: str) -> Recorded:
+    found = await fake.wait_for(
+        lambda: [r for r in fake.for_token(token) if r.files or (r.method == "POST" and r.flags & 64)]
+    )
+    return found[0]
+
+
+async def admin(fake: FakeDiscord, subcommand: str, **options: object) -> str:
+    sent = await fake.slash("imagine-admin", options, subcommand=subcommand, user_id=ADMIN, permissions=MANAGE_SERVER)
+    return (await answer_of(fake, sent["token"])).content
+
+
+async def draw(fake: FakeDiscord, api: FakeImageAPI, **kwargs: Any) -> Recorded:
+    api.then(b64_images(png()))
+    sent = await fake.slash("imagine", {"prompt": "a boat"}, **kwargs)
+    return await answer_of(fake, sent["token"])
+
+
+def changes(bot: ImageBot) -> list[tuple[int, str]]:
+    connection = sqlite3.connect(bot.settings.data_dir / "bot.sqlite3")
+    rows = connection.execute("SELECT user_id, change FROM settings_changes ORDER BY id").fetchall()
+    connection.close()
+    return [(int(user), str(change)) for user, change in rows]
+
+
+async def test_members_without_manage_server_cannot_change_settings(bot: ImageBot, fake_discord: FakeDiscord) -> None:
+    sent = await fake_discord.slash("imagine-admin", {"per_member_per_day": 1}, subcommand="limits", user_id=ALICE)
+    answer = await answer_of(fake_discord, sent["token"])
+    assert answer.flags & 64 and "Only members with the Manage Server permission" in answer.content
+    assert changes(bot) == []
+
+
+async def test_a_limit_set_by_an_admin_is_confirmed_recorded_and_applies_at_once(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    assert "Saved: images_per_user_day = 1" in await admin(fake_discord, "limits", per_member_per_day=1)
+    assert changes(bot) == [(ADMIN, '{"images_per_user_day": 1}')]
+    assert (await draw(fake_discord, image_api, user_id=ALICE)).files
+    assert "left for today" in (await draw(fake_discord, image_api, user_id=ALICE)).content
+
+
+async def test_imagine_can_be_kept_to_chosen_channels(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await admin(fake_discord, "channels", action="add", channel=Channel(OTHER_CHANNEL_ID))
+    refused = await draw(fake_discord, image_api, user_id=ALICE, channel_id=CHANNEL_ID)
+    assert f"Please use it in <#{OTHER_CHANNEL_ID}>" in refused.content
+    assert (await draw(fake_discord, image_api, user_id=ALICE, channel_id=OTHER_CHANNEL_ID)).files
+    await admin(fake_discord, "channels", action="everywhere")
+    assert (await draw(fake_discord, image_api, user_id=ALICE, channel_id=CHANNEL_ID)).files
+
+
+async def test_settings_survive_a_restart(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
+    first: ImageBot = await start_bot()
+    await admin(fake_discord, "model", model="flux-pro")
+    await first.close()
+    await start_bot()
+    assert "Default model: flux-pro" in await admin(fake_discord, "show")
+    await draw(fake_discord, image_api, user_id=ALICE)
+    assert image_api.generation_calls[-1].body["model"] == "flux-pro"
+
+
+async def test_refusals_are_reported_in_the_log_channel_without_pinging(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await admin(fake_discord, "log-channel", channel=Channel(OTHER_CHANNEL_ID))
+    image_api.then(raw_json(MODERATION_BODY, 400))
+    await fake_discord.slash("imagine", {"prompt": "@everyone a forbidden thing"}, user_id=ALICE)
+    reports = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path == f"/channels/{OTHER_CHANNEL_ID}/messages"]
+    )
+    report = reports[0]
+    assert f"<@{ALICE}>" in report.content and f"<#{CHANNEL_ID}>" in report.content
+    assert "moderation" in report.content and "a forbidden thing" in report.content
+    assert report.payload["allowed_mentions"] == {"parse": []}
