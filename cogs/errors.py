@@ -129,6 +129,8 @@ def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None 
         if job_id is not None:
             view = buttons(JobButton("try", job_id, texts.t(locale, "button.try")))
     parts.append(texts.t(locale, "refused.tips"))
+    if refused.cooloff_until is not None:
+        parts.insert(1, texts.t(locale, "refused.cooloff", ready=refused.cooloff_until))
     inline = "\n\n".join([*parts, texts.t(locale, "refused.your_prompt") + "\n" + _code(refused.prompt)])
     if len(inline) <= MESSAGE_LIMIT - 100:
         return Answer(inline, view=view)

@@ -39,6 +39,8 @@ class Refused(ImageGenError):
         self.reason = reason
         self.prompt = prompt
         self.key = f"refused.{reason}"
+        # Set when this refusal started a cooling-off period for the user: its end, as a Unix time.
+        self.cooloff_until: int | None = None
 
 
 class RateLimited(ImageGenError):

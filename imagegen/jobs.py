@@ -124,6 +124,8 @@ class Jobs:
             try:
                 generation = await self.client.generate(job.request)
             except Refused as refused:
+                until = self.usage.refused(job.user_id, self.clock())
+                refused.cooloff_until = int(until) if until is not None else None
                 await self._finish(job, JobState.REFUSED, refused.reason)
                 await delivery.failed(job, refused)
                 return

@@ -16,6 +16,10 @@ class Limits:
     images_per_user_day: int = 0
     images_per_server_day: int = 0
     cooldown_seconds: float = 0.0
+    # Refusals that, within the window, start a cooling-off period; 0 turns it off.
+    refusals_before_cooloff: int = 3
+    refusal_window_seconds: float = 600.0
+    cooloff_seconds: float = 900.0
 
 
 class LimitReached(ImageGenError):
@@ -56,6 +60,8 @@ class Usage:
         self.by_user: Counter[int] = Counter()
         self.by_server: Counter[int] = Counter()
         self.last_request: dict[int, float] = {}
+        self.refusals: dict[int, list[float]] = {}
+        self.cooling_until: dict[int, float] = {}
 
     def _roll(self, now: float) -> None:
         if day_of(now) != self.day:
@@ -75,6 +81,9 @@ class Usage:
         """Raise LimitReached, saying when it lifts, if ``images`` more would break a limit (``limits`` if given)."""
         self._roll(now)
         limits = limits if limits is not None else self.limits
+        cooling = self.cooling_until.get(user_id, 0.0)
+        if cooling > now:
+            raise LimitReached("limit.cooloff", ready=int(cooling + 0.999))
         last = self.last_request.get(user_id)
         if limits.cooldown_seconds and last is not None and now - last < limits.cooldown_seconds:
             raise LimitReached("limit.cooldown", ready=int(last + limits.cooldown_seconds + 0.999))
@@ -105,6 +114,20 @@ class Usage:
         self.by_user[user_id] -= asked - delivered
         if guild_id is not None:
             self.by_server[guild_id] -= asked - delivered
+
+    def refused(self, user_id: int, now: float) -> float | None:
+        """Note a refusal; if it makes too many in the window, start a cooling-off period and return its end."""
+        limits = self.limits
+        if not limits.refusals_before_cooloff:
+            return None
+        recent = [when for when in self.refusals.get(user_id, []) if now - when < limits.refusal_window_seconds]
+        recent.append(now)
+        if len(recent) < limits.refusals_before_cooloff:
+            self.refusals[user_id] = recent
+            return None
+        self.refusals.pop(user_id, None)
+        self.cooling_until[user_id] = now + limits.cooloff_seconds
+        return self.cooling_until[user_id]
 
     def used(self, user_id: int, now: float) -> int:
         """Images this user has today, delivered or under way."""

@@ -28,7 +28,8 @@ class ServerSettings:
 
     def limits(self, base: Limits) -> Limits:
         """The operator's limits with this server's overrides."""
-        return Limits(
+        return dataclasses.replace(
+            base,
             images_per_user_day=_pick(self.images_per_user_day, base.images_per_user_day),
             images_per_server_day=_pick(self.images_per_server_day, base.images_per_server_day),
             cooldown_seconds=float(_pick(self.cooldown_seconds, base.cooldown_seconds)),

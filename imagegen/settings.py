@@ -56,6 +56,9 @@ class Settings:
     daily_images_per_server: int = 0
     cooldown_seconds: float = 0.0
     exempt_role_ids: frozenset[int] = frozenset()
+    refusals_before_cooloff: int = 3
+    refusal_window_seconds: float = 600.0
+    cooloff_seconds: float = 900.0
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
 
@@ -190,6 +193,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         daily_images_per_server=read.integer("DAILY_IMAGES_PER_SERVER", 0, 0, 1_000_000),
         cooldown_seconds=read.seconds("COOLDOWN_SECONDS", 0.0, 0.0, 86400.0),
         exempt_role_ids=read.parsed("EXEMPT_ROLE_IDS", frozenset(), _snowflakes, "role IDs separated by commas"),
+        refusals_before_cooloff=read.integer("REFUSALS_BEFORE_COOLOFF", 3, 0, 100),
+        refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440),
+        cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440),
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
     )

@@ -309,6 +309,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "🙏 图像服务有回应，但没有生成任何图片：很可能每张图都被安全过滤拦下了。换个说法通常会有帮助。",
     },
     "refused.tips": {"en": _TIPS_EN, "zh": _TIPS_ZH},
+    "refused.cooloff": {
+        "en": "Several prompts were turned down in a short time, so let's take a short break: you can ask again "
+        "<t:{ready}:R>. Meanwhile the tips below may help with the next one.",
+        "zh": "短时间内有好几条提示词被拒绝，先休息一下吧：<t:{ready}:R> 后可以再次请求。"
+        "下面的建议也许对下一条有帮助。",
+    },
+    "limit.cooloff": {
+        "en": "☕ Taking a short break after several refused prompts: you can ask again <t:{ready}:R>.",
+        "zh": "☕ 多条提示词被拒绝后需要休息一下：<t:{ready}:R> 后可以再次请求。",
+    },
+    "log.cooloff": {
+        "en": "{user} has had several prompts refused and is cooling off until <t:{ready}:t>.",
+        "zh": "{user} 多条提示词被拒绝，冷静期到 <t:{ready}:t>。",
+    },
     "refused.artist": {
         "en": "Your prompt names **{name}**, a living artist, and such names are refused. "
         "Describe the style instead, for example: *{style}*",

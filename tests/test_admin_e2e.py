@@ -88,3 +88,21 @@ async def test_refusals_are_reported_in_the_log_channel_without_pinging(
     assert f"<@{ALICE}>" in report.content and f"<#{CHANNEL_ID}>" in report.content
     assert "moderation" in report.content and "a forbidden thing" in report.content
     assert report.payload["allowed_mentions"] == {"parse": []}
+
+
+async def test_repeated_refusals_bring_a_kind_cooling_off_that_moderators_hear_of(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(refusals_before_cooloff=2, cooloff_seconds=900.0)
+    await admin(fake_discord, "log-channel", channel=Channel(OTHER_CHANNEL_ID))
+    image_api.then(raw_json(MODERATION_BODY, 400), raw_json(MODERATION_BODY, 400))
+    for attempt in range(2):
+        sent = await fake_discord.slash("imagine", {"prompt": f"try {attempt}"}, user_id=ALICE)
+        reply = await answer_of(fake_discord, sent["token"])
+        await bot.jobs.queue.wait_idle()
+    assert "let's take a short break" in reply.content
+    reports = [r for r in fake_discord.requests if r.path == f"/channels/{OTHER_CHANNEL_ID}/messages"]
+    assert len(reports) == 2 and "cooling off" in reports[1].content and "cooling off" not in reports[0].content
+    blocked = await draw(fake_discord, image_api, user_id=ALICE)
+    assert "Taking a short break" in blocked.content and blocked.path.endswith("/callback")
+    assert len(image_api.generation_calls) == 2

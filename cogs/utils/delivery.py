@@ -111,14 +111,17 @@ class InteractionDelivery:
         log_channel = self.bot.servers.get(job.guild_id).log_channel
         if log_channel is None:
             return
+        language = self.bot.servers.get(job.guild_id).language or "en"
         report = texts.t(
-            self.bot.servers.get(job.guild_id).language or "en",
+            language,
             "log.refused",
             user=f"<@{job.user_id}>",
             channel=f"<#{job.channel_id}>",
             reason=refused.reason,
             prompt=texts.shorten(job.request.prompt, 1500),
         )
+        if refused.cooloff_until is not None:
+            report += "\n" + texts.t(language, "log.cooloff", user=f"<@{job.user_id}>", ready=refused.cooloff_until)
         try:
             await post_in_channel(self.bot, log_channel, report, ping=None)
         except discord.HTTPException as error:
