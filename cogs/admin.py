@@ -84,6 +84,17 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         }
         await self._save(interaction, **{key: value for key, value in changes.items() if value is not None})
 
+    @app_commands.command(name="quality", description=localised("cmd.admin.quality"))
+    async def quality(self, interaction: discord.Interaction, highest: Literal["low", "medium", "high"]) -> None:
+        """The highest quality members may ask for (auto becomes it); high leaves the operator's own cap."""
+        await self._save(interaction, max_quality=highest)
+
+    @app_commands.command(name="models", description=localised("cmd.admin.models"))
+    async def models(self, interaction: discord.Interaction, allowed: str) -> None:
+        """The models members may pick, separated by commas; "any" allows every model the bot offers."""
+        names = () if allowed.strip().lower() == "any" else tuple(n.strip() for n in allowed.split(",") if n.strip())
+        await self._save(interaction, allowed_models=names)
+
     @app_commands.command(name="model", description=localised("cmd.admin.model"))
     async def model(self, interaction: discord.Interaction, model: str) -> None:
         """The model used when a member picks none."""
@@ -118,7 +129,8 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
 
 def _shown(value: object) -> str:
     if isinstance(value, tuple):
-        return " ".join(f"<#{channel}>" for channel in value) or "—"
+        shown = [f"<#{item}>" if isinstance(item, int) else str(item) for item in value]
+        return ", ".join(shown) or "—"
     return "—" if value is None else str(value)
 
 

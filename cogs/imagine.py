@@ -119,8 +119,10 @@ class Imagine(commands.Cog):
     async def model_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Offer the image models the API lists, or the configured ones."""
-        return [app_commands.Choice(name=name, value=name) for name in await self.bot.models.search(current)]
+        """Offer the image models the API lists (or the configured ones) that this server allows."""
+        allowed = self.bot.servers.get(interaction.guild_id).models_allowed(self.bot.settings.allowed_models)
+        names = [name for name in await self.bot.models.search(current) if not allowed or name in allowed]
+        return [app_commands.Choice(name=name, value=name) for name in names]
 
     async def start_job(
         self, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
@@ -132,7 +134,9 @@ class Imagine(commands.Cog):
         server = self.bot.servers.get(interaction.guild_id)
         if not server.allows_channel(interaction.channel_id):
             raise InvalidRequest("server.channel", channels=" ".join(f"<#{channel}>" for channel in server.channels))
-        request.validate(server.most_images(self.bot.settings.max_images), references=len(reference_urls))
+        settings = self.bot.settings
+        request = server.apply(request, settings.max_quality, settings.allowed_models)
+        request.validate(server.most_images(settings.max_images), references=len(reference_urls))
         place = self.bot.jobs.reserve(
             interaction.user.id,
             interaction.guild_id,

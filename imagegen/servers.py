@@ -9,8 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import InvalidRequest
 from .limits import Limits
+from .request import RULES, ImageRequest
 from .storage import Storage
+
+QUALITY_ORDER = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class ServerSettings:
     default_model: str | None = None
     log_channel: int | None = None
     language: str | None = None
+    max_quality: str | None = None
+    allowed_models: tuple[str, ...] = ()
 
     def limits(self, base: Limits) -> Limits:
         """The operator's limits with this server's overrides."""
@@ -38,6 +44,29 @@ class ServerSettings:
     def most_images(self, operator_max: int) -> int:
         """The largest ``n``: a server may lower the operator's maximum, never raise it."""
         return min(self.max_images, operator_max) if self.max_images else operator_max
+
+    def models_allowed(self, operator_models: tuple[str, ...]) -> list[str]:
+        """The models that may be used here (both lists agree), or [] when any model may."""
+        if not operator_models:
+            return list(self.allowed_models)
+        return [model for model in operator_models if not self.allowed_models or model in self.allowed_models]
+
+    def apply(self, request: ImageRequest, operator_quality: str, operator_models: tuple[str, ...]) -> ImageRequest:
+        """``request`` within the highest quality and the allowed models (the stricter of operator and server).
+
+        Quality ``auto`` lets the model choose, which can be the dearest: under a cap it becomes the cap.
+        """
+        allowed = self.models_allowed(operator_models)
+        if allowed and request.model not in allowed:
+            raise InvalidRequest("limit.model", model=request.model, models=", ".join(allowed))
+        cap = min(operator_quality, self.max_quality or "high", key=QUALITY_ORDER.index)
+        if cap == "high" or not RULES[request.family].takes_quality:
+            return request
+        if request.quality == "auto":
+            return dataclasses.replace(request, quality=cap)
+        if QUALITY_ORDER.index(request.quality) > QUALITY_ORDER.index(cap):
+            raise InvalidRequest("limit.quality", quality=request.quality, cap=cap)
+        return request
 
     def allows_channel(self, channel_id: int | None) -> bool:
         """Whether /imagine may be used in this channel."""
@@ -85,6 +114,7 @@ def _to_json(settings: ServerSettings) -> str:
 def _from_json(data: str) -> ServerSettings:
     fields = {field.name for field in dataclasses.fields(ServerSettings)}
     values = {key: value for key, value in json.loads(data).items() if key in fields}
-    if "channels" in values:
-        values["channels"] = tuple(values["channels"])
+    for name in ("channels", "allowed_models"):
+        if name in values:
+            values[name] = tuple(values[name])
     return ServerSettings(**values)

@@ -57,6 +57,8 @@ class Settings:
     cooldown_seconds: float = 0.0
     exempt_role_ids: frozenset[int] = frozenset()
     refusals_before_cooloff: int = 3
+    max_quality: str = "high"
+    allowed_models: tuple[str, ...] = ()
     refusal_window_seconds: float = 600.0
     cooloff_seconds: float = 900.0
     discord_api_url: str | None = None
@@ -194,6 +196,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         cooldown_seconds=read.seconds("COOLDOWN_SECONDS", 0.0, 0.0, 86400.0),
         exempt_role_ids=read.parsed("EXEMPT_ROLE_IDS", frozenset(), _snowflakes, "role IDs separated by commas"),
         refusals_before_cooloff=read.integer("REFUSALS_BEFORE_COOLOFF", 3, 0, 100),
+        max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high")),
+        allowed_models=read.parsed("ALLOWED_MODELS", (), _model_list, "model names separated by commas"),
         refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440),
         cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440),
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),

@@ -193,6 +193,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cmd.admin.channels": {"en": "Choose where /imagine may be used", "zh": "设置可以使用 /imagine 的频道"},
     "cmd.admin.limits": {"en": "Daily limits, cooldown and largest n", "zh": "每日限额、冷却时间和最大张数"},
     "cmd.admin.model": {"en": "The model used when members pick none", "zh": "成员未选择时使用的模型"},
+    "cmd.admin.quality": {"en": "The highest quality members may ask for", "zh": "成员可选择的最高质量"},
+    "cmd.admin.models": {"en": "The models members may pick", "zh": "成员可选择的模型"},
     "cmd.admin.log": {"en": "Where refused prompts are reported", "zh": "被拒绝的提示词报告到哪个频道"},
     "admin.not_allowed": {
         "en": "Only members with the Manage Server permission can change these settings.",
@@ -314,6 +316,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "<t:{ready}:R>. Meanwhile the tips below may help with the next one.",
         "zh": "短时间内有好几条提示词被拒绝，先休息一下吧：<t:{ready}:R> 后可以再次请求。"
         "下面的建议也许对下一条有帮助。",
+    },
+    "limit.quality": {
+        "en": "Here images are drawn at {cap} quality at most. Please choose {cap} or lower.",
+        "zh": "这里最高只能使用{cap}质量。请选择{cap}或更低的质量。",
+    },
+    "limit.model": {
+        "en": "The model {model} is not offered here. Please pick one of: {models}.",
+        "zh": "这里不提供模型 {model}。请从这些中选择：{models}。",
     },
     "limit.cooloff": {
         "en": "☕ Taking a short break after several refused prompts: you can ask again <t:{ready}:R>.",

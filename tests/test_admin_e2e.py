@@ -106,3 +106,30 @@ async def test_repeated_refusals_bring_a_kind_cooling_off_that_moderators_hear_o
     blocked = await draw(fake_discord, image_api, user_id=ALICE)
     assert "Taking a short break" in blocked.content and blocked.path.endswith("/callback")
     assert len(image_api.generation_calls) == 2
+
+
+async def test_a_quality_cap_turns_auto_into_the_cap_and_refuses_anything_higher(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(max_quality="high")
+    assert "max_quality = medium" in await admin(fake_discord, "quality", highest="medium")
+    assert (await draw(fake_discord, image_api, user_id=ALICE)).files
+    assert image_api.generation_calls[-1].body["quality"] == "medium"
+    sent = await fake_discord.slash("imagine", {"prompt": "a boat", "quality": "high"}, user_id=ALICE)
+    assert "medium quality at most" in (await answer_of(fake_discord, sent["token"])).content
+    assert len(image_api.generation_calls) == 1
+
+
+async def test_only_allowed_models_are_offered_and_accepted(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(allowed_models=("gpt-image-1", "dall-e-3", "flux-pro"))
+    await admin(fake_discord, "models", allowed="gpt-image-1, flux-pro")
+    sent = await fake_discord.slash("imagine", {"prompt": "x", "model": "dall-e-3"}, user_id=ALICE)
+    assert "Please pick one of: gpt-image-1, flux-pro" in (await answer_of(fake_discord, sent["token"])).content
+    typed = await fake_discord.autocomplete("imagine", {"prompt": "x", "model": ""}, focused="model")
+    offered = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(typed["token"]) if r.path.endswith("/callback")]
+    )
+    assert [c["value"] for c in offered[0].payload["data"]["choices"]] == ["gpt-image-1"]
+    assert image_api.generation_calls == []
