@@ -56,6 +56,8 @@ class Imagine(commands.Cog):
         self.announcing: asyncio.Task[None] | None = None
         # Discord shows the operator's maximum in the picker; the request is checked against it again anyway.
         self.imagine._params["n"].max_value = bot.settings.max_images
+        # Direct messages escape every server's moderators, so they are the operator's choice.
+        self.imagine.allowed_contexts = app_commands.AppCommandContext(guild=True, dm_channel=bot.settings.allow_dms)
         self.edit_menu = app_commands.ContextMenu(name=localised("menu.edit"), callback=self.edit_image)
         self.edit_menu.guild_only = True
 
@@ -86,7 +88,6 @@ class Imagine(commands.Cog):
         image2=localised("opt.image2"),
     )
     @app_commands.choices(size=SIZE_CHOICES, quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES)
-    @app_commands.guild_only()
     async def imagine(
         self,
         interaction: discord.Interaction,
@@ -132,6 +133,11 @@ class Imagine(commands.Cog):
         Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
         """
         server = self.bot.servers.get(interaction.guild_id)
+        limits = server.limits(self.bot.jobs.usage.limits)
+        if interaction.guild_id is None:
+            if not self.bot.settings.allow_dms:
+                raise InvalidRequest("dm.off")
+            limits = dataclasses.replace(limits, images_per_user_day=self.bot.settings.dm_images_per_user_day)
         if not server.allows_channel(interaction.channel_id):
             raise InvalidRequest("server.channel", channels=" ".join(f"<#{channel}>" for channel in server.channels))
         settings = self.bot.settings
@@ -142,7 +148,7 @@ class Imagine(commands.Cog):
             interaction.guild_id,
             request.n,
             exempt=self._exempt(interaction.user),
-            limits=server.limits(self.bot.jobs.usage.limits),
+            limits=limits,
         )
         try:
             callback = await interaction.response.defer(thinking=True)

@@ -58,6 +58,8 @@ class Settings:
     exempt_role_ids: frozenset[int] = frozenset()
     refusals_before_cooloff: int = 3
     max_quality: str = "high"
+    allow_dms: bool = False
+    dm_images_per_user_day: int = 5
     allowed_models: tuple[str, ...] = ()
     refusal_window_seconds: float = 600.0
     cooloff_seconds: float = 900.0
@@ -197,6 +199,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         exempt_role_ids=read.parsed("EXEMPT_ROLE_IDS", frozenset(), _snowflakes, "role IDs separated by commas"),
         refusals_before_cooloff=read.integer("REFUSALS_BEFORE_COOLOFF", 3, 0, 100),
         max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high")),
+        allow_dms=read.choice("ALLOW_DMS", "false", ("true", "false")) == "true",
+        dm_images_per_user_day=read.integer("DM_IMAGES_PER_USER_DAY", 5, 0, 100000),
         allowed_models=read.parsed("ALLOWED_MODELS", (), _model_list, "model names separated by commas"),
         refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440),
         cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440),

@@ -184,6 +184,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "/imagine is not used in this channel here. Please use it in {channels}.",
         "zh": "本服务器不在这个频道使用 /imagine，请到 {channels} 使用。",
     },
+    "dm.off": {
+        "en": "/imagine works in servers only here. Please use it in a server we share.",
+        "zh": "这里的 /imagine 只能在服务器中使用，请到我们共同所在的服务器中使用。",
+    },
     "log.refused": {
         "en": "🛡️ A prompt by {user} in {channel} was refused ({reason}):\n> {prompt}",
         "zh": "🛡️ {user} 在 {channel} 的提示词被拒绝（{reason}）：\n> {prompt}",

@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from bot import ImageBot
-from tests.fakes.discord import CHANNEL_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord, Recorded
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
 
 ALICE, ADMIN = 500000000000000005, 500000000000000009
@@ -133,3 +133,24 @@ async def test_only_allowed_models_are_offered_and_accepted(
     )
     assert [c["value"] for c in offered[0].payload["data"]["choices"]] == ["gpt-image-1"]
     assert image_api.generation_calls == []
+
+
+async def test_direct_messages_are_off_unless_the_operator_allows_them(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(allow_dms=False, discord_guild_id=GUILD_ID)
+    synced = next(r for r in fake_discord.requests if r.method == "PUT")
+    imagine = next(command for command in synced.payload if command["name"] == "imagine")
+    assert imagine["contexts"] == [0]
+    refused = await draw(fake_discord, image_api, user_id=ALICE, dm=True)
+    assert "works in servers only" in refused.content and image_api.generation_calls == []
+
+
+async def test_direct_messages_have_their_own_daily_limit(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(allow_dms=True, dm_images_per_user_day=1, discord_guild_id=GUILD_ID)
+    synced = next(r for r in fake_discord.requests if r.method == "PUT")
+    assert next(c for c in synced.payload if c["name"] == "imagine")["contexts"] == [0, 1]
+    assert (await draw(fake_discord, image_api, user_id=ALICE, dm=True)).files
+    assert "left for today" in (await draw(fake_discord, image_api, user_id=ALICE, dm=True)).content

@@ -19,6 +19,7 @@ APP_ID = 100000000000000001
 GUILD_ID = 200000000000000002
 CHANNEL_ID = 300000000000000003
 OTHER_CHANNEL_ID = 300000000000000033
+DM_CHANNEL_ID = 300000000000000099
 BOT_USER = {
     "id": str(APP_ID),
     "username": "imagine",
@@ -254,10 +255,11 @@ class FakeDiscord:
         permissions: int = MEMBER_PERMISSIONS,
         roles: tuple[int, ...] = (),
         channel_id: int = CHANNEL_ID,
+        dm: bool = False,
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload as Discord sends it for a member of the fake guild, made ``age`` ago."""
         interaction_id = next(self._ids) if age is None else snowflake(age)
-        return {
+        payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(APP_ID),
             "type": kind,
@@ -284,6 +286,15 @@ class FakeDiscord:
             "authorizing_integration_owners": {"0": str(GUILD_ID)},
             "context": 0,
         }
+        if dm:
+            # A direct message: no guild, a user instead of a member, a DM channel.
+            for key in ("guild_id", "member", "guild_locale"):
+                payload.pop(key)
+            payload["user"] = user_payload(user_id)
+            payload["channel_id"] = str(DM_CHANNEL_ID)
+            payload["channel"] = {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [user_payload(user_id)]}
+            payload["context"] = 1
+        return payload
 
     def upload(
         self, filename: str, blob: bytes, content_type: str | None = "image/png", size: int | None = None
