@@ -25,6 +25,8 @@ from imagegen.client import ImageClient
 from imagegen.jobs import Jobs
 from imagegen.limits import Limits, Usage
 from imagegen.models import ModelCatalog
+from imagegen.prices import BUNDLED as PRICES
+from imagegen.prices import PriceTable
 from imagegen.queue import FairQueue
 from imagegen.servers import ServerSettingsStore
 from imagegen.settings import Settings, SettingsError, load_settings
@@ -69,8 +71,10 @@ class ImageBot(commands.Bot):
             settings.refusals_before_cooloff,
             settings.refusal_window_seconds,
             settings.cooloff_seconds,
+            settings.daily_budget_per_server,
         )
-        self.jobs = Jobs(storage, self.images, queue, Usage(limits))
+        prices = PriceTable.load(PRICES, *([settings.prices_file] if settings.prices_file else []))
+        self.jobs = Jobs(storage, self.images, queue, Usage(limits), prices)
         self.servers = ServerSettingsStore(storage)
         self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)
         extra = [settings.artists_file] if settings.artists_file else []

@@ -95,6 +95,13 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         names = () if allowed.strip().lower() == "any" else tuple(n.strip() for n in allowed.split(",") if n.strip())
         await self._save(interaction, allowed_models=names)
 
+    @app_commands.command(name="budget", description=localised("cmd.admin.budget"))
+    async def budget(
+        self, interaction: discord.Interaction, dollars_per_day: app_commands.Range[float, 0, 100000]
+    ) -> None:
+        """The estimated spend a day after which new requests wait for tomorrow; 0 means no budget."""
+        await self._save(interaction, daily_budget=float(dollars_per_day))
+
     @app_commands.command(name="model", description=localised("cmd.admin.model"))
     async def model(self, interaction: discord.Interaction, model: str) -> None:
         """The model used when a member picks none."""

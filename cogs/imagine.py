@@ -144,11 +144,7 @@ class Imagine(commands.Cog):
         request = server.apply(request, settings.max_quality, settings.allowed_models)
         request.validate(server.most_images(settings.max_images), references=len(reference_urls))
         place = self.bot.jobs.reserve(
-            interaction.user.id,
-            interaction.guild_id,
-            request.n,
-            exempt=self._exempt(interaction.user),
-            limits=limits,
+            interaction.user.id, interaction.guild_id, request, exempt=self._exempt(interaction.user), limits=limits
         )
         try:
             callback = await interaction.response.defer(thinking=True)

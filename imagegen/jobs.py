@@ -11,7 +11,9 @@ from typing import Protocol
 from .client import Generation, ImageClient
 from .errors import ImageGenError, Refused
 from .limits import Limits, Usage, day_start
+from .prices import PriceTable
 from .queue import Entry, FairQueue, Place
+from .request import ImageRequest
 from .storage import UNFINISHED, Job, JobState, Storage
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,14 @@ class Jobs:
         client: ImageClient,
         queue: FairQueue,
         usage: Usage | None = None,
+        prices: PriceTable | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.storage = storage
         self.client = client
         self.queue = queue
         self.usage = usage if usage is not None else Usage(Limits())
+        self.prices = prices if prices is not None else PriceTable({}, {})
         self.clock = clock
         self._deliveries: dict[int, Delivery] = {}
         self._counted: set[int] = set()
@@ -65,22 +69,23 @@ class Jobs:
     def reserve(
         self,
         user_id: int,
-        guild_id: int | None = None,
-        images: int = 1,
+        guild_id: int | None,
+        request: ImageRequest,
         *,
         exempt: bool = False,
         limits: Limits | None = None,
     ) -> Place:
-        """Hold a place for this user's next job, or raise at once: over a daily limit or the cooldown (unless
-        ``exempt``; ``limits`` replace the operator's), queue full, too many of theirs, stopping."""
+        """Hold a place for this user's next job, or raise at once: over a daily limit, the cooldown or the server's
+        budget (unless ``exempt``; ``limits`` replace the operator's), queue full, too many of theirs, stopping."""
         if not exempt:
-            self.usage.check(user_id, guild_id, images, self.clock(), limits)
+            cost = self.prices.estimate(request)
+            self.usage.check(user_id, guild_id, request.n, self.clock(), limits, cost)
         return self.queue.reserve(user_id)
 
     async def submit(self, job: Job, delivery: Delivery, place: Place | None = None) -> Job:
         """Record ``job`` and queue it in its held ``place``; it runs when its turn comes."""
         if place is None:
-            place = self.reserve(job.user_id)
+            place = self.reserve(job.user_id, job.guild_id, job.request)
         job.state = JobState.QUEUED
         job.created_at = self.clock()
         try:
@@ -89,7 +94,8 @@ class Jobs:
             place.release()
             raise
         self._deliveries[job.id] = delivery
-        self.usage.begin(job.user_id, job.guild_id, job.request.n, job.created_at)
+        cost = self.prices.estimate(job.request)
+        self.usage.begin(job.user_id, job.guild_id, job.request.n, job.created_at, cost)
         self._counted.add(job.id)
         try:
             self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), place)
@@ -161,9 +167,9 @@ class Jobs:
         job.finished_at = self.clock()
         if job.id in self._counted:
             self._counted.discard(job.id)
-            self.usage.end(
-                job.user_id, job.guild_id, job.request.n, job.images_delivered, job.created_at, job.finished_at
-            )
+            undelivered = job.request.n - job.images_delivered
+            refund = self.prices.estimate(job.request, undelivered)
+            self.usage.end(job.user_id, job.guild_id, undelivered, job.created_at, job.finished_at, refund)
         await self._save(job)
 
     async def _save(self, job: Job) -> None:
@@ -196,7 +202,12 @@ class Jobs:
     async def recover(self) -> list[Job]:
         """At start: jobs a previous process left queued or running are interrupted; return those to tell."""
         now = self.clock()
-        self.usage.load(await self.storage.delivered_since(day_start(now)), now)
+        today = await self.storage.delivered_since(day_start(now))
+        rows = [
+            (j.user_id, j.guild_id, j.images_delivered, self.prices.estimate(j.request, j.images_delivered))
+            for j in today
+        ]
+        self.usage.load(rows, now)
         left = await self.storage.jobs_in(UNFINISHED)
         for job in left:
             await self._finish(job, JobState.INTERRUPTED, "restart")

@@ -20,6 +20,8 @@ class Limits:
     refusals_before_cooloff: int = 3
     refusal_window_seconds: float = 600.0
     cooloff_seconds: float = 900.0
+    # Estimated dollars a server may spend per day; 0 means no budget.
+    daily_budget: float = 0.0
 
 
 class LimitReached(ImageGenError):
@@ -59,6 +61,7 @@ class Usage:
         self.day: datetime.date | None = None
         self.by_user: Counter[int] = Counter()
         self.by_server: Counter[int] = Counter()
+        self.spent: dict[int, float] = {}
         self.last_request: dict[int, float] = {}
         self.refusals: dict[int, list[float]] = {}
         self.cooling_until: dict[int, float] = {}
@@ -68,17 +71,27 @@ class Usage:
             self.day = day_of(now)
             self.by_user.clear()
             self.by_server.clear()
+            self.spent.clear()
 
-    def load(self, delivered: list[tuple[int, int | None, int]], now: float) -> None:
-        """Start from what the database says was delivered today: (user, server, images) rows."""
+    def load(self, delivered: list[tuple[int, int | None, int, float]], now: float) -> None:
+        """Start from what the database says was delivered today: (user, server, images, cost) rows."""
         self._roll(now)
-        for user_id, guild_id, images in delivered:
+        for user_id, guild_id, images, cost in delivered:
             self.by_user[user_id] += images
             if guild_id is not None:
                 self.by_server[guild_id] += images
+                self.spent[guild_id] = self.spent.get(guild_id, 0.0) + cost
 
-    def check(self, user_id: int, guild_id: int | None, images: int, now: float, limits: Limits | None = None) -> None:
-        """Raise LimitReached, saying when it lifts, if ``images`` more would break a limit (``limits`` if given)."""
+    def check(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        images: int,
+        now: float,
+        limits: Limits | None = None,
+        cost: float = 0.0,
+    ) -> None:
+        """Raise LimitReached, saying when it lifts, if ``images`` more (costing ``cost``) would break a limit."""
         self._roll(now)
         limits = limits if limits is not None else self.limits
         cooling = self.cooling_until.get(user_id, 0.0)
@@ -97,23 +110,36 @@ class Usage:
             and self.by_server[guild_id] + images > limits.images_per_server_day
         ):
             raise LimitReached("limit.server_day", limit=limits.images_per_server_day, reset=reset)
+        budget = limits.daily_budget
+        if guild_id is not None and budget and self.spent.get(guild_id, 0.0) + cost > budget:
+            raise LimitReached("limit.budget", reset=reset)
 
-    def begin(self, user_id: int, guild_id: int | None, images: int, now: float) -> None:
-        """Count a job's images from the moment it is accepted."""
+    def begin(self, user_id: int, guild_id: int | None, images: int, now: float, cost: float = 0.0) -> None:
+        """Count a job's images (and estimated cost) from the moment it is accepted."""
         self._roll(now)
         self.last_request[user_id] = now
         self.by_user[user_id] += images
         if guild_id is not None:
             self.by_server[guild_id] += images
+            self.spent[guild_id] = self.spent.get(guild_id, 0.0) + cost
 
-    def end(self, user_id: int, guild_id: int | None, asked: int, delivered: int, started: float, now: float) -> None:
-        """A job ended: keep only the images it delivered (if it began today; yesterday's count is gone)."""
+    def end(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        undelivered: int,
+        started: float,
+        now: float,
+        refund: float = 0.0,
+    ) -> None:
+        """A job ended: stop counting the images it did not deliver (if it began today; yesterday is gone)."""
         self._roll(now)
         if day_of(started) != self.day:
             return
-        self.by_user[user_id] -= asked - delivered
+        self.by_user[user_id] -= undelivered
         if guild_id is not None:
-            self.by_server[guild_id] -= asked - delivered
+            self.by_server[guild_id] -= undelivered
+            self.spent[guild_id] = self.spent.get(guild_id, 0.0) - refund
 
     def refused(self, user_id: int, now: float) -> float | None:
         """Note a refusal; if it makes too many in the window, start a cooling-off period and return its end."""

@@ -31,6 +31,7 @@ class ServerSettings:
     language: str | None = None
     max_quality: str | None = None
     allowed_models: tuple[str, ...] = ()
+    daily_budget: float | None = None
 
     def limits(self, base: Limits) -> Limits:
         """The operator's limits with this server's overrides."""
@@ -39,6 +40,7 @@ class ServerSettings:
             images_per_user_day=_pick(self.images_per_user_day, base.images_per_user_day),
             images_per_server_day=_pick(self.images_per_server_day, base.images_per_server_day),
             cooldown_seconds=float(_pick(self.cooldown_seconds, base.cooldown_seconds)),
+            daily_budget=float(_pick(self.daily_budget, base.daily_budget)),
         )
 
     def most_images(self, operator_max: int) -> int:
@@ -73,7 +75,7 @@ class ServerSettings:
         return not self.channels or channel_id in self.channels
 
 
-def _pick(override: int | None, default: float) -> Any:
+def _pick(override: float | None, default: float) -> Any:
     return default if override is None else override
 
 

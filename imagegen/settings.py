@@ -59,6 +59,8 @@ class Settings:
     refusals_before_cooloff: int = 3
     max_quality: str = "high"
     allow_dms: bool = False
+    daily_budget_per_server: float = 0.0
+    prices_file: Path | None = None
     dm_images_per_user_day: int = 5
     allowed_models: tuple[str, ...] = ()
     refusal_window_seconds: float = 600.0
@@ -200,6 +202,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         refusals_before_cooloff=read.integer("REFUSALS_BEFORE_COOLOFF", 3, 0, 100),
         max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high")),
         allow_dms=read.choice("ALLOW_DMS", "false", ("true", "false")) == "true",
+        daily_budget_per_server=read.parsed("DAILY_BUDGET_PER_SERVER", 0.0, _dollars, "an amount in US dollars"),
+        prices_file=read.parsed("PRICES_FILE", None, _existing_file, "the path of an existing TOML file"),
         dm_images_per_user_day=read.integer("DM_IMAGES_PER_USER_DAY", 5, 0, 100000),
         allowed_models=read.parsed("ALLOWED_MODELS", (), _model_list, "model names separated by commas"),
         refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440),
@@ -210,6 +214,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if read.problems:
         raise SettingsError(read.problems)
     return settings
+
+
+def _dollars(text: str) -> float:
+    amount = float(text)
+    if not 0 <= amount < 1_000_000:
+        raise ValueError(text)
+    return amount
 
 
 def _snowflakes(text: str) -> frozenset[int]:

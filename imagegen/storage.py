@@ -90,8 +90,8 @@ class Storage(Protocol):
         """Every job in one of ``states``, oldest first (without reference images: ``get_job`` has them)."""
         ...
 
-    async def delivered_since(self, since: float) -> list[tuple[int, int | None, int]]:
-        """Images delivered per (user, server) by jobs created at or after ``since``."""
+    async def delivered_since(self, since: float) -> list[Job]:
+        """Jobs created at or after ``since`` that delivered images (without reference images)."""
         ...
 
     async def server_settings(self) -> dict[int, str]:
@@ -250,14 +250,10 @@ class SqliteStorage:
             rows = await cursor.fetchall()
         return [_job(row) for row in rows]
 
-    async def delivered_since(self, since: float) -> list[tuple[int, int | None, int]]:
-        query = (
-            "SELECT user_id, guild_id, SUM(images_delivered) FROM jobs "
-            "WHERE created_at >= ? AND images_delivered > 0 GROUP BY user_id, guild_id"
-        )
+    async def delivered_since(self, since: float) -> list[Job]:
+        query = "SELECT * FROM jobs WHERE created_at >= ? AND images_delivered > 0 ORDER BY id"
         async with self.connection.execute(query, (since,)) as cursor:
-            rows = await cursor.fetchall()
-        return [(int(row[0]), row[1], int(row[2])) for row in rows]
+            return [_job(row) for row in await cursor.fetchall()]
 
     async def server_settings(self) -> dict[int, str]:
         async with self.connection.execute("SELECT guild_id, settings FROM server_settings") as cursor:

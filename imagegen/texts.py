@@ -199,6 +199,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cmd.admin.model": {"en": "The model used when members pick none", "zh": "成员未选择时使用的模型"},
     "cmd.admin.quality": {"en": "The highest quality members may ask for", "zh": "成员可选择的最高质量"},
     "cmd.admin.models": {"en": "The models members may pick", "zh": "成员可选择的模型"},
+    "cmd.admin.budget": {"en": "An estimated daily budget in US dollars", "zh": "每日预算（美元，估算）"},
     "cmd.admin.log": {"en": "Where refused prompts are reported", "zh": "被拒绝的提示词报告到哪个频道"},
     "admin.not_allowed": {
         "en": "Only members with the Manage Server permission can change these settings.",
@@ -320,6 +321,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "<t:{ready}:R>. Meanwhile the tips below may help with the next one.",
         "zh": "短时间内有好几条提示词被拒绝，先休息一下吧：<t:{ready}:R> 后可以再次请求。"
         "下面的建议也许对下一条有帮助。",
+    },
+    "limit.budget": {
+        "en": "💰 This server has spent today's image budget. New requests open again <t:{reset}:t> (<t:{reset}:R>).",
+        "zh": "💰 本服务器今天的图片预算已用完。<t:{reset}:t>（<t:{reset}:R>）恢复接受新请求。",
     },
     "limit.quality": {
         "en": "Here images are drawn at {cap} quality at most. Please choose {cap} or lower.",

@@ -154,3 +154,14 @@ async def test_direct_messages_have_their_own_daily_limit(
     assert next(c for c in synced.payload if c["name"] == "imagine")["contexts"] == [0, 1]
     assert (await draw(fake_discord, image_api, user_id=ALICE, dm=True)).files
     assert "left for today" in (await draw(fake_discord, image_api, user_id=ALICE, dm=True)).content
+
+
+async def test_a_spent_budget_turns_new_requests_away_until_tomorrow(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    assert "daily_budget = 0.5" in await admin(fake_discord, "budget", dollars_per_day=0.5)
+    assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # auto quality and size: $0.25
+    assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # $0.50 in all
+    refused = await draw(fake_discord, image_api, user_id=ALICE)
+    assert "spent today's image budget" in refused.content and ":R>" in refused.content
+    assert len(image_api.generation_calls) == 2

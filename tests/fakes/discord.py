@@ -509,7 +509,7 @@ def _application() -> dict[str, Any]:
 
 
 def _option(name: str, value: Any) -> dict[str, Any]:
-    kind = 4 if isinstance(value, int) and not isinstance(value, bool) else 3
+    kind = 4 if isinstance(value, int) and not isinstance(value, bool) else 10 if isinstance(value, float) else 3
     return {"name": name, "type": kind, "value": value}
 
 
