@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
-from imagegen.limits import next_midnight
+from imagegen.limits import day_start, next_midnight
+from imagegen.report import month_start, summarize
 
 from .utils.translator import localised
 
@@ -36,7 +37,28 @@ class Usage(commands.Cog):
             content = texts.t(locale, "usage.limited", used=used, limit=limit, left=left, reset=next_midnight(now))
         else:
             content = texts.t(locale, "usage.unlimited", used=used)
+        if interaction.guild_id is not None and interaction.permissions.manage_guild:
+            content += "\n\n" + await self.server_report(locale, interaction.guild_id, now)
         await interaction.response.send_message(content, ephemeral=True)
+
+    async def server_report(self, locale: object, guild_id: int, now: float) -> str:
+        """For admins: the server's day and month."""
+        jobs = await self.bot.jobs.storage.server_jobs_since(guild_id, month_start(now))
+        prices = self.bot.jobs.prices
+        day = summarize([job for job in jobs if job.created_at >= day_start(now)], prices)
+        month = summarize(jobs, prices)
+        top = ", ".join(f"<@{user}> {images}" for user, images in month.top_users) or "—"
+        return texts.t(
+            locale,
+            "usage.server",
+            day_images=day.images,
+            day_cost=f"{day.cost:.2f}",
+            day_refusals=day.refusals,
+            month_images=month.images,
+            month_cost=f"{month.cost:.2f}",
+            month_refusals=month.refusals,
+            top=top,
+        )
 
 
 async def setup(bot: ImageBot) -> None:

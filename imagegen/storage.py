@@ -94,6 +94,10 @@ class Storage(Protocol):
         """Jobs created at or after ``since`` that delivered images (without reference images)."""
         ...
 
+    async def server_jobs_since(self, guild_id: int, since: float) -> list[Job]:
+        """A server's finished jobs created at or after ``since`` (without reference images)."""
+        ...
+
     async def server_settings(self) -> dict[int, str]:
         """Every server's settings, as the JSON ``save_server_settings`` stored."""
         ...
@@ -253,6 +257,11 @@ class SqliteStorage:
     async def delivered_since(self, since: float) -> list[Job]:
         query = "SELECT * FROM jobs WHERE created_at >= ? AND images_delivered > 0 ORDER BY id"
         async with self.connection.execute(query, (since,)) as cursor:
+            return [_job(row) for row in await cursor.fetchall()]
+
+    async def server_jobs_since(self, guild_id: int, since: float) -> list[Job]:
+        query = "SELECT * FROM jobs WHERE guild_id = ? AND created_at >= ? AND state IN ('done', 'refused')"
+        async with self.connection.execute(query, (guild_id, since)) as cursor:
             return [_job(row) for row in await cursor.fetchall()]
 
     async def server_settings(self) -> dict[int, str]:

@@ -178,6 +178,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "🎨 Today you have {used} images. There is no daily limit here.",
         "zh": "🎨 今天你已用 {used} 张图片。这里没有每日限额。",
     },
+    "usage.server": {
+        "en": "**This server**\nToday: {day_images} images, about ${day_cost}, {day_refusals} refused\n"
+        "This month: {month_images} images, about ${month_cost}, {month_refusals} refused\n"
+        "Most images this month: {top}",
+        "zh": "**本服务器**\n今天：{day_images} 张图片，约 ${day_cost}，{day_refusals} 次被拒\n"
+        "本月：{month_images} 张图片，约 ${month_cost}，{month_refusals} 次被拒\n本月生成最多：{top}",
+    },
     "cmd.usage": {"en": "How many images you have left today", "zh": "查看今天还能生成多少张图片"},
     # Server settings.
     "server.channel": {

@@ -165,3 +165,22 @@ async def test_a_spent_budget_turns_new_requests_away_until_tomorrow(
     refused = await draw(fake_discord, image_api, user_id=ALICE)
     assert "spent today's image budget" in refused.content and ":R>" in refused.content
     assert len(image_api.generation_calls) == 2
+
+
+async def test_admins_see_the_servers_day_and_month_in_usage(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(b64_images(png(), png()), raw_json(MODERATION_BODY, 400))
+    sent = await fake_discord.slash("imagine", {"prompt": "two", "n": 2, "quality": "low", "size": "1024x1024"},
+                                    user_id=ALICE)  # fmt: skip
+    await answer_of(fake_discord, sent["token"])
+    refused = await fake_discord.slash("imagine", {"prompt": "no"}, user_id=ALICE)
+    await answer_of(fake_discord, refused["token"])
+    await bot.jobs.queue.wait_idle()
+    member = await fake_discord.slash("usage", {}, user_id=ALICE)
+    assert "This server" not in (await answer_of(fake_discord, member["token"])).content
+    sent = await fake_discord.slash("usage", {}, user_id=ADMIN, permissions=MANAGE_SERVER)
+    report = (await answer_of(fake_discord, sent["token"])).content
+    assert "Today: 2 images, about $0.02, 1 refused" in report
+    assert "This month: 2 images, about $0.02, 1 refused" in report
+    assert f"Most images this month: <@{ALICE}> 2" in report

@@ -1,0 +1,38 @@
+"""What a server used: images, estimated cost, top users and refusals, for a day or a month."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+from .prices import PriceTable
+from .storage import Job, JobState
+
+
+@dataclass(frozen=True)
+class ServerReport:
+    """One server's use over a period."""
+
+    images: int
+    cost: float
+    refusals: int
+    top_users: list[tuple[int, int]]
+
+
+def summarize(jobs: list[Job], prices: PriceTable, top: int = 3) -> ServerReport:
+    """Sum up finished jobs: images delivered, their estimated cost, refusals, and who drew most."""
+    by_user: Counter[int] = Counter()
+    cost = 0.0
+    for job in jobs:
+        by_user[job.user_id] += job.images_delivered
+        cost += prices.estimate(job.request, job.images_delivered)
+    refusals = sum(1 for job in jobs if job.state is JobState.REFUSED)
+    leaders = [(user, images) for user, images in by_user.most_common(top) if images]
+    return ServerReport(sum(by_user.values()), cost, refusals, leaders)
+
+
+def month_start(now: float) -> float:
+    """The Unix time the current month began (UTC)."""
+    today = datetime.datetime.fromtimestamp(now, datetime.UTC)
+    return today.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
