@@ -102,6 +102,16 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         """The estimated spend a day after which new requests wait for tomorrow; 0 means no budget."""
         await self._save(interaction, daily_budget=float(dollars_per_day))
 
+    @app_commands.command(name="moderation", description=localised("cmd.admin.moderation"))
+    async def moderation(self, interaction: discord.Interaction, level: Literal["auto", "low"]) -> None:
+        """The image API's moderation level; low holds only in age-restricted channels."""
+        await self._save(interaction, moderation=level)
+
+    @app_commands.command(name="language", description=localised("cmd.admin.language"))
+    async def language(self, interaction: discord.Interaction, language: Literal["auto", "en", "zh"]) -> None:
+        """The language of the bot's public messages here; auto follows each requester's Discord language."""
+        await self._save(interaction, language=None if language == "auto" else language)
+
     @app_commands.command(name="model", description=localised("cmd.admin.model"))
     async def model(self, interaction: discord.Interaction, model: str) -> None:
         """The model used when a member picks none."""

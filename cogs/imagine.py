@@ -142,6 +142,8 @@ class Imagine(commands.Cog):
             raise InvalidRequest("server.channel", channels=" ".join(f"<#{channel}>" for channel in server.channels))
         settings = self.bot.settings
         request = server.apply(request, settings.max_quality, settings.allowed_models)
+        age_restricted = isinstance(interaction.channel, discord.TextChannel) and interaction.channel.is_nsfw()
+        request = dataclasses.replace(request, moderation=server.moderation_for(settings.moderation, age_restricted))
         request.validate(server.most_images(settings.max_images), references=len(reference_urls))
         place = self.bot.jobs.reserve(
             interaction.user.id, interaction.guild_id, request, exempt=self._exempt(interaction.user), limits=limits

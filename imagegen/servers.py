@@ -32,6 +32,7 @@ class ServerSettings:
     max_quality: str | None = None
     allowed_models: tuple[str, ...] = ()
     daily_budget: float | None = None
+    moderation: str | None = None
 
     def limits(self, base: Limits) -> Limits:
         """The operator's limits with this server's overrides."""
@@ -52,6 +53,12 @@ class ServerSettings:
         if not operator_models:
             return list(self.allowed_models)
         return [model for model in operator_models if not self.allowed_models or model in self.allowed_models]
+
+    def moderation_for(self, operator_level: str, age_restricted: bool) -> str:
+        """The moderation level to send: a server's ``low`` holds only in age-restricted channels."""
+        if self.moderation == "low":
+            return "low" if age_restricted else operator_level
+        return self.moderation or operator_level
 
     def apply(self, request: ImageRequest, operator_quality: str, operator_models: tuple[str, ...]) -> ImageRequest:
         """``request`` within the highest quality and the allowed models (the stricter of operator and server).

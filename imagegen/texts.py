@@ -207,6 +207,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cmd.admin.quality": {"en": "The highest quality members may ask for", "zh": "成员可选择的最高质量"},
     "cmd.admin.models": {"en": "The models members may pick", "zh": "成员可选择的模型"},
     "cmd.admin.budget": {"en": "An estimated daily budget in US dollars", "zh": "每日预算（美元，估算）"},
+    "cmd.admin.moderation": {
+        "en": "Moderation level (low only in age-restricted channels)",
+        "zh": "审核级别（low 只在年龄限制频道生效）",
+    },
+    "cmd.admin.language": {"en": "Language of the bot's public messages here", "zh": "机器人在此的公开消息语言"},
     "cmd.admin.log": {"en": "Where refused prompts are reported", "zh": "被拒绝的提示词报告到哪个频道"},
     "admin.not_allowed": {
         "en": "Only members with the Manage Server permission can change these settings.",

@@ -6,7 +6,15 @@ import sqlite3
 from typing import Any
 
 from bot import ImageBot
-from tests.fakes.discord import CHANNEL_ID, GUILD_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord, Recorded
+from tests.fakes.discord import (
+    CHANNEL_ID,
+    GUILD_ID,
+    NSFW_CHANNEL_ID,
+    OTHER_CHANNEL_ID,
+    Channel,
+    FakeDiscord,
+    Recorded,
+)
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
 
 ALICE, ADMIN = 500000000000000005, 500000000000000009
@@ -184,3 +192,24 @@ async def test_admins_see_the_servers_day_and_month_in_usage(
     assert "Today: 2 images, about $0.02, 1 refused" in report
     assert "This month: 2 images, about $0.02, 1 refused" in report
     assert f"Most images this month: <@{ALICE}> 2" in report
+
+
+async def test_low_moderation_holds_only_in_age_restricted_channels(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    assert "moderation = low" in await admin(fake_discord, "moderation", level="low")
+    await draw(fake_discord, image_api, user_id=ALICE, channel_id=CHANNEL_ID)
+    assert "moderation" not in image_api.generation_calls[-1].body
+    await draw(fake_discord, image_api, user_id=ALICE, channel_id=NSFW_CHANNEL_ID)
+    assert image_api.generation_calls[-1].body["moderation"] == "low"
+
+
+async def test_public_messages_follow_the_servers_language_and_private_ones_the_users(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await admin(fake_discord, "language", language="zh")
+    posted = await draw(fake_discord, image_api, user_id=ALICE, locale="en-US")
+    assert "自动尺寸" in posted.content
+    image_api.then(raw_json(MODERATION_BODY, 400))
+    sent = await fake_discord.slash("imagine", {"prompt": "x"}, user_id=ALICE, locale="en-US")
+    assert "safety system" in (await answer_of(fake_discord, sent["token"])).content

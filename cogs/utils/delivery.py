@@ -40,10 +40,12 @@ class InteractionDelivery:
         self.interaction = interaction
         self.job = job
         self.status = StatusMessage(interaction, self.render, bot.settings.progress_interval)
+        # Public messages follow the server's language when it set one; private answers, the requester's.
+        self.locale: object = bot.servers.get(job.guild_id).language or interaction.locale
 
     def render(self) -> tuple[str, discord.ui.View | None]:
         """What the status message says now: the place in line, or the time spent drawing."""
-        job, locale = self.job, self.interaction.locale
+        job, locale = self.job, self.locale
         n = job.request.n
         count = texts.t(locale, "count.one" if n == 1 else "count.many", n=n)
         position = self.bot.jobs.position(job.id)
@@ -73,7 +75,7 @@ class InteractionDelivery:
                             content=caption, attachments=files, view=self.result_buttons(len(group))
                         )
                     else:
-                        note = texts.t(self.interaction.locale, "result.continued", part=index + 1, parts=len(numbered))
+                        note = texts.t(self.locale, "result.continued", part=index + 1, parts=len(numbered))
                         await self.interaction.followup.send(note, files=files)
             except discord.HTTPException as error:
                 # The images are paid for: when the interaction cannot take them, post with the bot's own access.
@@ -92,7 +94,7 @@ class InteractionDelivery:
         await self.status.stop()
         if not self.status.usable:
             return False
-        locale = self.interaction.locale
+        locale = self.locale
         view = None
         if job.state is JobState.CANCELLED:
             content = texts.t(locale, "job.cancelled")
@@ -129,7 +131,7 @@ class InteractionDelivery:
 
     def result_buttons(self, images: int) -> discord.ui.View:
         """Reroll, Remix and Delete, then Vary for each image of the first message of a result."""
-        locale, job_id = self.interaction.locale, self.job.id
+        locale, job_id = self.locale, self.job.id
         actions = [
             JobButton(action, job_id, texts.t(locale, f"button.{action}")) for action in ("reroll", "remix", "delete")
         ]
@@ -142,7 +144,7 @@ class InteractionDelivery:
 
     def caption(self, generation: Generation) -> str:
         """The text above the images: prompt (cut to fit), requester, model, size, and what is missing."""
-        request, locale = self.job.request, self.interaction.locale
+        request, locale = self.job.request, self.locale
         size = request.size if request.size != "auto" else texts.t(locale, "result.size_auto")
         fields = {"user": self.interaction.user.mention, "model": request.model, "size": size}
         extra = ""

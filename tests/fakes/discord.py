@@ -20,6 +20,7 @@ GUILD_ID = 200000000000000002
 CHANNEL_ID = 300000000000000003
 OTHER_CHANNEL_ID = 300000000000000033
 DM_CHANNEL_ID = 300000000000000099
+NSFW_CHANNEL_ID = 300000000000000018
 BOT_USER = {
     "id": str(APP_ID),
     "username": "imagine",
@@ -218,7 +219,11 @@ class FakeDiscord:
                 {"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0},
                 {"id": str(ARTIST_ROLE_ID), "name": "Artists", "permissions": "0", "position": 1, "color": 0},
             ],
-            "channels": [self.channel_payload(), self.channel_payload(OTHER_CHANNEL_ID, "art")],
+            "channels": [
+                self.channel_payload(),
+                self.channel_payload(OTHER_CHANNEL_ID, "art"),
+                self.channel_payload(NSFW_CHANNEL_ID, "after-dark"),
+            ],
             "members": [],
             "emojis": [],
             "stickers": [],
@@ -237,7 +242,7 @@ class FakeDiscord:
             "name": name,
             "position": 0,
             "permission_overwrites": [],
-            "nsfw": False,
+            "nsfw": channel_id == NSFW_CHANNEL_ID,
             "parent_id": None,
         }
 
