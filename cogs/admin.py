@@ -112,6 +112,17 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         """The language of the bot's public messages here; auto follows each requester's Discord language."""
         await self._save(interaction, language=None if language == "auto" else language)
 
+    @app_commands.command(name="exempt-role", description=localised("cmd.admin.exempt"))
+    async def exempt_role(
+        self, interaction: discord.Interaction, action: Literal["add", "remove"], role: discord.Role
+    ) -> None:
+        """Members with this role skip the daily limits and the cooldown (the budget still holds)."""
+        current = self.bot.servers.get(self._admin(interaction)).exempt_roles
+        if action == "add":
+            await self._save(interaction, exempt_roles=tuple(dict.fromkeys([*current, role.id])))
+        else:
+            await self._save(interaction, exempt_roles=tuple(r for r in current if r != role.id))
+
     @app_commands.command(name="model", description=localised("cmd.admin.model"))
     async def model(self, interaction: discord.Interaction, model: str) -> None:
         """The model used when a member picks none."""
@@ -146,8 +157,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
 
 def _shown(value: object) -> str:
     if isinstance(value, tuple):
-        shown = [f"<#{item}>" if isinstance(item, int) else str(item) for item in value]
-        return ", ".join(shown) or "—"
+        return ", ".join(str(item) for item in value) or "—"
     return "—" if value is None else str(value)
 
 

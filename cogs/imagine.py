@@ -272,9 +272,11 @@ class Imagine(commands.Cog):
         await self.run_again(interaction, request, [message.attachments[index].url])
 
     def _exempt(self, user: discord.User | discord.Member) -> bool:
-        """Whether the user holds a role the operator exempted from the daily limits and the cooldown."""
-        exempt = self.bot.settings.exempt_role_ids
-        return bool(exempt) and isinstance(user, discord.Member) and any(role.id in exempt for role in user.roles)
+        """Whether the user holds a role the operator or the server's admins exempted from limits and cooldown."""
+        if not isinstance(user, discord.Member):
+            return False
+        exempt = self.bot.settings.exempt_role_ids | set(self.bot.servers.get(user.guild.id).exempt_roles)
+        return any(role.id in exempt for role in user.roles)
 
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         """The Cancel button: only the requester, only while the job waits."""

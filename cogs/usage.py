@@ -30,7 +30,8 @@ class Usage(commands.Cog):
         """Images today, what is left, and when the count resets."""
         now = self.bot.jobs.clock()
         used = self.bot.jobs.usage.used(interaction.user.id, now)
-        limit = self.bot.settings.daily_images_per_user
+        limits = self.bot.servers.get(interaction.guild_id).limits(self.bot.jobs.usage.limits)
+        limit = limits.images_per_user_day
         locale = interaction.locale
         if limit:
             left = max(0, limit - used)

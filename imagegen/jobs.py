@@ -75,11 +75,11 @@ class Jobs:
         exempt: bool = False,
         limits: Limits | None = None,
     ) -> Place:
-        """Hold a place for this user's next job, or raise at once: over a daily limit, the cooldown or the server's
-        budget (unless ``exempt``; ``limits`` replace the operator's), queue full, too many of theirs, stopping."""
-        if not exempt:
-            cost = self.prices.estimate(request)
-            self.usage.check(user_id, guild_id, request.n, self.clock(), limits, cost)
+        """Hold a place for this user's next job, or raise at once: over the server's budget, a daily limit or the
+        cooldown (``exempt`` users skip all but the budget; ``limits`` replace the operator's), queue full, too many
+        of theirs, stopping."""
+        cost = self.prices.estimate(request)
+        self.usage.check(user_id, guild_id, request.n, self.clock(), limits, cost, exempt=exempt)
         return self.queue.reserve(user_id)
 
     async def submit(self, job: Job, delivery: Delivery, place: Place | None = None) -> Job:

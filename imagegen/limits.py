@@ -90,17 +90,26 @@ class Usage:
         now: float,
         limits: Limits | None = None,
         cost: float = 0.0,
+        exempt: bool = False,
     ) -> None:
-        """Raise LimitReached, saying when it lifts, if ``images`` more (costing ``cost``) would break a limit."""
+        """Raise LimitReached, saying when it lifts, if ``images`` more (costing ``cost``) would break a limit.
+
+        ``exempt`` users skip every limit but the server's budget, which is the operator's money.
+        """
         self._roll(now)
         limits = limits if limits is not None else self.limits
+        reset = next_midnight(now)
+        budget = limits.daily_budget
+        if guild_id is not None and budget and self.spent.get(guild_id, 0.0) + cost > budget:
+            raise LimitReached("limit.budget", reset=reset)
+        if exempt:
+            return
         cooling = self.cooling_until.get(user_id, 0.0)
         if cooling > now:
             raise LimitReached("limit.cooloff", ready=int(cooling + 0.999))
         last = self.last_request.get(user_id)
         if limits.cooldown_seconds and last is not None and now - last < limits.cooldown_seconds:
             raise LimitReached("limit.cooldown", ready=int(last + limits.cooldown_seconds + 0.999))
-        reset = next_midnight(now)
         if limits.images_per_user_day and self.by_user[user_id] + images > limits.images_per_user_day:
             left = max(0, limits.images_per_user_day - self.by_user[user_id])
             raise LimitReached("limit.user_day", limit=limits.images_per_user_day, left=left, reset=reset)
@@ -110,9 +119,6 @@ class Usage:
             and self.by_server[guild_id] + images > limits.images_per_server_day
         ):
             raise LimitReached("limit.server_day", limit=limits.images_per_server_day, reset=reset)
-        budget = limits.daily_budget
-        if guild_id is not None and budget and self.spent.get(guild_id, 0.0) + cost > budget:
-            raise LimitReached("limit.budget", reset=reset)
 
     def begin(self, user_id: int, guild_id: int | None, images: int, now: float, cost: float = 0.0) -> None:
         """Count a job's images (and estimated cost) from the moment it is accepted."""

@@ -33,6 +33,7 @@ class ServerSettings:
     allowed_models: tuple[str, ...] = ()
     daily_budget: float | None = None
     moderation: str | None = None
+    exempt_roles: tuple[int, ...] = ()
 
     def limits(self, base: Limits) -> Limits:
         """The operator's limits with this server's overrides."""
@@ -123,7 +124,7 @@ def _to_json(settings: ServerSettings) -> str:
 def _from_json(data: str) -> ServerSettings:
     fields = {field.name for field in dataclasses.fields(ServerSettings)}
     values = {key: value for key, value in json.loads(data).items() if key in fields}
-    for name in ("channels", "allowed_models"):
+    for name in ("channels", "allowed_models", "exempt_roles"):
         if name in values:
             values[name] = tuple(values[name])
     return ServerSettings(**values)

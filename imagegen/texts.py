@@ -212,6 +212,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "审核级别（low 只在年龄限制频道生效）",
     },
     "cmd.admin.language": {"en": "Language of the bot's public messages here", "zh": "机器人在此的公开消息语言"},
+    "cmd.admin.exempt": {"en": "Roles that skip the daily limits", "zh": "不受每日限额限制的身份组"},
     "cmd.admin.log": {"en": "Where refused prompts are reported", "zh": "被拒绝的提示词报告到哪个频道"},
     "admin.not_allowed": {
         "en": "Only members with the Manage Server permission can change these settings.",

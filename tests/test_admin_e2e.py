@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import ImageBot
 from tests.fakes.discord import (
+    ARTIST_ROLE_ID,
     CHANNEL_ID,
     GUILD_ID,
     NSFW_CHANNEL_ID,
@@ -14,10 +15,11 @@ from tests.fakes.discord import (
     Channel,
     FakeDiscord,
     Recorded,
+    Role,
 )
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
 
-ALICE, ADMIN = 500000000000000005, 500000000000000009
+ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
 
 
@@ -213,3 +215,18 @@ async def test_public_messages_follow_the_servers_language_and_private_ones_the_
     image_api.then(raw_json(MODERATION_BODY, 400))
     sent = await fake_discord.slash("imagine", {"prompt": "x"}, user_id=ALICE, locale="en-US")
     assert "safety system" in (await answer_of(fake_discord, sent["token"])).content
+
+
+async def test_roles_an_admin_names_skip_the_daily_limit(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await admin(fake_discord, "limits", per_member_per_day=1)
+    assert f"exempt_roles = {ARTIST_ROLE_ID}" in await admin(
+        fake_discord, "exempt-role", action="add", role=Role(ARTIST_ROLE_ID)
+    )
+    for _ in range(2):
+        assert (await draw(fake_discord, image_api, user_id=ALICE, roles=(ARTIST_ROLE_ID,))).files
+    assert (await draw(fake_discord, image_api, user_id=BOB)).files
+    assert "left for today" in (await draw(fake_discord, image_api, user_id=BOB)).content
+    sent = await fake_discord.slash("usage", {}, user_id=BOB)
+    assert "of your 1 images" in (await answer_of(fake_discord, sent["token"])).content

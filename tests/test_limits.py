@@ -79,3 +79,12 @@ def test_a_server_budget_refuses_what_would_overspend_it_and_refunds_what_never_
     usage.end(1, 9, undelivered=2, started=NOON, now=NOON, refund=0.3)
     usage.check(2, 9, 1, NOON, cost=0.5)
     usage.check(2, 8, 1, NOON, cost=0.9)
+
+
+def test_exempt_users_skip_every_limit_but_the_budget() -> None:
+    usage = Usage(Limits(images_per_user_day=1, cooldown_seconds=60, daily_budget=1.0))
+    usage.begin(1, 9, 1, NOON, cost=0.9)
+    usage.check(1, 9, 5, NOON, exempt=True)
+    with pytest.raises(LimitReached) as caught:
+        usage.check(1, 9, 1, NOON, cost=0.2, exempt=True)
+    assert caught.value.key == "limit.budget"

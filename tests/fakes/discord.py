@@ -90,6 +90,13 @@ class Channel:
     id: int
 
 
+@dataclass(frozen=True)
+class Role:
+    """A role given as a command option."""
+
+    id: int
+
+
 @dataclass
 class Failure:
     """A scripted failure: requests whose method and path match answer with this status and body."""
@@ -329,9 +336,13 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         """Invoke a slash command as a user would; attachments as made by ``upload``, channels as ``Channel``."""
         entries: list[dict[str, Any]] = []
-        resolved: dict[str, dict[str, Any]] = {"attachments": {}, "channels": {}}
+        resolved: dict[str, dict[str, Any]] = {"attachments": {}, "channels": {}, "roles": {}}
         for key, value in options.items():
-            if isinstance(value, Channel):
+            if isinstance(value, Role):
+                resolved["roles"][str(value.id)] = {"id": str(value.id), "name": "role", "permissions": "0",
+                                                    "position": 1, "color": 0}  # fmt: skip
+                entries.append({"name": key, "type": 8, "value": str(value.id)})
+            elif isinstance(value, Channel):
                 resolved["channels"][str(value.id)] = {**self.channel_payload(value.id), "permissions": "2147483647"}
                 entries.append({"name": key, "type": 7, "value": str(value.id)})
             elif isinstance(value, dict):
