@@ -150,6 +150,12 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             server_day=value(server.images_per_server_day, limits.images_per_server_day),
             cooldown=value(server.cooldown_seconds, f"{limits.cooldown_seconds:g}"),
             max_n=value(server.max_images, settings.max_images),
+            quality=value(server.max_quality, settings.max_quality),
+            models=", ".join(server.models_allowed(settings.allowed_models)) or texts.t(locale, "admin.any"),
+            budget=value(server.daily_budget, f"{limits.daily_budget:g}"),
+            moderation=value(server.moderation, settings.moderation),
+            language=server.language or texts.t(locale, "admin.each"),
+            roles=" ".join(f"<@&{role}>" for role in server.exempt_roles) or texts.t(locale, "admin.none"),
             model=value(server.default_model, settings.image_model),
             log=log,
         )

@@ -223,13 +223,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "admin.settings": {
         "en": "**Settings for this server**\nChannels: {channels}\nImages per member per day: {user_day}\n"
         "Images per day for the server: {server_day}\nCooldown: {cooldown}\nLargest n: {max_n}\n"
-        "Default model: {model}\nLog channel: {log}",
+        "Highest quality: {quality}\nAllowed models: {models}\nDaily budget: {budget}\nModeration: {moderation}\n"
+        "Language: {language}\nExempt roles: {roles}\nDefault model: {model}\nLog channel: {log}",
         "zh": "**本服务器的设置**\n频道：{channels}\n每位成员每日张数：{user_day}\n服务器每日张数：{server_day}\n"
-        "冷却时间：{cooldown}\n最大张数：{max_n}\n默认模型：{model}\n日志频道：{log}",
+        "冷却时间：{cooldown}\n最大张数：{max_n}\n最高质量：{quality}\n允许的模型：{models}\n每日预算：{budget}\n"
+        "审核级别：{moderation}\n语言：{language}\n豁免身份组：{roles}\n默认模型：{model}\n日志频道：{log}",
     },
     "admin.everywhere": {"en": "everywhere", "zh": "所有频道"},
     "admin.default": {"en": "the bot's default ({value})", "zh": "机器人默认（{value}）"},
     "admin.none": {"en": "none", "zh": "无"},
+    "admin.any": {"en": "any", "zh": "全部"},
+    "admin.each": {"en": "each member's own", "zh": "跟随每位成员"},
     # Requests refused before any API call: each says what to change.
     "invalid.prompt_empty": {
         "en": "Please describe what to draw.",

@@ -230,3 +230,19 @@ async def test_roles_an_admin_names_skip_the_daily_limit(
     assert "left for today" in (await draw(fake_discord, image_api, user_id=BOB)).content
     sent = await fake_discord.slash("usage", {}, user_id=BOB)
     assert "of your 1 images" in (await answer_of(fake_discord, sent["token"])).content
+
+
+async def test_a_server_day_limit_and_a_lower_largest_n_hold_at_their_edges(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await admin(fake_discord, "limits", per_server_per_day=3, largest_n=2)
+    image_api.then(b64_images(png(), png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "pair", "n": 2}, user_id=ALICE)
+    assert (await answer_of(fake_discord, sent["token"])).files
+    sent = await fake_discord.slash("imagine", {"prompt": "trio", "n": 3}, user_id=BOB)
+    assert "1 to 2 images" in (await answer_of(fake_discord, sent["token"])).content
+    assert (await draw(fake_discord, image_api, user_id=BOB)).files  # the server's third image
+    refused = await draw(fake_discord, image_api, user_id=BOB)
+    assert "This server has used its 3 images for today" in refused.content
+    shown = await admin(fake_discord, "show")
+    assert "Images per day for the server: 3" in shown and "Largest n: 2" in shown
