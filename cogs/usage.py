@@ -9,8 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
-from imagegen.limits import day_start, next_midnight
-from imagegen.report import month_start, summarize
+from imagegen.limits import next_midnight
+from imagegen.report import day_and_month
 
 from .utils.translator import localised
 
@@ -44,10 +44,7 @@ class Usage(commands.Cog):
 
     async def server_report(self, locale: object, guild_id: int, now: float) -> str:
         """For admins: the server's day and month."""
-        jobs = await self.bot.jobs.storage.server_jobs_since(guild_id, month_start(now))
-        prices = self.bot.jobs.prices
-        day = summarize([job for job in jobs if job.created_at >= day_start(now)], prices)
-        month = summarize(jobs, prices)
+        day, month = await day_and_month(self.bot.jobs.storage, self.bot.jobs.prices, guild_id, now)
         top = ", ".join(f"<@{user}> {images}" for user, images in month.top_users) or "—"
         return texts.t(
             locale,

@@ -6,8 +6,9 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
+from .limits import day_start
 from .prices import PriceTable
-from .storage import Job, JobState
+from .storage import Job, JobState, Storage
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,12 @@ def month_start(now: float) -> float:
     """The Unix time the current month began (UTC)."""
     today = datetime.datetime.fromtimestamp(now, datetime.UTC)
     return today.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+async def day_and_month(
+    storage: Storage, prices: PriceTable, guild_id: int, now: float
+) -> tuple[ServerReport, ServerReport]:
+    """A server's use today and this month."""
+    jobs = await storage.server_jobs_since(guild_id, month_start(now))
+    today = day_start(now)
+    return summarize([job for job in jobs if job.created_at >= today], prices), summarize(jobs, prices)
