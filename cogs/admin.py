@@ -39,7 +39,10 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             await interaction.response.send_message(texts.t(interaction.locale, "admin.nothing"), ephemeral=True)
             return
         await self.bot.servers.change(guild_id, interaction.user.id, **changes)
-        described = ", ".join(f"{key} = {_shown(value)}" for key, value in changes.items())
+        locale = interaction.locale
+        described = ", ".join(
+            f"{texts.t(locale, f'field.{key}')}: {_shown(locale, key, value)}" for key, value in changes.items()
+        )
         await interaction.response.send_message(
             texts.t(interaction.locale, "admin.changed", changes=described), ephemeral=True
         )
@@ -161,10 +164,16 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         )
 
 
-def _shown(value: object) -> str:
-    if isinstance(value, tuple):
-        return ", ".join(str(item) for item in value) or "—"
-    return "—" if value is None else str(value)
+# How stored ids are shown: as channel or role mentions (which never ping in these private replies).
+MENTIONS = {"channels": "<#{}>", "log_channel": "<#{}>", "exempt_roles": "<@&{}>"}
+
+
+def _shown(locale: object, key: str, value: object) -> str:
+    items = value if isinstance(value, tuple) else () if value is None else (value,)
+    shown = [MENTIONS.get(key, "{}").format(item) for item in items]
+    if shown:
+        return ", ".join(shown)
+    return texts.t(locale, "admin.everywhere" if key == "channels" else "admin.none")
 
 
 async def setup(bot: ImageBot) -> None:

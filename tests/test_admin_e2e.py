@@ -58,7 +58,7 @@ async def test_members_without_manage_server_cannot_change_settings(bot: ImageBo
 async def test_a_limit_set_by_an_admin_is_confirmed_recorded_and_applies_at_once(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    assert "Saved: images_per_user_day = 1" in await admin(fake_discord, "limits", per_member_per_day=1)
+    assert "Saved: images per member per day: 1" in await admin(fake_discord, "limits", per_member_per_day=1)
     assert changes(bot) == [(ADMIN, '{"images_per_user_day": 1}')]
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files
     assert "left for today" in (await draw(fake_discord, image_api, user_id=ALICE)).content
@@ -122,7 +122,7 @@ async def test_a_quality_cap_turns_auto_into_the_cap_and_refuses_anything_higher
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     await start_bot(max_quality="high")
-    assert "max_quality = medium" in await admin(fake_discord, "quality", highest="medium")
+    assert "Saved: highest quality: medium" in await admin(fake_discord, "quality", highest="medium")
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files
     assert image_api.generation_calls[-1].body["quality"] == "medium"
     sent = await fake_discord.slash("imagine", {"prompt": "a boat", "quality": "high"}, user_id=ALICE)
@@ -169,7 +169,7 @@ async def test_direct_messages_have_their_own_daily_limit(
 async def test_a_spent_budget_turns_new_requests_away_until_tomorrow(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    assert "daily_budget = 0.5" in await admin(fake_discord, "budget", dollars_per_day=0.5)
+    assert "Saved: daily budget (USD): 0.5" in await admin(fake_discord, "budget", dollars_per_day=0.5)
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # auto quality and size: $0.25
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # $0.50 in all
     refused = await draw(fake_discord, image_api, user_id=ALICE)
@@ -199,7 +199,7 @@ async def test_admins_see_the_servers_day_and_month_in_usage(
 async def test_low_moderation_holds_only_in_age_restricted_channels(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    assert "moderation = low" in await admin(fake_discord, "moderation", level="low")
+    assert "Saved: moderation: low" in await admin(fake_discord, "moderation", level="low")
     await draw(fake_discord, image_api, user_id=ALICE, channel_id=CHANNEL_ID)
     assert "moderation" not in image_api.generation_calls[-1].body
     await draw(fake_discord, image_api, user_id=ALICE, channel_id=NSFW_CHANNEL_ID)
@@ -221,7 +221,7 @@ async def test_roles_an_admin_names_skip_the_daily_limit(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     await admin(fake_discord, "limits", per_member_per_day=1)
-    assert f"exempt_roles = {ARTIST_ROLE_ID}" in await admin(
+    assert f"Saved: exempt roles: <@&{ARTIST_ROLE_ID}>" in await admin(
         fake_discord, "exempt-role", action="add", role=Role(ARTIST_ROLE_ID)
     )
     for _ in range(2):
