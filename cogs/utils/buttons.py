@@ -67,7 +67,8 @@ class PromptModal(discord.ui.Modal):
     EDIT = "imagine:edit-modal:"
 
     def __init__(self, custom_id: str, title: str, label: str, prompt: str = "") -> None:
-        super().__init__(title=title, custom_id=custom_id, timeout=None)
+        # discord.py keeps an open modal in memory until it times out; the listener answers it after that too.
+        super().__init__(title=title, custom_id=custom_id, timeout=900)
         self.add_item(
             discord.ui.TextInput(
                 label=label,
