@@ -54,6 +54,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         await interaction.response.send_message(self.describe(interaction.locale, server), ephemeral=True)
 
     @app_commands.command(name="channels", description=localised("cmd.admin.channels"))
+    @app_commands.describe(action=localised("opt.admin.action"), channel=localised("opt.admin.channel"))
     async def channels(
         self,
         interaction: discord.Interaction,
@@ -70,6 +71,12 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             await self._save(interaction, channels=tuple(c for c in current if c != channel.id))
 
     @app_commands.command(name="limits", description=localised("cmd.admin.limits"))
+    @app_commands.describe(
+        per_member_per_day=localised("opt.admin.per_member"),
+        per_server_per_day=localised("opt.admin.per_server"),
+        cooldown_seconds=localised("opt.admin.cooldown"),
+        largest_n=localised("opt.admin.largest_n"),
+    )
     async def limits(
         self,
         interaction: discord.Interaction,
@@ -88,17 +95,20 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         await self._save(interaction, **{key: value for key, value in changes.items() if value is not None})
 
     @app_commands.command(name="quality", description=localised("cmd.admin.quality"))
+    @app_commands.describe(highest=localised("opt.admin.highest"))
     async def quality(self, interaction: discord.Interaction, highest: Literal["low", "medium", "high"]) -> None:
         """The highest quality members may ask for (auto becomes it); high leaves the operator's own cap."""
         await self._save(interaction, max_quality=highest)
 
     @app_commands.command(name="models", description=localised("cmd.admin.models"))
+    @app_commands.describe(allowed=localised("opt.admin.allowed"))
     async def models(self, interaction: discord.Interaction, allowed: str) -> None:
         """The models members may pick, separated by commas; "any" allows every model the bot offers."""
         names = () if allowed.strip().lower() == "any" else tuple(n.strip() for n in allowed.split(",") if n.strip())
         await self._save(interaction, allowed_models=names)
 
     @app_commands.command(name="budget", description=localised("cmd.admin.budget"))
+    @app_commands.describe(dollars_per_day=localised("opt.admin.dollars"))
     async def budget(
         self, interaction: discord.Interaction, dollars_per_day: app_commands.Range[float, 0, 100000]
     ) -> None:
@@ -106,16 +116,19 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         await self._save(interaction, daily_budget=float(dollars_per_day))
 
     @app_commands.command(name="moderation", description=localised("cmd.admin.moderation"))
+    @app_commands.describe(level=localised("opt.admin.level"))
     async def moderation(self, interaction: discord.Interaction, level: Literal["auto", "low"]) -> None:
         """The image API's moderation level; low holds only in age-restricted channels."""
         await self._save(interaction, moderation=level)
 
     @app_commands.command(name="language", description=localised("cmd.admin.language"))
+    @app_commands.describe(language=localised("opt.admin.language"))
     async def language(self, interaction: discord.Interaction, language: Literal["auto", "en", "zh"]) -> None:
         """The language of the bot's public messages here; auto follows each requester's Discord language."""
         await self._save(interaction, language=None if language == "auto" else language)
 
     @app_commands.command(name="exempt-role", description=localised("cmd.admin.exempt"))
+    @app_commands.describe(action=localised("opt.admin.action"), role=localised("opt.admin.role"))
     async def exempt_role(
         self, interaction: discord.Interaction, action: Literal["add", "remove"], role: discord.Role
     ) -> None:
@@ -127,11 +140,13 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             await self._save(interaction, exempt_roles=tuple(r for r in current if r != role.id))
 
     @app_commands.command(name="model", description=localised("cmd.admin.model"))
+    @app_commands.describe(model=localised("opt.admin.model"))
     async def model(self, interaction: discord.Interaction, model: str) -> None:
         """The model used when a member picks none."""
         await self._save(interaction, default_model=model.strip())
 
     @app_commands.command(name="log-channel", description=localised("cmd.admin.log"))
+    @app_commands.describe(channel=localised("opt.admin.channel"))
     async def log_channel(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
         """Where refused prompts are reported to moderators; without a channel, reports stop."""
         await self._save(interaction, log_channel=channel.id if channel is not None else None)

@@ -246,3 +246,15 @@ async def test_a_server_day_limit_and_a_lower_largest_n_hold_at_their_edges(
     assert "This server has used its 3 images for today" in refused.content
     shown = await admin(fake_discord, "show")
     assert "Images per day for the server: 3" in shown and "Largest n: 2" in shown
+
+
+async def test_the_admin_commands_are_for_manage_server_and_described_in_chinese(
+    start_bot, fake_discord: FakeDiscord
+) -> None:
+    await start_bot(discord_guild_id=GUILD_ID)
+    synced = next(r for r in fake_discord.requests if r.method == "PUT")
+    group = next(command for command in synced.payload if command["name"] == "imagine-admin")
+    assert int(group["default_member_permissions"]) == 0x20
+    limits = next(option for option in group["options"] if option["name"] == "limits")
+    per_member = next(option for option in limits["options"] if option["name"] == "per_member_per_day")
+    assert per_member["description_localizations"]["zh-CN"] == "每位成员每日张数（0 为不限）"
