@@ -64,17 +64,8 @@ class ImageBot(commands.Bot):
         self.serving = serving
         self.images = ImageClient(session, settings)
         queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
-        limits = Limits(
-            settings.daily_images_per_user,
-            settings.daily_images_per_server,
-            settings.cooldown_seconds,
-            settings.refusals_before_cooloff,
-            settings.refusal_window_seconds,
-            settings.cooloff_seconds,
-            settings.daily_budget_per_server,
-        )
         prices = PriceTable.load(PRICES, *([settings.prices_file] if settings.prices_file else []))
-        self.jobs = Jobs(storage, self.images, queue, Usage(limits), prices)
+        self.jobs = Jobs(storage, self.images, queue, Usage(Limits.from_settings(settings)), prices)
         self.servers = ServerSettingsStore(storage)
         self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)
         extra = [settings.artists_file] if settings.artists_file else []

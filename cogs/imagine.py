@@ -13,9 +13,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
-from imagegen.errors import InvalidRequest
 from imagegen.request import ImageRequest
-from imagegen.storage import Job, JobState
+from imagegen.storage import Job
 from imagegen.uploads import check_declared
 
 from .errors import answer_error
@@ -132,19 +131,16 @@ class Imagine(commands.Cog):
 
         Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
         """
-        server = self.bot.servers.get(interaction.guild_id)
-        limits = server.limits(self.bot.jobs.usage.limits)
-        if interaction.guild_id is None:
-            if not self.bot.settings.allow_dms:
-                raise InvalidRequest("dm.off")
-            limits = dataclasses.replace(limits, images_per_user_day=self.bot.settings.dm_images_per_user_day)
-        if not server.allows_channel(interaction.channel_id):
-            raise InvalidRequest("server.channel", channels=" ".join(f"<#{channel}>" for channel in server.channels))
-        settings = self.bot.settings
-        request = server.apply(request, settings.max_quality, settings.allowed_models)
         age_restricted = isinstance(interaction.channel, discord.TextChannel) and interaction.channel.is_nsfw()
-        request = dataclasses.replace(request, moderation=server.moderation_for(settings.moderation, age_restricted))
-        request.validate(server.most_images(settings.max_images), references=len(reference_urls))
+        request, limits = self.bot.servers.get(interaction.guild_id).admit(
+            request,
+            self.bot.settings,
+            self.bot.jobs.usage.limits,
+            channel_id=interaction.channel_id,
+            in_dm=interaction.guild_id is None,
+            age_restricted=age_restricted,
+            references=len(reference_urls),
+        )
         place = self.bot.jobs.reserve(
             interaction.user.id, interaction.guild_id, request, exempt=self._exempt(interaction.user), limits=limits
         )
@@ -174,12 +170,11 @@ class Imagine(commands.Cog):
         self, interaction: discord.Interaction, action: str, job_id: int, index: int | None = None
     ) -> None:
         """A click on one of a job's buttons: anyone may reroll, remix, vary or try; cancel and delete are guarded."""
-        if action == "cancel":
-            await self.cancel(interaction, job_id)
-            return
         job = await self.bot.jobs.get(job_id)
         if job is None:
             await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
+        elif action == "cancel":
+            await self.cancel(interaction, job)
         elif action == "delete":
             await self.delete(interaction, job)
         elif action == "remix":
@@ -278,19 +273,16 @@ class Imagine(commands.Cog):
         exempt = self.bot.settings.exempt_role_ids | set(self.bot.servers.get(user.guild.id).exempt_roles)
         return any(role.id in exempt for role in user.roles)
 
-    async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
+    async def cancel(self, interaction: discord.Interaction, job: Job) -> None:
         """The Cancel button: only the requester, only while the job waits."""
         locale = interaction.locale
-        job = await self.bot.jobs.get(job_id)
-        if job is None:
-            await interaction.response.send_message(texts.t(locale, "job.unknown"), ephemeral=True)
-        elif job.user_id != interaction.user.id:
+        if job.user_id != interaction.user.id:
             await interaction.response.send_message(texts.t(locale, "job.cancel_not_yours"), ephemeral=True)
-        elif job.state is not JobState.QUEUED or self.bot.jobs.position(job_id) is None:
+        elif self.bot.jobs.position(job.id) is None:
             await interaction.response.send_message(texts.t(locale, "job.cancel_too_late"), ephemeral=True)
         else:
             await interaction.response.defer()
-            await self.bot.jobs.cancel(job)
+            await self.bot.jobs.cancel(job.id)
 
     async def announce_interrupted(self, jobs: list[Job]) -> None:
         """Tell each requester whose job a previous process left unfinished, with a way to run it again."""

@@ -63,7 +63,8 @@ class Jobs:
         self.usage = usage if usage is not None else Usage(Limits())
         self.prices = prices if prices is not None else PriceTable({}, {})
         self.clock = clock
-        self._deliveries: dict[int, Delivery] = {}
+        # Jobs queued or running in this process, with their way back to the requester.
+        self._active: dict[int, tuple[Job, Delivery]] = {}
         self._counted: set[int] = set()
 
     def reserve(
@@ -93,14 +94,14 @@ class Jobs:
         except BaseException:
             place.release()
             raise
-        self._deliveries[job.id] = delivery
+        self._active[job.id] = (job, delivery)
         cost = self.prices.estimate(job.request)
         self.usage.begin(job.user_id, job.guild_id, job.request.n, job.created_at, cost)
         self._counted.add(job.id)
         try:
             self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), place)
         except ImageGenError as refused:
-            self._deliveries.pop(job.id, None)
+            self._active.pop(job.id, None)
             await self._finish(job, JobState.CANCELLED, type(refused).__name__)
             raise
         log.info("job %d queued for user %d (%d waiting)", job.id, job.user_id, self.queue.waiting)
@@ -110,15 +111,14 @@ class Jobs:
         """The job's place in line, 1 being next; None once it runs."""
         return self.queue.position(job_id)
 
-    async def cancel(self, job: Job) -> bool:
+    async def cancel(self, job_id: int) -> bool:
         """Cancel a job that is still waiting; False if it already started or ended."""
-        if not self.queue.cancel(job.id):
+        if not self.queue.cancel(job_id):
             return False
+        job, delivery = self._active.pop(job_id)
         await self._finish(job, JobState.CANCELLED, None)
-        delivery = self._deliveries.pop(job.id, None)
-        if delivery is not None:
-            await delivery.ended(job)
-        log.info("job %d cancelled by its requester", job.id)
+        await delivery.ended(job)
+        log.info("job %d cancelled by its requester", job_id)
         return True
 
     async def _execute(self, job: Job, delivery: Delivery) -> None:
@@ -159,7 +159,7 @@ class Jobs:
             await self._finish(job, JobState.FAILED, "internal")
             raise
         finally:
-            self._deliveries.pop(job.id, None)
+            self._active.pop(job.id, None)
 
     async def _finish(self, job: Job, state: JobState, error_code: str | None) -> None:
         job.state = state
@@ -183,13 +183,9 @@ class Jobs:
         """Take no new jobs, let running ones finish for ``grace`` seconds, and mark the rest interrupted."""
         never_started, cut_short = await self.queue.close(grace)
         for entry in never_started:
-            delivery = self._deliveries.pop(entry.job_id, None)
-            job = await self.storage.get_job(entry.job_id)
-            if job is None:
-                continue
+            job, delivery = self._active.pop(entry.job_id)
             await self._finish(job, JobState.INTERRUPTED, "shutdown")
-            if delivery is not None:
-                await self._tell_ended(job, delivery)
+            await self._tell_ended(job, delivery)
         if never_started or cut_short:
             log.info("shutdown: %d queued and %d running jobs interrupted", len(never_started), len(cut_short))
 

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .errors import ImageGenError
+from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,19 @@ class Limits:
     cooloff_seconds: float = 900.0
     # Estimated dollars a server may spend per day; 0 means no budget.
     daily_budget: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The operator's limits, from the settings."""
+        return cls(
+            images_per_user_day=settings.daily_images_per_user,
+            images_per_server_day=settings.daily_images_per_server,
+            cooldown_seconds=settings.cooldown_seconds,
+            refusals_before_cooloff=settings.refusals_before_cooloff,
+            refusal_window_seconds=settings.refusal_window_seconds,
+            cooloff_seconds=settings.cooloff_seconds,
+            daily_budget=settings.daily_budget_per_server,
+        )
 
 
 class LimitReached(ImageGenError):

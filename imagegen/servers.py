@@ -12,6 +12,7 @@ from typing import Any
 from .errors import InvalidRequest
 from .limits import Limits
 from .request import RULES, ImageRequest
+from .settings import Settings
 from .storage import Storage
 
 QUALITY_ORDER = ("low", "medium", "high")
@@ -77,6 +78,34 @@ class ServerSettings:
         if QUALITY_ORDER.index(request.quality) > QUALITY_ORDER.index(cap):
             raise InvalidRequest("limit.quality", quality=request.quality, cap=cap)
         return request
+
+    def admit(
+        self,
+        request: ImageRequest,
+        settings: Settings,
+        base: Limits,
+        *,
+        channel_id: int | None,
+        in_dm: bool,
+        age_restricted: bool,
+        references: int = 0,
+    ) -> tuple[ImageRequest, Limits]:
+        """The request as it may run here, and the limits that apply; raises InvalidRequest saying what to change.
+
+        In order: DMs only if the operator allows them (with their own daily limit), the server's channels, the
+        quality cap and allowed models, the moderation level, then the request's own rules and largest ``n``.
+        """
+        limits = self.limits(base)
+        if in_dm:
+            if not settings.allow_dms:
+                raise InvalidRequest("dm.off")
+            limits = dataclasses.replace(limits, images_per_user_day=settings.dm_images_per_user_day)
+        if not self.allows_channel(channel_id):
+            raise InvalidRequest("server.channel", channels=" ".join(f"<#{channel}>" for channel in self.channels))
+        request = self.apply(request, settings.max_quality, settings.allowed_models)
+        request = dataclasses.replace(request, moderation=self.moderation_for(settings.moderation, age_restricted))
+        request.validate(self.most_images(settings.max_images), references=references)
+        return request, limits
 
     def allows_channel(self, channel_id: int | None) -> bool:
         """Whether /imagine may be used in this channel."""
