@@ -65,7 +65,14 @@ class ImageBot(commands.Bot):
         self.images = ImageClient(session, settings)
         queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
         prices = PriceTable.load(PRICES, *([settings.prices_file] if settings.prices_file else []))
-        self.jobs = Jobs(storage, self.images, queue, Usage(Limits.from_settings(settings)), prices)
+        self.jobs = Jobs(
+            storage,
+            self.images,
+            queue,
+            Usage(Limits.from_settings(settings)),
+            prices,
+            retention=settings.result_retention_seconds,
+        )
         self.servers = ServerSettingsStore(storage)
         self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)
         extra = [settings.artists_file] if settings.artists_file else []

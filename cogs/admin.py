@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from imagegen import texts
 from imagegen.errors import InvalidRequest
-from imagegen.servers import ServerSettings
+from imagegen.servers import ServerSettings, check_ceiling
 
 from .utils.translator import localised
 
@@ -38,6 +38,8 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         if not changes:
             await interaction.response.send_message(texts.t(interaction.locale, "admin.nothing"), ephemeral=True)
             return
+        # A server may tighten the operator's limits, never loosen them.
+        check_ceiling(self.bot.jobs.usage.limits, **changes)
         await self.bot.servers.change(guild_id, interaction.user.id, **changes)
         locale = interaction.locale
         described = ", ".join(
@@ -158,19 +160,24 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         def value(own: object, default: object) -> str:
             return str(own) if own is not None else texts.t(locale, "admin.default", value=default)
 
+        in_force = {
+            name: texts.t(locale, f"admin.limit.{source}", value=f"{amount:g}")
+            for name, (amount, source) in server.in_force(limits).items()
+        }
+
         channels = " ".join(f"<#{c}>" for c in server.channels) or texts.t(locale, "admin.everywhere")
         log = f"<#{server.log_channel}>" if server.log_channel else texts.t(locale, "admin.none")
         return texts.t(
             locale,
             "admin.settings",
             channels=channels,
-            user_day=value(server.images_per_user_day, limits.images_per_user_day),
-            server_day=value(server.images_per_server_day, limits.images_per_server_day),
-            cooldown=value(server.cooldown_seconds, f"{limits.cooldown_seconds:g}"),
+            user_day=in_force["images_per_user_day"],
+            server_day=in_force["images_per_server_day"],
+            cooldown=in_force["cooldown_seconds"],
             max_n=value(server.max_images, settings.max_images),
             quality=value(server.max_quality, settings.max_quality),
             models=", ".join(server.models_allowed(settings.allowed_models)) or texts.t(locale, "admin.any"),
-            budget=value(server.daily_budget, f"{limits.daily_budget:g}"),
+            budget=in_force["daily_budget"],
             moderation=value(server.moderation, settings.moderation),
             language=server.language or texts.t(locale, "admin.each"),
             roles=" ".join(f"<@&{role}>" for role in server.exempt_roles) or texts.t(locale, "admin.none"),

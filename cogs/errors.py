@@ -26,7 +26,9 @@ from imagegen.queue import QueueFull, ShuttingDown, UserQueueFull
 
 from .utils.buttons import JobButton, buttons
 from .utils.channel import post_in_channel
+from .utils.markup import inert
 from .utils.status import token_dead, token_usable
+from .utils.tree import BadOption
 
 if TYPE_CHECKING:
     from bot import ImageBot
@@ -55,7 +57,11 @@ class ErrorHandler(commands.Cog):
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Answer a failed command."""
-        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        cause: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            cause = error.original
+        elif isinstance(error, BadOption):
+            cause = error.invalid
         await answer_error(self.bot, interaction, cause)
 
 
@@ -109,13 +115,26 @@ def describe(bot: ImageBot, locale: object, error: BaseException, job_id: int | 
         log.info("refused (%s): %s", error.reason, error.detail)
         return refusal(bot, locale, error, job_id)
     if isinstance(error, EXPECTED):
-        return Answer(texts.t(locale, error.key, **error.params))
+        return Answer(texts.t(locale, error.key, **shown_params(error)))
     if isinstance(error, ImageGenError):
         level = logging.ERROR if isinstance(error, OPERATOR_ERRORS) else logging.WARNING
         log.log(level, "image API: %s: %s", type(error).__name__, error.detail)
-        return Answer(texts.t(locale, error.key, **error.params))
+        return Answer(texts.t(locale, error.key, **shown_params(error)))
     log.error("unexpected error", exc_info=error)
     return Answer(texts.t(locale, "error.unexpected"))
+
+
+def shown_params(error: ImageGenError) -> dict[str, object]:
+    """An error's values as shown in Discord: what a user typed made inert, channel ids as channel links."""
+    shown: dict[str, object] = {}
+    for key, value in error.params.items():
+        if key == "channels" and isinstance(value, tuple):
+            shown[key] = " ".join(f"<#{channel}>" for channel in value)
+        elif isinstance(value, str):
+            shown[key] = inert(value)
+        else:
+            shown[key] = value
+    return shown
 
 
 def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None = None) -> Answer:

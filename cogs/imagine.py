@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from imagegen import texts
+from imagegen.client import Generation
 from imagegen.request import ImageRequest
 from imagegen.storage import Job
 from imagegen.uploads import check_declared
@@ -20,7 +21,8 @@ from imagegen.uploads import check_declared
 from .errors import answer_error
 from .utils.buttons import JobButton, PromptModal, buttons, submitted_text
 from .utils.channel import post_in_channel
-from .utils.delivery import InteractionDelivery
+from .utils.delivery import InteractionDelivery, redeliver
+from .utils.markup import inert
 from .utils.translator import localised
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How often kept results that Discord would not take are looked at; each has its own time to be tried again.
+REDELIVERY_CHECK_SECONDS = 30.0
 # The prompt picker in Discord takes at most 6000 characters; the model's own limit is checked later.
 PROMPT_LIMIT = 6000
 
@@ -68,12 +72,30 @@ class Imagine(commands.Cog):
             left = await self.bot.jobs.recover()
             if left:
                 self.announcing = asyncio.create_task(self.announce_interrupted(left))
+            self.post_kept_results.start()
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
         self.bot.remove_dynamic_items(JobButton)
         if self.announcing is not None:
             self.announcing.cancel()
+        self.post_kept_results.cancel()
+
+    @tasks.loop(seconds=REDELIVERY_CHECK_SECONDS)
+    async def post_kept_results(self) -> None:
+        """Try again to post the results Discord would not take, each when its time comes (also after a restart)."""
+        try:
+            await self.bot.jobs.redeliver(self.post_kept)
+        except Exception:
+            log.exception("could not post kept results")
+
+    @post_kept_results.before_loop
+    async def _before_posting(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def post_kept(self, job: Job, generation: Generation) -> None:
+        """Post one kept result in its channel."""
+        await redeliver(self.bot, job, generation)
 
     @app_commands.command(name="imagine", description=localised("cmd.imagine"))
     @app_commands.describe(
@@ -141,7 +163,8 @@ class Imagine(commands.Cog):
             age_restricted=age_restricted,
             references=len(reference_urls),
         )
-        place = self.bot.jobs.reserve(
+        # Admitted and counted against every limit in one step, before anything awaits.
+        admission = self.bot.jobs.reserve(
             interaction.user.id, interaction.guild_id, request, exempt=self._exempt(interaction.user), limits=limits
         )
         try:
@@ -159,11 +182,12 @@ class Imagine(commands.Cog):
                 locale=str(interaction.locale),
                 interaction_id=interaction.id,
                 message_id=callback.message_id if callback is not None else None,
+                upload_limit=interaction.filesize_limit,
             )
             delivery = InteractionDelivery(self.bot, interaction, job)
-            await self.bot.jobs.submit(job, delivery, place)
+            await self.bot.jobs.submit(job, delivery, admission)
         finally:
-            place.release()
+            admission.release()
         await delivery.status.start()
 
     async def on_button(
@@ -173,6 +197,8 @@ class Imagine(commands.Cog):
         job = await self.bot.jobs.get(job_id)
         if job is None:
             await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
+        elif not _belongs_here(interaction, job):
+            await self._elsewhere(interaction, job)
         elif action == "cancel":
             await self.cancel(interaction, job)
         elif action == "delete":
@@ -246,9 +272,17 @@ class Imagine(commands.Cog):
             if job is None or prompt is None:
                 await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
                 return
+            if not _belongs_here(interaction, job):
+                await self._elsewhere(interaction, job)
+                return
             await self.run_again(interaction, dataclasses.replace(job.request, prompt=prompt))
         elif custom_id.startswith(PromptModal.EDIT) and prompt is not None:
             channel_id, message_id, index = (int(part) for part in custom_id.removeprefix(PromptModal.EDIT).split(":"))
+            if channel_id != interaction.channel_id:
+                # The form was opened on a message of this channel; any other is not this member's to reach.
+                log.warning("edit form for channel %d submitted in channel %s", channel_id, interaction.channel_id)
+                await interaction.response.send_message(texts.t(interaction.locale, "button.elsewhere"), ephemeral=True)
+                return
             await self.edit_submitted(interaction, channel_id, message_id, index, prompt)
 
     async def edit_submitted(
@@ -265,6 +299,17 @@ class Imagine(commands.Cog):
         settings = self.bot.settings
         request = ImageRequest(prompt=prompt, model=settings.image_model, moderation=settings.moderation)
         await self.run_again(interaction, request, [message.attachments[index].url])
+
+    async def _elsewhere(self, interaction: discord.Interaction, job: Job) -> None:
+        log.warning(
+            "job %d (guild %s, channel %d) clicked from guild %s, channel %s",
+            job.id,
+            job.guild_id,
+            job.channel_id,
+            interaction.guild_id,
+            interaction.channel_id,
+        )
+        await interaction.response.send_message(texts.t(interaction.locale, "button.elsewhere"), ephemeral=True)
 
     def _exempt(self, user: discord.User | discord.Member) -> bool:
         """Whether the user holds a role the operator or the server's admins exempted from limits and cooldown."""
@@ -292,7 +337,7 @@ class Imagine(commands.Cog):
                 job.locale,
                 "job.interrupted_notice",
                 user=f"<@{job.user_id}>",
-                prompt=texts.shorten(job.request.prompt, 1500),
+                prompt=inert(job.request.prompt, 1500),
             )
             view = buttons(JobButton("rerun", job.id, texts.t(job.locale, "button.rerun")))
             try:
@@ -304,6 +349,15 @@ class Imagine(commands.Cog):
                 await self.bot.jobs.mark_notified(job, f"cannot post in channel {job.channel_id}: {error}")
             else:
                 await self.bot.jobs.mark_notified(job)
+
+
+def _belongs_here(interaction: discord.Interaction, job: Job) -> bool:
+    """Whether a click on a job's button (or form) comes from where the job lives: its server and channel.
+
+    A custom id is only a string: anyone can send one with another server's job in it, and its prompt and cost
+    must not cross servers.
+    """
+    return interaction.guild_id == job.guild_id and interaction.channel_id == job.channel_id
 
 
 def _is_image(attachment: discord.Attachment) -> bool:

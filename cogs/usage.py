@@ -9,9 +9,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
+from imagegen.client import Generation
 from imagegen.limits import next_midnight
 from imagegen.report import day_and_month
+from imagegen.storage import Job
 
+from .utils.delivery import redeliver
 from .utils.translator import localised
 
 if TYPE_CHECKING:
@@ -40,7 +43,29 @@ class Usage(commands.Cog):
             content = texts.t(locale, "usage.unlimited", used=used)
         if interaction.guild_id is not None and interaction.permissions.manage_guild:
             content += "\n\n" + await self.server_report(locale, interaction.guild_id, now)
-        await interaction.response.send_message(content, ephemeral=True)
+        pending = await self.bot.jobs.pending(interaction.user.id)
+        if not pending:
+            await interaction.response.send_message(content, ephemeral=True)
+            return
+        # Results that were made but Discord would not take: the member asked, so they are posted again now.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send(content + "\n\n" + await self.post_kept(locale, pending), ephemeral=True)
+
+    async def post_kept(self, locale: object, pending: list[Job]) -> str:
+        """Post a member's kept results now; says what became of them."""
+        posted = {job.id for job in await self.bot.jobs.redeliver(self.redeliver, user_id=pending[0].user_id)}
+        waiting = [job for job in pending if job.id not in posted]
+        if not waiting:
+            channels = " ".join(dict.fromkeys(f"<#{job.channel_id}>" for job in pending))
+            images = sum(job.images_made - job.images_delivered for job in pending)
+            return texts.t(locale, "usage.kept_posted", count=images, channels=channels)
+        images = sum(job.images_made - job.images_delivered for job in waiting)
+        until = int(max(self.bot.jobs.expires_at(job) for job in waiting))
+        return texts.t(locale, "usage.kept_waiting", count=images, until=until)
+
+    async def redeliver(self, job: Job, generation: Generation) -> None:
+        """Post one kept result in its channel."""
+        await redeliver(self.bot, job, generation)
 
     async def server_report(self, locale: object, guild_id: int, now: float) -> str:
         """For admins: the server's day and month."""

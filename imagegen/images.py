@@ -10,9 +10,12 @@ from PIL import Image
 
 from . import workers
 
-# A message carries at most 10 files, and Discord refuses one request much over 25 MiB.
+# A message carries at most 10 files. Discord applies its upload limit to the whole request, not to each file,
+# and the request carries the message's text and buttons too: files get all of the limit but this much.
 MAX_FILES_PER_MESSAGE = 10
-MAX_BYTES_PER_MESSAGE = 25 * 1024 * 1024
+REQUEST_OVERHEAD = 64 * 1024
+# An image that fits the limit only when shrunk below this many pixels a side is left out, with a note, instead.
+MIN_SIDE = 256
 # WebP cannot hold a side longer than this.
 WEBP_MAX_SIDE = 16383
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
@@ -50,14 +53,16 @@ def inspect(data: bytes) -> ImageFile | None:
     return ImageFile(data, extension, *size)
 
 
-def fit(image: ImageFile, limit: int) -> ImageFile:
-    """Return ``image`` if it is under ``limit`` bytes, else a WebP re-encoding that is, keeping transparency."""
+def fit(image: ImageFile, limit: int) -> ImageFile | None:
+    """``image`` if it is under ``limit`` bytes, else a WebP re-encoding that is, keeping transparency; None when
+    it would have to shrink below ``MIN_SIDE`` pixels to fit."""
     if len(image.data) < limit:
         return image
     with Image.open(io.BytesIO(image.data)) as opened:
         picture = opened.convert("RGBA" if _has_alpha(opened) else "RGB")
     scale = min(1.0, WEBP_MAX_SIDE / max(picture.size))
-    while True:
+    smallest = min(1.0, MIN_SIDE / max(picture.size))
+    while scale >= smallest:
         if scale < 1.0:
             size = (
                 max(1, round(picture.width * scale)),
@@ -69,23 +74,24 @@ def fit(image: ImageFile, limit: int) -> ImageFile:
         for quality in (90, 80, 65, 50):
             buffer = io.BytesIO()
             candidate.save(buffer, "WEBP", quality=quality, method=4)
-            if buffer.tell() < limit or max(candidate.size) <= 16:
+            if buffer.tell() < limit:
                 return ImageFile(buffer.getvalue(), "webp", *candidate.size)
         scale *= 0.7
+    return None
 
 
 def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
 
 
-def batches(images: list[ImageFile]) -> list[list[ImageFile]]:
-    """Group images into messages Discord accepts: at most 10 files and 25 MiB each."""
+def batches(images: list[ImageFile], limit: int) -> list[list[ImageFile]]:
+    """Group images into messages Discord accepts: at most 10 files, and together under ``limit`` bytes."""
     groups: list[list[ImageFile]] = []
     current: list[ImageFile] = []
     total = 0
     for image in images:
         size = len(image.data)
-        if current and (len(current) == MAX_FILES_PER_MESSAGE or total + size > MAX_BYTES_PER_MESSAGE):
+        if current and (len(current) == MAX_FILES_PER_MESSAGE or total + size > limit):
             groups.append(current)
             current, total = [], 0
         current.append(image)
@@ -95,11 +101,22 @@ def batches(images: list[ImageFile]) -> list[list[ImageFile]]:
     return groups
 
 
-def prepare(images: list[ImageFile], limit: int) -> list[list[ImageFile]]:
-    """Shrink what is over the per-file ``limit`` and group the result into messages."""
-    return batches([fit(image, min(limit, MAX_BYTES_PER_MESSAGE)) for image in images])
+@dataclass(frozen=True)
+class Prepared:
+    """Images grouped into messages that fit, and how many could not be made to fit at all."""
+
+    groups: list[list[ImageFile]]
+    left_out: int
 
 
-async def prepare_async(images: list[ImageFile], limit: int) -> list[list[ImageFile]]:
+def prepare(images: list[ImageFile], limit: int) -> Prepared:
+    """Shrink what is over the upload ``limit`` of one request and group the rest into messages under it."""
+    room = max(1, limit - REQUEST_OVERHEAD)
+    fitted = [fit(image, room) for image in images]
+    kept = [image for image in fitted if image is not None]
+    return Prepared(batches(kept, room), len(fitted) - len(kept))
+
+
+async def prepare_async(images: list[ImageFile], limit: int) -> Prepared:
     """``prepare`` on the image worker thread, so re-encoding never blocks the event loop."""
     return await workers.run(prepare, images, limit)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
+from . import images, workers
 from .client import Generation, ImageClient
 from .errors import ImageGenError, Refused
-from .limits import Limits, Usage, day_start
+from .limits import Limits, Reservation, Usage, day_start
 from .prices import PriceTable
 from .queue import Entry, FairQueue, Place
 from .request import ImageRequest
@@ -19,10 +21,20 @@ from .storage import UNFINISHED, Job, JobState, Storage
 log = logging.getLogger(__name__)
 
 
+# After a result could not be posted, try again after these many seconds, then every hour.
+REDELIVERY_DELAYS = (60.0, 300.0, 1800.0, 3600.0)
+# A write after an image was paid for is tried again after these many seconds before it is given up.
+WRITE_RETRY_DELAYS = (0.2, 1.0, 5.0, 15.0)
+
+
 class DeliveryFailed(ImageGenError):
-    """The result could be posted nowhere: not through the interaction, not in the channel."""
+    """The result could not be posted anywhere; the first ``delivered`` images had been posted before."""
 
     key = "error.unexpected"
+
+    def __init__(self, detail: str = "", delivered: int = 0) -> None:
+        super().__init__(detail)
+        self.delivered = delivered
 
 
 class Delivery(Protocol):
@@ -33,7 +45,11 @@ class Delivery(Protocol):
         ...
 
     async def succeeded(self, job: Job, generation: Generation) -> None:
-        """Post the images; raise DeliveryFailed if they could be posted nowhere."""
+        """Post the images; raise DeliveryFailed if they could not all be posted."""
+        ...
+
+    async def postponed(self, job: Job) -> None:
+        """The images are made and kept, but could not be posted: tell the requester they will follow."""
         ...
 
     async def failed(self, job: Job, error: ImageGenError) -> None:
@@ -45,8 +61,27 @@ class Delivery(Protocol):
         ...
 
 
+# Posts a kept result again, outside any interaction; raises DeliveryFailed like Delivery.succeeded.
+Redeliver = Callable[[Job, Generation], Awaitable[None]]
+
+
+@dataclass
+class Admission:
+    """A request let in: its held place in the queue and what it holds against the limits, until it is a job."""
+
+    place: Place
+    reservation: Reservation
+    submitted: bool = False
+
+    def release(self) -> None:
+        """Give both back if the request never became a job; does nothing once it did."""
+        self.place.release()
+        if not self.submitted:
+            self.reservation.cancel()
+
+
 class Jobs:
-    """Records, queues and runs jobs. Knows nothing of Discord: each job brings its own Delivery."""
+    """Records, queues and runs jobs, and keeps their images until they are posted. Knows nothing of Discord."""
 
     def __init__(
         self,
@@ -56,6 +91,7 @@ class Jobs:
         usage: Usage | None = None,
         prices: PriceTable | None = None,
         clock: Callable[[], float] = time.time,
+        retention: float = 24 * 3600.0,
     ) -> None:
         self.storage = storage
         self.client = client
@@ -63,9 +99,14 @@ class Jobs:
         self.usage = usage if usage is not None else Usage(Limits())
         self.prices = prices if prices is not None else PriceTable({}, {})
         self.clock = clock
+        self.retention = retention
+        self.write_retry_delays = WRITE_RETRY_DELAYS
         # Jobs queued or running in this process, with their way back to the requester.
         self._active: dict[int, tuple[Job, Delivery]] = {}
-        self._counted: set[int] = set()
+        # What each job not yet ended holds against the limits.
+        self._reservations: dict[int, Reservation] = {}
+        # Jobs whose kept result is being posted right now, so two attempts never post it twice.
+        self._posting: set[int] = set()
 
     def reserve(
         self,
@@ -75,31 +116,35 @@ class Jobs:
         *,
         exempt: bool = False,
         limits: Limits | None = None,
-    ) -> Place:
-        """Hold a place for this user's next job, or raise at once: over the server's budget, a daily limit or the
-        cooldown (``exempt`` users skip all but the budget; ``limits`` replace the operator's), queue full, too many
-        of theirs, stopping."""
-        cost = self.prices.estimate(request)
-        self.usage.check(user_id, guild_id, request.n, self.clock(), limits, cost, exempt=exempt)
-        return self.queue.reserve(user_id)
+    ) -> Admission:
+        """Let a request in and count it against every limit at once, or raise: over the server's budget, a daily
+        limit or the cooldown (``exempt`` users skip all but the budget; ``limits`` replace the operator's), queue
+        full, too many of theirs, stopping. Nothing awaits in between, so a burst cannot slip past a limit."""
+        place = self.queue.reserve(user_id)
+        try:
+            per_image = self.prices.per_image(request)
+            reservation = self.usage.reserve(user_id, guild_id, request.n, self.clock(), limits, per_image, exempt)
+        except BaseException:
+            place.release()
+            raise
+        return Admission(place, reservation)
 
-    async def submit(self, job: Job, delivery: Delivery, place: Place | None = None) -> Job:
-        """Record ``job`` and queue it in its held ``place``; it runs when its turn comes."""
-        if place is None:
-            place = self.reserve(job.user_id, job.guild_id, job.request)
+    async def submit(self, job: Job, delivery: Delivery, admission: Admission | None = None) -> Job:
+        """Record ``job`` and queue it in its ``admission``'s place; it runs when its turn comes."""
+        if admission is None:
+            admission = self.reserve(job.user_id, job.guild_id, job.request)
         job.state = JobState.QUEUED
         job.created_at = self.clock()
         try:
             await self.storage.add_job(job)
         except BaseException:
-            place.release()
+            admission.release()
             raise
         self._active[job.id] = (job, delivery)
-        cost = self.prices.estimate(job.request)
-        self.usage.begin(job.user_id, job.guild_id, job.request.n, job.created_at, cost)
-        self._counted.add(job.id)
+        self._reservations[job.id] = admission.reservation
+        admission.submitted = True
         try:
-            self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), place)
+            self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), admission.place)
         except ImageGenError as refused:
             self._active.pop(job.id, None)
             await self._finish(job, JobState.CANCELLED, type(refused).__name__)
@@ -139,45 +184,135 @@ class Jobs:
                 await self._finish(job, JobState.FAILED, type(error).__name__)
                 await delivery.failed(job, error)
                 return
-            job.usage = generation.usage
             try:
-                await delivery.succeeded(job, generation)
-            except DeliveryFailed as failure:
-                job.delivery_error = failure.detail
-                log.warning("job %d: result could not be delivered: %s", job.id, failure.detail)
-                await self._finish(job, JobState.FAILED, "undeliverable")
-                return
+                await self._deliver(job, generation, delivery)
             finally:
                 generation.release()
-            job.images_delivered = len(generation.images)
-            await self._finish(job, JobState.DONE, None)
         except asyncio.CancelledError:
-            await self._finish(job, JobState.INTERRUPTED, "shutdown")
-            await self._tell_ended(job, delivery)
+            # A result already kept stays kept: the next start posts it.
+            if job.state in UNFINISHED:
+                await self._finish(job, JobState.INTERRUPTED, "shutdown")
+                await self._tell_ended(job, delivery)
             raise
         except Exception:
-            await self._finish(job, JobState.FAILED, "internal")
+            if job.state in UNFINISHED:
+                await self._finish(job, JobState.FAILED, "internal")
             raise
         finally:
             self._active.pop(job.id, None)
+
+    async def _deliver(self, job: Job, generation: Generation, delivery: Delivery) -> None:
+        # The images are paid for: kept in the database from now until Discord has them all.
+        job.usage = generation.usage
+        job.images_made = len(generation.images)
+        job.state = JobState.DELIVERING
+        await self._write(lambda: self.storage.keep_results(job, [image.data for image in generation.images]), job)
+        self._posting.add(job.id)
+        try:
+            await delivery.succeeded(job, generation)
+        except DeliveryFailed as failure:
+            job.images_delivered = failure.delivered
+            await self._postpone(job, failure)
+            await delivery.postponed(job)
+            return
+        finally:
+            self._posting.discard(job.id)
+        job.images_delivered = job.images_made
+        await self._finish(job, JobState.DONE, None)
+
+    async def _postpone(self, job: Job, failure: DeliveryFailed) -> None:
+        """Schedule the next attempt at posting a kept result, or give it up once it is kept no longer."""
+        job.delivery_attempts += 1
+        job.delivery_error = failure.detail
+        now = self.clock()
+        expires = self.expires_at(job)
+        if now >= expires:
+            log.error("job %d: result given up after %d attempts: %s", job.id, job.delivery_attempts, failure.detail)
+            await self._finish(job, JobState.UNDELIVERABLE, "undeliverable")
+            return
+        delay = REDELIVERY_DELAYS[min(job.delivery_attempts, len(REDELIVERY_DELAYS)) - 1]
+        job.next_delivery_at = min(now + delay, expires)
+        log.warning(
+            "job %d: result could not be posted (attempt %d), next try in %.0f s: %s",
+            job.id,
+            job.delivery_attempts,
+            job.next_delivery_at - now,
+            failure.detail,
+        )
+        await self._save(job)
+
+    def expires_at(self, job: Job) -> float:
+        """When a kept result is given up if it still could not be posted."""
+        return (job.started_at or job.created_at) + self.retention
+
+    async def pending(self, user_id: int | None = None) -> list[Job]:
+        """Jobs whose images are made but not yet all posted (one user's, or everyone's), oldest first."""
+        jobs = await self.storage.jobs_in((JobState.DELIVERING,))
+        return [job for job in jobs if user_id is None or job.user_id == user_id]
+
+    async def redeliver(self, redeliver: Redeliver, user_id: int | None = None) -> list[Job]:
+        """Post kept results again: those due now, or all of one user's (who asked for them); returns the jobs
+        whose images are now all posted."""
+        now = self.clock()
+        done: list[Job] = []
+        for job in await self.pending(user_id):
+            if job.id in self._posting or job.id in self._active:
+                continue
+            if user_id is None and (job.next_delivery_at or 0.0) > now:
+                continue
+            if await self._redeliver_one(job, redeliver):
+                done.append(job)
+        return done
+
+    async def _redeliver_one(self, job: Job, redeliver: Redeliver) -> bool:
+        self._posting.add(job.id)
+        try:
+            kept = await self.storage.results(job.id)
+            found = await workers.run(lambda: [image for image in map(images.inspect, kept) if image is not None])
+            remaining = found[job.images_delivered :]
+            try:
+                await redeliver(job, Generation(remaining, asked=len(remaining)))
+            except DeliveryFailed as failure:
+                job.images_delivered += failure.delivered
+                await self._postpone(job, failure)
+                return False
+        finally:
+            self._posting.discard(job.id)
+        job.images_delivered = job.images_made
+        job.delivery_error = None
+        await self._finish(job, JobState.DONE, None)
+        log.info("job %d: kept result posted after %d failed attempts", job.id, job.delivery_attempts)
+        return True
 
     async def _finish(self, job: Job, state: JobState, error_code: str | None) -> None:
         job.state = state
         job.error_code = error_code
         job.finished_at = self.clock()
-        if job.id in self._counted:
-            self._counted.discard(job.id)
-            undelivered = job.request.n - job.images_delivered
-            refund = self.prices.estimate(job.request, undelivered)
-            self.usage.end(job.user_id, job.guild_id, undelivered, job.created_at, job.finished_at, refund)
-        await self._save(job)
+        reservation = self._reservations.pop(job.id, None)
+        if reservation is not None:
+            reservation.settle(delivered=job.images_delivered, paid=job.images_made)
+        if job.images_made:
+            # Posted, or given up: either way the kept images go.
+            await self._write(lambda: self.storage.drop_results(job), job)
+        else:
+            await self._save(job)
 
     async def _save(self, job: Job) -> None:
-        # A database fault must not lose a job that is already paid for: log it and carry on.
-        try:
-            await self.storage.save_job(job)
-        except Exception:
-            log.exception("could not record job %d as %s", job.id, job.state)
+        await self._write(lambda: self.storage.save_job(job), job)
+
+    async def _write(self, write: Callable[[], Awaitable[None]], job: Job) -> None:
+        # A database fault must not lose a job that is paid for, nor leave its row saying "running": try again a
+        # few times, then log it and carry on.
+        for delay in (*self.write_retry_delays, None):
+            try:
+                await write()
+                return
+            except Exception:
+                if delay is None:
+                    log.exception("could not record job %d as %s", job.id, job.state)
+                    return
+                log.warning("could not record job %d as %s; trying again in %.1f s", job.id, job.state, delay)
+                await asyncio.sleep(delay)
 
     async def shutdown(self, grace: float) -> None:
         """Take no new jobs, let running ones finish for ``grace`` seconds, and mark the rest interrupted."""
@@ -196,14 +331,23 @@ class Jobs:
             await self._save(job)
 
     async def recover(self) -> list[Job]:
-        """At start: jobs a previous process left queued or running are interrupted; return those to tell."""
+        """At start: count today's images, keep kept results counted until they are posted, and interrupt the jobs
+        a previous process left queued or running; return those whose requesters are still to be told."""
         now = self.clock()
-        today = await self.storage.delivered_since(day_start(now))
-        rows = [
-            (j.user_id, j.guild_id, j.images_delivered, self.prices.estimate(j.request, j.images_delivered))
-            for j in today
-        ]
-        self.usage.load(rows, now)
+        used = await self.storage.used_since(day_start(now))
+        kept = [job for job in used if job.state is JobState.DELIVERING]
+        self.usage.load(
+            [
+                (job.user_id, job.guild_id, job.images_delivered, self.prices.estimate(job.request, job.images_made))
+                for job in used
+                if job.state is not JobState.DELIVERING
+            ],
+            now,
+        )
+        for job in kept:
+            per_image = self.prices.per_image(job.request)
+            held = self.usage.hold(job.user_id, job.guild_id, job.images_made, per_image, job.created_at)
+            self._reservations[job.id] = held
         left = await self.storage.jobs_in(UNFINISHED)
         for job in left:
             await self._finish(job, JobState.INTERRUPTED, "restart")

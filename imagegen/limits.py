@@ -62,12 +62,50 @@ def day_start(now: float) -> float:
     return float(next_midnight(now) - 86400)
 
 
+@dataclass
+class Reservation:
+    """What one accepted request holds against the limits, from the check until its job ends.
+
+    Taken in the same step as the check (no await between them), so a burst of requests cannot all pass a check
+    that none of them has counted yet. ``cancel`` gives everything back when the request never became a job;
+    ``settle`` keeps what the job used when it ends.
+    """
+
+    usage: Usage
+    user_id: int
+    guild_id: int | None
+    images: int
+    per_image: float
+    at: float
+    previous_request: float | None
+    open: bool = True
+
+    def cancel(self) -> None:
+        """The request never ran: refund its images and cost, and lift the cooldown it started."""
+        if not self.open:
+            return
+        self.open = False
+        self.usage._refund(self, images=self.images, cost=self.per_image * self.images)
+        if self.usage.last_request.get(self.user_id) == self.at:
+            if self.previous_request is None:
+                self.usage.last_request.pop(self.user_id, None)
+            else:
+                self.usage.last_request[self.user_id] = self.previous_request
+
+    def settle(self, delivered: int, paid: int) -> None:
+        """The job ended: only ``delivered`` images stay on the daily counts, only ``paid`` ones on the budget."""
+        if not self.open:
+            return
+        self.open = False
+        self.usage._refund(self, images=self.images - delivered, cost=self.per_image * (self.images - paid))
+
+
 class Usage:
     """Today's images per user and per server: delivered ones, plus those of jobs still under way.
 
-    Kept in memory (filled from the database at start) so a request is checked before it is acknowledged,
-    without a database round trip. Jobs still under way count as many images as they asked for, so a burst of
-    requests cannot overshoot a limit; when a job ends, only what it delivered stays counted.
+    Kept in memory (filled from the database at start) so a request is checked and counted before it is
+    acknowledged, without a database round trip. Jobs still under way count as many images as they asked for;
+    when a job ends, only what it delivered stays counted.
     """
 
     def __init__(self, limits: Limits) -> None:
@@ -88,7 +126,7 @@ class Usage:
             self.spent.clear()
 
     def load(self, delivered: list[tuple[int, int | None, int, float]], now: float) -> None:
-        """Start from what the database says was delivered today: (user, server, images, cost) rows."""
+        """Start from what the database says was used today: (user, server, images, cost) rows."""
         self._roll(now)
         for user_id, guild_id, images, cost in delivered:
             self.by_user[user_id] += images
@@ -103,10 +141,10 @@ class Usage:
         images: int,
         now: float,
         limits: Limits | None = None,
-        cost: float = 0.0,
+        per_image: float = 0.0,
         exempt: bool = False,
     ) -> None:
-        """Raise LimitReached, saying when it lifts, if ``images`` more (costing ``cost``) would break a limit.
+        """Raise LimitReached, saying when it lifts, if ``images`` more (at ``per_image`` each) would break a limit.
 
         ``exempt`` users skip every limit but the server's budget, which is the operator's money.
         """
@@ -114,8 +152,13 @@ class Usage:
         limits = limits if limits is not None else self.limits
         reset = next_midnight(now)
         budget = limits.daily_budget
-        if guild_id is not None and budget and self.spent.get(guild_id, 0.0) + cost > budget:
-            raise LimitReached("limit.budget", reset=reset)
+        spent = self.spent.get(guild_id, 0.0) if guild_id is not None else 0.0
+        if guild_id is not None and budget and spent + per_image * images > budget + 1e-9:
+            left = budget - spent
+            affordable = int((left + 1e-9) // per_image) if per_image else 0
+            if affordable <= 0:
+                raise LimitReached("limit.budget", reset=reset)
+            raise LimitReached("limit.budget_fewer", left=affordable, reset=reset)
         if exempt:
             return
         cooling = self.cooling_until.get(user_id, 0.0)
@@ -124,42 +167,48 @@ class Usage:
         last = self.last_request.get(user_id)
         if limits.cooldown_seconds and last is not None and now - last < limits.cooldown_seconds:
             raise LimitReached("limit.cooldown", ready=int(last + limits.cooldown_seconds + 0.999))
-        if limits.images_per_user_day and self.by_user[user_id] + images > limits.images_per_user_day:
-            left = max(0, limits.images_per_user_day - self.by_user[user_id])
-            raise LimitReached("limit.user_day", limit=limits.images_per_user_day, left=left, reset=reset)
-        if (
-            guild_id is not None
-            and limits.images_per_server_day
-            and self.by_server[guild_id] + images > limits.images_per_server_day
-        ):
-            raise LimitReached("limit.server_day", limit=limits.images_per_server_day, reset=reset)
-
-    def begin(self, user_id: int, guild_id: int | None, images: int, now: float, cost: float = 0.0) -> None:
-        """Count a job's images (and estimated cost) from the moment it is accepted."""
-        self._roll(now)
-        self.last_request[user_id] = now
-        self.by_user[user_id] += images
+        _check_count("user_day", self.by_user[user_id], images, limits.images_per_user_day, reset)
         if guild_id is not None:
-            self.by_server[guild_id] += images
-            self.spent[guild_id] = self.spent.get(guild_id, 0.0) + cost
+            _check_count("server_day", self.by_server[guild_id], images, limits.images_per_server_day, reset)
 
-    def end(
+    def reserve(
         self,
         user_id: int,
         guild_id: int | None,
-        undelivered: int,
-        started: float,
+        images: int,
         now: float,
-        refund: float = 0.0,
-    ) -> None:
-        """A job ended: stop counting the images it did not deliver (if it began today; yesterday is gone)."""
-        self._roll(now)
-        if day_of(started) != self.day:
+        limits: Limits | None = None,
+        per_image: float = 0.0,
+        exempt: bool = False,
+    ) -> Reservation:
+        """Check, then count ``images`` (and their cost) and start the cooldown, in one step; raises LimitReached."""
+        self.check(user_id, guild_id, images, now, limits, per_image, exempt)
+        previous = self.last_request.get(user_id)
+        self.last_request[user_id] = now
+        reservation = self.hold(user_id, guild_id, images, per_image, now)
+        reservation.previous_request = previous
+        return reservation
+
+    def hold(self, user_id: int, guild_id: int | None, images: int, per_image: float, at: float) -> Reservation:
+        """Count ``images`` (and their cost) without checking: for work accepted earlier, such as a kept result.
+
+        Images of a day that is over count no more.
+        """
+        if day_of(at) == self.day:
+            self.by_user[user_id] += images
+            if guild_id is not None:
+                self.by_server[guild_id] += images
+                self.spent[guild_id] = self.spent.get(guild_id, 0.0) + per_image * images
+        return Reservation(self, user_id, guild_id, images, per_image, at, None)
+
+    def _refund(self, reservation: Reservation, images: int, cost: float) -> None:
+        # Counts of a day that is over are gone already: nothing to give back.
+        if day_of(reservation.at) != self.day:
             return
-        self.by_user[user_id] -= undelivered
-        if guild_id is not None:
-            self.by_server[guild_id] -= undelivered
-            self.spent[guild_id] = self.spent.get(guild_id, 0.0) - refund
+        self.by_user[reservation.user_id] -= images
+        if reservation.guild_id is not None:
+            self.by_server[reservation.guild_id] -= images
+            self.spent[reservation.guild_id] = self.spent.get(reservation.guild_id, 0.0) - cost
 
     def refused(self, user_id: int, now: float) -> float | None:
         """Note a refusal; if it makes too many in the window, start a cooling-off period and return its end."""
@@ -179,3 +228,13 @@ class Usage:
         """Images this user has today, delivered or under way."""
         self._roll(now)
         return self.by_user[user_id]
+
+
+def _check_count(name: str, used: int, images: int, limit: int, reset: int) -> None:
+    # Two different situations, two different answers: nothing left today, or less left than asked for.
+    if not limit or used + images <= limit:
+        return
+    left = max(0, limit - used)
+    if left == 0:
+        raise LimitReached(f"limit.{name}", limit=limit, reset=reset)
+    raise LimitReached(f"limit.{name}_fewer", limit=limit, left=left, reset=reset)

@@ -22,12 +22,12 @@ class ServerReport:
 
 
 def summarize(jobs: list[Job], prices: PriceTable, top: int = 3) -> ServerReport:
-    """Sum up finished jobs: images delivered, their estimated cost, refusals, and who drew most."""
+    """Sum up finished jobs: images delivered, the estimated cost of every image made, refusals, who drew most."""
     by_user: Counter[int] = Counter()
     cost = 0.0
     for job in jobs:
         by_user[job.user_id] += job.images_delivered
-        cost += prices.estimate(job.request, job.images_delivered)
+        cost += prices.estimate(job.request, job.images_made)
     refusals = sum(1 for job in jobs if job.state is JobState.REFUSED)
     leaders = [(user, images) for user, images in by_user.most_common(top) if images]
     return ServerReport(sum(by_user.values()), cost, refusals, leaders)

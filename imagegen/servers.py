@@ -37,14 +37,30 @@ class ServerSettings:
     exempt_roles: tuple[int, ...] = ()
 
     def limits(self, base: Limits) -> Limits:
-        """The operator's limits with this server's overrides."""
+        """The limits in force here: for each, the stricter of the operator's and this server's.
+
+        A server may tighten a limit, never loosen it; its 0 (or nothing) means "no limit of our own".
+        """
         return dataclasses.replace(
             base,
-            images_per_user_day=_pick(self.images_per_user_day, base.images_per_user_day),
-            images_per_server_day=_pick(self.images_per_server_day, base.images_per_server_day),
-            cooldown_seconds=float(_pick(self.cooldown_seconds, base.cooldown_seconds)),
-            daily_budget=float(_pick(self.daily_budget, base.daily_budget)),
+            images_per_user_day=stricter_cap(self.images_per_user_day, base.images_per_user_day),
+            images_per_server_day=stricter_cap(self.images_per_server_day, base.images_per_server_day),
+            cooldown_seconds=float(max(self.cooldown_seconds or 0, base.cooldown_seconds)),
+            daily_budget=float(stricter_cap(self.daily_budget, base.daily_budget)),
         )
+
+    def in_force(self, base: Limits) -> dict[str, tuple[float, str]]:
+        """Each limit's value in force here and whose it is: ``server``, ``operator`` or ``none``."""
+        effective = self.limits(base)
+        shown: dict[str, tuple[float, str]] = {}
+        for name in LIMIT_FIELDS:
+            value = getattr(effective, name)
+            own = getattr(self, name)
+            if not value:
+                shown[name] = (0, "none")
+            else:
+                shown[name] = (value, "server" if own and own == value else "operator")
+        return shown
 
     def most_images(self, operator_max: int) -> int:
         """The largest ``n``: a server may lower the operator's maximum, never raise it."""
@@ -99,9 +115,10 @@ class ServerSettings:
         if in_dm:
             if not settings.allow_dms:
                 raise InvalidRequest("dm.off")
-            limits = dataclasses.replace(limits, images_per_user_day=settings.dm_images_per_user_day)
+            per_day = stricter_cap(settings.dm_images_per_user_day, base.images_per_user_day)
+            limits = dataclasses.replace(limits, images_per_user_day=per_day)
         if not self.allows_channel(channel_id):
-            raise InvalidRequest("server.channel", channels=" ".join(f"<#{channel}>" for channel in self.channels))
+            raise InvalidRequest("server.channel", channels=self.channels)
         request = self.apply(request, settings.max_quality, settings.allowed_models)
         request = dataclasses.replace(request, moderation=self.moderation_for(settings.moderation, age_restricted))
         request.validate(self.most_images(settings.max_images), references=references)
@@ -112,8 +129,29 @@ class ServerSettings:
         return not self.channels or channel_id in self.channels
 
 
-def _pick(override: float | None, default: float) -> Any:
-    return default if override is None else override
+# Server settings that are limits, named as the operator's Limits fields that cap them.
+LIMIT_FIELDS = ("images_per_user_day", "images_per_server_day", "cooldown_seconds", "daily_budget")
+
+
+def stricter_cap(server: float | None, operator: float) -> Any:
+    """The stricter of two caps where 0 (or None) means none: the smaller of those that are set."""
+    caps = [cap for cap in (server, operator) if cap]
+    return min(caps) if caps else 0
+
+
+def check_ceiling(base: Limits, **changes: Any) -> None:
+    """Raise InvalidRequest naming the operator's ceiling when a server's new limit would be looser than it."""
+    for name, value in changes.items():
+        if name not in LIMIT_FIELDS or not value:
+            continue
+        ceiling = getattr(base, name)
+        looser = value < ceiling if name == "cooldown_seconds" else bool(ceiling) and value > ceiling
+        if looser:
+            raise InvalidRequest(f"admin.ceiling.{name}", value=_number(value), ceiling=_number(ceiling))
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
 
 
 class ServerSettingsStore:

@@ -67,6 +67,7 @@ class Settings:
     cooloff_seconds: float = 900.0
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
+    result_retention_seconds: float = 24 * 3600.0
 
     def timeout_for(self, quality: str) -> float:
         """The read timeout for one generation: slower qualities get longer."""
@@ -210,6 +211,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440),
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
+        result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),
     )
     if read.problems:
         raise SettingsError(read.problems)

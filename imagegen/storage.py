@@ -34,14 +34,19 @@ class JobState(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+    # The images are made and kept, but Discord has not taken them all yet: posting is tried again.
+    DELIVERING = "delivering"
+    # Kept for the whole retention time and never posted: the images are gone, ``delivery_error`` says why.
+    UNDELIVERABLE = "undeliverable"
 
 
+# States a job leaves by running: a process that stops leaves such jobs interrupted.
 UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
 
 
 @dataclass
 class Job:
-    """One /imagine: who asked, where, what, and what became of it. Images themselves are not stored."""
+    """One /imagine: who asked, where, what, and what became of it. Its images are kept only until posted."""
 
     user_id: int
     channel_id: int
@@ -59,12 +64,18 @@ class Job:
     error_code: str | None = None
     delivery_error: str | None = None
     notified: bool = False
+    # The images that came back (and were paid for), whether or not they were posted.
+    images_made: int = 0
+    # The largest upload, in bytes, one message may carry where the result is posted.
+    upload_limit: int | None = None
+    delivery_attempts: int = 0
+    next_delivery_at: float | None = None
     id: int = field(default=0)
 
     @property
     def finished(self) -> bool:
         """Whether the job has reached a final state."""
-        return self.state not in UNFINISHED
+        return self.state not in (*UNFINISHED, JobState.DELIVERING)
 
 
 class StorageError(Exception):
@@ -90,8 +101,20 @@ class Storage(Protocol):
         """Every job in one of ``states``, oldest first (without reference images: ``get_job`` has them)."""
         ...
 
-    async def delivered_since(self, since: float) -> list[Job]:
-        """Jobs created at or after ``since`` that delivered images (without reference images)."""
+    async def used_since(self, since: float) -> list[Job]:
+        """Jobs created at or after ``since`` that made images (without reference images)."""
+        ...
+
+    async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
+        """Keep a job's result images until they are posted, and write the job, in one transaction."""
+        ...
+
+    async def results(self, job_id: int) -> list[bytes]:
+        """A job's kept result images, in order."""
+        ...
+
+    async def drop_results(self, job: Job) -> None:
+        """Forget a job's kept result images and write the job, in one transaction."""
         ...
 
     async def server_jobs_since(self, guild_id: int, since: float) -> list[Job]:
@@ -162,13 +185,28 @@ MIGRATIONS: tuple[str, ...] = (
         at REAL NOT NULL
     );
     """,
+    # Result images kept from the moment they arrive until Discord has them, and the retries of posting them.
+    """
+    ALTER TABLE jobs ADD COLUMN images_made INTEGER NOT NULL DEFAULT 0;
+    UPDATE jobs SET images_made = images_delivered;
+    ALTER TABLE jobs ADD COLUMN upload_limit INTEGER;
+    ALTER TABLE jobs ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN next_delivery_at REAL;
+    CREATE TABLE job_results (
+        job_id INTEGER NOT NULL REFERENCES jobs (id),
+        position INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (job_id, position)
+    );
+    """,
 )
 
 _COLUMNS = (
     "user_id, guild_id, channel_id, interaction_id, message_id, locale, prompt, options, state, created_at, "
     "started_at, finished_at, images_asked, images_delivered, input_tokens, output_tokens, error_code, "
-    "delivery_error, notified"
+    "delivery_error, notified, images_made, upload_limit, delivery_attempts, next_delivery_at"
 )
+_COLUMN_COUNT = len(_COLUMNS.split(","))
 
 
 class SqliteStorage:
@@ -220,7 +258,7 @@ class SqliteStorage:
 
     async def add_job(self, job: Job) -> Job:
         async with self.connection.execute(
-            f"INSERT INTO jobs ({_COLUMNS}) VALUES ({', '.join('?' * 19)})", _row(job)
+            f"INSERT INTO jobs ({_COLUMNS}) VALUES ({', '.join('?' * _COLUMN_COUNT)})", _row(job)
         ) as cursor:
             job.id = int(cursor.lastrowid or 0)
         await self.connection.executemany(
@@ -231,9 +269,39 @@ class SqliteStorage:
         return job
 
     async def save_job(self, job: Job) -> None:
+        await self._update(job)
+        await self.connection.commit()
+
+    async def _update(self, job: Job) -> None:
         assignments = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
         await self.connection.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*_row(job), job.id))
-        await self.connection.commit()
+
+    async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
+        try:
+            await self.connection.execute("DELETE FROM job_results WHERE job_id = ?", (job.id,))
+            await self.connection.executemany(
+                "INSERT INTO job_results (job_id, position, data) VALUES (?, ?, ?)",
+                [(job.id, position, data) for position, data in enumerate(images)],
+            )
+            await self._update(job)
+            await self.connection.commit()
+        except BaseException:
+            await self.connection.rollback()
+            raise
+
+    async def results(self, job_id: int) -> list[bytes]:
+        query = "SELECT data FROM job_results WHERE job_id = ? ORDER BY position"
+        async with self.connection.execute(query, (job_id,)) as cursor:
+            return [bytes(row["data"]) for row in await cursor.fetchall()]
+
+    async def drop_results(self, job: Job) -> None:
+        try:
+            await self.connection.execute("DELETE FROM job_results WHERE job_id = ?", (job.id,))
+            await self._update(job)
+            await self.connection.commit()
+        except BaseException:
+            await self.connection.rollback()
+            raise
 
     async def get_job(self, job_id: int) -> Job | None:
         async with self.connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
@@ -254,13 +322,16 @@ class SqliteStorage:
             rows = await cursor.fetchall()
         return [_job(row) for row in rows]
 
-    async def delivered_since(self, since: float) -> list[Job]:
-        query = "SELECT * FROM jobs WHERE created_at >= ? AND images_delivered > 0 ORDER BY id"
+    async def used_since(self, since: float) -> list[Job]:
+        query = "SELECT * FROM jobs WHERE created_at >= ? AND images_made > 0 ORDER BY id"
         async with self.connection.execute(query, (since,)) as cursor:
             return [_job(row) for row in await cursor.fetchall()]
 
     async def server_jobs_since(self, guild_id: int, since: float) -> list[Job]:
-        query = "SELECT * FROM jobs WHERE guild_id = ? AND created_at >= ? AND state IN ('done', 'refused')"
+        query = (
+            "SELECT * FROM jobs WHERE guild_id = ? AND created_at >= ? "
+            "AND state IN ('done', 'refused', 'delivering', 'undeliverable')"
+        )
         async with self.connection.execute(query, (guild_id, since)) as cursor:
             return [_job(row) for row in await cursor.fetchall()]
 
@@ -317,7 +388,8 @@ def _row(job: Job) -> tuple[Any, ...]:
         job.user_id, job.guild_id, job.channel_id, job.interaction_id, job.message_id, job.locale, request.prompt,
         json.dumps(options), str(job.state), job.created_at, job.started_at, job.finished_at, request.n,
         job.images_delivered, usage.get("input_tokens"), usage.get("output_tokens"), job.error_code,
-        job.delivery_error, int(job.notified),
+        job.delivery_error, int(job.notified), job.images_made, job.upload_limit, job.delivery_attempts,
+        job.next_delivery_at,
     )  # fmt: skip
 
 
@@ -344,4 +416,8 @@ def _job(row: aiosqlite.Row) -> Job:
         error_code=row["error_code"],
         delivery_error=row["delivery_error"],
         notified=bool(row["notified"]),
+        images_made=row["images_made"],
+        upload_limit=row["upload_limit"],
+        delivery_attempts=row["delivery_attempts"],
+        next_delivery_at=row["next_delivery_at"],
     )

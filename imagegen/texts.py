@@ -81,6 +81,36 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "只生成了 {asked} 张中的 {got} 张。一次生成多张时，图像服务会悄悄略过被安全过滤拦下的图片，"
         "不会报错。换个说法也许能得到其余的图片。",
     },
+    "result.kept": {
+        "en": "📦 Posted later: Discord would not take these images when they were made.",
+        "zh": "📦 稍后补发：图片生成时 Discord 没能接收。",
+    },
+    "result.left_out_one": {
+        "en": "One image was too large to post here, even made smaller, so it is left out.",
+        "zh": "有 1 张图片太大，即使缩小后也无法在这里发布，因此略去。",
+    },
+    "result.left_out": {
+        "en": "{count} images were too large to post here, even made smaller, so they are left out.",
+        "zh": "有 {count} 张图片太大，即使缩小后也无法在这里发布，因此略去。",
+    },
+    "result.postponed": {
+        "en": "📦 Your images are made, but Discord would not take them just now. They are kept safe, and I will "
+        "post them in this channel as soon as Discord takes them (I keep trying for {hours} hours). "
+        "/usage posts them at once.",
+        "zh": "📦 你的图片已经生成，但 Discord 暂时无法接收。图片已妥善保存，Discord 一恢复就会发到这个频道"
+        "（会持续尝试 {hours} 小时）。使用 /usage 可以立即重新发送。",
+    },
+    "result.postponed_status": {
+        "en": "📦 Drawn. Discord would not take the images just now; they will be posted here as soon as it does.",
+        "zh": "📦 已生成。Discord 暂时无法接收图片，恢复后会立即发到这里。",
+    },
+    "result.postponed_channel": {
+        "en": "📦 {user} your images are made, but Discord would not take them just now. They are kept safe and "
+        "will be posted here as soon as Discord takes them (I keep trying for {hours} hours). /usage posts them at "
+        "once.",
+        "zh": "📦 {user} 你的图片已经生成，但 Discord 暂时无法接收。图片已妥善保存，Discord 一恢复就会发到这里"
+        "（会持续尝试 {hours} 小时）。使用 /usage 可以立即重新发送。",
+    },
     "result.continued": {
         "en": "…continued ({part}/{parts})",
         "zh": "……续（{part}/{parts}）",
@@ -98,6 +128,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "button.try": {"en": "Try this instead", "zh": "试试这个"},
     "button.vary": {"en": "Vary", "zh": "变体"},
     "button.vary_n": {"en": "Vary {index}", "zh": "变体 {index}"},
+    "button.elsewhere": {
+        "en": "This button belongs to a request made somewhere else, so it does nothing here.",
+        "zh": "这个按钮属于在别处发起的请求，在这里不起作用。",
+    },
     "menu.edit": {"en": "Edit image", "zh": "编辑图片"},
     "edit.title": {"en": "Edit image", "zh": "编辑图片"},
     "edit.label": {"en": "What should change?", "zh": "想怎么改？"},
@@ -157,14 +191,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # Daily limits and the cooldown.
     "limit.user_day": {
-        "en": "🚦 You have {left} of your {limit} images left for today, fewer than you asked for. More from "
-        "<t:{reset}:t> (<t:{reset}:R>); until then, ask for fewer.",
-        "zh": "🚦 你今天的 {limit} 张图片额度只剩 {left} 张，少于这次请求的数量。<t:{reset}:t>（<t:{reset}:R>）"
-        "恢复；在此之前可以少要几张。",
+        "en": "🚦 You have had all {limit} of your images for today. More from <t:{reset}:t> (<t:{reset}:R>).",
+        "zh": "🚦 你今天的 {limit} 张图片额度已经用完。<t:{reset}:t>（<t:{reset}:R>）恢复。",
+    },
+    "limit.user_day_fewer": {
+        "en": "🚦 You have {left} of your {limit} images left for today, fewer than you asked for. Ask for {left} or "
+        "fewer now, or for more from <t:{reset}:t> (<t:{reset}:R>).",
+        "zh": "🚦 你今天的 {limit} 张图片额度只剩 {left} 张，少于这次请求的数量。现在可以要 {left} 张或更少，"
+        "或在 <t:{reset}:t>（<t:{reset}:R>）之后再多要。",
     },
     "limit.server_day": {
         "en": "🚦 This server has used its {limit} images for today. More from <t:{reset}:t> (<t:{reset}:R>).",
         "zh": "🚦 本服务器今天的 {limit} 张图片额度已用完。<t:{reset}:t>（<t:{reset}:R>）恢复。",
+    },
+    "limit.server_day_fewer": {
+        "en": "🚦 This server has {left} of its {limit} images left for today, fewer than you asked for. Ask for "
+        "{left} or fewer now, or for more from <t:{reset}:t> (<t:{reset}:R>).",
+        "zh": "🚦 本服务器今天的 {limit} 张图片额度只剩 {left} 张，少于这次请求的数量。现在可以要 {left} 张或更少，"
+        "或在 <t:{reset}:t>（<t:{reset}:R>）之后再多要。",
     },
     "limit.cooldown": {
         "en": "⏳ A short pause between requests: you can ask again <t:{ready}:R>.",
@@ -184,6 +228,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "Most images this month: {top}",
         "zh": "**本服务器**\n今天：{day_images} 张图片，约 ${day_cost}，{day_refusals} 次被拒\n"
         "本月：{month_images} 张图片，约 ${month_cost}，{month_refusals} 次被拒\n本月生成最多：{top}",
+    },
+    "usage.kept_posted": {
+        "en": "📦 Your kept images ({count}) have just been posted in {channels}.",
+        "zh": "📦 为你保存的图片（{count} 张）刚刚已发到 {channels}。",
+    },
+    "usage.kept_waiting": {
+        "en": "📦 {count} of your images are made and kept, but Discord still would not take them. I keep trying "
+        "until <t:{until}:f>.",
+        "zh": "📦 你有 {count} 张图片已生成并保存，但 Discord 仍然无法接收。会一直尝试到 <t:{until}:f>。",
     },
     "cmd.usage": {"en": "How many images you have left today", "zh": "查看今天还能生成多少张图片"},
     # Server settings.
@@ -247,6 +300,33 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "**本服务器的设置**\n频道：{channels}\n每位成员每日张数：{user_day}\n服务器每日张数：{server_day}\n"
         "冷却时间：{cooldown}\n最大张数：{max_n}\n最高质量：{quality}\n允许的模型：{models}\n每日预算：{budget}\n"
         "审核级别：{moderation}\n语言：{language}\n豁免身份组：{roles}\n默认模型：{model}\n日志频道：{log}",
+    },
+    "admin.limit.server": {"en": "{value} (set by this server)", "zh": "{value}（本服务器设置）"},
+    "admin.limit.operator": {"en": "{value} (the bot operator's limit)", "zh": "{value}（机器人运营者的限制）"},
+    "admin.limit.none": {"en": "no limit", "zh": "不限"},
+    "admin.ceiling.images_per_user_day": {
+        "en": "The bot's operator allows at most {ceiling} images per member per day, so this server can set "
+        "{ceiling} or fewer (0 keeps the operator's limit), not {value}.",
+        "zh": "机器人运营者规定每位成员每天最多 {ceiling} 张，本服务器只能设为 {ceiling} 或更少"
+        "（0 表示沿用运营者的限制），不能设为 {value}。",
+    },
+    "admin.ceiling.images_per_server_day": {
+        "en": "The bot's operator allows at most {ceiling} images per server per day, so this server can set "
+        "{ceiling} or fewer (0 keeps the operator's limit), not {value}.",
+        "zh": "机器人运营者规定每个服务器每天最多 {ceiling} 张，本服务器只能设为 {ceiling} 或更少"
+        "（0 表示沿用运营者的限制），不能设为 {value}。",
+    },
+    "admin.ceiling.cooldown_seconds": {
+        "en": "The bot's operator asks for at least {ceiling} seconds between one member's requests, so this server "
+        "can set {ceiling} or more (0 keeps the operator's cooldown), not {value}.",
+        "zh": "机器人运营者要求同一成员两次请求之间至少间隔 {ceiling} 秒，本服务器只能设为 {ceiling} 或更长"
+        "（0 表示沿用运营者的设置），不能设为 {value}。",
+    },
+    "admin.ceiling.daily_budget": {
+        "en": "The bot's operator allows at most ${ceiling} a day per server, so this server can set {ceiling} or "
+        "less (0 keeps the operator's budget), not {value}.",
+        "zh": "机器人运营者规定每个服务器每天最多 {ceiling} 美元，本服务器只能设为 {ceiling} 或更少"
+        "（0 表示沿用运营者的预算），不能设为 {value}。",
     },
     "admin.everywhere": {"en": "everywhere", "zh": "所有频道"},
     "admin.default": {"en": "the bot's default ({value})", "zh": "机器人默认（{value}）"},
@@ -315,6 +395,34 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{model} cannot work from a reference image. Pick a GPT image model, or leave the image out.",
         "zh": "{model} 不能根据参考图生成。请换用 GPT 图像模型，或不附图片。",
     },
+    "invalid.option.integer": {
+        "en": "The option **{option}** takes a whole number. Please try again with one.",
+        "zh": "选项 **{option}** 需要一个整数，请重新填写。",
+    },
+    "invalid.option.integer_range": {
+        "en": "The option **{option}** takes a whole number from {low} to {high}. Please try again with one.",
+        "zh": "选项 **{option}** 需要 {low} 到 {high} 之间的整数，请重新填写。",
+    },
+    "invalid.option.number": {
+        "en": "The option **{option}** takes a number. Please try again with one.",
+        "zh": "选项 **{option}** 需要一个数字，请重新填写。",
+    },
+    "invalid.option.number_range": {
+        "en": "The option **{option}** takes a number from {low} to {high}. Please try again with one.",
+        "zh": "选项 **{option}** 需要 {low} 到 {high} 之间的数字，请重新填写。",
+    },
+    "invalid.option.boolean": {
+        "en": "The option **{option}** takes true or false. Please pick one.",
+        "zh": "选项 **{option}** 只能选 true 或 false，请重新选择。",
+    },
+    "invalid.option.pick": {
+        "en": "The option **{option}** takes one of the things Discord offers to pick. Please pick one from its list.",
+        "zh": "选项 **{option}** 需要从 Discord 提供的列表中选择，请从列表中选一个。",
+    },
+    "invalid.option.string": {
+        "en": "The option **{option}** takes text. Please try again with some.",
+        "zh": "选项 **{option}** 需要填写文字，请重新填写。",
+    },
     # Uploaded reference images.
     "upload.too_large": {
         "en": "That image is {size_mb} MB; the most I take is {limit_mb} MB. Please send a smaller one.",
@@ -374,6 +482,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "limit.budget": {
         "en": "💰 This server has spent today's image budget. New requests open again <t:{reset}:t> (<t:{reset}:R>).",
         "zh": "💰 本服务器今天的图片预算已用完。<t:{reset}:t>（<t:{reset}:R>）恢复接受新请求。",
+    },
+    "limit.budget_fewer": {
+        "en": "💰 This request would pass this server's budget for today: about {left} of these images' worth is "
+        "left. Ask for {left} or fewer (a lower quality costs less), or for more from <t:{reset}:t> "
+        "(<t:{reset}:R>).",
+        "zh": "💰 这次请求会超出本服务器今天的预算：剩下的预算大约还够 {left} 张这样的图片。请要 {left} 张或更少"
+        "（较低的质量更便宜），或在 <t:{reset}:t>（<t:{reset}:R>）之后再多要。",
     },
     "limit.quality": {
         "en": "Here images are drawn at {cap} quality at most. Please choose {cap} or lower.",

@@ -61,7 +61,7 @@ async def test_a_limit_set_by_an_admin_is_confirmed_recorded_and_applies_at_once
     assert "Saved: images per member per day: 1" in await admin(fake_discord, "limits", per_member_per_day=1)
     assert changes(bot) == [(ADMIN, '{"images_per_user_day": 1}')]
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files
-    assert "left for today" in (await draw(fake_discord, image_api, user_id=ALICE)).content
+    assert "images for today" in (await draw(fake_discord, image_api, user_id=ALICE)).content
 
 
 async def test_imagine_can_be_kept_to_chosen_channels(
@@ -163,7 +163,7 @@ async def test_direct_messages_have_their_own_daily_limit(
     synced = next(r for r in fake_discord.requests if r.method == "PUT")
     assert next(c for c in synced.payload if c["name"] == "imagine")["contexts"] == [0, 1]
     assert (await draw(fake_discord, image_api, user_id=ALICE, dm=True)).files
-    assert "left for today" in (await draw(fake_discord, image_api, user_id=ALICE, dm=True)).content
+    assert "images for today" in (await draw(fake_discord, image_api, user_id=ALICE, dm=True)).content
 
 
 async def test_a_spent_budget_turns_new_requests_away_until_tomorrow(
@@ -227,7 +227,7 @@ async def test_roles_an_admin_names_skip_the_daily_limit(
     for _ in range(2):
         assert (await draw(fake_discord, image_api, user_id=ALICE, roles=(ARTIST_ROLE_ID,))).files
     assert (await draw(fake_discord, image_api, user_id=BOB)).files
-    assert "left for today" in (await draw(fake_discord, image_api, user_id=BOB)).content
+    assert "images for today" in (await draw(fake_discord, image_api, user_id=BOB)).content
     sent = await fake_discord.slash("usage", {}, user_id=BOB)
     assert "of your 1 images" in (await answer_of(fake_discord, sent["token"])).content
 

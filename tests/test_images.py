@@ -9,6 +9,8 @@ from PIL import Image
 from imagegen import images
 from tests.fakes.image_api import png
 
+MIB = 1024 * 1024
+
 
 def test_inspect_accepts_images_and_rejects_everything_else() -> None:
     found = images.inspect(png(10, 20))
@@ -27,7 +29,7 @@ def test_an_image_over_the_limit_becomes_a_smaller_webp_with_its_transparency() 
     image = images.inspect(png(600, 600, noise=True))
     assert image is not None
     fitted = images.fit(image, 150_000)
-    assert fitted.extension == "webp" and len(fitted.data) < 150_000
+    assert fitted is not None and fitted.extension == "webp" and len(fitted.data) < 150_000
     with Image.open(io.BytesIO(fitted.data)) as opened:
         assert opened.mode == "RGBA"
 
@@ -35,7 +37,9 @@ def test_an_image_over_the_limit_becomes_a_smaller_webp_with_its_transparency() 
 def test_an_opaque_image_stays_opaque_when_reencoded() -> None:
     image = images.inspect(_opaque_noise())
     assert image is not None
-    with Image.open(io.BytesIO(images.fit(image, 50_000).data)) as opened:
+    fitted = images.fit(image, 50_000)
+    assert fitted is not None
+    with Image.open(io.BytesIO(fitted.data)) as opened:
         assert opened.mode == "RGB"
 
 
@@ -46,8 +50,26 @@ def _opaque_noise() -> bytes:
     return buffer.getvalue()
 
 
-def test_batches_hold_at_most_ten_files_and_25_mib() -> None:
+def test_batches_hold_at_most_ten_files_and_together_stay_under_the_limit() -> None:
     small = images.ImageFile(b"x" * 10, "png", 1, 1)
-    assert [len(group) for group in images.batches([small] * 23)] == [10, 10, 3]
-    big = images.ImageFile(b"x" * (9 * 1024 * 1024), "png", 1, 1)
-    assert [len(group) for group in images.batches([big] * 4)] == [2, 2]
+    assert [len(group) for group in images.batches([small] * 23, MIB)] == [10, 10, 3]
+    big = images.ImageFile(b"x" * (3 * MIB), "png", 1, 1)
+    assert [len(group) for group in images.batches([big] * 4, 10 * MIB)] == [3, 1]
+    assert [len(group) for group in images.batches([big] * 4, 6 * MIB)] == [2, 2]
+
+
+def test_four_large_images_are_shrunk_and_grouped_so_no_request_passes_the_limit() -> None:
+    image = images.inspect(png(700, 700, noise=True))
+    assert image is not None
+    limit = len(image.data) + images.REQUEST_OVERHEAD + 1000
+    prepared = images.prepare([image] * 4, limit)
+    assert prepared.left_out == 0 and sum(len(group) for group in prepared.groups) == 4
+    for group in prepared.groups:
+        assert sum(len(member.data) for member in group) <= limit - images.REQUEST_OVERHEAD
+
+
+def test_an_image_that_cannot_be_made_to_fit_is_left_out_and_counted() -> None:
+    image = images.inspect(png(600, 600, noise=True))
+    assert image is not None
+    prepared = images.prepare([image], images.REQUEST_OVERHEAD + 200)
+    assert prepared.groups == [] and prepared.left_out == 1

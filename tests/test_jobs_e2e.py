@@ -193,7 +193,7 @@ async def test_an_error_after_the_token_died_reaches_the_requester_in_the_channe
     assert sent
 
 
-async def test_a_channel_the_bot_cannot_post_in_is_recorded_and_logged(
+async def test_a_result_for_a_channel_the_bot_cannot_post_in_is_kept_recorded_and_logged(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     image_api.then(b64_images(png()))
@@ -201,11 +201,11 @@ async def test_a_channel_the_bot_cannot_post_in_is_recorded_and_logged(
     await fake_discord.slash("imagine", {"prompt": "nowhere"}, user_id=ALICE, age=datetime.timedelta(minutes=16))
     await fake_discord.wait_for(lambda: image_api.prompts)
     await asyncio.wait_for(bot.jobs.queue.wait_idle(), 15)
-    stored = await bot.jobs.storage.jobs_in([JobState.FAILED])
-    assert len(stored) == 1
-    assert stored[0].error_code == "undeliverable"
+    stored = await bot.jobs.storage.jobs_in([JobState.DELIVERING])
+    assert len(stored) == 1 and stored[0].images_made == 1 and stored[0].images_delivered == 0
     assert "cannot post in channel" in (stored[0].delivery_error or "")
-    assert "could not be delivered" in caplog.text
+    assert len(await bot.jobs.storage.results(stored[0].id)) == 1
+    assert "could not be posted (attempt 1)" in caplog.text
 
 
 async def test_a_finished_job_records_what_happened(

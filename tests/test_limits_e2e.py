@@ -36,7 +36,7 @@ async def test_a_user_draws_up_to_the_daily_limit_and_is_then_told_when_it_reset
     calls = len(image_api.generation_calls)
     refused = await draw(fake_discord, image_api, 1, user_id=ALICE)
     assert refused.path.endswith("/callback") and refused.flags & 64
-    assert "You have 0 of your 3 images left for today" in refused.content and ":R>" in refused.content
+    assert "You have had all 3 of your images for today" in refused.content and ":R>" in refused.content
     assert len(image_api.generation_calls) == calls
     assert (await draw(fake_discord, image_api, 1, user_id=BOB)).files
 
@@ -79,7 +79,7 @@ async def test_the_count_survives_a_restart(start_bot, fake_discord: FakeDiscord
     await first.jobs.queue.wait_idle()
     await first.close()
     await start_bot(daily_images_per_user=2)
-    assert "left for today" in (await draw(fake_discord, image_api, 1, user_id=ALICE)).content
+    assert "images for today" in (await draw(fake_discord, image_api, 1, user_id=ALICE)).content
 
 
 async def test_usage_tells_a_user_what_is_left(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:

@@ -21,6 +21,7 @@ from imagegen.storage import Job, JobState
 from ..errors import answer_error
 from .buttons import JobButton, buttons
 from .channel import post_in_channel
+from .markup import inert
 from .status import StatusMessage, token_dead
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
+# The upload limit of a server with no boosts, for a result posted outside any interaction.
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 Named = list[tuple[str, ImageFile]]
 
 
@@ -42,47 +45,72 @@ class InteractionDelivery:
         self.status = StatusMessage(interaction, self.render, bot.settings.progress_interval)
         # Public messages follow the server's language when it set one; private answers, the requester's.
         self.locale: object = bot.servers.get(job.guild_id).language or interaction.locale
+        # Whether the status message already shows (the first part of) the result.
+        self.shown = False
 
     def render(self) -> tuple[str, discord.ui.View | None]:
         """What the status message says now: the place in line, or the time spent drawing."""
         job, locale = self.job, self.locale
         n = job.request.n
         count = texts.t(locale, "count.one" if n == 1 else "count.many", n=n)
+        model = inert(job.request.model)
         position = self.bot.jobs.position(job.id)
         if job.state is JobState.QUEUED and position is not None:
             view = buttons(JobButton("cancel", job.id, texts.t(locale, "button.cancel")))
-            return texts.t(locale, "status.queued", position=position, count=count, model=job.request.model), view
+            return texts.t(locale, "status.queued", position=position, count=count, model=model), view
         started = job.started_at if job.started_at is not None else time.time()
         seconds = texts.elapsed(time.time() - started)
-        return texts.t(locale, "progress", count=count, model=job.request.model, elapsed=seconds), None
+        return texts.t(locale, "progress", count=count, model=model, elapsed=seconds), None
 
     async def started(self, job: Job) -> None:
         await self.status.refresh()
 
     async def succeeded(self, job: Job, generation: Generation) -> None:
         await self.status.stop()
-        groups = await images.prepare_async(generation.images, self.interaction.filesize_limit)
-        numbered = _numbered(groups)
-        caption = self.caption(generation)
+        prepared = await images.prepare_async(generation.images, job.upload_limit or self.interaction.filesize_limit)
+        numbered = _numbered(prepared.groups)
+        caption = result_caption(self.locale, job, generation, prepared.left_out)
+        posted = 0
+        in_channel = False
         for index, group in enumerate(numbered):
-            if not self.status.usable:
-                await self._post_in_channel(caption if index == 0 else None, numbered[index:])
-                return
+            if not in_channel and self.status.usable:
+                try:
+                    with _files(group) as files:
+                        if index == 0:
+                            view = result_buttons(self.locale, job.id, len(group))
+                            await self.interaction.edit_original_response(content=caption, attachments=files, view=view)
+                            self.shown = True
+                        else:
+                            note = texts.t(self.locale, "result.continued", part=index + 1, parts=len(numbered))
+                            await self.interaction.followup.send(note, files=files)
+                    posted += len(group)
+                    continue
+                except discord.HTTPException as error:
+                    # The images are paid for: when the interaction cannot take them, post with the bot's own access.
+                    self.status.dead = self.status.dead or token_dead(error)
+                    log.warning("job %d: could not post through the interaction (%s); using the channel", job.id, error)
+            in_channel = True
+            await _post_group(self.bot, job, self.locale, caption if index == 0 else None, group, posted)
+            posted += len(group)
+
+    async def postponed(self, job: Job) -> None:
+        hours = round(self.bot.jobs.retention / 3600)
+        if self.status.usable:
             try:
-                with _files(group) as files:
-                    if index == 0:
-                        await self.interaction.edit_original_response(
-                            content=caption, attachments=files, view=self.result_buttons(len(group))
-                        )
-                    else:
-                        note = texts.t(self.locale, "result.continued", part=index + 1, parts=len(numbered))
-                        await self.interaction.followup.send(note, files=files)
-            except discord.HTTPException as error:
-                # The images are paid for: when the interaction cannot take them, post with the bot's own access.
-                self.status.dead = self.status.dead or token_dead(error)
-                log.warning("job %d: could not post through the interaction (%s); using the channel", job.id, error)
-                await self._post_in_channel(caption if index == 0 else None, numbered[index:])
+                if not self.shown:
+                    await self.interaction.edit_original_response(
+                        content=texts.t(self.locale, "result.postponed_status"), view=None
+                    )
+                private = texts.t(self.interaction.locale, "result.postponed", hours=hours)
+                await self.interaction.followup.send(private, ephemeral=True)
                 return
+            except discord.HTTPException as error:
+                log.warning("job %d: could not say its result will follow: %s", job.id, error)
+        content = texts.t(self.locale, "result.postponed_channel", user=f"<@{job.user_id}>", hours=hours)
+        try:
+            await post_in_channel(self.bot, job.channel_id, content, ping=job.user_id, reply_to=job.message_id)
+        except discord.HTTPException as error:
+            log.warning("job %d: could not tell user %d its result will follow: %s", job.id, job.user_id, error)
 
     async def failed(self, job: Job, error: ImageGenError) -> None:
         await self.status.stop()
@@ -120,7 +148,7 @@ class InteractionDelivery:
             user=f"<@{job.user_id}>",
             channel=f"<#{job.channel_id}>",
             reason=refused.reason,
-            prompt=texts.shorten(job.request.prompt, 1500),
+            prompt=inert(job.request.prompt, 1500),
         )
         if refused.cooloff_until is not None:
             report += "\n" + texts.t(language, "log.cooloff", user=f"<@{job.user_id}>", ready=refused.cooloff_until)
@@ -129,46 +157,63 @@ class InteractionDelivery:
         except discord.HTTPException as error:
             log.warning("could not report a refusal in log channel %s: %s", log_channel, error)
 
-    def result_buttons(self, images: int) -> discord.ui.View:
-        """Reroll, Remix and Delete, then Vary for each image of the first message of a result."""
-        locale, job_id = self.locale, self.job.id
-        actions = [
-            JobButton(action, job_id, texts.t(locale, f"button.{action}")) for action in ("reroll", "remix", "delete")
-        ]
-        if images == 1:
-            actions.append(JobButton("vary", job_id, texts.t(locale, "button.vary"), 1))
-        else:
-            labels = (texts.t(locale, "button.vary_n", index=index) for index in range(1, images + 1))
-            actions += [JobButton("vary", job_id, label, index) for index, label in enumerate(labels, start=1)]
-        return buttons(*actions)
 
-    def caption(self, generation: Generation) -> str:
-        """The text above the images: prompt (cut to fit), requester, model, size, and what is missing."""
-        request, locale = self.job.request, self.locale
-        size = request.size if request.size != "auto" else texts.t(locale, "result.size_auto")
-        fields = {"user": self.interaction.user.mention, "model": request.model, "size": size}
-        extra = ""
-        if generation.missing:
-            extra = "\n" + texts.t(locale, "result.partial", got=len(generation.images), asked=generation.asked)
-        room = MESSAGE_LIMIT - len(texts.t(locale, "result", prompt="", **fields)) - len(extra)
-        return texts.t(locale, "result", prompt=texts.shorten(request.prompt.strip(), room), **fields) + extra
+async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
+    """Post a kept result in its channel, mentioning the requester; raises DeliveryFailed as delivery does."""
+    locale: object = bot.servers.get(job.guild_id).language or job.locale
+    prepared = await images.prepare_async(generation.images, job.upload_limit or DEFAULT_UPLOAD_LIMIT)
+    caption = result_caption(locale, job, generation, prepared.left_out, kept=True)
+    posted = 0
+    for index, group in enumerate(_numbered(prepared.groups)):
+        await _post_group(bot, job, locale, caption if index == 0 else None, group, posted)
+        posted += len(group)
 
-    async def _post_in_channel(self, caption: str | None, numbered: list[Named]) -> None:
-        job = self.job
-        for index, group in enumerate(numbered):
-            try:
-                with _files(group) as files:
-                    await post_in_channel(
-                        self.bot,
-                        job.channel_id,
-                        caption if index == 0 and caption else "",
-                        ping=job.user_id,
-                        files=files,
-                        view=self.result_buttons(len(group)) if index == 0 else None,
-                        reply_to=job.message_id,
-                    )
-            except discord.HTTPException as error:
-                raise DeliveryFailed(f"cannot post in channel {job.channel_id}: {error}") from error
+
+def result_buttons(locale: object, job_id: int, images: int) -> discord.ui.View:
+    """Reroll, Remix and Delete, then Vary for each image of the first message of a result."""
+    actions = [
+        JobButton(action, job_id, texts.t(locale, f"button.{action}")) for action in ("reroll", "remix", "delete")
+    ]
+    if images == 1:
+        actions.append(JobButton("vary", job_id, texts.t(locale, "button.vary"), 1))
+    else:
+        labels = (texts.t(locale, "button.vary_n", index=index) for index in range(1, images + 1))
+        actions += [JobButton("vary", job_id, label, index) for index, label in enumerate(labels, start=1)]
+    return buttons(*actions)
+
+
+def result_caption(locale: object, job: Job, generation: Generation, left_out: int = 0, *, kept: bool = False) -> str:
+    """The text above the images: prompt (inert, cut to fit), requester, model, size, and what is missing."""
+    request = job.request
+    size = inert(request.size) if request.size != "auto" else texts.t(locale, "result.size_auto")
+    fields = {"user": f"<@{job.user_id}>", "model": inert(request.model), "size": size}
+    notes = []
+    if kept:
+        notes.append(texts.t(locale, "result.kept"))
+    if generation.missing:
+        notes.append(texts.t(locale, "result.partial", got=len(generation.images), asked=generation.asked))
+    if left_out:
+        notes.append(texts.t(locale, "result.left_out_one" if left_out == 1 else "result.left_out", count=left_out))
+    extra = "".join("\n" + note for note in notes)
+    room = MESSAGE_LIMIT - len(texts.t(locale, "result", prompt="", **fields)) - len(extra)
+    return texts.t(locale, "result", prompt=inert(request.prompt, room), **fields) + extra
+
+
+async def _post_group(bot: ImageBot, job: Job, locale: object, caption: str | None, group: Named, posted: int) -> None:
+    # One message of a result in the channel, with the bot's own access; the first carries caption and buttons.
+    try:
+        with _files(group) as files:
+            await post_in_channel(
+                bot,
+                job.channel_id,
+                caption or "",
+                ping=job.user_id,
+                files=files,
+                view=result_buttons(locale, job.id, len(group)) if caption else None,
+                reply_to=job.message_id,
+            )
+    except discord.HTTPException as error:
+        raise DeliveryFailed(f"cannot post in channel {job.channel_id}: {error}", delivered=posted) from error
 
 
 def _numbered(groups: list[list[ImageFile]]) -> list[Named]:

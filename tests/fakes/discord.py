@@ -114,6 +114,8 @@ class FakeDiscord:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
+        # Discord refuses a request whose files together pass the upload limit, whatever each file's size.
+        self.upload_limit = 10 * MIB
         # Real snowflakes of now: discord.py reads an interaction's age (and token expiry) from its id.
         self._ids = itertools.count(snowflake())
         self._seq = itertools.count(1)
@@ -268,6 +270,7 @@ class FakeDiscord:
         roles: tuple[int, ...] = (),
         channel_id: int = CHANNEL_ID,
         dm: bool = False,
+        guild_id: int = GUILD_ID,
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload as Discord sends it for a member of the fake guild, made ``age`` ago."""
         interaction_id = next(self._ids) if age is None else snowflake(age)
@@ -279,9 +282,9 @@ class FakeDiscord:
             "version": 1,
             "attachment_size_limit": size_limit,
             "data": data,
-            "guild_id": str(GUILD_ID),
+            "guild_id": str(guild_id),
             "channel_id": str(channel_id),
-            "channel": self.channel_payload(channel_id),
+            "channel": {**self.channel_payload(channel_id), "guild_id": str(guild_id)},
             "member": {
                 "user": user_payload(user_id),
                 "roles": [str(role) for role in roles],
@@ -295,7 +298,7 @@ class FakeDiscord:
             "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
         }
         if dm:
@@ -406,10 +409,19 @@ class FakeDiscord:
         if path.endswith("/callback"):
             self.acknowledged.setdefault(path.split("/")[3], arrived)
         payload, files = await _read_body(request)
-        response = self._failure(request.method, path) or self._answer(request.method, path, payload, files)
+        response = (
+            self._failure(request.method, path)
+            or self._too_large(files)
+            or self._answer(request.method, path, payload, files)
+        )
         # Recorded once answered, so a test waking on this request sees the state it produced.
         await self._record(Recorded(request.method, path, dict(request.query), payload, files, arrived))
         return response
+
+    def _too_large(self, files: dict[str, tuple[str, bytes]]) -> web.Response | None:
+        if sum(len(blob) for _, blob in files.values()) <= self.upload_limit:
+            return None
+        return json_response({"message": "Request entity too large", "code": 40005}, 413)
 
     def _failure(self, method: str, path: str) -> web.Response | None:
         for failure in self.failures:

@@ -1,0 +1,79 @@
+"""The command tree: every command's options are checked against their declared types before the command runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.enums import AppCommandOptionType
+
+from imagegen.errors import InvalidRequest
+
+# Option types that carry a subcommand's options rather than a value.
+_GROUPS = (AppCommandOptionType.subcommand.value, AppCommandOptionType.subcommand_group.value)
+# Users, channels, roles and files arrive as their ids.
+_BY_ID = (
+    AppCommandOptionType.user,
+    AppCommandOptionType.channel,
+    AppCommandOptionType.role,
+    AppCommandOptionType.mentionable,
+    AppCommandOptionType.attachment,
+)
+
+
+class BadOption(app_commands.AppCommandError):
+    """An option arrived with a value of the wrong type or out of range: bad input, answered as such."""
+
+    def __init__(self, invalid: InvalidRequest) -> None:
+        super().__init__(invalid.detail)
+        self.invalid = invalid
+
+
+class ImageTree(app_commands.CommandTree[Any]):
+    """Discord checks option types in its own client, but an interaction can be sent by anything: check again."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        command = interaction.command
+        if interaction.type is not discord.InteractionType.application_command:
+            return True
+        if not isinstance(command, app_commands.Command):
+            return True
+        parameters = {parameter.name: parameter for parameter in command.parameters}
+        for option in _leaf_options(interaction.data or {}):
+            parameter = parameters.get(str(option.get("name")))
+            if parameter is not None:
+                check_option(parameter, option.get("value"))
+        return True
+
+
+def _leaf_options(data: Any) -> list[dict[str, Any]]:
+    options: list[dict[str, Any]] = list(data.get("options") or [])
+    while options and options[0].get("type") in _GROUPS:
+        options = list(options[0].get("options") or [])
+    return options
+
+
+def check_option(parameter: app_commands.Parameter, value: object) -> None:
+    """Raise BadOption, saying what the option takes, unless ``value`` is of its type and within its range."""
+    kind = parameter.type
+    low, high = parameter.min_value, parameter.max_value
+    if kind is AppCommandOptionType.integer:
+        fits = isinstance(value, int) and not isinstance(value, bool)
+        expected = "integer"
+    elif kind is AppCommandOptionType.number:
+        fits = isinstance(value, int | float) and not isinstance(value, bool)
+        expected = "number"
+    elif kind is AppCommandOptionType.boolean:
+        fits, expected, low, high = isinstance(value, bool), "boolean", None, None
+    elif kind in _BY_ID:
+        fits, expected, low, high = isinstance(value, str | int) and str(value).isdigit(), "pick", None, None
+    else:
+        fits, expected, low, high = isinstance(value, str), "string", None, None
+    if fits and isinstance(value, int | float):
+        fits = (low is None or value >= low) and (high is None or value <= high)
+    if fits:
+        return
+    if low is not None and high is not None:
+        expected += "_range"
+    raise BadOption(InvalidRequest(f"invalid.option.{expected}", option=parameter.name, low=low, high=high))
