@@ -61,6 +61,7 @@ class Recorded:
     payload: Any
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    status: int = 200
 
     @property
     def message(self) -> dict[str, Any] | None:
@@ -106,6 +107,8 @@ class Failure:
     status: int
     body: dict[str, Any]
     times: int = 1
+    # Only requests that upload files (a result) fail; status edits and plain messages go through.
+    files_only: bool = False
 
 
 class FakeDiscord:
@@ -156,10 +159,12 @@ class FakeDiscord:
         if self.runner is not None:
             await self.runner.cleanup()
 
-    def fail(self, method: str, path_contains: str, status: int, code: int = 0, times: int = 1) -> None:
-        """Make the next ``times`` matching requests fail."""
+    def fail(
+        self, method: str, path_contains: str, status: int, code: int = 0, times: int = 1, files_only: bool = False
+    ) -> None:
+        """Make the next ``times`` matching requests fail (only those uploading files, with ``files_only``)."""
         body = {"message": "scripted failure", "code": code}
-        self.failures.append(Failure(method, path_contains, status, body, times))
+        self.failures.append(Failure(method, path_contains, status, body, times, files_only))
 
     # -- waiting -----------------------------------------------------------------------------------------------
 
@@ -410,12 +415,13 @@ class FakeDiscord:
             self.acknowledged.setdefault(path.split("/")[3], arrived)
         payload, files = await _read_body(request)
         response = (
-            self._failure(request.method, path)
+            self._failure(request.method, path, bool(files))
             or self._too_large(files)
             or self._answer(request.method, path, payload, files)
         )
         # Recorded once answered, so a test waking on this request sees the state it produced.
-        await self._record(Recorded(request.method, path, dict(request.query), payload, files, arrived))
+        recorded = Recorded(request.method, path, dict(request.query), payload, files, arrived, response.status)
+        await self._record(recorded)
         return response
 
     def _too_large(self, files: dict[str, tuple[str, bytes]]) -> web.Response | None:
@@ -423,8 +429,10 @@ class FakeDiscord:
             return None
         return json_response({"message": "Request entity too large", "code": 40005}, 413)
 
-    def _failure(self, method: str, path: str) -> web.Response | None:
+    def _failure(self, method: str, path: str, uploads: bool) -> web.Response | None:
         for failure in self.failures:
+            if failure.files_only and not uploads:
+                continue
             if failure.times > 0 and failure.method == method and failure.path_contains in path:
                 failure.times -= 1
                 return json_response(failure.body, failure.status)

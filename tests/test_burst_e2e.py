@@ -1,0 +1,162 @@
+"""Limits under pressure, end to end: bursts of requests at the same instant, and the operator's ceiling."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot import ImageBot
+from tests.fakes.discord import GUILD_ID, FakeDiscord, Recorded
+from tests.fakes.image_api import FakeImageAPI, b64_images, png
+
+ALICE, BOB = 500000000000000005, 500000000000000006
+ADMIN = 500000000000000009
+MANAGE_SERVER = 0x20 | 0xC00
+# Many users, so that only the limit under test can turn requests away.
+MEMBERS = [500000000000000100 + number for number in range(8)]
+BURST = {"max_queued_per_user": 10, "max_concurrent_jobs": 10}
+
+
+async def first_answer(fake: FakeDiscord, token: str) -> Recorded:
+    """The interaction's result or its private answer, whichever comes."""
+    found = await fake.wait_for(
+        lambda: [r for r in fake.for_token(token) if r.files or (r.method == "POST" and r.flags & 64)]
+    )
+    return found[0]
+
+
+async def at_once(fake: FakeDiscord, requests: list[dict[str, Any]]) -> list[Recorded]:
+    """Send these /imagine requests together, without waiting for any answer in between; return their answers."""
+    sent = await asyncio.gather(*(fake.slash("imagine", {"prompt": "burst"}, **kwargs) for kwargs in requests))
+    return list(await asyncio.gather(*(first_answer(fake, payload["token"]) for payload in sent)))
+
+
+async def admin(fake: FakeDiscord, subcommand: str, **options: object) -> str:
+    sent = await fake.slash("imagine-admin", options, subcommand=subcommand, user_id=ADMIN, permissions=MANAGE_SERVER)
+    return (await first_answer(fake, sent["token"])).content
+
+
+async def test_eight_requests_at_once_draw_no_more_than_the_members_daily_limit(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(daily_images_per_user=3, **BURST)
+    answers = await at_once(fake_discord, [{"user_id": ALICE}] * 8)
+    await bot.jobs.queue.wait_idle()
+    assert len(image_api.generation_calls) == 3
+    assert sum(1 for answer in answers if answer.files) == 3
+    refused = [answer.content for answer in answers if not answer.files]
+    assert len(refused) == 5 and all("all 3 of your images for today" in text for text in refused)
+
+
+async def test_eight_members_at_once_draw_no_more_than_the_servers_daily_limit(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(daily_images_per_server=3, **BURST)
+    answers = await at_once(fake_discord, [{"user_id": member} for member in MEMBERS])
+    await bot.jobs.queue.wait_idle()
+    assert len(image_api.generation_calls) == 3
+    assert sum(1 for answer in answers if "This server has used its 3 images" in answer.content) == 5
+
+
+async def test_eight_members_at_once_spend_no_more_than_the_budget(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(daily_budget_per_server=0.5, **BURST)  # $0.25 an image at auto quality
+    answers = await at_once(fake_discord, [{"user_id": member} for member in MEMBERS])
+    await bot.jobs.queue.wait_idle()
+    assert len(image_api.generation_calls) == 2
+    assert sum(1 for answer in answers if "spent today's image budget" in answer.content) == 6
+
+
+async def test_eight_requests_at_once_inside_the_cooldown_draw_once(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(cooldown_seconds=600, **BURST)
+    answers = await at_once(fake_discord, [{"user_id": ALICE}] * 8)
+    await bot.jobs.queue.wait_idle()
+    assert len(image_api.generation_calls) == 1
+    assert sum(1 for answer in answers if "A short pause" in answer.content) == 7
+
+
+async def test_eight_reroll_clicks_at_once_draw_no_more_than_the_daily_limit(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(daily_images_per_user=3, **BURST)
+    sent = await fake_discord.slash("imagine", {"prompt": "a kite"}, user_id=BOB)
+    await first_answer(fake_discord, sent["token"])
+    message = fake_discord.original(sent["token"])
+    ids = [component["custom_id"] for row in message["components"] for component in row["components"]]
+    reroll = next(custom_id for custom_id in ids if "reroll" in custom_id)
+    clicks = await asyncio.gather(*(fake_discord.click(message, reroll, user_id=ALICE) for _ in range(8)))
+    answers = [await first_answer(fake_discord, click["token"]) for click in clicks]
+    await bot.jobs.queue.wait_idle()
+    assert len(image_api.generation_calls) == 1 + 3
+    assert sum(1 for answer in answers if answer.files) == 3
+
+
+async def test_a_request_refused_after_its_acknowledgement_gives_its_allowance_back(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(daily_images_per_user=1)
+    upload = fake_discord.upload("fake.png", b"not an image at all")
+    sent = await fake_discord.slash("imagine", {"prompt": "from this", "image": upload}, user_id=ALICE)
+    assert "not an image I can read" in (await first_answer(fake_discord, sent["token"])).content
+    image_api.then(b64_images(png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "plain"}, user_id=ALICE)
+    assert (await first_answer(fake_discord, sent["token"])).files
+
+
+async def test_a_server_cannot_loosen_the_operators_limits_and_its_zero_keeps_them(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(daily_images_per_user=1, daily_budget_per_server=2.0)
+    refused = await admin(fake_discord, "limits", per_member_per_day=5)
+    assert "at most 1 images per member per day" in refused and "not 5" in refused
+    assert "at most $2 a day" in await admin(fake_discord, "budget", dollars_per_day=5)
+    assert bot.servers.get(GUILD_ID).images_per_user_day is None
+    assert "Saved" in await admin(fake_discord, "limits", per_member_per_day=0)
+    shown = await admin(fake_discord, "show")
+    assert "Images per member per day: 1 (the bot operator's limit)" in shown
+    assert "Daily budget: 2 (the bot operator's limit)" in shown
+    assert "Images per day for the server: no limit" in shown
+    sent = await fake_discord.slash("imagine", {"prompt": "one"}, user_id=ALICE)
+    assert (await first_answer(fake_discord, sent["token"])).files
+    sent = await fake_discord.slash("imagine", {"prompt": "two"}, user_id=ALICE)
+    assert "all 1 of your images" in (await first_answer(fake_discord, sent["token"])).content
+
+
+async def test_a_server_cannot_shorten_the_operators_cooldown(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(cooldown_seconds=60)
+    assert "at least 60 seconds" in await admin(fake_discord, "limits", cooldown_seconds=10)
+    assert "Cooldown: 60 (the bot operator's limit)" in await admin(fake_discord, "show")
+    assert "Saved" in await admin(fake_discord, "limits", cooldown_seconds=120)
+    assert "Cooldown: 120 (set by this server)" in await admin(fake_discord, "show")
+
+
+async def test_a_server_may_tighten_the_operators_limits_and_show_says_so(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(daily_images_per_user=5)
+    assert "Saved" in await admin(fake_discord, "limits", per_member_per_day=1, cooldown_seconds=30)
+    shown = await admin(fake_discord, "show")
+    assert "Images per member per day: 1 (set by this server)" in shown
+    assert "Cooldown: 30 (set by this server)" in shown
+    sent = await fake_discord.slash("imagine", {"prompt": "one"}, user_id=ALICE)
+    assert (await first_answer(fake_discord, sent["token"])).files
+    sent = await fake_discord.slash("imagine", {"prompt": "two"}, user_id=ALICE)
+    assert "A short pause" in (await first_answer(fake_discord, sent["token"])).content
+
+
+async def test_a_request_that_would_pass_the_budget_says_how_many_images_are_left(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(daily_budget_per_server=0.8)  # $0.25 an image at auto quality
+    image_api.then(b64_images(png(), png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "two", "n": 2}, user_id=ALICE)
+    assert (await first_answer(fake_discord, sent["token"])).files
+    sent = await fake_discord.slash("imagine", {"prompt": "four", "n": 4}, user_id=BOB)
+    answer = (await first_answer(fake_discord, sent["token"])).content
+    assert "would pass this server's budget for today: about 1 of these images' worth is left" in answer
+    assert "has spent" not in answer

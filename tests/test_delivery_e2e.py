@@ -1,0 +1,217 @@
+"""A paid image is never lost, end to end: Discord's upload limit, refusals, retries, restarts, failed writes."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from typing import Any
+
+import discord
+import discord.http
+import discord.webhook.async_
+import pytest
+
+from bot import ImageBot
+from imagegen.storage import Job, JobState
+from tests.fakes.discord import CHANNEL_ID, FakeDiscord, Recorded
+from tests.fakes.image_api import FakeImageAPI, b64_images, png
+
+ALICE = 500000000000000005
+CHANNEL_POSTS = f"/channels/{CHANNEL_ID}/messages"
+
+
+def uploads(fake: FakeDiscord) -> list[Recorded]:
+    """Every request that carried files and was accepted."""
+    return [r for r in fake.requests if r.files and r.status < 300 and not r.path.endswith("/callback")]
+
+
+@pytest.fixture(autouse=True)
+def quick_discord_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """discord.py tries a request five times on a 5xx, waiting 1, 3, 5, 7 and 9 s: the same tries, without the waits."""
+    pause = asyncio.sleep
+
+    class Quick:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(asyncio, name)
+
+        @staticmethod
+        async def sleep(delay: float, result: Any = None) -> Any:
+            return await pause(0, result)
+
+    monkeypatch.setattr(discord.webhook.async_, "asyncio", Quick())
+    monkeypatch.setattr(discord.http, "asyncio", Quick())
+
+
+async def kept_job(fake: FakeDiscord, bot: ImageBot) -> Job:
+    """Wait until the requester is told their images will follow, then return the job whose result is kept."""
+    await fake.wait_for(lambda: [r for r in fake.requests if "images are made" in r.content])
+    found = await bot.jobs.pending()
+    assert len(found) == 1
+    return found[0]
+
+
+async def refuse_results(fake: FakeDiscord, image_api: FakeImageAPI, bot: ImageBot, **options: Any) -> Job:
+    """Alice draws; Discord answers every upload with a server error, through the interaction and the channel."""
+    fake.fail("PATCH", "@original", 500, times=1000, files_only=True)
+    fake.fail("POST", CHANNEL_POSTS, 500, times=1000, files_only=True)
+    image_api.then(b64_images(png(8, 8, (1, 2, 3))))
+    await fake.slash("imagine", {"prompt": "a kept lamp", **options}, user_id=ALICE)
+    return await kept_job(fake, bot)
+
+
+def accept_results(fake: FakeDiscord) -> None:
+    fake.failures.clear()
+
+
+async def test_four_large_images_are_grouped_so_no_request_passes_the_upload_limit(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    big = png(420, 420, noise=True)
+    fake_discord.upload_limit = len(big) * 2 + 256 * 1024
+    image_api.then(b64_images(big, big, big, big))
+    sent = await fake_discord.slash(
+        "imagine", {"prompt": "four", "n": 4}, user_id=ALICE, size_limit=fake_discord.upload_limit
+    )
+    await fake_discord.wait_for(lambda: sum(len(r.files) for r in uploads(fake_discord)) == 4)
+    await bot.jobs.queue.wait_idle()
+    posted = uploads(fake_discord)
+    assert len(posted) == 2 and all(r.path.split("/")[2] == sent["token"] or "webhooks" in r.path for r in posted)
+    assert all(sum(len(blob) for _, blob in r.files.values()) <= fake_discord.upload_limit for r in posted)
+    stored = await bot.jobs.get(1)
+    assert stored is not None and stored.state is JobState.DONE and stored.images_delivered == 4
+
+
+async def test_an_image_that_cannot_fit_is_replaced_by_a_note(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    fake_discord.upload_limit = 100 * 1024
+    image_api.then(b64_images(png(1200, 1200, noise=True), png(8, 8)))
+    sent = await fake_discord.slash("imagine", {"prompt": "two", "n": 2}, user_id=ALICE, size_limit=100 * 1024)
+    result = (await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files]))[0]
+    assert len(result.files) == 1 and "One image was too large to post here" in result.content
+
+
+async def test_a_result_discord_refuses_is_kept_and_the_requester_is_told_at_once(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    job = await refuse_results(fake_discord, image_api, bot)
+    assert job.state is JobState.DELIVERING and job.images_made == 1 and job.delivery_attempts == 1
+    assert len(await bot.jobs.storage.results(job.id)) == 1
+    token = f"tok{job.interaction_id}"
+    private = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(token) if r.method == "POST" and r.flags & 64]
+    )
+    assert "Your images are made" in private[0].content and "/usage" in private[0].content
+    status = fake_discord.original(token)["content"]
+    assert "Drawn" in status and "Drawing" not in status
+
+
+async def test_usage_posts_kept_results_at_once_and_then_forgets_them(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    job = await refuse_results(fake_discord, image_api, bot)
+    accept_results(fake_discord)
+    sent = await fake_discord.slash("usage", {}, user_id=ALICE)
+    answer = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(sent["token"]) if r.method == "POST" and r.flags & 64 and r.content]
+    )
+    assert f"Your kept images (1) have just been posted in <#{CHANNEL_ID}>" in answer[0].content
+    posted = [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS]
+    assert len(posted) == 1 and f"<@{ALICE}>" in posted[0].content and "Posted later" in posted[0].content
+    assert posted[0].payload["allowed_mentions"]["users"] == [ALICE]
+    stored = await bot.jobs.get(job.id)
+    assert stored is not None and stored.state is JobState.DONE and stored.images_delivered == 1
+    assert await bot.jobs.storage.results(job.id) == []
+
+
+async def test_kept_results_are_tried_again_with_backoff_and_given_up_after_the_retention(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(result_retention_seconds=7200.0)
+    job = await refuse_results(fake_discord, image_api, bot)
+    now = [time.time()]
+    bot.jobs.clock = lambda: now[0]
+    retry = bot.get_cog("Imagine").post_kept_results  # type: ignore[union-attr]
+    waits = []
+    for attempt in range(1, 6):
+        stored = await bot.jobs.get(job.id)
+        assert stored is not None and stored.delivery_attempts == attempt and stored.next_delivery_at is not None
+        waits.append(round(stored.next_delivery_at - now[0]))
+        now[0] = stored.next_delivery_at - 1
+        await retry()
+        assert (await bot.jobs.get(job.id)).delivery_attempts == attempt  # type: ignore[union-attr]
+        now[0] = stored.next_delivery_at
+        await retry()
+    assert waits[:4] == [60, 300, 1800, 3600]
+    stored = await bot.jobs.get(job.id)
+    assert stored is not None and stored.next_delivery_at == (job.started_at or 0) + 7200
+    now[0] = stored.next_delivery_at
+    await retry()
+    given_up = await bot.jobs.get(job.id)
+    assert given_up is not None and given_up.state is JobState.UNDELIVERABLE
+    assert "cannot post in channel" in (given_up.delivery_error or "")
+    assert await bot.jobs.storage.results(job.id) == []
+
+
+async def test_a_kept_result_is_posted_after_a_restart_and_still_counts_today(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first: ImageBot = await start_bot(daily_images_per_user=1)
+    job = await refuse_results(fake_discord, image_api, first)
+    await first.close()
+    accept_results(fake_discord)
+    second: ImageBot = await start_bot(daily_images_per_user=1)
+    sent = await fake_discord.slash("imagine", {"prompt": "another"}, user_id=ALICE)
+    refused = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(sent["token"]) if r.flags & 64 and r.content]
+    )
+    assert "all 1 of your images" in refused[0].content
+    later = time.time() + 61
+    second.jobs.clock = lambda: later
+    await second.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
+    assert [r.path for r in uploads(fake_discord)] == [CHANNEL_POSTS]
+    stored = await second.jobs.get(job.id)
+    assert stored is not None and stored.state is JobState.DONE
+
+
+async def test_a_database_write_that_fails_after_the_image_was_paid_for_is_retried(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first: ImageBot = await start_bot()
+    first.jobs.write_retry_delays = (0.0, 0.0, 0.0)
+    gate = image_api.hold("paid for")
+    sent = await fake_discord.slash("imagine", {"prompt": "paid for"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: image_api.prompts)
+    connection = first.jobs.storage.connection  # type: ignore[attr-defined]
+    commit = connection.commit
+    failures = [2]
+
+    async def flaky_commit() -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise sqlite3.OperationalError("database is locked")
+        await commit()
+
+    connection.commit = flaky_commit
+    gate["paid for"].set()
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
+    await first.jobs.queue.wait_idle()
+    assert failures == [0]
+    stored = await first.jobs.get(1)
+    assert stored is not None and stored.state is JobState.DONE
+    await first.close()
+    second: ImageBot = await start_bot()
+    assert await second.jobs.storage.jobs_in([JobState.INTERRUPTED]) == []
+
+
+@pytest.mark.parametrize(("status", "code", "tries"), [(500, 0, 5), (502, 0, 5), (413, 40005, 1)])
+async def test_discord_refusing_the_result_never_loses_it(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, status: int, code: int, tries: int
+) -> None:
+    fake_discord.fail("PATCH", "@original", status, code=code, times=tries, files_only=True)
+    fake_discord.fail("POST", CHANNEL_POSTS, status, code=code, times=tries, files_only=True)
+    image_api.then(b64_images(png()))
+    await fake_discord.slash("imagine", {"prompt": "refused upload"}, user_id=ALICE)
+    job = await kept_job(fake_discord, bot)
+    assert job.state is JobState.DELIVERING and len(await bot.jobs.storage.results(job.id)) == 1
