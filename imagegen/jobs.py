@@ -100,7 +100,7 @@ class Jobs:
         self.prices = prices if prices is not None else PriceTable({}, {})
         self.clock = clock
         self.retention = retention
-        self.write_retry_delays = WRITE_RETRY_DELAYS
+        self.write_retry_delays: tuple[float, ...] = WRITE_RETRY_DELAYS
         # Jobs queued or running in this process, with their way back to the requester.
         self._active: dict[int, tuple[Job, Delivery]] = {}
         # What each job not yet ended holds against the limits.
