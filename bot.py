@@ -18,6 +18,7 @@ from discord.ext import commands
 from dotenv import load_dotenv
 
 from cogs.utils.translator import CatalogueTranslator
+from cogs.utils.tree import ImageTree
 from imagegen import redaction
 from imagegen.artists import BUNDLED, ArtistList
 from imagegen.check import check
@@ -57,6 +58,7 @@ class ImageBot(commands.Bot):
             intents=discord.Intents(guilds=True),
             # A prompt is user input: nothing the bot sends may ping anyone unless a send says so.
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=ImageTree,
             **options,
         )
         self.settings = settings

@@ -12,6 +12,7 @@ from imagegen import texts
 from imagegen.errors import InvalidRequest
 from imagegen.servers import ServerSettings, check_ceiling
 
+from .utils.markup import inert
 from .utils.translator import localised
 
 if TYPE_CHECKING:
@@ -176,12 +177,12 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             cooldown=in_force["cooldown_seconds"],
             max_n=value(server.max_images, settings.max_images),
             quality=value(server.max_quality, settings.max_quality),
-            models=", ".join(server.models_allowed(settings.allowed_models)) or texts.t(locale, "admin.any"),
+            models=inert(", ".join(server.models_allowed(settings.allowed_models))) or texts.t(locale, "admin.any"),
             budget=in_force["daily_budget"],
             moderation=value(server.moderation, settings.moderation),
             language=server.language or texts.t(locale, "admin.each"),
             roles=" ".join(f"<@&{role}>" for role in server.exempt_roles) or texts.t(locale, "admin.none"),
-            model=value(server.default_model, settings.image_model),
+            model=inert(server.default_model) if server.default_model else value(None, settings.image_model),
             log=log,
         )
 
@@ -192,7 +193,7 @@ MENTIONS = {"channels": "<#{}>", "log_channel": "<#{}>", "exempt_roles": "<@&{}>
 
 def _shown(locale: object, key: str, value: object) -> str:
     items = value if isinstance(value, tuple) else () if value is None else (value,)
-    shown = [MENTIONS.get(key, "{}").format(item) for item in items]
+    shown = [MENTIONS[key].format(item) if key in MENTIONS else inert(str(item)) for item in items]
     if shown:
         return ", ".join(shown)
     return texts.t(locale, "admin.everywhere" if key == "channels" else "admin.none")

@@ -149,7 +149,7 @@ async def test_the_request_carries_only_what_the_model_family_takes(
     ("options", "expected"),
     [
         ({"prompt": "cats", "n": 2, "model": "dall-e-3"}, "dall-e-3 makes only 1 image per request. Set n to 1"),
-        ({"prompt": "cats", "n": 5}, "1 to 4 images"),
+        ({"prompt": "cats", "n": 5}, "a whole number from 1 to 4"),
         ({"prompt": "x" * 1001, "model": "dall-e-2"}, "Your prompt has 1001 characters; dall-e-2 takes at most 1000"),
         ({"prompt": "cats", "model": "dall-e-3", "size": "1536x1024"}, "dall-e-3 cannot draw 1536x1024"),
         ({"prompt": "cats", "model": "dall-e-3", "background": "transparent"}, "Leave background on auto"),

@@ -9,8 +9,8 @@ BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u20
 # Discord's markdown, mentions, timestamps, custom emoji and masked links all start with one of these.
 _MARKUP = re.compile(r"([\\*_~|`\[\]<@])")
 # Markup that only counts at the start of a line: headings, subtext, quotes, lists.
-_LINE_START = re.compile(r"^([#>+-])")
-_NUMBERED = re.compile(r"^(\d+)\.")
+_LINE_START = re.compile(r"^([#>+-])(?=[\s#])")
+_NUMBERED = re.compile(r"^(\d+)\.(?=\s)")
 # ``https://…`` (any scheme) is turned into a link; a zero-width space after the colon stops that.
 _SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//)")
 # ``discord.gg/…`` and other host names with a path become links or invites without a scheme too.

@@ -76,4 +76,5 @@ def check_option(parameter: app_commands.Parameter, value: object) -> None:
         return
     if low is not None and high is not None:
         expected += "_range"
-    raise BadOption(InvalidRequest(f"invalid.option.{expected}", option=parameter.name, low=low, high=high))
+    shown = {"low": f"{low:g}" if low is not None else None, "high": f"{high:g}" if high is not None else None}
+    raise BadOption(InvalidRequest(f"invalid.option.{expected}", option=parameter.name, **shown))
