@@ -20,6 +20,8 @@ from .request import ImageRequest
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "bot.sqlite3"
+# Result images not yet posted are kept in files here, beside the database.
+RESULTS_DIRECTORY = "results"
 # How long to wait for another process's lock before saying so, rather than hanging.
 LOCK_TIMEOUT = 3.0
 
@@ -195,7 +197,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE job_results (
         job_id INTEGER NOT NULL REFERENCES jobs (id),
         position INTEGER NOT NULL,
-        data BLOB NOT NULL,
+        name TEXT NOT NULL,
         PRIMARY KEY (job_id, position)
     );
     """,
@@ -277,11 +279,13 @@ class SqliteStorage:
         await self.connection.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*_row(job), job.id))
 
     async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
+        # The images go to files beside the database (one write each, no write-ahead log copy), named in it.
+        names = await asyncio.to_thread(_write_files, self.results_dir, job.id, images)
         try:
             await self.connection.execute("DELETE FROM job_results WHERE job_id = ?", (job.id,))
             await self.connection.executemany(
-                "INSERT INTO job_results (job_id, position, data) VALUES (?, ?, ?)",
-                [(job.id, position, data) for position, data in enumerate(images)],
+                "INSERT INTO job_results (job_id, position, name) VALUES (?, ?, ?)",
+                [(job.id, position, name) for position, name in enumerate(names)],
             )
             await self._update(job)
             await self.connection.commit()
@@ -290,11 +294,15 @@ class SqliteStorage:
             raise
 
     async def results(self, job_id: int) -> list[bytes]:
-        query = "SELECT data FROM job_results WHERE job_id = ? ORDER BY position"
+        query = "SELECT name FROM job_results WHERE job_id = ? ORDER BY position"
         async with self.connection.execute(query, (job_id,)) as cursor:
-            return [bytes(row["data"]) for row in await cursor.fetchall()]
+            names = [str(row["name"]) for row in await cursor.fetchall()]
+        return await asyncio.to_thread(_read_files, self.results_dir, names)
 
     async def drop_results(self, job: Job) -> None:
+        query = "SELECT name FROM job_results WHERE job_id = ?"
+        async with self.connection.execute(query, (job.id,)) as cursor:
+            names = [str(row["name"]) for row in await cursor.fetchall()]
         try:
             await self.connection.execute("DELETE FROM job_results WHERE job_id = ?", (job.id,))
             await self._update(job)
@@ -302,6 +310,12 @@ class SqliteStorage:
         except BaseException:
             await self.connection.rollback()
             raise
+        await asyncio.to_thread(_remove_files, self.results_dir, names)
+
+    @property
+    def results_dir(self) -> Path:
+        """Where kept result images are, until they are posted."""
+        return self.path.parent / RESULTS_DIRECTORY
 
     async def get_job(self, job_id: int) -> Job | None:
         async with self.connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
@@ -362,6 +376,33 @@ def _ensure_directory(data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StorageError(f"DATA_DIR {data_dir} cannot be created: {error.strerror}") from error
+
+
+def _write_files(directory: Path, job_id: int, images: Sequence[bytes]) -> list[str]:
+    directory.mkdir(exist_ok=True)
+    names = []
+    for position, data in enumerate(images):
+        name = f"{job_id}-{position}"
+        partial = directory / (name + ".partial")
+        partial.write_bytes(data)
+        partial.replace(directory / name)
+        names.append(name)
+    return names
+
+
+def _read_files(directory: Path, names: list[str]) -> list[bytes]:
+    found = []
+    for name in names:
+        try:
+            found.append((directory / name).read_bytes())
+        except FileNotFoundError:
+            log.error("kept result %s is missing from %s", name, directory)
+    return found
+
+
+def _remove_files(directory: Path, names: list[str]) -> None:
+    for name in names:
+        (directory / name).unlink(missing_ok=True)
 
 
 def _explain(path: Path, error: sqlite3.Error) -> str:

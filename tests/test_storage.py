@@ -81,3 +81,36 @@ async def test_unfinished_jobs_are_found_oldest_first(tmp_path: Path) -> None:
     found = await db.jobs_in(storage.UNFINISHED)
     await db.close()
     assert [job.id for job in found] == [first.id, third.id]
+
+
+async def test_kept_results_are_files_named_in_the_database_until_dropped(tmp_path: Path) -> None:
+    db = await SqliteStorage.open(tmp_path)
+    job = await db.add_job(a_job())
+    job.state, job.images_made = JobState.DELIVERING, 2
+    await db.keep_results(job, [b"first", b"second"])
+    assert sorted(path.name for path in (tmp_path / "results").iterdir()) == [f"{job.id}-0", f"{job.id}-1"]
+    assert await db.results(job.id) == [b"first", b"second"]
+    assert (await db.get_job(job.id)).state is JobState.DELIVERING  # type: ignore[union-attr]
+    job.state = JobState.DONE
+    await db.drop_results(job)
+    assert await db.results(job.id) == [] and list((tmp_path / "results").iterdir()) == []
+    assert (await db.get_job(job.id)).state is JobState.DONE  # type: ignore[union-attr]
+    await db.close()
+
+
+async def test_jobs_from_before_kept_results_count_what_they_delivered_as_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage, "MIGRATIONS", storage.MIGRATIONS[:3])
+    db = await SqliteStorage.open(tmp_path)
+    await db.connection.execute(
+        "INSERT INTO jobs (user_id, channel_id, locale, prompt, options, state, created_at, images_asked, "
+        "images_delivered) VALUES (1, 2, 'en', 'old', '{\"model\": \"gpt-image-1\"}', 'done', 5.0, 2, 2)"
+    )
+    await db.connection.commit()
+    await db.close()
+    monkeypatch.undo()
+    db = await SqliteStorage.open(tmp_path)
+    used = await db.used_since(0.0)
+    await db.close()
+    assert [(job.images_delivered, job.images_made) for job in used] == [(2, 2)]
