@@ -246,9 +246,11 @@ class Jobs:
         return (job.started_at or job.created_at) + self.retention
 
     async def pending(self, user_id: int | None = None) -> list[Job]:
-        """Jobs whose images are made but not yet all posted (one user's, or everyone's), oldest first."""
+        """Jobs whose images are made and kept because they could not all be posted (one user's, or everyone's),
+        oldest first; a job being posted right now is not one of them."""
         jobs = await self.storage.jobs_in((JobState.DELIVERING,))
-        return [job for job in jobs if user_id is None or job.user_id == user_id]
+        busy = self._posting | self._active.keys()
+        return [job for job in jobs if job.id not in busy and (user_id is None or job.user_id == user_id)]
 
     async def redeliver(self, redeliver: Redeliver, user_id: int | None = None) -> list[Job]:
         """Post kept results again: those due now, or all of one user's (who asked for them); returns the jobs
@@ -256,8 +258,8 @@ class Jobs:
         now = self.clock()
         done: list[Job] = []
         for job in await self.pending(user_id):
-            if job.id in self._posting or job.id in self._active:
-                continue
+            if job.id in self._posting:
+                continue  # taken by another attempt since
             if user_id is None and (job.next_delivery_at or 0.0) > now:
                 continue
             if await self._redeliver_one(job, redeliver):

@@ -215,3 +215,18 @@ async def test_discord_refusing_the_result_never_loses_it(
     await fake_discord.slash("imagine", {"prompt": "refused upload"}, user_id=ALICE)
     job = await kept_job(fake_discord, bot)
     assert job.state is JobState.DELIVERING and len(await bot.jobs.storage.results(job.id)) == 1
+
+
+async def test_a_result_on_its_way_to_discord_is_not_offered_as_kept(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    fake_discord.upload_gate = asyncio.Event()
+    image_api.then(b64_images(png()))
+    await fake_discord.slash("imagine", {"prompt": "in flight"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: fake_discord.uploads_waiting)
+    sent = await fake_discord.slash("usage", {}, user_id=ALICE)
+    answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.content])
+    assert "Today you have 1 images" in answer[0].content and "kept" not in answer[0].content
+    fake_discord.upload_gate.set()
+    await bot.jobs.queue.wait_idle()
+    assert [r.path for r in uploads(fake_discord) if r.path == CHANNEL_POSTS] == []

@@ -119,6 +119,9 @@ class FakeDiscord:
         self.failures: list[Failure] = []
         # Discord refuses a request whose files together pass the upload limit, whatever each file's size.
         self.upload_limit = 10 * MIB
+        # While set and not open, uploads wait here: a result on its way to Discord, held there.
+        self.upload_gate: asyncio.Event | None = None
+        self.uploads_waiting = 0
         # Real snowflakes of now: discord.py reads an interaction's age (and token expiry) from its id.
         self._ids = itertools.count(snowflake())
         self._seq = itertools.count(1)
@@ -414,6 +417,11 @@ class FakeDiscord:
         if path.endswith("/callback"):
             self.acknowledged.setdefault(path.split("/")[3], arrived)
         payload, files = await _read_body(request)
+        if files and self.upload_gate is not None:
+            async with self._changed:
+                self.uploads_waiting += 1
+                self._changed.notify_all()
+            await self.upload_gate.wait()
         response = (
             self._failure(request.method, path, bool(files))
             or self._too_large(files)
