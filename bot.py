@@ -74,6 +74,7 @@ class ImageBot(commands.Bot):
             Usage(Limits.from_settings(settings)),
             prices,
             retention=settings.result_retention_seconds,
+            max_kept_images=settings.max_queue_size * settings.max_images,
         )
         self.servers = ServerSettingsStore(storage)
         self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)

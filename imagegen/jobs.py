@@ -61,6 +61,12 @@ class Delivery(Protocol):
         ...
 
 
+class KeptFull(ImageGenError):
+    """So many results wait to be posted that no new request is taken until Discord takes some."""
+
+    key = "queue.kept_full"
+
+
 # Posts a kept result again, outside any interaction; raises DeliveryFailed like Delivery.succeeded.
 Redeliver = Callable[[Job, Generation], Awaitable[None]]
 
@@ -92,6 +98,7 @@ class Jobs:
         prices: PriceTable | None = None,
         clock: Callable[[], float] = time.time,
         retention: float = 24 * 3600.0,
+        max_kept_images: int = 400,
     ) -> None:
         self.storage = storage
         self.client = client
@@ -100,6 +107,9 @@ class Jobs:
         self.prices = prices if prices is not None else PriceTable({}, {})
         self.clock = clock
         self.retention = retention
+        # Kept results are bounded: past this many images waiting to be posted, new requests are refused.
+        self.max_kept_images = max_kept_images
+        self._kept: dict[int, int] = {}
         self.write_retry_delays: tuple[float, ...] = WRITE_RETRY_DELAYS
         # Jobs queued or running in this process, with their way back to the requester.
         self._active: dict[int, tuple[Job, Delivery]] = {}
@@ -120,6 +130,8 @@ class Jobs:
         """Let a request in and count it against every limit at once, or raise: over the server's budget, a daily
         limit or the cooldown (``exempt`` users skip all but the budget; ``limits`` replace the operator's), queue
         full, too many of theirs, stopping. Nothing awaits in between, so a burst cannot slip past a limit."""
+        if sum(self._kept.values()) >= self.max_kept_images:
+            raise KeptFull(f"{sum(self._kept.values())} images are waiting to be posted")
         place = self.queue.reserve(user_id)
         try:
             per_image = self.prices.per_image(request)
@@ -230,6 +242,7 @@ class Jobs:
             log.error("job %d: result given up after %d attempts: %s", job.id, job.delivery_attempts, failure.detail)
             await self._finish(job, JobState.UNDELIVERABLE, "undeliverable")
             return
+        self._kept[job.id] = job.images_made - job.images_delivered
         delay = REDELIVERY_DELAYS[min(job.delivery_attempts, len(REDELIVERY_DELAYS)) - 1]
         job.next_delivery_at = min(now + delay, expires)
         log.warning(
@@ -290,6 +303,7 @@ class Jobs:
         job.state = state
         job.error_code = error_code
         job.finished_at = self.clock()
+        self._kept.pop(job.id, None)
         reservation = self._reservations.pop(job.id, None)
         if reservation is not None:
             reservation.settle(delivered=job.images_delivered, paid=job.images_made)
@@ -350,6 +364,7 @@ class Jobs:
             per_image = self.prices.per_image(job.request)
             held = self.usage.hold(job.user_id, job.guild_id, job.images_made, per_image, job.created_at)
             self._reservations[job.id] = held
+            self._kept[job.id] = job.images_made - job.images_delivered
         left = await self.storage.jobs_in(UNFINISHED)
         for job in left:
             await self._finish(job, JobState.INTERRUPTED, "restart")

@@ -185,6 +185,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "🚦 You already have {limit} requests waiting or being drawn. Please wait for one to finish.",
         "zh": "🚦 你已有 {limit} 个请求在排队或生成中，请等其中一个完成后再试。",
     },
+    "queue.kept_full": {
+        "en": "📦 Discord has not taken many finished images yet, so the bot takes no new requests until it posts "
+        "them. Please try again in a little while.",
+        "zh": "📦 还有很多已生成的图片没能发到 Discord，在发出之前机器人暂不接受新请求。请稍后再试。",
+    },
     "queue.closing": {
         "en": "🔁 The bot is restarting and takes no new requests for a moment. Please try again in a minute.",
         "zh": "🔁 机器人正在重启，暂时不接受新请求。请过一分钟再试。",

@@ -230,3 +230,21 @@ async def test_a_result_on_its_way_to_discord_is_not_offered_as_kept(
     fake_discord.upload_gate.set()
     await bot.jobs.queue.wait_idle()
     assert [r.path for r in uploads(fake_discord) if r.path == CHANNEL_POSTS] == []
+
+
+async def test_while_too_many_images_wait_to_be_posted_no_new_request_is_taken(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(max_queue_size=1, max_images=1)
+    await refuse_results(fake_discord, image_api, bot)
+    sent = await fake_discord.slash("imagine", {"prompt": "more"}, user_id=500000000000000006)
+    refused = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(sent["token"]) if r.flags & 64 and r.content]
+    )
+    assert "takes no new requests until it posts them" in refused[0].content
+    assert len(image_api.generation_calls) == 1
+    accept_results(fake_discord)
+    usage = await fake_discord.slash("usage", {}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(usage["token"]) if "kept" in r.content])
+    sent = await fake_discord.slash("imagine", {"prompt": "more"}, user_id=500000000000000006)
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
