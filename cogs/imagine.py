@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,6 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from imagegen import texts
-from imagegen.client import Generation
 from imagegen.request import ImageRequest
 from imagegen.storage import Job
 from imagegen.uploads import check_declared
@@ -85,17 +85,13 @@ class Imagine(commands.Cog):
     async def post_kept_results(self) -> None:
         """Try again to post the results Discord would not take, each when its time comes (also after a restart)."""
         try:
-            await self.bot.jobs.redeliver(self.post_kept)
+            await self.bot.jobs.redeliver(functools.partial(redeliver, self.bot))
         except Exception:
             log.exception("could not post kept results")
 
     @post_kept_results.before_loop
     async def _before_posting(self) -> None:
         await self.bot.wait_until_ready()
-
-    async def post_kept(self, job: Job, generation: Generation) -> None:
-        """Post one kept result in its channel."""
-        await redeliver(self.bot, job, generation)
 
     @app_commands.command(name="imagine", description=localised("cmd.imagine"))
     @app_commands.describe(

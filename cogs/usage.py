@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import discord
@@ -9,7 +10,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
-from imagegen.client import Generation
 from imagegen.limits import next_midnight
 from imagegen.report import day_and_month
 from imagegen.storage import Job
@@ -53,7 +53,8 @@ class Usage(commands.Cog):
 
     async def post_kept(self, locale: object, pending: list[Job]) -> str:
         """Post a member's kept results now; says what became of them."""
-        posted = {job.id for job in await self.bot.jobs.redeliver(self.redeliver, user_id=pending[0].user_id)}
+        post = functools.partial(redeliver, self.bot)
+        posted = {job.id for job in await self.bot.jobs.redeliver(post, user_id=pending[0].user_id)}
         waiting = [job for job in pending if job.id not in posted]
         if not waiting:
             channels = " ".join(dict.fromkeys(f"<#{job.channel_id}>" for job in pending))
@@ -62,10 +63,6 @@ class Usage(commands.Cog):
         images = sum(job.images_made - job.images_delivered for job in waiting)
         until = int(max(self.bot.jobs.expires_at(job) for job in waiting))
         return texts.t(locale, "usage.kept_waiting", count=images, until=until)
-
-    async def redeliver(self, job: Job, generation: Generation) -> None:
-        """Post one kept result in its channel."""
-        await redeliver(self.bot, job, generation)
 
     async def server_report(self, locale: object, guild_id: int, now: float) -> str:
         """For admins: the server's day and month."""

@@ -16,7 +16,7 @@ from .limits import Limits, Reservation, Usage, day_start
 from .prices import PriceTable
 from .queue import Entry, FairQueue, Place
 from .request import ImageRequest
-from .storage import UNFINISHED, Job, JobState, Storage
+from .storage import UNFINISHED, Job, JobState, Storage, StorageBusy
 
 log = logging.getLogger(__name__)
 
@@ -317,18 +317,23 @@ class Jobs:
         await self._write(lambda: self.storage.save_job(job), job)
 
     async def _write(self, write: Callable[[], Awaitable[None]], job: Job) -> None:
-        # A database fault must not lose a job that is paid for, nor leave its row saying "running": try again a
-        # few times, then log it and carry on.
+        # A database fault must not lose a job that is paid for, nor leave its row saying "running": a write that
+        # may pass is tried again a few times; whatever still fails is logged, and the job carries on.
         for delay in (*self.write_retry_delays, None):
             try:
                 await write()
                 return
-            except Exception:
+            except StorageBusy as busy:
                 if delay is None:
-                    log.exception("could not record job %d as %s", job.id, job.state)
+                    log.error("could not record job %d as %s: %s", job.id, job.state, busy)
                     return
-                log.warning("could not record job %d as %s; trying again in %.1f s", job.id, job.state, delay)
+                log.warning(
+                    "could not record job %d as %s (%s); trying again in %.1f s", job.id, job.state, busy, delay
+                )
                 await asyncio.sleep(delay)
+            except Exception:
+                log.exception("could not record job %d as %s", job.id, job.state)
+                return
 
     async def shutdown(self, grace: float) -> None:
         """Take no new jobs, let running ones finish for ``grace`` seconds, and mark the rest interrupted."""

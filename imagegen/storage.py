@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -82,6 +83,18 @@ class Job:
 
 class StorageError(Exception):
     """The database cannot be used; the message says why, for the operator."""
+
+
+class StorageBusy(StorageError):
+    """A write failed in a way that may pass (the database locked or busy, the disk full): worth trying again."""
+
+
+@contextlib.contextmanager
+def _transient() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        raise StorageBusy(str(error)) from error
 
 
 class Storage(Protocol):
@@ -271,8 +284,9 @@ class SqliteStorage:
         return job
 
     async def save_job(self, job: Job) -> None:
-        await self._update(job)
-        await self.connection.commit()
+        with _transient():
+            await self._update(job)
+            await self.connection.commit()
 
     async def _update(self, job: Job) -> None:
         assignments = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
@@ -281,6 +295,10 @@ class SqliteStorage:
     async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
         # The images go to files beside the database (one write each, no write-ahead log copy), named in it.
         names = await asyncio.to_thread(_write_files, self.results_dir, job.id, images)
+        with _transient():
+            await self._keep(job, names)
+
+    async def _keep(self, job: Job, names: list[str]) -> None:
         try:
             await self.connection.execute("DELETE FROM job_results WHERE job_id = ?", (job.id,))
             await self.connection.executemany(
@@ -303,13 +321,14 @@ class SqliteStorage:
         query = "SELECT name FROM job_results WHERE job_id = ?"
         async with self.connection.execute(query, (job.id,)) as cursor:
             names = [str(row["name"]) for row in await cursor.fetchall()]
-        try:
-            await self.connection.execute("DELETE FROM job_results WHERE job_id = ?", (job.id,))
-            await self._update(job)
-            await self.connection.commit()
-        except BaseException:
-            await self.connection.rollback()
-            raise
+        with _transient():
+            try:
+                await self.connection.execute("DELETE FROM job_results WHERE job_id = ?", (job.id,))
+                await self._update(job)
+                await self.connection.commit()
+            except BaseException:
+                await self.connection.rollback()
+                raise
         await asyncio.to_thread(_remove_files, self.results_dir, names)
 
     @property
