@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from bot import ImageBot
 from tests.fakes.discord import GUILD_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
@@ -31,51 +33,41 @@ async def at_once(fake: FakeDiscord, requests: list[dict[str, Any]]) -> list[Rec
     return list(await asyncio.gather(*(first_answer(fake, payload["token"]) for payload in sent)))
 
 
+async def imagine(fake: FakeDiscord, user_id: int, **options: object) -> Recorded:
+    """One /imagine, and its answer."""
+    sent = await fake.slash("imagine", options, user_id=user_id)
+    return await first_answer(fake, sent["token"])
+
+
 async def admin(fake: FakeDiscord, subcommand: str, **options: object) -> str:
     sent = await fake.slash("imagine-admin", options, subcommand=subcommand, user_id=ADMIN, permissions=MANAGE_SERVER)
     return (await first_answer(fake, sent["token"])).content
 
 
-async def test_eight_requests_at_once_draw_no_more_than_the_members_daily_limit(
-    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+@pytest.mark.parametrize(
+    ("limit", "one_member", "drawn", "refusal"),
+    [
+        ({"daily_images_per_user": 3}, True, 3, "all 3 of your images for today"),
+        ({"daily_images_per_server": 3}, False, 3, "This server has used its 3 images"),
+        ({"daily_budget_per_server": 0.5}, False, 2, "spent today's image budget"),  # $0.25 an image at auto
+        ({"cooldown_seconds": 600}, True, 1, "A short pause"),
+    ],
+)
+async def test_eight_requests_at_once_draw_no_more_than_a_limit_allows(
+    start_bot,
+    fake_discord: FakeDiscord,
+    image_api: FakeImageAPI,
+    limit: dict[str, float],
+    one_member: bool,
+    drawn: int,
+    refusal: str,
 ) -> None:
-    bot: ImageBot = await start_bot(daily_images_per_user=3, **BURST)
-    answers = await at_once(fake_discord, [{"user_id": ALICE}] * 8)
+    bot: ImageBot = await start_bot(**limit, **BURST)
+    answers = await at_once(fake_discord, [{"user_id": ALICE if one_member else member} for member in MEMBERS])
     await bot.jobs.queue.wait_idle()
-    assert len(image_api.generation_calls) == 3
-    assert sum(1 for answer in answers if answer.files) == 3
-    refused = [answer.content for answer in answers if not answer.files]
-    assert len(refused) == 5 and all("all 3 of your images for today" in text for text in refused)
-
-
-async def test_eight_members_at_once_draw_no_more_than_the_servers_daily_limit(
-    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
-) -> None:
-    bot: ImageBot = await start_bot(daily_images_per_server=3, **BURST)
-    answers = await at_once(fake_discord, [{"user_id": member} for member in MEMBERS])
-    await bot.jobs.queue.wait_idle()
-    assert len(image_api.generation_calls) == 3
-    assert sum(1 for answer in answers if "This server has used its 3 images" in answer.content) == 5
-
-
-async def test_eight_members_at_once_spend_no_more_than_the_budget(
-    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
-) -> None:
-    bot: ImageBot = await start_bot(daily_budget_per_server=0.5, **BURST)  # $0.25 an image at auto quality
-    answers = await at_once(fake_discord, [{"user_id": member} for member in MEMBERS])
-    await bot.jobs.queue.wait_idle()
-    assert len(image_api.generation_calls) == 2
-    assert sum(1 for answer in answers if "spent today's image budget" in answer.content) == 6
-
-
-async def test_eight_requests_at_once_inside_the_cooldown_draw_once(
-    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
-) -> None:
-    bot: ImageBot = await start_bot(cooldown_seconds=600, **BURST)
-    answers = await at_once(fake_discord, [{"user_id": ALICE}] * 8)
-    await bot.jobs.queue.wait_idle()
-    assert len(image_api.generation_calls) == 1
-    assert sum(1 for answer in answers if "A short pause" in answer.content) == 7
+    assert len(image_api.generation_calls) == drawn
+    assert sum(1 for answer in answers if answer.files) == drawn
+    assert sum(1 for answer in answers if refusal in answer.content) == 8 - drawn
 
 
 async def test_eight_reroll_clicks_at_once_draw_no_more_than_the_daily_limit(
@@ -99,11 +91,9 @@ async def test_a_request_refused_after_its_acknowledgement_gives_its_allowance_b
 ) -> None:
     await start_bot(daily_images_per_user=1)
     upload = fake_discord.upload("fake.png", b"not an image at all")
-    sent = await fake_discord.slash("imagine", {"prompt": "from this", "image": upload}, user_id=ALICE)
-    assert "not an image I can read" in (await first_answer(fake_discord, sent["token"])).content
+    assert "not an image I can read" in (await imagine(fake_discord, ALICE, prompt="from this", image=upload)).content
     image_api.then(b64_images(png()))
-    sent = await fake_discord.slash("imagine", {"prompt": "plain"}, user_id=ALICE)
-    assert (await first_answer(fake_discord, sent["token"])).files
+    assert (await imagine(fake_discord, ALICE, prompt="plain")).files
 
 
 async def test_a_server_cannot_loosen_the_operators_limits_and_its_zero_keeps_them(
@@ -119,10 +109,8 @@ async def test_a_server_cannot_loosen_the_operators_limits_and_its_zero_keeps_th
     assert "Images per member per day: 1 (the bot operator's limit)" in shown
     assert "Daily budget: 2 (the bot operator's limit)" in shown
     assert "Images per day for the server: no limit" in shown
-    sent = await fake_discord.slash("imagine", {"prompt": "one"}, user_id=ALICE)
-    assert (await first_answer(fake_discord, sent["token"])).files
-    sent = await fake_discord.slash("imagine", {"prompt": "two"}, user_id=ALICE)
-    assert "all 1 of your images" in (await first_answer(fake_discord, sent["token"])).content
+    assert (await imagine(fake_discord, ALICE, prompt="one")).files
+    assert "all 1 of your images" in (await imagine(fake_discord, ALICE, prompt="two")).content
 
 
 async def test_a_server_cannot_shorten_the_operators_cooldown(
@@ -143,10 +131,8 @@ async def test_a_server_may_tighten_the_operators_limits_and_show_says_so(
     shown = await admin(fake_discord, "show")
     assert "Images per member per day: 1 (set by this server)" in shown
     assert "Cooldown: 30 (set by this server)" in shown
-    sent = await fake_discord.slash("imagine", {"prompt": "one"}, user_id=ALICE)
-    assert (await first_answer(fake_discord, sent["token"])).files
-    sent = await fake_discord.slash("imagine", {"prompt": "two"}, user_id=ALICE)
-    assert "A short pause" in (await first_answer(fake_discord, sent["token"])).content
+    assert (await imagine(fake_discord, ALICE, prompt="one")).files
+    assert "A short pause" in (await imagine(fake_discord, ALICE, prompt="two")).content
 
 
 async def test_a_request_that_would_pass_the_budget_says_how_many_images_are_left(
@@ -154,9 +140,7 @@ async def test_a_request_that_would_pass_the_budget_says_how_many_images_are_lef
 ) -> None:
     await start_bot(daily_budget_per_server=0.8)  # $0.25 an image at auto quality
     image_api.then(b64_images(png(), png()))
-    sent = await fake_discord.slash("imagine", {"prompt": "two", "n": 2}, user_id=ALICE)
-    assert (await first_answer(fake_discord, sent["token"])).files
-    sent = await fake_discord.slash("imagine", {"prompt": "four", "n": 4}, user_id=BOB)
-    answer = (await first_answer(fake_discord, sent["token"])).content
+    assert (await imagine(fake_discord, ALICE, prompt="two", n=2)).files
+    answer = (await imagine(fake_discord, BOB, prompt="four", n=4)).content
     assert "would pass this server's budget for today: about 1 of these images' worth is left" in answer
     assert "has spent" not in answer
