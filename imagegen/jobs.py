@@ -232,13 +232,13 @@ class Jobs:
         job.images_delivered = job.images_made
         await self._finish(job, JobState.DONE, None)
 
-    async def _postpone(self, job: Job, failure: DeliveryFailed) -> None:
+    async def _postpone(self, job: Job, failure: DeliveryFailed, give_up: bool = False) -> None:
         """Schedule the next attempt at posting a kept result, or give it up once it is kept no longer."""
         job.delivery_attempts += 1
         job.delivery_error = failure.detail
         now = self.clock()
         expires = self.expires_at(job)
-        if now >= expires:
+        if give_up or now >= expires:
             log.error("job %d: result given up after %d attempts: %s", job.id, job.delivery_attempts, failure.detail)
             await self._finish(job, JobState.UNDELIVERABLE, "undeliverable")
             return
@@ -285,6 +285,10 @@ class Jobs:
             kept = await self.storage.results(job.id)
             found = await workers.run(lambda: [image for image in map(images.inspect, kept) if image is not None])
             remaining = found[job.images_delivered :]
+            if not remaining:
+                # The files were lost (a write that failed, a disk wiped): nothing is left to post.
+                await self._postpone(job, DeliveryFailed("the kept images are missing"), give_up=True)
+                return False
             try:
                 await redeliver(job, Generation(remaining, asked=len(remaining)))
             except DeliveryFailed as failure:

@@ -424,6 +424,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The option **{option}** takes one of the things Discord offers to pick. Please pick one from its list.",
         "zh": "选项 **{option}** 需要从 Discord 提供的列表中选择，请从列表中选一个。",
     },
+    "invalid.option.choice": {
+        "en": "The option **{option}** takes one of: {choices}. Please pick one from its list.",
+        "zh": "选项 **{option}** 只能是以下之一：{choices}。请从列表中选择。",
+    },
     "invalid.option.string": {
         "en": "The option **{option}** takes text. Please try again with some.",
         "zh": "选项 **{option}** 需要填写文字，请重新填写。",

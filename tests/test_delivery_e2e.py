@@ -248,3 +248,19 @@ async def test_while_too_many_images_wait_to_be_posted_no_new_request_is_taken(
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(usage["token"]) if "kept" in r.content])
     sent = await fake_discord.slash("imagine", {"prompt": "more"}, user_id=500000000000000006)
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
+
+
+async def test_a_kept_result_whose_files_are_gone_is_given_up_with_the_reason(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    job = await refuse_results(fake_discord, image_api, bot)
+    for kept in bot.jobs.storage.results_dir.iterdir():  # type: ignore[attr-defined]
+        kept.unlink()
+    accept_results(fake_discord)
+    later = time.time() + 61
+    bot.jobs.clock = lambda: later
+    await bot.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
+    stored = await bot.jobs.get(job.id)
+    assert stored is not None and stored.state is JobState.UNDELIVERABLE
+    assert stored.delivery_error == "the kept images are missing"
+    assert [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS] == []

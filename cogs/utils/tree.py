@@ -55,8 +55,13 @@ def _leaf_options(data: Any) -> list[dict[str, Any]]:
 
 
 def check_option(parameter: app_commands.Parameter, value: object) -> None:
-    """Raise BadOption, saying what the option takes, unless ``value`` is of its type and within its range."""
+    """Raise BadOption, saying what the option takes, unless ``value`` is one of its choices (if it has any), of
+    its type and within its range."""
     kind = parameter.type
+    choices = [choice.value for choice in parameter.choices]
+    if choices and value not in choices:
+        listed = ", ".join(str(choice) for choice in choices)
+        raise BadOption(InvalidRequest("invalid.option.choice", option=parameter.name, choices=listed))
     low, high = parameter.min_value, parameter.max_value
     if kind is AppCommandOptionType.integer:
         fits = isinstance(value, int) and not isinstance(value, bool)
