@@ -21,12 +21,13 @@ from cogs.utils.translator import CatalogueTranslator
 from cogs.utils.tree import ImageTree
 from imagegen import redaction
 from imagegen.artists import BUNDLED, ArtistList
+from imagegen.catalogue import BUNDLED as BUNDLED_MODELS
+from imagegen.catalogue import Catalogue, CatalogueError
 from imagegen.check import check
 from imagegen.client import ImageClient
 from imagegen.jobs import Jobs
 from imagegen.limits import Limits, Usage
 from imagegen.models import ModelCatalog
-from imagegen.prices import BUNDLED as PRICES
 from imagegen.prices import PriceTable
 from imagegen.queue import FairQueue
 from imagegen.servers import ServerSettingsStore
@@ -49,6 +50,7 @@ class ImageBot(commands.Bot):
         session: aiohttp.ClientSession,
         storage: Storage,
         *,
+        catalogue: Catalogue | None = None,
         serving: bool = True,
         **options: Any,
     ) -> None:
@@ -64,9 +66,10 @@ class ImageBot(commands.Bot):
         self.settings = settings
         self.session = session
         self.serving = serving
-        self.images = ImageClient(session, settings)
+        self.catalogue = catalogue if catalogue is not None else Catalogue.load(BUNDLED_MODELS)
+        self.images = ImageClient(session, settings, self.catalogue)
         queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
-        prices = PriceTable.load(PRICES, *([settings.prices_file] if settings.prices_file else []))
+        prices = PriceTable.load(self.catalogue, *([settings.prices_file] if settings.prices_file else []))
         self.jobs = Jobs(
             storage,
             self.images,
@@ -77,7 +80,14 @@ class ImageBot(commands.Bot):
             max_kept_images=settings.max_queue_size * settings.max_images,
         )
         self.servers = ServerSettingsStore(storage)
-        self.models = ModelCatalog(self.images, settings.image_models, settings.models_cache_seconds)
+        self.models = ModelCatalog(
+            self.images,
+            self.catalogue,
+            settings.image_model,
+            settings.image_models,
+            settings.models_cache_seconds,
+            watched=lambda: [*settings.image_models, *settings.allowed_models, *self.servers.default_models()],
+        )
         extra = [settings.artists_file] if settings.artists_file else []
         self.artists = ArtistList.load(BUNDLED, *extra)
 
@@ -118,20 +128,20 @@ async def open_storage(settings: Settings) -> SqliteStorage | None:
         return None
 
 
-async def run(settings: Settings) -> int:
+async def run(settings: Settings, catalogue: Catalogue) -> int:
     """Run the bot until it is stopped by SIGTERM or SIGINT."""
     storage = await open_storage(settings)
     if storage is None:
         return 1
     try:
-        return await serve(settings, storage)
+        return await serve(settings, storage, catalogue)
     finally:
         await storage.close()
 
 
-async def serve(settings: Settings, storage: SqliteStorage) -> int:
+async def serve(settings: Settings, storage: SqliteStorage, catalogue: Catalogue) -> int:
     """Connect to Discord and answer until closed."""
-    async with aiohttp.ClientSession() as session, ImageBot(settings, session, storage) as bot:
+    async with aiohttp.ClientSession() as session, ImageBot(settings, session, storage, catalogue=catalogue) as bot:
         loop = asyncio.get_running_loop()
         closing: set[asyncio.Task[None]] = set()
 
@@ -160,13 +170,16 @@ async def serve(settings: Settings, storage: SqliteStorage) -> int:
     return 0
 
 
-async def sync(settings: Settings) -> int:
+async def sync(settings: Settings, catalogue: Catalogue) -> int:
     """Sync the commands globally, once, then exit."""
     storage = await open_storage(settings)
     if storage is None:
         return 1
     try:
-        async with aiohttp.ClientSession() as session, ImageBot(settings, session, storage, serving=False) as bot:
+        async with (
+            aiohttp.ClientSession() as session,
+            ImageBot(settings, session, storage, catalogue=catalogue, serving=False) as bot,
+        ):
             try:
                 await bot.login(settings.discord_token)
             except discord.LoginFailure:
@@ -193,14 +206,20 @@ def main(argv: list[str]) -> int:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
+    try:
+        catalogue = Catalogue.load(BUNDLED_MODELS, *([settings.models_file] if settings.models_file else []))
+    except CatalogueError as error:
+        for problem in error.problems:
+            print(f"error: MODELS_FILE {problem}", file=sys.stderr)
+        return 2
     discord.utils.setup_logging(level=getattr(logging, settings.log_level))
     redaction.install((settings.discord_token, settings.openai_api_key))
     point_discord_at(settings)
     if mode == "check":
-        return run_loop(check(settings))
+        return run_loop(check(settings, catalogue))
     if mode == "sync":
-        return run_loop(sync(settings))
-    return run_loop(run(settings))
+        return run_loop(sync(settings, catalogue))
+    return run_loop(run(settings, catalogue))
 
 
 def run_loop(main: Coroutine[Any, Any, int]) -> int:

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import bot  # noqa: E402
+from imagegen.catalogue import BUNDLED, Catalogue  # noqa: E402
 from imagegen.settings import load_settings  # noqa: E402
 
 TICK = 0.01
@@ -59,7 +60,7 @@ async def probe(stats: Path) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, snapshot)
     task = asyncio.create_task(ticker())
     try:
-        return await bot.run(settings)
+        return await bot.run(settings, Catalogue.load(BUNDLED))
     finally:
         task.cancel()
 

@@ -14,7 +14,8 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from imagegen import texts
-from imagegen.request import ImageRequest
+from imagegen.catalogue import aspect
+from imagegen.request import QUALITIES, ImageRequest, size_choices
 from imagegen.storage import Job
 from imagegen.uploads import check_declared
 
@@ -35,16 +36,8 @@ REDELIVERY_CHECK_SECONDS = 30.0
 # The prompt picker in Discord takes at most 6000 characters; the model's own limit is checked later.
 PROMPT_LIMIT = 6000
 
-SIZE_CHOICES = [
-    app_commands.Choice(name=localised("choice.size.auto"), value="auto"),
-    app_commands.Choice(name=localised("choice.size.square"), value="1024x1024"),
-    app_commands.Choice(name=localised("choice.size.landscape"), value="1536x1024"),
-    app_commands.Choice(name=localised("choice.size.portrait"), value="1024x1536"),
-]
-QUALITY_CHOICES = [
-    app_commands.Choice(name=localised(f"choice.quality.{value}"), value=value)
-    for value in ("auto", "low", "medium", "high")
-]
+# Every quality some model takes; one a model lacks is refused naming those it has.
+QUALITY_CHOICES = [app_commands.Choice(name=localised(f"choice.quality.{value}"), value=value) for value in QUALITIES]
 BACKGROUND_CHOICES = [
     app_commands.Choice(name=localised(f"choice.background.{value}"), value=value)
     for value in ("auto", "transparent", "opaque")
@@ -104,7 +97,7 @@ class Imagine(commands.Cog):
         image=localised("opt.image"),
         image2=localised("opt.image2"),
     )
-    @app_commands.choices(size=SIZE_CHOICES, quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES)
+    @app_commands.choices(quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES)
     async def imagine(
         self,
         interaction: discord.Interaction,
@@ -124,7 +117,7 @@ class Imagine(commands.Cog):
         settings = self.bot.settings
         request = ImageRequest(
             prompt=prompt,
-            model=(model or self.bot.servers.get(interaction.guild_id).default_model or settings.image_model).strip(),
+            model=(model or self.default_model(interaction.guild_id)).strip(),
             n=n,
             size=size,
             quality=quality,
@@ -132,6 +125,31 @@ class Imagine(commands.Cog):
             moderation=settings.moderation,
         )
         await self.start_job(interaction, request, [upload.url for upload in attachments])
+
+    @imagine.autocomplete("size")
+    async def size_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """Offer the sizes the chosen model takes, labelled by their shape, ``auto`` first; what the member typed
+        first when the model takes it."""
+        model = str(getattr(interaction.namespace, "model", None) or self.default_model(interaction.guild_id))
+        rule = self.bot.catalogue.lookup(model).sizes
+        offered = size_choices(rule)
+        typed = rule.normalise(current) if current.strip() else None
+        needle = current.strip().lower()
+        matching = [size for size in offered if needle in size or needle in self._size_label(interaction.locale, size)]
+        values = list(dict.fromkeys([*([typed] if typed else []), *(matching or offered)]))[:25]
+        return [app_commands.Choice(name=self._size_label(interaction.locale, value), value=value) for value in values]
+
+    @staticmethod
+    def _size_label(locale: object, size: str) -> str:
+        if size == "auto":
+            return texts.t(locale, "choice.size.auto")
+        shape, ratio = aspect(size)
+        label = texts.t(locale, f"size.{shape}", ratio=ratio)
+        return label if ":" in size else f"{label} — {size.replace('x', '×')}"
+
+    def default_model(self, guild_id: int | None) -> str:
+        """The model used when a member picks none: the server's choice, else the bot's default."""
+        return self.bot.servers.get(guild_id).default_model or self.bot.models.default
 
     @imagine.autocomplete("model")
     async def model_autocomplete(
@@ -154,6 +172,7 @@ class Imagine(commands.Cog):
             request,
             self.bot.settings,
             self.bot.jobs.usage.limits,
+            self.bot.catalogue,
             channel_id=interaction.channel_id,
             in_dm=interaction.guild_id is None,
             age_restricted=age_restricted,
@@ -293,7 +312,9 @@ class Imagine(commands.Cog):
             await interaction.response.send_message(texts.t(interaction.locale, "vary.missing"), ephemeral=True)
             return
         settings = self.bot.settings
-        request = ImageRequest(prompt=prompt, model=settings.image_model, moderation=settings.moderation)
+        request = ImageRequest(
+            prompt=prompt, model=self.default_model(interaction.guild_id), moderation=settings.moderation
+        )
         await self.run_again(interaction, request, [message.attachments[index].url])
 
     async def _elsewhere(self, interaction: discord.Interaction, job: Job) -> None:

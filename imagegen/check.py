@@ -6,45 +6,57 @@ import sys
 
 import aiohttp
 
+from .catalogue import Catalogue
 from .client import ImageClient
 from .errors import AuthFailed, ImageGenError
+from .models import ModelCatalog
 from .redaction import redact
 from .settings import Settings
 
 
-async def check(settings: Settings) -> int:
-    """Print the image models the key can use and whether IMAGE_MODEL is one; 0 when all is well."""
+async def check(settings: Settings, catalogue: Catalogue) -> int:
+    """Print the image models the key can use, the default model, and warnings about configured models.
+
+    0 when all is well; 1 when the API cannot be used or IMAGE_MODEL is set to a model it does not list.
+    """
     secrets = (settings.openai_api_key, settings.discord_token)
 
     def say(line: str, error: bool = False) -> None:
         print(redact(line, secrets), file=sys.stderr if error else sys.stdout)
 
     base = settings.openai_base_url
-    say(f"settings: ok (image API {base}, model {settings.image_model}, up to {settings.max_images} images)")
+    say(f"settings: ok (image API {base}, up to {settings.max_images} images)")
     async with aiohttp.ClientSession() as session:
-        client = ImageClient(session, settings)
+        client = ImageClient(session, settings, catalogue)
         try:
-            models = await client.list_models()
+            listed = await client.list_models()
         except AuthFailed as failure:
-            say(
-                f"error: the image API refused OPENAI_API_KEY ({failure.detail})",
-                error=True,
-            )
+            say(f"error: the image API refused OPENAI_API_KEY ({failure.detail})", error=True)
             return 1
         except ImageGenError as failure:
             say(f"error: GET {base}/models failed: {failure.detail}", error=True)
             return 1
-    if models:
-        say(f"image models this key can use ({len(models)}):")
-        for model in models:
-            say(f"  {model}" + ("   <- IMAGE_MODEL" if model == settings.image_model else ""))
+    models = ModelCatalog(client, catalogue, settings.image_model, settings.image_models, 0.0)
+    models.use(listed)
+    default = models.default
+    if listed:
+        say(f"image models this key can use ({len(listed)}):")
+        for model in listed:
+            gone = f"   (shuts down {model.shutdown.isoformat()})" if model.shutdown else ""
+            say(f"  {model.id}" + ("   <- default" if model.id == default else "") + gone)
     else:
         say("the API lists no image models for this key")
-    if settings.image_model in models:
-        say(f"ok: IMAGE_MODEL {settings.image_model} is available")
-        return 0
-    say(
-        f"error: IMAGE_MODEL {settings.image_model} is not among them: set IMAGE_MODEL to one listed above",
-        error=True,
-    )
-    return 1
+    why = "IMAGE_MODEL" if settings.image_model else "the most preferred model listed, as IMAGE_MODEL is not set"
+    say(f"default model: {default} ({why})")
+    configured = [*([settings.image_model] if settings.image_model else []), *settings.image_models]
+    for warning in models.warnings([*configured, *settings.allowed_models]):
+        say(f"warning: {warning}", error=True)
+    if settings.image_model and settings.image_model not in {model.id for model in listed}:
+        say(
+            f"error: IMAGE_MODEL {settings.image_model} is not among them: set IMAGE_MODEL to one listed above, "
+            "or leave it unset to let the bot choose",
+            error=True,
+        )
+        return 1
+    say(f"ok: {default} is available" if default in {m.id for m in listed} else f"ok: using {default}")
+    return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import datetime
 import logging
 import random
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from . import images, uploads, workers
+from .catalogue import BUNDLED, Catalogue, ModelInfo
 from .errors import (
     BadUpstreamResponse,
     ImageGenError,
@@ -90,11 +92,13 @@ class ImageClient:
         self,
         session: aiohttp.ClientSession,
         settings: Settings,
+        catalogue: Catalogue | None = None,
         *,
         backoff_base: float = 1.0,
     ) -> None:
         self.session = session
         self.settings = settings
+        self.catalogue = catalogue if catalogue is not None else Catalogue.load(BUNDLED)
         self.backoff_base = backoff_base
         self._headers = {"Authorization": f"Bearer {settings.openai_api_key}"}
         self._answers = asyncio.Semaphore(ANSWERS_IN_MEMORY)
@@ -133,8 +137,12 @@ class ImageClient:
             total=self.settings.timeout_for(request.quality),
             sock_connect=CONNECT_TIMEOUT,
         )
-        payload: dict[str, Any] = {"data": _edit_form(request)} if request.references else {"json": request.body()}
-        status, raw, retry_after = await self._call("POST", request.endpoint, timeout, gate=self._answers, **payload)
+        info = self.catalogue.lookup(request.model)
+        endpoint = request.endpoint(info)
+        payload: dict[str, Any] = (
+            {"data": _edit_form(request, info)} if endpoint == "images/edits" else {"json": request.body(info)}
+        )
+        status, raw, retry_after = await self._call("POST", endpoint, timeout, gate=self._answers, **payload)
         if status != 200:
             raise map_error(status, raw, request.model, request.prompt, retry_after)
         try:
@@ -251,12 +259,12 @@ class ImageClient:
             raise uploads.UploadRejected("upload.unreadable")
         return await workers.run(uploads.prepare_reference, data)
 
-    async def list_models(self) -> list[str]:
-        """The ids of the models the key can use to draw, as ``GET /models`` lists them."""
+    async def list_models(self) -> list[ListedModel]:
+        """The models the key can use to draw, as ``GET /models`` lists them, with their shutdown dates."""
         timeout = aiohttp.ClientTimeout(total=MODELS_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
         status, raw, retry_after = await self._call("GET", "models", timeout)
         if status != 200:
-            error = map_error(status, raw, self.settings.image_model, "", retry_after)
+            error = map_error(status, raw, self.settings.image_model or "", "", retry_after)
             error.detail = redact(error.detail, (self.settings.openai_api_key,))
             raise error
         payload = await _decode_json(raw)
@@ -264,14 +272,41 @@ class ImageClient:
         if not isinstance(data, list):
             raise BadUpstreamResponse("model list has no data list")
         return [
-            str(entry["id"]) for entry in data if isinstance(entry, dict) and "id" in entry and is_image_model(entry)
+            ListedModel(str(entry["id"]), _shutdown_of(entry.get("shutdown_date")))
+            for entry in data
+            if isinstance(entry, dict) and "id" in entry and is_image_model(entry)
         ]
 
 
-def _edit_form(request: ImageRequest) -> aiohttp.FormData:
+@dataclass(frozen=True)
+class ListedModel:
+    """A model ``GET /models`` lists, and the day it shuts down if the API says."""
+
+    id: str
+    shutdown: datetime.date | None = None
+
+
+def _shutdown_of(value: object) -> datetime.date | None:
+    # OpenAI gives an ISO 8601 date; some relays copy it as a Unix timestamp.
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.datetime.fromtimestamp(value, datetime.UTC).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _edit_form(request: ImageRequest, info: ModelInfo) -> aiohttp.FormData:
     """The multipart body of ``POST /images/edits``: the fields, then each reference as ``image[]``."""
     form = aiohttp.FormData()
-    for name, value in request.edit_fields().items():
+    for name, value in request.edit_fields(info).items():
         form.add_field(name, value)
     for index, data in enumerate(request.references, start=1):
         kind = "png" if data.startswith(b"\x89PNG") else "jpeg"

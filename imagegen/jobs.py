@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from . import images, workers
+from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
 from .errors import ImageGenError, Refused
 from .limits import Limits, Reservation, Usage, day_start
@@ -104,7 +105,7 @@ class Jobs:
         self.client = client
         self.queue = queue
         self.usage = usage if usage is not None else Usage(Limits())
-        self.prices = prices if prices is not None else PriceTable({}, {})
+        self.prices = prices if prices is not None else PriceTable(Catalogue([], ModelInfo()))
         self.clock = clock
         self.retention = retention
         # Kept results are bounded: past this many images waiting to be posted, new requests are refused.

@@ -1,14 +1,16 @@
-"""The models offered to users: the image-capable ones the API lists, cached, or the configured list."""
+"""The models offered to users and the default: the image models the API lists, cached, ranked by the catalogue."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from .client import ImageClient
+from .catalogue import Catalogue
+from .client import ImageClient, ListedModel
 from .errors import ImageGenError
 
 log = logging.getLogger(__name__)
@@ -16,30 +18,62 @@ log = logging.getLogger(__name__)
 # Autocomplete must answer within Discord's 3 seconds, so a first fetch gets this long at most.
 FIRST_FETCH_WAIT = 2.0
 MAX_CHOICES = 25
+# A configured model that shuts down within this many days is warned about.
+SHUTDOWN_WARNING_DAYS = 30
+
+
+def today_utc() -> datetime.date:
+    """Today's date in UTC."""
+    return datetime.datetime.now(datetime.UTC).date()
 
 
 class ModelCatalog:
-    """Caches ``GET /models`` for autocomplete; never lets a slow or failing API delay an answer much."""
+    """Caches ``GET /models`` for autocomplete and the default; never lets a slow or failing API delay an answer.
+
+    The default is ``IMAGE_MODEL`` when set; otherwise the model the catalogue prefers among those the API lists
+    and that are not shut down; when no list could be read, the catalogue's own preferred model.
+    """
 
     def __init__(
         self,
         client: ImageClient,
+        catalogue: Catalogue,
+        configured: str | None,
         fallback: tuple[str, ...],
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], datetime.date] = today_utc,
+        watched: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self.client = client
+        self.catalogue = catalogue
+        self.configured = configured
         self.fallback = fallback
         self.ttl = ttl
         self.clock = clock
-        self._models: tuple[str, ...] = ()
+        self.today = today
+        # Models chosen elsewhere (the operator's lists, servers' defaults), warned about after each fetch.
+        self.watched = watched
+        self.listed: list[ListedModel] | None = None
+        self._chosen: str | None = None
         self._fetched_at: float | None = None
         self._refreshing: asyncio.Task[None] | None = None
 
     @property
+    def default(self) -> str:
+        """The model used when a member and their server pick none."""
+        return self.configured or self._chosen or self.catalogue.fallback()
+
+    @property
     def models(self) -> tuple[str, ...]:
-        """The models to offer now: the listed ones, or the configured list when none were listed."""
-        return self._models or self.fallback
+        """The models to offer now: the default, the configured ones, then those listed that are not shut down."""
+        listed = [model.id for model in self.listed or () if not self._retired(model)]
+        return tuple(dict.fromkeys([self.default, *self.fallback, *listed]))
+
+    def _retired(self, model: ListedModel) -> bool:
+        today = self.today()
+        shut = model.shutdown is not None and model.shutdown <= today
+        return shut or self.catalogue.lookup(model.id).retired(today)
 
     def refresh(self) -> asyncio.Task[None]:
         """Start fetching the list in the background (once at a time) and return that task."""
@@ -49,16 +83,62 @@ class ModelCatalog:
 
     async def _fetch(self) -> None:
         try:
-            models = await self.client.list_models()
+            listed = await self.client.list_models()
         except ImageGenError as error:
             log.warning("could not list models, offering the configured ones: %s", error.detail)
-            models = []
+            self._fetched_at = self.clock()
+            if self.listed is None and not self.configured:
+                log.info("default model: %s, the catalogue's preferred one (the list could not be read)", self.default)
+            return
+        first = self.listed is None
+        self.use(listed)
         self._fetched_at = self.clock()
-        # The configured default stays first even when the API does not list it.
-        self._models = tuple(dict.fromkeys([*self.fallback, *models]))
+        if first:
+            for warning in self.warnings(self.watched()):
+                log.warning("%s", warning)
+
+    def use(self, listed: list[ListedModel]) -> None:
+        """Take ``listed`` as what the API offers, and choose the default from it when none is configured."""
+        self.listed = listed
+        if not self.configured:
+            self._choose()
+
+    def _choose(self) -> None:
+        shut = {model.id: model.shutdown for model in self.listed or () if model.shutdown is not None}
+        chosen = self.catalogue.best([model.id for model in self.listed or ()], self.today(), shut)
+        if chosen == self._chosen:
+            return
+        self._chosen = chosen
+        if chosen is None:
+            log.warning(
+                "default model: %s, the catalogue's preferred model, since the API lists none the catalogue ranks",
+                self.default,
+            )
+        else:
+            log.info("default model: %s, the most preferred of the %d image models the API lists", chosen,
+                     len(self.listed or ()))  # fmt: skip
+
+    def warnings(self, names: Iterable[str]) -> list[str]:
+        """A line for each model in ``names`` the API does not list, or that shuts down within 30 days."""
+        if self.listed is None:
+            return []
+        listed = {model.id: model for model in self.listed}
+        today = self.today()
+        lines = []
+        for name in dict.fromkeys(names):
+            info = self.catalogue.lookup(name)
+            shutdown = listed[name].shutdown if name in listed and listed[name].shutdown else info.shutdown
+            instead = f"; use {info.replacement} instead" if info.replacement else ""
+            if shutdown is not None and shutdown <= today:
+                lines.append(f"model {name} was shut down on {shutdown.isoformat()}{instead}")
+            elif shutdown is not None and (shutdown - today).days <= SHUTDOWN_WARNING_DAYS:
+                lines.append(f"model {name} shuts down on {shutdown.isoformat()}{instead}")
+            elif name not in listed:
+                lines.append(f"model {name} is not listed by GET /models{instead}")
+        return lines
 
     async def search(self, text: str) -> list[str]:
-        """Up to 25 models whose names contain ``text``, the configured default first."""
+        """Up to 25 models whose names contain ``text``, the default first."""
         stale = self._fetched_at is None or self.clock() - self._fetched_at > self.ttl
         if stale:
             task = self.refresh()

@@ -1,40 +1,37 @@
-"""Estimated costs of images, from a table operators can edit."""
+"""Estimated costs of images: the catalogue's prices, or an operator's own table for the models it lists."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
+from .catalogue import Catalogue
 from .request import ImageRequest
 
-BUNDLED = Path(__file__).with_name("data") / "prices.toml"
 Table = dict[str, dict[str, float]]
 
 
 class PriceTable:
     """Cost per image by model, quality and size; ``auto`` is priced at its dearest."""
 
-    def __init__(self, default: Table, models: dict[str, Table]) -> None:
-        self.default = default
-        self.models = models
+    def __init__(self, catalogue: Catalogue, models: dict[str, Table] | None = None) -> None:
+        self.catalogue = catalogue
+        self.models = models or {}
 
     @classmethod
-    def load(cls, *paths: Path) -> PriceTable:
-        """Read the bundled table, then any operator file: models it lists replace the bundled ones."""
-        default: Table = {}
+    def load(cls, catalogue: Catalogue, *paths: Path) -> PriceTable:
+        """The catalogue's prices, with the models that ``PRICES_FILE`` tables list priced by those instead."""
         models: dict[str, Table] = {}
         for path in paths:
             with path.open("rb") as file:
-                data = tomllib.load(file)
-            default = data.get("default", default)
-            models.update(data.get("models", {}))
-        return cls(default, models)
+                models.update(tomllib.load(file).get("models", {}))
+        return cls(catalogue, models)
 
     def per_image(self, request: ImageRequest) -> float:
         """The estimated cost of one image of ``request``."""
-        table = self.models.get(request.model, self.default)
+        table = self.models.get(request.model)
         if not table:
-            return 0.0
+            return self.catalogue.lookup(request.model).per_image(request.quality, request.size)
         qualities = [table[request.quality]] if request.quality in table else list(table.values())
         prices = [price for sizes in qualities for size, price in sizes.items() if request.size in ("auto", size)] or [
             price for sizes in qualities for price in sizes.values()

@@ -1,62 +1,19 @@
-"""What a user asks for, the rules each model family sets, and the body sent upstream."""
+"""What a user asks for, checked against what the model takes (from the catalogue), and the body sent upstream."""
 
 from __future__ import annotations
 
+import base64
 import re
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .catalogue import QUALITY_ORDER, ModelInfo, SizeRule
 from .errors import InvalidRequest
 
-SIZES = ("auto", "1024x1024", "1536x1024", "1024x1536")
-QUALITIES = ("auto", "low", "medium", "high")
+QUALITIES = ("auto", *QUALITY_ORDER)
 BACKGROUNDS = ("auto", "transparent", "opaque")
 
-
-class Family(Enum):
-    """Model families that take different parameters."""
-
-    GPT_IMAGE = "gpt-image"
-    DALL_E_3 = "dall-e-3"
-    DALL_E_2 = "dall-e-2"
-    OTHER = "other"
-
-
-@dataclass(frozen=True)
-class FamilyRules:
-    """The limits one family puts on a request."""
-
-    max_prompt: int
-    max_n: int
-    sizes: tuple[str, ...]
-    takes_quality: bool
-    takes_background: bool
-    takes_moderation: bool
-
-
-RULES = {
-    Family.GPT_IMAGE: FamilyRules(32000, 10, SIZES, True, True, True),
-    Family.DALL_E_3: FamilyRules(4000, 1, ("auto", "1024x1024"), False, False, False),
-    Family.DALL_E_2: FamilyRules(1000, 10, ("auto", "1024x1024"), False, False, False),
-    # Other vendors behind an aggregator (flux, imagen, …) take the OpenAI shape but rarely the GPT extras.
-    Family.OTHER: FamilyRules(4000, 10, SIZES, False, False, False),
-}
-
 _MODEL_NAME = re.compile(r"[\w.:/@+-]{1,100}")
-_GPT_IMAGE = re.compile(r"(^|[/:])(chatgpt-image|gpt-image)", re.IGNORECASE)
-
-
-def family_of(model: str) -> Family:
-    """The family a model name belongs to; aggregators sometimes prefix names with a vendor."""
-    name = model.lower()
-    if _GPT_IMAGE.search(name):
-        return Family.GPT_IMAGE
-    if name.endswith("dall-e-3"):
-        return Family.DALL_E_3
-    if name.endswith("dall-e-2"):
-        return Family.DALL_E_2
-    return Family.OTHER
 
 
 @dataclass(frozen=True)
@@ -73,68 +30,59 @@ class ImageRequest:
     # Reference images (already checked and shrunk): with any, the request goes to the edits endpoint.
     references: tuple[bytes, ...] = field(default=(), repr=False)
 
-    @property
-    def endpoint(self) -> str:
-        """The API path this request is sent to."""
-        return "images/edits" if self.references else "images/generations"
+    def endpoint(self, info: ModelInfo) -> str:
+        """The API path this request is sent to: edits when it has references and the model takes them so."""
+        return "images/edits" if self.references and info.references == "edits" else "images/generations"
 
-    @property
-    def family(self) -> Family:
-        """The model family, which decides the parameters sent."""
-        return family_of(self.model)
-
-    def validate(self, max_images: int, references: int | None = None) -> None:
-        """Raise InvalidRequest, naming what to change, if this request cannot be sent.
+    def validated(self, info: ModelInfo, max_images: int, references: int | None = None) -> ImageRequest:
+        """This request as it will be sent (its size as the model takes it), or InvalidRequest naming what to change.
 
         ``references`` counts reference images still to be read, when there are some.
         """
         if not _MODEL_NAME.fullmatch(self.model):
             raise InvalidRequest("invalid.model", model=self.model[:100])
-        rules = RULES[self.family]
         prompt = self.prompt.strip()
         if not prompt:
             raise InvalidRequest("invalid.prompt_empty")
-        if len(prompt) > rules.max_prompt:
+        if len(prompt) > info.prompt_limit:
             raise InvalidRequest(
                 "invalid.prompt_too_long",
                 length=len(prompt),
-                limit=rules.max_prompt,
+                limit=info.prompt_limit,
                 model=self.model,
-                excess=len(prompt) - rules.max_prompt,
+                excess=len(prompt) - info.prompt_limit,
             )
         if not 1 <= self.n <= max_images:
             raise InvalidRequest("invalid.n_range", n=self.n, limit=max_images)
-        if self.n > rules.max_n:
-            raise InvalidRequest("invalid.n_model", n=self.n, limit=rules.max_n, model=self.model)
-        if self.size not in SIZES:
-            raise InvalidRequest("invalid.size", size=self.size, sizes=", ".join(SIZES))
-        if self.size not in rules.sizes:
-            raise InvalidRequest(
-                "invalid.size_model",
-                size=self.size,
-                model=self.model,
-                sizes=", ".join(rules.sizes),
-            )
+        if self.n > info.max_n:
+            raise InvalidRequest("invalid.n_model", n=self.n, limit=info.max_n, model=self.model)
+        size = info.sizes.normalise(self.size)
+        if size is None or (size != "auto" and info.sizes.kind == "list" and not info.sizes.sizes):
+            raise size_refusal(self.model, self.size, info.sizes)
         if self.quality not in QUALITIES:
-            raise InvalidRequest("invalid.quality", quality=self.quality)
-        if self.quality != "auto" and not rules.takes_quality:
-            raise InvalidRequest("invalid.quality_model", quality=self.quality, model=self.model)
+            raise InvalidRequest("invalid.quality", quality=self.quality, qualities=", ".join(QUALITIES))
+        if self.quality != "auto" and self.quality not in info.qualities:
+            if not info.qualities:
+                raise InvalidRequest("invalid.quality_model", quality=self.quality, model=self.model)
+            raise InvalidRequest(
+                "invalid.quality_some", quality=self.quality, model=self.model, qualities=", ".join(info.qualities)
+            )
         if self.background not in BACKGROUNDS:
             raise InvalidRequest("invalid.background", background=self.background)
-        if self.background != "auto" and not rules.takes_background:
+        if self.background != "auto" and not info.background:
             raise InvalidRequest("invalid.background_model", background=self.background, model=self.model)
-        if (references or self.references) and self.family in (Family.DALL_E_2, Family.DALL_E_3):
+        if (references or self.references) and not info.references:
             raise InvalidRequest("invalid.reference_model", model=self.model)
+        return replace(self, size=size)
 
-    def edit_fields(self) -> dict[str, str]:
+    def edit_fields(self, info: ModelInfo) -> dict[str, str]:
         """The text fields of a multipart ``POST /images/edits``: as ``body()``, but without ``moderation``."""
-        fields = {key: str(value) for key, value in self.body().items()}
+        fields = {key: str(value) for key, value in self.body(info).items()}
         fields.pop("moderation", None)
         return fields
 
-    def body(self) -> dict[str, Any]:
-        """The JSON body for ``POST /images/generations``: only what this family accepts."""
-        rules = RULES[self.family]
+    def body(self, info: ModelInfo) -> dict[str, Any]:
+        """The JSON body for ``POST /images/generations``: only what this model takes."""
         body: dict[str, Any] = {
             "model": self.model,
             "prompt": self.prompt.strip(),
@@ -142,10 +90,42 @@ class ImageRequest:
         }
         if self.size != "auto":
             body["size"] = self.size
-        if rules.takes_quality and self.quality != "auto":
+        if self.quality != "auto" and self.quality in info.qualities:
             body["quality"] = self.quality
-        if rules.takes_background and self.background != "auto":
+        if info.background and self.background != "auto":
             body["background"] = self.background
-        if rules.takes_moderation and self.moderation != "auto":
+        if info.moderation and self.moderation != "auto":
             body["moderation"] = self.moderation
+        if self.references and info.references == "urls":
+            body["image"] = [_data_url(data) for data in self.references]
         return body
+
+
+def size_refusal(model: str, size: str, rule: SizeRule) -> InvalidRequest:
+    """The refusal of a size a model does not take, saying what it takes."""
+    shown = size[:40]
+    if rule.kind == "ratio":
+        return InvalidRequest("invalid.size_ratio", size=shown, model=model, ratios=", ".join(rule.sizes))
+    if rule.kind == "free":
+        return InvalidRequest(
+            "invalid.size_free",
+            size=shown,
+            model=model,
+            multiple=rule.multiple,
+            ratio=f"{rule.max_ratio:g}",
+            side=rule.max_side or "—",
+            examples=", ".join(rule.sizes[:3]),
+        )
+    if not rule.sizes:
+        return InvalidRequest("invalid.size_auto", size=shown, model=model)
+    return InvalidRequest("invalid.size_model", size=shown, model=model, sizes=", ".join(rule.sizes))
+
+
+def size_choices(rule: SizeRule) -> list[str]:
+    """The sizes to offer for a model, ``auto`` first."""
+    return ["auto", *rule.sizes]
+
+
+def _data_url(data: bytes) -> str:
+    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode()

@@ -9,13 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .catalogue import QUALITY_ORDER, Catalogue
 from .errors import InvalidRequest
 from .limits import Limits
-from .request import RULES, ImageRequest
+from .request import ImageRequest
 from .settings import Settings
 from .storage import Storage
-
-QUALITY_ORDER = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
@@ -78,20 +77,31 @@ class ServerSettings:
             return "low" if age_restricted else operator_level
         return self.moderation or operator_level
 
-    def apply(self, request: ImageRequest, operator_quality: str, operator_models: tuple[str, ...]) -> ImageRequest:
-        """``request`` within the highest quality and the allowed models (the stricter of operator and server).
+    def apply(
+        self,
+        request: ImageRequest,
+        operator_quality: str,
+        operator_models: tuple[str, ...],
+        qualities: tuple[str, ...],
+    ) -> ImageRequest:
+        """``request`` within the highest quality and the allowed models (the stricter of operator and server);
+        ``qualities`` are those the model takes.
 
-        Quality ``auto`` lets the model choose, which can be the dearest: under a cap it becomes the cap.
+        Quality ``auto`` lets the model choose, which can be the dearest: under a cap it becomes the best the
+        model has within the cap.
         """
         allowed = self.models_allowed(operator_models)
         if allowed and request.model not in allowed:
             raise InvalidRequest("limit.model", model=request.model, models=", ".join(allowed))
-        cap = min(operator_quality, self.max_quality or "high", key=QUALITY_ORDER.index)
-        if cap == "high" or not RULES[request.family].takes_quality:
+        cap = min(operator_quality, self.max_quality or "max", key=QUALITY_ORDER.index)
+        within = [quality for quality in qualities if QUALITY_ORDER.index(quality) <= QUALITY_ORDER.index(cap)]
+        if not qualities or len(within) == len(qualities):
             return request
         if request.quality == "auto":
-            return dataclasses.replace(request, quality=cap)
-        if QUALITY_ORDER.index(request.quality) > QUALITY_ORDER.index(cap):
+            if not within:
+                raise InvalidRequest("limit.quality", quality=qualities[0], cap=cap)
+            return dataclasses.replace(request, quality=max(within, key=QUALITY_ORDER.index))
+        if request.quality in QUALITY_ORDER and QUALITY_ORDER.index(request.quality) > QUALITY_ORDER.index(cap):
             raise InvalidRequest("limit.quality", quality=request.quality, cap=cap)
         return request
 
@@ -100,6 +110,7 @@ class ServerSettings:
         request: ImageRequest,
         settings: Settings,
         base: Limits,
+        catalogue: Catalogue,
         *,
         channel_id: int | None,
         in_dm: bool,
@@ -119,9 +130,10 @@ class ServerSettings:
             limits = dataclasses.replace(limits, images_per_user_day=per_day)
         if not self.allows_channel(channel_id):
             raise InvalidRequest("server.channel", channels=self.channels)
-        request = self.apply(request, settings.max_quality, settings.allowed_models)
+        info = catalogue.lookup(request.model)
+        request = self.apply(request, settings.max_quality, settings.allowed_models, info.qualities)
         request = dataclasses.replace(request, moderation=self.moderation_for(settings.moderation, age_restricted))
-        request.validate(self.most_images(settings.max_images), references=references)
+        request = request.validated(info, self.most_images(settings.max_images), references=references)
         return request, limits
 
     def allows_channel(self, channel_id: int | None) -> bool:
@@ -166,6 +178,10 @@ class ServerSettingsStore:
         """Read all servers' settings."""
         for guild_id, data in (await self.storage.server_settings()).items():
             self._cache[guild_id] = _from_json(data)
+
+    def default_models(self) -> list[str]:
+        """The default models servers chose, to warn about those that are gone."""
+        return [settings.default_model for settings in self._cache.values() if settings.default_model]
 
     def get(self, guild_id: int | None) -> ServerSettings:
         """A server's settings (the defaults outside servers or before any change)."""

@@ -11,7 +11,6 @@ from urllib.parse import urlparse
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_MODEL = "gpt-image-1"
 MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -31,8 +30,9 @@ class Settings:
     discord_token: str = field(repr=False)
     openai_api_key: str = field(repr=False)
     openai_base_url: str = DEFAULT_BASE_URL
-    image_model: str = DEFAULT_MODEL
-    image_models: tuple[str, ...] = (DEFAULT_MODEL,)
+    # None: the bot picks the best model GET /models lists, by the catalogue's preference.
+    image_model: str | None = None
+    image_models: tuple[str, ...] = ()
     discord_guild_id: int | None = None
     max_images: int = 4
     moderation: str = "auto"
@@ -68,6 +68,7 @@ class Settings:
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
     result_retention_seconds: float = 24 * 3600.0
+    models_file: Path | None = None
 
     def timeout_for(self, quality: str) -> float:
         """The read timeout for one generation: slower qualities get longer."""
@@ -167,9 +168,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     discord_token = read.required("DISCORD_TOKEN", "the bot token from the Discord developer portal")
     api_key = read.required("OPENAI_API_KEY", "the key of your OpenAI-compatible image API")
     base_url = read.url("OPENAI_BASE_URL", DEFAULT_BASE_URL, ("https", "http")) or DEFAULT_BASE_URL
-    model = read.raw("IMAGE_MODEL") or DEFAULT_MODEL
-    models: tuple[str, ...] = read.parsed("IMAGE_MODELS", (model,), _model_list, "model names separated by commas")
-    if model not in models:
+    model = read.raw("IMAGE_MODEL")
+    models: tuple[str, ...] = read.parsed("IMAGE_MODELS", (), _model_list, "model names separated by commas")
+    if model is not None and model not in models:
         models = (model, *models)
     settings = Settings(
         discord_token=discord_token,
@@ -201,7 +202,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         cooldown_seconds=read.seconds("COOLDOWN_SECONDS", 0.0, 0.0, 86400.0),
         exempt_role_ids=read.parsed("EXEMPT_ROLE_IDS", frozenset(), _snowflakes, "role IDs separated by commas"),
         refusals_before_cooloff=read.integer("REFUSALS_BEFORE_COOLOFF", 3, 0, 100),
-        max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high")),
+        max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high", "xhigh", "max")),
         allow_dms=read.choice("ALLOW_DMS", "false", ("true", "false")) == "true",
         daily_budget_per_server=read.parsed("DAILY_BUDGET_PER_SERVER", 0.0, _dollars, "an amount in US dollars"),
         prices_file=read.parsed("PRICES_FILE", None, _existing_file, "the path of an existing TOML file"),
@@ -212,6 +213,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
         result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),
+        models_file=read.parsed("MODELS_FILE", None, _existing_file, "the path of an existing TOML file"),
     )
     if read.problems:
         raise SettingsError(read.problems)

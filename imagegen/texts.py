@@ -34,7 +34,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "想画什么，任何语言都可以",
     },
     "opt.n": {"en": "How many images", "zh": "生成几张图片"},
-    "opt.size": {"en": "Shape of the images", "zh": "图片的画幅"},
+    "opt.size": {
+        "en": "Shape of the images: pick one the model takes, or type WxH or a ratio such as 16:9",
+        "zh": "图片的画幅：从模型支持的尺寸中选择，或输入宽x高、比例（如 16:9）",
+    },
     "opt.quality": {"en": "Higher quality takes longer", "zh": "质量越高，生成越慢"},
     "opt.background": {
         "en": "Transparent background for stickers and logos",
@@ -44,22 +47,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "opt.image": {"en": "A reference image to start from", "zh": "作为起点的参考图"},
     "opt.image2": {"en": "A second reference image", "zh": "第二张参考图"},
     "choice.size.auto": {"en": "Auto (the model decides)", "zh": "自动（由模型决定）"},
-    "choice.size.square": {
-        "en": "Square 1:1 (1024×1024)",
-        "zh": "方形 1:1（1024×1024）",
-    },
-    "choice.size.landscape": {
-        "en": "Landscape 3:2 (1536×1024)",
-        "zh": "横向 3:2（1536×1024）",
-    },
-    "choice.size.portrait": {
-        "en": "Portrait 2:3 (1024×1536)",
-        "zh": "纵向 2:3（1024×1536）",
-    },
+    "size.square": {"en": "Square {ratio}", "zh": "方形 {ratio}"},
+    "size.landscape": {"en": "Landscape {ratio}", "zh": "横向 {ratio}"},
+    "size.portrait": {"en": "Portrait {ratio}", "zh": "纵向 {ratio}"},
     "choice.quality.auto": {"en": "Auto", "zh": "自动"},
     "choice.quality.low": {"en": "Low (fastest)", "zh": "低（最快）"},
     "choice.quality.medium": {"en": "Medium", "zh": "中"},
-    "choice.quality.high": {"en": "High (slowest)", "zh": "高（最慢）"},
+    "choice.quality.high": {"en": "High", "zh": "高"},
+    "choice.quality.xhigh": {"en": "Extra high (newest models)", "zh": "超高（最新模型）"},
+    "choice.quality.max": {"en": "Max (slowest, dearest)", "zh": "最高（最慢、最贵）"},
     "choice.background.auto": {"en": "Auto", "zh": "自动"},
     "choice.background.transparent": {"en": "Transparent", "zh": "透明"},
     "choice.background.opaque": {"en": "Opaque", "zh": "不透明"},
@@ -368,21 +364,35 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{model} makes only {limit} image per request. Set n to {limit}, or pick another model.",
         "zh": "{model} 每次只能生成 {limit} 张图片。请把 n 设为 {limit}，或换一个模型。",
     },
-    "invalid.size": {
-        "en": "The size {size} is not offered. Please pick one of: {sizes}.",
-        "zh": "不支持尺寸 {size}。请从这些中选择：{sizes}。",
-    },
     "invalid.size_model": {
-        "en": "{model} cannot draw {size}. Please pick one of: {sizes}, or another model.",
-        "zh": "{model} 不能生成 {size} 尺寸。请从这些中选择：{sizes}，或换一个模型。",
+        "en": "{model} cannot draw {size}. It takes: auto, {sizes}. Please pick one of those, or another model.",
+        "zh": "{model} 不能生成 {size} 尺寸。它支持：auto、{sizes}。请从中选择，或换一个模型。",
+    },
+    "invalid.size_auto": {
+        "en": "{model} chooses its own size, so it cannot draw {size}. Please leave size on auto.",
+        "zh": "{model} 自行决定尺寸，不能指定 {size}。请把尺寸设为自动。",
+    },
+    "invalid.size_ratio": {
+        "en": "{model} cannot draw {size}. It takes these shapes: {ratios}. Please pick one of those.",
+        "zh": "{model} 不能生成 {size}。它支持这些比例：{ratios}。请从中选择。",
+    },
+    "invalid.size_free": {
+        "en": "{model} cannot draw {size}. It takes any width×height with both sides multiples of {multiple}, from "
+        "1:{ratio} to {ratio}:1, at most {side} pixels a side, for example {examples}.",
+        "zh": "{model} 不能生成 {size}。它支持任意宽×高：两边都是 {multiple} 的倍数，比例在 1:{ratio} 到 {ratio}:1 "
+        "之间，每边最多 {side} 像素，例如 {examples}。",
     },
     "invalid.quality": {
-        "en": "The quality {quality} is not offered.",
-        "zh": "不支持质量 {quality}。",
+        "en": "The quality {quality} is not offered. Please pick one of: {qualities}.",
+        "zh": "不支持质量 {quality}。请从这些中选择：{qualities}。",
     },
     "invalid.quality_model": {
-        "en": "{model} has no quality choice. Leave quality on auto, or pick a GPT image model.",
-        "zh": "{model} 不支持选择质量。请把质量设为自动，或换用 GPT 图像模型。",
+        "en": "{model} has no quality choice. Please leave quality on auto.",
+        "zh": "{model} 不支持选择质量。请把质量设为自动。",
+    },
+    "invalid.quality_some": {
+        "en": "{model} does not take the quality {quality}. It takes: auto, {qualities}.",
+        "zh": "{model} 不支持质量 {quality}。它支持：auto、{qualities}。",
     },
     "invalid.background": {
         "en": "The background {background} is not offered.",
@@ -545,8 +555,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "zh": "🔧 机器人无法登录图像服务。这是机器人运营者的配置问题，不是你的原因，已记录在日志中。",
     },
     "error.model_not_found": {
-        "en": "🔧 The image service has no model called **{model}** right now. Please pick another model.",
-        "zh": "🔧 图像服务目前没有名为 **{model}** 的模型。请换一个模型。",
+        "en": "🔧 The image service has no model called **{model}** (any more). Please pick another model.",
+        "zh": "🔧 图像服务（已经）没有名为 **{model}** 的模型。请换一个模型。",
+    },
+    "error.model_gone.server": {
+        "en": "🔧 **{model}**, this server's default model, is no longer available from the image service. Please "
+        "pick another model for now; the server's admins can change the default with /imagine-admin model.",
+        "zh": "🔧 本服务器的默认模型 **{model}** 已无法使用。请先换一个模型；服务器管理员可以用 /imagine-admin model "
+        "更换默认模型。",
+    },
+    "error.model_gone.operator": {
+        "en": "🔧 **{model}**, the bot's default model, is no longer available from the image service. Please pick "
+        "another model for now; the bot's operator has been told in the log.",
+        "zh": "🔧 机器人的默认模型 **{model}** 已无法使用。请先换一个模型；已在日志中通知机器人运营者。",
     },
     "error.unavailable": {
         "en": "🌩️ The image service cannot be reached right now. Nothing was drawn; please try again in a few minutes.",

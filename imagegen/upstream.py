@@ -81,6 +81,10 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+# Codes relays and vendors give for a model that is not (or no longer) there.
+MODEL_GONE_CODES = ("model_not_found", "model_not_available", "model_deprecated", "model_shutdown", "model_retired")
+
+
 def map_error(
     status: int,
     raw: bytes,
@@ -100,7 +104,7 @@ def map_error(
         return Refused(REFUSAL_CODES[code], prompt, detail)
     if kind == "insufficient_quota" or code in QUOTA_CODES:
         return QuotaExhausted(detail)
-    if code == "model_not_found" or code == "model_not_available":
+    if code in MODEL_GONE_CODES:
         return ModelNotFound(model, detail)
     if status == 401 or code == "invalid_api_key":
         return AuthFailed(detail)

@@ -47,7 +47,6 @@ def settings(image_api: FakeImageAPI, tmp_path: Path) -> Settings:
         discord_token=DISCORD_TOKEN,
         openai_api_key=API_KEY,
         openai_base_url=image_api.url,
-        image_models=("gpt-image-1",),
         progress_interval=0.05,
         data_dir=tmp_path / "data",
         shutdown_grace=0.5,

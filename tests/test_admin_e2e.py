@@ -133,15 +133,15 @@ async def test_a_quality_cap_turns_auto_into_the_cap_and_refuses_anything_higher
 async def test_only_allowed_models_are_offered_and_accepted(
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    await start_bot(allowed_models=("gpt-image-1", "dall-e-3", "flux-pro"))
-    await admin(fake_discord, "models", allowed="gpt-image-1, flux-pro")
+    await start_bot(allowed_models=("gpt-image-2", "dall-e-3", "flux-pro"))
+    await admin(fake_discord, "models", allowed="gpt-image-2, flux-pro")
     sent = await fake_discord.slash("imagine", {"prompt": "x", "model": "dall-e-3"}, user_id=ALICE)
-    assert "Please pick one of: gpt-image-1, flux-pro" in (await answer_of(fake_discord, sent["token"])).content
+    assert "Please pick one of: gpt-image-2, flux-pro" in (await answer_of(fake_discord, sent["token"])).content
     typed = await fake_discord.autocomplete("imagine", {"prompt": "x", "model": ""}, focused="model")
     offered = await fake_discord.wait_for(
         lambda: [r for r in fake_discord.for_token(typed["token"]) if r.path.endswith("/callback")]
     )
-    assert [c["value"] for c in offered[0].payload["data"]["choices"]] == ["gpt-image-1"]
+    assert [c["value"] for c in offered[0].payload["data"]["choices"]] == ["gpt-image-2"]
     assert image_api.generation_calls == []
 
 
@@ -169,9 +169,9 @@ async def test_direct_messages_have_their_own_daily_limit(
 async def test_a_spent_budget_turns_new_requests_away_until_tomorrow(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    assert "Saved: daily budget (USD): 0.5" in await admin(fake_discord, "budget", dollars_per_day=0.5)
-    assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # auto quality and size: $0.25
-    assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # $0.50 in all
+    assert "Saved: daily budget (USD): 0.6" in await admin(fake_discord, "budget", dollars_per_day=0.6)
+    assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # auto quality and size: about $0.25
+    assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # about $0.50 in all
     refused = await draw(fake_discord, image_api, user_id=ALICE)
     assert "spent today's image budget" in refused.content and ":R>" in refused.content
     assert len(image_api.generation_calls) == 2

@@ -49,7 +49,7 @@ async def admin(fake: FakeDiscord, subcommand: str, **options: object) -> str:
     [
         ({"daily_images_per_user": 3}, True, 3, "all 3 of your images for today"),
         ({"daily_images_per_server": 3}, False, 3, "This server has used its 3 images"),
-        ({"daily_budget_per_server": 0.5}, False, 2, "spent today's image budget"),  # $0.25 an image at auto
+        ({"daily_budget_per_server": 0.6}, False, 2, "spent today's image budget"),  # ~$0.25 an image at auto
         ({"cooldown_seconds": 600}, True, 1, "A short pause"),
     ],
 )
@@ -138,7 +138,7 @@ async def test_a_server_may_tighten_the_operators_limits_and_show_says_so(
 async def test_a_request_that_would_pass_the_budget_says_how_many_images_are_left(
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    await start_bot(daily_budget_per_server=0.8)  # $0.25 an image at auto quality
+    await start_bot(daily_budget_per_server=0.8)  # about $0.25 an image at auto quality
     image_api.then(b64_images(png(), png()))
     assert (await imagine(fake_discord, ALICE, prompt="two", n=2)).files
     answer = (await imagine(fake_discord, BOB, prompt="four", n=4)).content

@@ -75,7 +75,7 @@ async def test_anyone_may_reroll_and_the_new_job_is_theirs_with_the_same_options
     assert (
         first
         == second
-        == {"model": "gpt-image-1", "prompt": "a red kite", "n": 2, "size": "1024x1536", "quality": "low"}
+        == {"model": "gpt-image-2", "prompt": "a red kite", "n": 2, "size": "1024x1536", "quality": "low"}
     )
 
 
@@ -92,7 +92,7 @@ async def test_remix_opens_the_prompt_and_runs_the_edited_one(
     submit = await fake_discord.submit_modal(f"imagine:remix-modal:{job_id}", {"prompt": "a blue kite"}, user_id=BOB)
     await result_of(fake_discord, submit["token"])
     assert image_api.generation_calls[-1].body == {
-        "model": "gpt-image-1", "prompt": "a blue kite", "n": 1, "size": "1536x1024",
+        "model": "gpt-image-2", "prompt": "a blue kite", "n": 1, "size": "1536x1024",
     }  # fmt: skip
 
 
@@ -196,7 +196,7 @@ async def test_edit_image_on_any_message_asks_for_a_prompt_and_edits_that_image(
     submit = await fake_discord.submit_modal(custom_id, {"prompt": "give it a hat"}, user_id=BOB)
     await result_of(fake_discord, submit["token"])
     [call] = image_api.edit_calls
-    assert call.body == {"model": "gpt-image-1", "prompt": "give it a hat", "n": "1"}
+    assert call.body == {"model": "gpt-image-2", "prompt": "give it a hat", "n": "1"}
     assert near(pixel(call.files[0][2]), (9, 90, 190))
 
 

@@ -104,9 +104,31 @@ async def test_check_lists_the_image_models_and_finds_the_configured_one(
 ) -> None:
     code, out, err = await run("check", **configured(image_api, tmp_path))
     assert code == 0, err
-    assert "gpt-image-1" in out and "dall-e-3" in out and "gpt-4o" not in out
-    assert "ok: IMAGE_MODEL gpt-image-1 is available" in out
+    assert "gpt-image-2   <- default" in out and "dall-e-3" in out and "gpt-4o" not in out
+    assert "default model: gpt-image-2 (the most preferred model listed, as IMAGE_MODEL is not set)" in out
+    assert "ok: gpt-image-2 is available" in out
     assert image_api.calls[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+async def test_check_warns_about_configured_models_that_are_gone_or_going(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    image_api.models.append({"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"})
+    values = {"IMAGE_MODEL": "gpt-image-1.5", "ALLOWED_MODELS": "gpt-image-1.5,dall-e-3"}
+    code, out, err = await run("check", **configured(image_api, tmp_path, None, **values))
+    assert code == 0, err
+    assert "default model: gpt-image-1.5 (IMAGE_MODEL)" in out
+    assert "warning: model gpt-image-1.5 shuts down on 2026-12-01; use gpt-image-2.6-flare instead" in err
+    assert "warning: model dall-e-3 was shut down on 2026-05-12; use gpt-image-2 instead" in err
+
+
+async def test_a_malformed_models_file_stops_the_bot_with_one_line_per_problem(tmp_path: Path) -> None:
+    models = tmp_path / "models.toml"
+    models.write_text('[[model]]\nmatch = ["x*"]\nmax_n = 0\nsizes = ["big"]\n')
+    code, _out, err = await run(DISCORD_TOKEN="t", OPENAI_API_KEY="k", MODELS_FILE=str(models))
+    assert code == 2 and "Traceback" not in err
+    assert [line.split(":")[0] for line in err.strip().splitlines()] == ["error", "error"]
+    assert "'max_n' must be a positive whole number" in err and "'sizes' must list sizes" in err
 
 
 async def test_check_fails_when_the_configured_model_is_not_offered(image_api: FakeImageAPI, tmp_path: Path) -> None:

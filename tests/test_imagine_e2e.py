@@ -14,6 +14,9 @@ from tests.conftest import API_KEY, DISCORD_TOKEN
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, api_error, b64_images, gated, png, raw_json, truncated
 
+ADMIN = 500000000000000009
+MANAGE_SERVER = 0x20 | 0xC00
+
 USER = "<@500000000000000005>"
 
 
@@ -55,13 +58,13 @@ async def test_result_is_posted_with_the_image_bytes_prompt_model_and_requester(
     assert edit.method == "PATCH" and edit.path.endswith("/messages/@original")
     assert next(iter(edit.files.values())) == ("image_1.png", image)
     assert "a white siamese cat" in edit.content
-    assert "gpt-image-1" in edit.content
+    assert "gpt-image-2" in edit.content
     assert USER in edit.content
     assert edit.payload["allowed_mentions"] == {"parse": []}
     callback = fake_discord.for_token(sent["token"])[0]
     assert callback.path.endswith("/callback") and callback.payload["type"] == 5
     call = image_api.generation_calls[0]
-    assert call.body == {"model": "gpt-image-1", "prompt": "a white siamese cat", "n": 1}
+    assert call.body == {"model": "gpt-image-2", "prompt": "a white siamese cat", "n": 1}
     assert call.headers["Authorization"] == f"Bearer {API_KEY}"
 
 
@@ -118,7 +121,7 @@ async def test_progress_shows_elapsed_time_until_the_result_replaces_it(
         return [r for r in fake_discord.for_token(token) if r.method == "PATCH" and not r.files]
 
     updates = await fake_discord.wait_for(lambda: len(progress()) >= 3 and progress())
-    assert "Drawing 1 image with gpt-image-1" in updates[0].content
+    assert "Drawing 1 image with gpt-image-2" in updates[0].content
     assert updates[0].content.endswith("0:00")
     gate.set()
     await result_of(fake_discord, token)
@@ -133,7 +136,7 @@ async def test_the_request_carries_only_what_the_model_family_takes(
     await fake_discord.slash("imagine", options)
     await fake_discord.wait_for(lambda: image_api.generation_calls)
     assert image_api.generation_calls[0].body == {
-        "model": "gpt-image-1",
+        "model": "gpt-image-2",
         "prompt": "a lighthouse",
         "n": 1,
         "size": "1536x1024",
@@ -153,7 +156,7 @@ async def test_the_request_carries_only_what_the_model_family_takes(
         ({"prompt": "x" * 1001, "model": "dall-e-2"}, "Your prompt has 1001 characters; dall-e-2 takes at most 1000"),
         ({"prompt": "cats", "model": "dall-e-3", "size": "1536x1024"}, "dall-e-3 cannot draw 1536x1024"),
         ({"prompt": "cats", "model": "dall-e-3", "background": "transparent"}, "Leave background on auto"),
-        ({"prompt": "cats", "model": "dall-e-2", "quality": "high"}, "Leave quality on auto"),
+        ({"prompt": "cats", "model": "dall-e-2", "quality": "high"}, "leave quality on auto"),
         ({"prompt": "   "}, "Please describe what to draw"),
     ],
 )
@@ -249,7 +252,7 @@ async def test_a_long_refused_prompt_comes_back_whole_as_a_file(
         ([api_error(429, "insufficient_quota", "insufficient_quota")], 1, "image credit is used up"),
         ([api_error(403, "new_api_error", "insufficient_user_quota")], 1, "image credit is used up"),
         ([api_error(401, "new_api_error", None, "invalid token sk-fake-api-key-SECRET")], 1, "cannot sign in"),
-        ([api_error(503, "new_api_error", "model_not_found")], 1, "no model called **gpt-image-1**"),
+        ([api_error(503, "new_api_error", "model_not_found")], 1, "**gpt-image-2**, the bot's default model, is no"),
         ([web.Response(status=504, text="<html>Gateway Time-out</html>")], 1, "took too long"),
         ([web.Response(status=524, text="<html>timeout</html>")], 1, "took too long"),
         ([api_error(429, "rate_limit_exceeded", "rate_limit_exceeded")] * 3, 3, "busy right now"),
@@ -401,7 +404,7 @@ async def test_replies_follow_the_users_locale(bot, fake_discord: FakeDiscord, i
     sent = await fake_discord.slash("imagine", {"prompt": "猫"}, locale="zh-CN")
     assert "图像额度已经用完" in text_of(await private_reply(fake_discord, sent["token"]))
     progress = [r for r in fake_discord.for_token(sent["token"]) if r.method == "PATCH"]
-    assert "正在用 gpt-image-1 生成" in progress[0].content
+    assert "正在用 gpt-image-2 生成" in progress[0].content
 
 
 async def test_commands_sync_to_the_guild_at_start_with_chinese_descriptions(
@@ -415,9 +418,9 @@ async def test_commands_sync_to_the_guild_at_start_with_chinese_descriptions(
     options = {o["name"]: o for o in imagine["options"]}
     assert list(options) == ["prompt", "n", "size", "quality", "background", "model", "image", "image2"]
     assert options["n"]["max_value"] == 6 and options["n"]["min_value"] == 1
-    assert [c["value"] for c in options["size"]["choices"]] == ["auto", "1024x1024", "1536x1024", "1024x1536"]
-    square = options["size"]["choices"][1]
-    assert square["name"] == "Square 1:1 (1024×1024)" and square["name_localizations"]["zh-CN"].startswith("方形")
+    assert options["size"]["autocomplete"] is True and "choices" not in options["size"]
+    assert [c["value"] for c in options["quality"]["choices"]] == ["auto", "low", "medium", "high", "xhigh", "max"]
+    assert options["quality"]["choices"][5]["name_localizations"]["zh-CN"].startswith("最高")
     assert options["model"]["autocomplete"] is True
 
 
@@ -433,7 +436,8 @@ async def test_model_autocomplete_offers_the_image_models_the_api_lists(
         lambda: [r for r in fake_discord.for_token(sent["token"]) if r.path.endswith("/callback")]
     )
     assert found[0].payload["type"] == 8
-    assert [c["value"] for c in found[0].payload["data"]["choices"]] == ["gpt-image-1", "dall-e-3"]
+    # dall-e-3 is listed too, but it was shut down in May 2026.
+    assert [c["value"] for c in found[0].payload["data"]["choices"]] == ["gpt-image-2"]
 
 
 async def test_model_autocomplete_falls_back_to_the_configured_list(
@@ -441,7 +445,7 @@ async def test_model_autocomplete_falls_back_to_the_configured_list(
 ) -> None:
     image_api.models_status = 401
     await start_bot(image_models=("gpt-image-1", "flux-pro"))
-    sent = await fake_discord.autocomplete("imagine", {"prompt": "x", "model": "fl"}, focused="model")
+    sent = await fake_discord.autocomplete("imagine", {"prompt": "x", "model": "flux"}, focused="model")
     found = await fake_discord.wait_for(
         lambda: [r for r in fake_discord.for_token(sent["token"]) if r.path.endswith("/callback")]
     )
@@ -465,3 +469,54 @@ async def test_fifty_requests_at_once_each_get_their_own_image(
         assert next(iter(edit.files.values()))[1] == png(8, 8, (index, index, index))
     acks = [r for r in fake_discord.requests if r.path.endswith("/callback")]
     assert len(acks) == 50 and all(r.payload["type"] == 5 for r in acks)
+
+
+async def size_choices_for(fake: FakeDiscord, **options: str) -> list[dict[str, str]]:
+    sent = await fake.autocomplete("imagine", {"prompt": "x", "size": "", **options}, focused="size")
+    found = await fake.wait_for(lambda: [r for r in fake.for_token(sent["token"]) if r.path.endswith("/callback")])
+    return list(found[0].payload["data"]["choices"])
+
+
+async def test_size_autocomplete_offers_what_the_chosen_model_takes_labelled_by_shape(
+    bot, fake_discord: FakeDiscord
+) -> None:
+    default = await size_choices_for(fake_discord)
+    assert default[0] == {"name": "Auto (the model decides)", "value": "auto"}
+    assert {"name": "Landscape 16:9 — 1536×864", "value": "1536x864"} in default
+    gemini = await size_choices_for(fake_discord, model="gemini-3.1-flash-image")
+    assert [choice["value"] for choice in gemini][:3] == ["auto", "1:1", "3:2"]
+    assert gemini[1]["name"] == "Square 1:1"
+    typed = await size_choices_for(fake_discord, size="1920x1088")
+    assert typed[0] == {"name": "Landscape 16:9 — 1920×1088", "value": "1920x1088"}
+
+
+async def test_a_typed_size_the_model_does_not_take_is_refused_with_what_it_takes(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    sent = await fake_discord.slash("imagine", {"prompt": "x", "size": "1000x1000"})
+    answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.content])
+    assert "multiples of 16" in answer[0].content and "1536x1024" in answer[0].content
+    assert image_api.generation_calls == []
+    image_api.then(b64_images(png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "wide", "size": "16:9"})
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
+    assert image_api.generation_calls[0].body["size"] == "1536x864"
+
+
+async def test_a_model_that_is_gone_names_whose_choice_to_change(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    image_api.then(api_error(404, "invalid_request_error", "model_deprecated"))
+    sent = await fake_discord.slash("imagine", {"prompt": "x", "model": "gpt-image-1.5"})
+    answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.flags & 64])
+    assert "no model called **gpt-image-1.5**" in answer[0].content
+    assert "model gpt-image-1.5 is not available upstream" in caplog.text
+    assert "suggests gpt-image-2.6-flare" in caplog.text
+    admin = await fake_discord.slash(
+        "imagine-admin", {"model": "flux-pro"}, subcommand="model", user_id=ADMIN, permissions=MANAGE_SERVER
+    )
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(admin["token"]) if r.content])
+    image_api.then(api_error(503, "new_api_error", "model_not_found"))
+    sent = await fake_discord.slash("imagine", {"prompt": "y"})
+    answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.flags & 64])
+    assert "this server's default model" in answer[0].content and "/imagine-admin model" in answer[0].content

@@ -1,13 +1,21 @@
-"""The model list offered in autocomplete: fetched, cached, and never slow."""
+"""The model list offered in autocomplete and the default model: fetched, cached, ranked, never slow."""
 
 from __future__ import annotations
 
-import aiohttp
+import datetime
+from typing import Any
 
+import aiohttp
+import pytest
+
+from imagegen.catalogue import BUNDLED, Catalogue
 from imagegen.client import ImageClient, is_image_model
 from imagegen.models import ModelCatalog
 from imagegen.settings import Settings
 from tests.fakes.image_api import FakeImageAPI
+
+CATALOGUE = Catalogue.load(BUNDLED)
+TODAY = datetime.date(2026, 11, 29)
 
 
 def test_image_models_are_told_by_endpoint_types_or_else_by_name() -> None:
@@ -17,16 +25,76 @@ def test_image_models_are_told_by_endpoint_types_or_else_by_name() -> None:
     assert not is_image_model({"id": "gpt-4o"})
 
 
+def catalog_for(session: aiohttp.ClientSession, settings: Settings, configured: str | None = None) -> ModelCatalog:
+    client = ImageClient(session, settings, CATALOGUE)
+    return ModelCatalog(client, CATALOGUE, configured, (), ttl=60, today=lambda: TODAY)
+
+
 async def test_the_list_is_cached_until_it_goes_stale(image_api: FakeImageAPI, settings: Settings) -> None:
     now = [0.0]
     async with aiohttp.ClientSession() as session:
-        catalog = ModelCatalog(ImageClient(session, settings), ("gpt-image-1",), ttl=60, clock=lambda: now[0])
-        assert await catalog.search("") == ["gpt-image-1", "dall-e-3"]
-        assert await catalog.search("dall") == ["dall-e-3"]
+        client = ImageClient(session, settings, CATALOGUE)
+        catalog = ModelCatalog(client, CATALOGUE, None, (), ttl=60, clock=lambda: now[0], today=lambda: TODAY)
+        assert await catalog.search("") == ["gpt-image-2"]
+        assert await catalog.search("dall") == []
         assert len(image_api.calls) == 1
-        image_api.models.append({"id": "gpt-image-2", "supported_endpoint_types": ["image-generation"]})
+        image_api.models.append({"id": "gpt-image-2.6-sunburst", "supported_endpoint_types": ["image-generation"]})
         now[0] = 61
         await catalog.search("")
         await catalog.refresh()
-        assert "gpt-image-2" in await catalog.search("")
+        assert await catalog.search("") == ["gpt-image-2.6-sunburst", "gpt-image-2"]
         assert len(image_api.calls) == 2
+
+
+def image(model: str, **extra: Any) -> dict[str, Any]:
+    return {"id": model, "supported_endpoint_types": ["image-generation"], **extra}
+
+
+@pytest.mark.parametrize(
+    ("listed", "chosen"),
+    [
+        ([image("gpt-image-1"), image("gpt-image-2"), image("gpt-image-2.5-flare")], "gpt-image-2.5-flare"),
+        ([image("gpt-image-2.5-flare", shutdown_date="2026-11-20"), image("gpt-image-2")], "gpt-image-2"),
+        ([image("gpt-image-2.5-flare", shutdown_date=1795000000), image("gpt-image-2")], "gpt-image-2"),
+        ([image("gpt-image-2.5-flare", shutdown_date="2027-06-01T00:00:00Z"), image("gpt-image-2")],
+         "gpt-image-2.5-flare"),
+        ([image("gpt-image-1"), image("dall-e-3"), image("gemini-3.1-flash-image")], "gemini-3.1-flash-image"),
+        ([image("gpt-image-1"), image("house-model")], "gpt-image-2.6-flare"),
+    ],
+)  # fmt: skip
+async def test_the_default_is_the_most_preferred_listed_model_not_shut_down(
+    image_api: FakeImageAPI, settings: Settings, listed: list[dict[str, Any]], chosen: str
+) -> None:
+    image_api.models = listed
+    async with aiohttp.ClientSession() as session:
+        catalog = catalog_for(session, settings)
+        await catalog.refresh()
+        assert catalog.default == chosen
+
+
+async def test_without_a_list_the_default_is_the_catalogues_and_a_configured_one_always_wins(
+    image_api: FakeImageAPI, settings: Settings
+) -> None:
+    image_api.models_status = 500
+    async with aiohttp.ClientSession() as session:
+        catalog = catalog_for(session, settings)
+        await catalog.refresh()
+        assert catalog.default == CATALOGUE.fallback() == "gpt-image-2.6-flare"
+        configured = catalog_for(session, settings, configured="flux-pro")
+        await configured.refresh()
+        assert configured.default == "flux-pro"
+
+
+async def test_models_that_are_gone_or_going_are_warned_about_with_a_replacement(
+    image_api: FakeImageAPI, settings: Settings
+) -> None:
+    image_api.models = [image("gpt-image-1.5"), image("gpt-image-2", shutdown_date="2026-12-20"), image("flux-pro")]
+    async with aiohttp.ClientSession() as session:
+        catalog = catalog_for(session, settings)
+        await catalog.refresh()
+        warnings = catalog.warnings(["gpt-image-1.5", "gpt-image-2", "dall-e-3", "flux-pro"])
+    assert warnings == [
+        "model gpt-image-1.5 shuts down on 2026-12-01; use gpt-image-2.6-flare instead",
+        "model gpt-image-2 shuts down on 2026-12-20",
+        "model dall-e-3 was shut down on 2026-05-12; use gpt-image-2 instead",
+    ]

@@ -14,9 +14,9 @@ REQUIRED = {"DISCORD_TOKEN": "discord-secret", "OPENAI_API_KEY": "sk-secret"}
 def test_defaults_follow_the_contract() -> None:
     settings = load_settings(REQUIRED)
     assert settings.openai_base_url == "https://api.openai.com/v1"
-    assert settings.image_model == "gpt-image-1"
+    assert settings.image_model is None  # chosen from GET /models by the catalogue's preference
     assert settings.discord_guild_id is None
-    assert settings.image_models == ("gpt-image-1",)
+    assert settings.image_models == ()
     assert (settings.timeout_for("low"), settings.timeout_for("medium"), settings.timeout_for("high")) == (60, 150, 300)
     assert settings.timeout_for("auto") == 300
 

@@ -62,7 +62,7 @@ async def test_a_reference_image_goes_to_the_edits_endpoint_as_multipart_without
     sent = await fake_discord.slash("imagine", options, user_id=ALICE)
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
     [call] = image_api.edit_calls
-    assert call.body == {"model": "gpt-image-1", "prompt": "make it night", "n": "1", "size": "1024x1024",
+    assert call.body == {"model": "gpt-image-2", "prompt": "make it night", "n": "1", "size": "1024x1024",
                          "quality": "high"}  # fmt: skip
     assert [(name, filename) for name, filename, _ in call.files] == [
         ("image[]", "reference_1.png"),

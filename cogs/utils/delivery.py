@@ -13,7 +13,7 @@ import discord
 
 from imagegen import images, texts
 from imagegen.client import Generation
-from imagegen.errors import ImageGenError, Refused
+from imagegen.errors import ImageGenError, ModelNotFound, Refused
 from imagegen.images import ImageFile
 from imagegen.jobs import DeliveryFailed
 from imagegen.storage import Job, JobState
@@ -116,6 +116,8 @@ class InteractionDelivery:
         await self.status.stop()
         if isinstance(error, Refused):
             await self.report_refusal(job, error)
+        if isinstance(error, ModelNotFound):
+            self.explain_gone(job, error)
         await answer_error(self.bot, self.interaction, error, ping_in_channel=not self.status.usable, job_id=job.id)
 
     async def ended(self, job: Job) -> bool:
@@ -135,6 +137,16 @@ class InteractionDelivery:
             log.warning("job %d: could not say it ended: %s", job.id, error)
             return False
         return True
+
+    def explain_gone(self, job: Job, error: ModelNotFound) -> None:
+        """Say whose choice the missing model was, so the right person changes it; tell the operator what instead."""
+        model = job.request.model
+        if model == self.bot.servers.get(job.guild_id).default_model:
+            error.key = "error.model_gone.server"
+        elif model == self.bot.models.default:
+            error.key = "error.model_gone.operator"
+        replacement = self.bot.catalogue.lookup(model).replacement or self.bot.models.default
+        log.error("model %s is not available upstream (job %d); the catalogue suggests %s", model, job.id, replacement)
 
     async def report_refusal(self, job: Job, refused: Refused) -> None:
         """Tell the server's moderators, in its log channel if it has one: who, where, the prompt, the reason."""

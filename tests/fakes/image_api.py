@@ -75,7 +75,7 @@ class FakeImageAPI:
         self.calls: list[Call] = []
         self.script: deque[Handler] = deque()
         self.models: list[dict[str, Any]] = [
-            {"id": "gpt-image-1", "supported_endpoint_types": ["image-generation"]},
+            {"id": "gpt-image-2", "supported_endpoint_types": ["image-generation"]},
             {"id": "dall-e-3", "supported_endpoint_types": ["image-generation"]},
             {"id": "gpt-4o", "supported_endpoint_types": ["openai"]},
         ]
