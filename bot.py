@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import discord
 import yarl
 from discord.ext import commands
 from dotenv import load_dotenv
+from python_socks import ProxyError
 
 from cogs.utils.translator import CatalogueTranslator
 from cogs.utils.tree import ImageTree
@@ -28,6 +29,7 @@ from imagegen.client import ImageClient
 from imagegen.jobs import Jobs
 from imagegen.limits import Limits, Usage
 from imagegen.models import ModelCatalog
+from imagegen.network import image_api_options, proxy_options, proxy_secrets, via
 from imagegen.prices import PriceTable
 from imagegen.queue import FairQueue
 from imagegen.servers import ServerSettingsStore
@@ -39,6 +41,10 @@ log = logging.getLogger("bot")
 ROOT = Path(__file__).resolve().parent
 EXTENSIONS = ("cogs.errors", "cogs.imagine", "cogs.usage", "cogs.admin")
 USAGE = "usage: python bot.py [run | sync | check]"
+# The longest wait between tries to reach Discord or the image API at start.
+MAX_RETRY_WAIT = 30.0
+# What a connection that cannot be made raises: the network, the proxy before it, or Discord's own front.
+UNREACHABLE = (OSError, aiohttp.ClientError, ProxyError, TimeoutError, discord.DiscordServerError)
 
 
 class ImageBot(commands.Bot):
@@ -51,9 +57,12 @@ class ImageBot(commands.Bot):
         storage: Storage,
         *,
         catalogue: Catalogue | None = None,
+        cdn: aiohttp.ClientSession | None = None,
         serving: bool = True,
         **options: Any,
     ) -> None:
+        # Discord's REST and gateway go through DISCORD_PROXY when there is one.
+        options = {**proxy_options(settings.discord_proxy), **options}
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -67,7 +76,8 @@ class ImageBot(commands.Bot):
         self.session = session
         self.serving = serving
         self.catalogue = catalogue if catalogue is not None else Catalogue.load(BUNDLED_MODELS)
-        self.images = ImageClient(session, settings, self.catalogue)
+        # Uploads are read from Discord's CDN: through Discord's way out, not the image API's.
+        self.images = ImageClient(session, settings, self.catalogue, cdn=cdn)
         queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
         prices = PriceTable.load(self.catalogue, *([settings.prices_file] if settings.prices_file else []))
         self.jobs = Jobs(
@@ -141,7 +151,11 @@ async def run(settings: Settings, catalogue: Catalogue) -> int:
 
 async def serve(settings: Settings, storage: SqliteStorage, catalogue: Catalogue) -> int:
     """Connect to Discord and answer until closed."""
-    async with aiohttp.ClientSession() as session, ImageBot(settings, session, storage, catalogue=catalogue) as bot:
+    async with (
+        aiohttp.ClientSession(**image_api_options(settings.image_api_proxy)) as session,
+        aiohttp.ClientSession(**proxy_options(settings.discord_proxy)) as cdn,
+        ImageBot(settings, session, storage, catalogue=catalogue, cdn=cdn) as bot,
+    ):
         loop = asyncio.get_running_loop()
         closing: set[asyncio.Task[None]] = set()
 
@@ -154,7 +168,9 @@ async def serve(settings: Settings, storage: SqliteStorage, catalogue: Catalogue
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop)
         try:
-            await bot.start(settings.discord_token)
+            if not await log_in(bot, settings):
+                return 0
+            await bot.connect()
         except discord.LoginFailure:
             print(
                 "error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal",
@@ -168,6 +184,43 @@ async def serve(settings: Settings, storage: SqliteStorage, catalogue: Catalogue
             )
             return 1
     return 0
+
+
+async def log_in(bot: ImageBot, settings: Settings) -> bool:
+    """Log in, trying again with backoff (at most 30 s) while Discord cannot be reached; False if stopped first.
+
+    A token Discord refuses raises LoginFailure at once.
+    """
+    delay = 1.0
+    where = via(settings.discord_proxy, "DISCORD_PROXY")
+    while not bot.is_closed():
+        try:
+            await bot.login(settings.discord_token)
+            return True
+        except UNREACHABLE as error:
+            reason = redaction.redact(str(error) or type(error).__name__, proxy_secrets(settings.discord_proxy))
+            print(f"error: cannot reach Discord{where} ({reason}); trying again in {delay:g} s", file=sys.stderr)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_WAIT)
+    return False
+
+
+async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
+    """Log in to Discord with the token (nothing more), saying whether it cannot be reached or refuses the token."""
+    client = discord.Client(intents=discord.Intents.none(), **proxy_options(settings.discord_proxy))
+    try:
+        await client.login(settings.discord_token)
+    except discord.LoginFailure:
+        say("error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal", error=True)
+        return False
+    except UNREACHABLE as error:
+        reason = str(error) or type(error).__name__
+        say(f"error: cannot reach Discord{via(settings.discord_proxy, 'DISCORD_PROXY')} ({reason})", error=True)
+        return False
+    finally:
+        await client.close()
+    say(f"discord: ok (logged in as {client.user})")
+    return True
 
 
 async def sync(settings: Settings, catalogue: Catalogue) -> int:
@@ -213,10 +266,16 @@ def main(argv: list[str]) -> int:
             print(f"error: MODELS_FILE {problem}", file=sys.stderr)
         return 2
     discord.utils.setup_logging(level=getattr(logging, settings.log_level))
-    redaction.install((settings.discord_token, settings.openai_api_key))
+    redaction.install(
+        (
+            settings.discord_token,
+            settings.openai_api_key,
+            *proxy_secrets(settings.discord_proxy, settings.image_api_proxy),
+        )
+    )
     point_discord_at(settings)
     if mode == "check":
-        return run_loop(check(settings, catalogue))
+        return run_loop(check(settings, catalogue, reach_discord))
     if mode == "sync":
         return run_loop(sync(settings, catalogue))
     return run_loop(run(settings, catalogue))

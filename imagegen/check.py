@@ -3,35 +3,49 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 
 from .catalogue import Catalogue
 from .client import ImageClient
-from .errors import AuthFailed, ImageGenError
+from .errors import AuthFailed, ImageGenError, UpstreamUnavailable
 from .models import ModelCatalog
+from .network import image_api_options, proxy_secrets, via
 from .redaction import redact
 from .settings import Settings
 
+# Logs in to Discord (nothing more) and says whether it cannot be reached or refuses the token; True when it can.
+ReachDiscord = Callable[[Settings, Callable[..., None]], Awaitable[bool]]
 
-async def check(settings: Settings, catalogue: Catalogue) -> int:
+
+async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDiscord) -> int:
     """Print the image models the key can use, the default model, and warnings about configured models.
 
     0 when all is well; 1 when the API cannot be used or IMAGE_MODEL is set to a model it does not list.
     """
-    secrets = (settings.openai_api_key, settings.discord_token)
+    secrets = (
+        settings.openai_api_key,
+        settings.discord_token,
+        *proxy_secrets(settings.discord_proxy, settings.image_api_proxy),
+    )
 
     def say(line: str, error: bool = False) -> None:
         print(redact(line, secrets), file=sys.stderr if error else sys.stdout)
 
     base = settings.openai_base_url
     say(f"settings: ok (image API {base}, up to {settings.max_images} images)")
-    async with aiohttp.ClientSession() as session:
+    discord_ok = await reach_discord(settings, say)
+    async with aiohttp.ClientSession(**image_api_options(settings.image_api_proxy)) as session:
         client = ImageClient(session, settings, catalogue)
         try:
             listed = await client.list_models()
         except AuthFailed as failure:
             say(f"error: the image API refused OPENAI_API_KEY ({failure.detail})", error=True)
+            return 1
+        except UpstreamUnavailable as failure:
+            say(f"error: cannot reach the image API at {base}{via(settings.image_api_proxy, 'IMAGE_API_PROXY')} "
+                f"({failure.detail})", error=True)  # fmt: skip
             return 1
         except ImageGenError as failure:
             say(f"error: GET {base}/models failed: {failure.detail}", error=True)
@@ -59,4 +73,4 @@ async def check(settings: Settings, catalogue: Catalogue) -> int:
         )
         return 1
     say(f"ok: {default} is available" if default in {m.id for m in listed} else f"ok: using {default}")
-    return 0
+    return 0 if discord_ok else 1

@@ -94,9 +94,11 @@ class ImageClient:
         settings: Settings,
         catalogue: Catalogue | None = None,
         *,
+        cdn: aiohttp.ClientSession | None = None,
         backoff_base: float = 1.0,
     ) -> None:
         self.session = session
+        self.cdn = cdn if cdn is not None else session
         self.settings = settings
         self.catalogue = catalogue if catalogue is not None else Catalogue.load(BUNDLED)
         self.backoff_base = backoff_base
@@ -230,14 +232,14 @@ class ImageClient:
     async def _download(self, url: str) -> bytes | None:
         return await self.download(url, self.settings.max_download_bytes)
 
-    async def download(self, url: str, cap: int) -> bytes | None:
+    async def download(self, url: str, cap: int, session: aiohttp.ClientSession | None = None) -> bytes | None:
         """The file at ``url`` if it is at most ``cap`` bytes and arrives in time, else None (and a log line)."""
         if not url.startswith(("https://", "http://")):
             log.warning("refusing to download a %s URL", url.split(":", 1)[0])
             return None
         timeout = aiohttp.ClientTimeout(total=self.settings.download_timeout, sock_connect=CONNECT_TIMEOUT)
         try:
-            async with self.session.get(url, timeout=timeout) as response:
+            async with (session or self.session).get(url, timeout=timeout) as response:
                 if response.status != 200:
                     log.warning("image download: HTTP %d", response.status)
                     return None
@@ -254,7 +256,7 @@ class ImageClient:
 
     async def fetch_reference(self, url: str) -> bytes:
         """An uploaded reference image, downloaded under the upload cap, checked and shrunk; raises UploadRejected."""
-        data = await self.download(url, uploads.MAX_UPLOAD_BYTES)
+        data = await self.download(url, uploads.MAX_UPLOAD_BYTES, self.cdn)
         if data is None:
             raise uploads.UploadRejected("upload.unreadable")
         return await workers.run(uploads.prepare_reference, data)

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 
 from .catalogue import Catalogue
 from .client import ImageClient, ListedModel
-from .errors import ImageGenError
+from .errors import ImageGenError, UpstreamUnavailable
+from .network import shown
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,9 @@ FIRST_FETCH_WAIT = 2.0
 MAX_CHOICES = 25
 # A configured model that shuts down within this many days is warned about.
 SHUTDOWN_WARNING_DAYS = 30
+# The first and the longest wait between tries to reach the image API at start.
+FIRST_RETRY_WAIT = 1.0
+MAX_RETRY_WAIT = 30.0
 
 
 def today_utc() -> datetime.date:
@@ -83,7 +87,7 @@ class ModelCatalog:
 
     async def _fetch(self) -> None:
         try:
-            listed = await self.client.list_models()
+            listed = await self._list()
         except ImageGenError as error:
             log.warning("could not list models, offering the configured ones: %s", error.detail)
             self._fetched_at = self.clock()
@@ -96,6 +100,25 @@ class ModelCatalog:
         if first:
             for warning in self.warnings(self.watched()):
                 log.warning("%s", warning)
+
+    async def _list(self) -> list[ListedModel]:
+        """The API's list. At start, while the API (or the proxy before it) cannot be reached, it is tried again
+        with backoff until it can: the bot cannot draw before, and one clear line a try says why."""
+        delay = FIRST_RETRY_WAIT
+        while True:
+            try:
+                return await self.client.list_models()
+            except UpstreamUnavailable as error:
+                if self.listed is not None:
+                    raise
+                log.error("cannot reach the image API%s (%s); trying again in %g s", self._where(), error.detail, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_WAIT)
+
+    def _where(self) -> str:
+        settings = self.client.settings
+        via = f" through IMAGE_API_PROXY {shown(settings.image_api_proxy)}" if settings.image_api_proxy else ""
+        return f" at {settings.openai_base_url}{via}"
 
     def use(self, listed: list[ListedModel]) -> None:
         """Take ``listed`` as what the API offers, and choose the default from it when none is configured."""

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlparse
 
+from .network import PROXY_SCHEMES
+
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -69,6 +71,9 @@ class Settings:
     discord_gateway_url: str | None = None
     result_retention_seconds: float = 24 * 3600.0
     models_file: Path | None = None
+    # Proxy URLs may carry a password: kept out of repr.
+    discord_proxy: str | None = field(default=None, repr=False)
+    image_api_proxy: str | None = field(default=None, repr=False)
 
     def timeout_for(self, quality: str) -> float:
         """The read timeout for one generation: slower qualities get longer."""
@@ -147,6 +152,25 @@ class _Reader:
             "a URL starting with " + " or ".join(f"{s}://" for s in schemes),
         )
 
+    def proxy(self, name: str) -> str | None:
+        def parse(text: str) -> str:
+            parts = urlparse(text)
+            if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
+                raise ValueError(text)
+            return text
+
+        value = self.raw(name)
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError:
+            # The value may hold a password: name the setting, never echo it.
+            self.problems.append(
+                f"{name} is not valid: expected a proxy URL such as http://host:port or socks5://user:pass@host:port"
+            )
+            return None
+
 
 def _model_list(text: str) -> tuple[str, ...]:
     models = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
@@ -214,6 +238,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
         result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),
         models_file=read.parsed("MODELS_FILE", None, _existing_file, "the path of an existing TOML file"),
+        discord_proxy=read.proxy("DISCORD_PROXY"),
+        image_api_proxy=read.proxy("IMAGE_API_PROXY"),
     )
     if read.problems:
         raise SettingsError(read.problems)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from tests.fakes.image_api import FakeImageAPI, b64_images, png
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = (
     "DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "IMAGE_MODEL", "IMAGE_MODELS", "DISCORD_GUILD_ID",
-    "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE", "DATA_DIR",
+    "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE", "DATA_DIR", "MODELS_FILE",
+    "ALLOWED_MODELS", "DISCORD_PROXY", "IMAGE_API_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy",
 )  # fmt: skip
 
 
@@ -100,10 +103,11 @@ async def test_invalid_settings_are_all_named_at_once() -> None:
 
 
 async def test_check_lists_the_image_models_and_finds_the_configured_one(
-    image_api: FakeImageAPI, tmp_path: Path
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
-    code, out, err = await run("check", **configured(image_api, tmp_path))
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord))
     assert code == 0, err
+    assert "discord: ok (logged in as imagine" in out
     assert "gpt-image-2   <- default" in out and "dall-e-3" in out and "gpt-4o" not in out
     assert "default model: gpt-image-2 (the most preferred model listed, as IMAGE_MODEL is not set)" in out
     assert "ok: gpt-image-2 is available" in out
@@ -111,11 +115,11 @@ async def test_check_lists_the_image_models_and_finds_the_configured_one(
 
 
 async def test_check_warns_about_configured_models_that_are_gone_or_going(
-    image_api: FakeImageAPI, tmp_path: Path
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
     image_api.models.append({"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"})
     values = {"IMAGE_MODEL": "gpt-image-1.5", "ALLOWED_MODELS": "gpt-image-1.5,dall-e-3"}
-    code, out, err = await run("check", **configured(image_api, tmp_path, None, **values))
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, **values))
     assert code == 0, err
     assert "default model: gpt-image-1.5 (IMAGE_MODEL)" in out
     assert "warning: model gpt-image-1.5 shuts down on 2026-12-01; use gpt-image-2.6-flare instead" in err
@@ -131,15 +135,19 @@ async def test_a_malformed_models_file_stops_the_bot_with_one_line_per_problem(t
     assert "'max_n' must be a positive whole number" in err and "'sizes' must list sizes" in err
 
 
-async def test_check_fails_when_the_configured_model_is_not_offered(image_api: FakeImageAPI, tmp_path: Path) -> None:
-    code, _out, err = await run("check", **configured(image_api, tmp_path, IMAGE_MODEL="flux-pro"))
+async def test_check_fails_when_the_configured_model_is_not_offered(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    code, _out, err = await run("check", **configured(image_api, tmp_path, fake_discord, IMAGE_MODEL="flux-pro"))
     assert code == 1
     assert "IMAGE_MODEL flux-pro is not among them" in err
 
 
-async def test_check_fails_on_a_refused_key_without_printing_it(image_api: FakeImageAPI, tmp_path: Path) -> None:
+async def test_check_fails_on_a_refused_key_without_printing_it(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
     image_api.models_status = 401
-    code, out, err = await run("check", **configured(image_api, tmp_path))
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord))
     assert code == 1
     assert "refused OPENAI_API_KEY" in err
     assert API_KEY not in out + err
@@ -230,3 +238,54 @@ async def test_a_bot_killed_mid_job_tells_the_requester_when_it_starts_again(
     again.send_signal(signal.SIGTERM)
     await asyncio.wait_for(again.communicate(), 30)
     assert again.returncode == 0
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def line_on_stderr(process: asyncio.subprocess.Process, text: str) -> str:
+    """Read stderr until a line holding ``text`` arrives; return what was read."""
+    assert process.stderr is not None
+    seen = ""
+    while text not in seen:
+        line = await asyncio.wait_for(process.stderr.readline(), 30)
+        assert line, seen
+        seen += line.decode()
+    return seen
+
+
+async def test_discord_out_of_reach_at_start_is_said_in_one_line_and_tried_again(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    port = closed_port()
+    values = {
+        "DISCORD_API_URL": f"http://127.0.0.1:{port}/api/v10",
+        "DISCORD_PROXY": "http://user:hunter22@127.0.0.1:9",
+    }
+    process = await start(**configured(image_api, tmp_path, None, **values))
+    seen = await line_on_stderr(process, "trying again in 2 s")
+    assert "error: cannot reach Discord through DISCORD_PROXY http://127.0.0.1:9 (" in seen
+    assert "trying again in 1 s" in seen and "Traceback" not in seen and "hunter22" not in seen
+    process.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(process.wait(), 30)
+
+
+async def test_check_says_which_of_the_two_cannot_be_reached(image_api: FakeImageAPI, tmp_path: Path) -> None:
+    values = {"DISCORD_API_URL": f"http://127.0.0.1:{closed_port()}/api/v10"}
+    code, _out, err = await run("check", **configured(image_api, tmp_path, None, **values))
+    assert code == 1 and "error: cannot reach Discord (" in err and "Traceback" not in err
+    values = {"OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1"}
+    code, _out, err = await run("check", **configured(image_api, tmp_path, None, **values))
+    assert code == 1 and "error: cannot reach the image API at http://127.0.0.1:" in err
+
+
+async def test_check_says_when_discord_refuses_the_token(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    fake_discord.fail("GET", "/users/@me", 401)
+    code, _out, err = await run("check", **configured(image_api, tmp_path, fake_discord))
+    assert code == 1 and "Discord refused DISCORD_TOKEN" in err

@@ -8,8 +8,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from imagegen import models
 from imagegen.catalogue import BUNDLED, Catalogue
-from imagegen.client import ImageClient, is_image_model
+from imagegen.client import ImageClient, ListedModel, is_image_model
+from imagegen.errors import UpstreamUnavailable
 from imagegen.models import ModelCatalog
 from imagegen.settings import Settings
 from tests.fakes.image_api import FakeImageAPI
@@ -98,3 +100,31 @@ async def test_models_that_are_gone_or_going_are_warned_about_with_a_replacement
         "model gpt-image-2 shuts down on 2026-12-20",
         "model dall-e-3 was shut down on 2026-05-12; use gpt-image-2 instead",
     ]
+
+
+class Unreachable:
+    """An image client whose API cannot be reached for the first ``failures`` tries."""
+
+    def __init__(self, settings: Settings, failures: int) -> None:
+        self.settings = settings
+        self.failures = failures
+        self.calls = 0
+
+    async def list_models(self) -> list[ListedModel]:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise UpstreamUnavailable("cannot connect: [Errno 111] Connection refused")
+        return [ListedModel("gpt-image-2")]
+
+
+async def test_an_image_api_out_of_reach_at_start_is_tried_again_until_it_answers(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(models, "FIRST_RETRY_WAIT", 0.001)
+    client = Unreachable(settings, failures=3)
+    catalog = ModelCatalog(client, CATALOGUE, None, (), ttl=60, today=lambda: TODAY)  # type: ignore[arg-type]
+    await catalog.refresh()
+    assert client.calls == 4 and catalog.default == "gpt-image-2"
+    lines = [record.getMessage() for record in caplog.records if "cannot reach the image API" in record.getMessage()]
+    assert len(lines) == 3 and lines[0].startswith(f"cannot reach the image API at {settings.openai_base_url} (")
+    assert [line.rsplit(" ", 2)[1] for line in lines] == ["0.001", "0.002", "0.004"]
