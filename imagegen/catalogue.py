@@ -111,11 +111,13 @@ class ModelInfo:
     replacement: str | None = None
     # Estimated dollars per image of PRICE_PIXELS, by quality ("auto" and models without qualities use "default").
     price: dict[str, float] = field(default_factory=dict)
+    # Estimated dollars per partial image streamed as a preview (they are billed as output tokens).
+    partial_price: float = 0.0
 
-    def per_image(self, quality: str, size: str) -> float:
-        """The estimated cost of one image; ``auto`` quality and size are priced at their dearest."""
+    def per_image(self, quality: str, size: str, previews: int = 0) -> float:
+        """The estimated cost of one image (and its ``previews``); ``auto`` quality and size at their dearest."""
         if not self.price:
-            return 0.0
+            return self.partial_price * previews
         if quality in self.price:
             base = self.price[quality]
         elif "default" in self.price:
@@ -124,7 +126,8 @@ class ModelInfo:
             base = max(self.price.values())
         dimensions = _SIZE.fullmatch(size)
         pixels = math.prod(_dimensions(size)) if dimensions else self.sizes.largest_pixels()
-        return base * max(pixels, PRICE_PIXELS) / PRICE_PIXELS if self.sizes.kind != "ratio" else base
+        scaled = base * max(pixels, PRICE_PIXELS) / PRICE_PIXELS if self.sizes.kind != "ratio" else base
+        return scaled + self.partial_price * previews
 
     def retired(self, today: datetime.date) -> bool:
         """Whether the model is shut down by ``today``."""
@@ -245,7 +248,7 @@ def _entries(data: dict[str, Any], source: str, problems: list[str]) -> tuple[li
 _KNOWN_KEYS = {
     "match", "name", "prompt_limit", "max_n", "sizes", "size_rule", "ratios", "qualities", "background",
     "moderation", "output_format", "partial_images", "references", "input_fidelity", "expiring_urls", "rank",
-    "shutdown", "replacement", "price",
+    "shutdown", "replacement", "price", "partial_price",
 }  # fmt: skip
 
 
@@ -287,6 +290,12 @@ def _info(raw: dict[str, Any], where: str, problems: list[str]) -> ModelInfo | N
             problems.append(f"{where}: 'shutdown' must be a date such as 2026-12-01")
         else:
             values["shutdown"] = shutdown
+    if "partial_price" in raw:
+        partial = raw["partial_price"]
+        if not isinstance(partial, int | float) or isinstance(partial, bool) or partial < 0:
+            problems.append(f"{where}: 'partial_price' must be dollars per partial image")
+        else:
+            values["partial_price"] = float(partial)
     if "replacement" in raw:
         values["replacement"] = str(raw["replacement"])
     if "price" in raw:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import datetime
+import json
 import logging
 import random
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from .images import ImageFile
 from .redaction import redact
 from .request import ImageRequest
 from .settings import Settings
+from .stream import OnPartial, read_stream
 from .upstream import map_error, parse_json
 
 log = logging.getLogger(__name__)
@@ -108,12 +110,15 @@ class ImageClient:
     def _url(self, path: str) -> str:
         return f"{self.settings.openai_base_url}/{path}"
 
-    async def generate(self, request: ImageRequest) -> Generation:
-        """Make the images, retrying only what surely did not run; raise a domain error otherwise."""
+    async def generate(self, request: ImageRequest, on_partial: OnPartial | None = None) -> Generation:
+        """Make the images, retrying only what surely did not run; raise a domain error otherwise.
+
+        A request with previews is streamed: ``on_partial`` gets each partial image's base64 as it arrives.
+        """
         attempt = 0
         while True:
             try:
-                return await self._generate_once(request)
+                return await self._generate_once(request, on_partial)
             except ImageGenError as error:
                 # Some relays echo the key back in their error messages: never let it reach a log line.
                 error.detail = redact(error.detail, (self.settings.openai_api_key,))
@@ -134,7 +139,7 @@ class ImageClient:
         backoff = self.backoff_base * 2.0**attempt * random.uniform(0.75, 1.25)
         return min(backoff, self.settings.retry_max_wait)
 
-    async def _generate_once(self, request: ImageRequest) -> Generation:
+    async def _generate_once(self, request: ImageRequest, on_partial: OnPartial | None) -> Generation:
         timeout = aiohttp.ClientTimeout(
             total=self.settings.timeout_for(request.quality),
             sock_connect=CONNECT_TIMEOUT,
@@ -144,21 +149,25 @@ class ImageClient:
         payload: dict[str, Any] = (
             {"data": _edit_form(request, info)} if endpoint == "images/edits" else {"json": request.body(info)}
         )
-        status, raw, retry_after = await self._call("POST", endpoint, timeout, gate=self._answers, **payload)
+        status, raw, retry_after = await self._call(
+            "POST", endpoint, timeout, gate=self._answers, on_partial=on_partial, **payload
+        )
         if status != 200:
-            raise map_error(status, raw, request.model, request.prompt, retry_after)
+            body = raw if isinstance(raw, bytes) else b""
+            raise map_error(status, body, request.model, request.prompt, retry_after)
         try:
             return await self._read_answer(request, raw)
         except BaseException:
             self._answers.release()
             raise
 
-    async def _read_answer(self, request: ImageRequest, raw: bytes) -> Generation:
-        payload = await _decode_json(raw)
+    async def _read_answer(self, request: ImageRequest, raw: bytes | dict[str, Any]) -> Generation:
+        payload = await _decode_json(raw) if isinstance(raw, bytes) else raw
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
             if isinstance(payload, dict) and "error" in payload:
-                raise map_error(200, raw, request.model, request.prompt)
+                body = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
+                raise map_error(200, body, request.model, request.prompt)
             raise BadUpstreamResponse("answer has no data list")
         entries = [entry for entry in data if isinstance(entry, dict)][: request.n]
         found = await asyncio.gather(*(self._image_of(entry) for entry in entries))
@@ -176,11 +185,14 @@ class ImageClient:
         path: str,
         limits: aiohttp.ClientTimeout,
         gate: asyncio.Semaphore | None = None,
+        on_partial: OnPartial | None = None,
         **kwargs: Any,
-    ) -> tuple[int, bytes, str | None]:
+    ) -> tuple[int, bytes | dict[str, Any], str | None]:
         """One request to the API: its status, body and Retry-After, or a domain error for the transport.
 
-        With ``gate``, a 200 answer's body is read only once a slot is free, and the slot stays taken.
+        With ``gate``, a 200 answer's body is read only once a slot is free, and the slot stays taken. A 200
+        answer that is a stream of events is read as it comes (``on_partial`` gets its partial images) and
+        given back as the answer it amounts to; a relay that ignored ``stream`` answers plain JSON, read as such.
         """
         try:
             async with self.session.request(
@@ -195,7 +207,11 @@ class ImageClient:
                 if held is not None:
                     await held.acquire()
                 try:
-                    raw = await _read_capped(response, MAX_ANSWER_BYTES)
+                    raw: bytes | dict[str, Any]
+                    if response.status == 200 and response.content_type == "text/event-stream":
+                        raw = await read_stream(response.content.iter_any(), on_partial, MAX_ANSWER_BYTES)
+                    else:
+                        raw = await _read_capped(response, MAX_ANSWER_BYTES)
                 except BaseException:
                     if held is not None:
                         held.release()
@@ -265,6 +281,8 @@ class ImageClient:
         """The models the key can use to draw, as ``GET /models`` lists them, with their shutdown dates."""
         timeout = aiohttp.ClientTimeout(total=MODELS_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
         status, raw, retry_after = await self._call("GET", "models", timeout)
+        if not isinstance(raw, bytes):
+            raise BadUpstreamResponse("the model list came as a stream")
         if status != 200:
             error = map_error(status, raw, self.settings.image_model or "", "", retry_after)
             error.detail = redact(error.detail, (self.settings.openai_api_key,))

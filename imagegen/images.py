@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import warnings
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ MAX_FILES_PER_MESSAGE = 10
 REQUEST_OVERHEAD = 64 * 1024
 # An image that fits the limit only when shrunk below this many pixels a side is left out, with a note, instead.
 MIN_SIDE = 256
+# Live previews are shown this large at most (pixels a side): enough to see the picture coming.
+PREVIEW_SIDE = 384
 # WebP cannot hold a side longer than this.
 WEBP_MAX_SIDE = 16383
 _EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
@@ -82,6 +86,22 @@ def fit(image: ImageFile, limit: int) -> ImageFile | None:
 
 def _has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+
+
+def preview(encoded: str) -> bytes | None:
+    """A small WebP of a base64 partial image, for a status message; None if it is not an image."""
+    try:
+        data = base64.b64decode(encoded.partition(",")[2] if encoded.startswith("data:") else encoded)
+    except (binascii.Error, ValueError):
+        return None
+    if inspect(data) is None:
+        return None
+    with Image.open(io.BytesIO(data)) as opened:
+        picture = opened.convert("RGBA" if _has_alpha(opened) else "RGB")
+    picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+    buffer = io.BytesIO()
+    picture.save(buffer, "WEBP", quality=70)
+    return buffer.getvalue()
 
 
 def batches(images: list[ImageFile], limit: int) -> list[list[ImageFile]]:

@@ -18,6 +18,7 @@ from .prices import PriceTable
 from .queue import Entry, FairQueue, Place
 from .request import ImageRequest
 from .storage import UNFINISHED, Job, JobState, Storage, StorageBusy
+from .stream import OnPartial
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ class Delivery(Protocol):
 
     async def started(self, job: Job) -> None:
         """The job left the queue and is being drawn."""
+        ...
+
+    async def preview(self, job: Job, image: str) -> None:
+        """A partial image (base64) arrived while the job is drawn: show it if there is a way to."""
         ...
 
     async def succeeded(self, job: Job, generation: Generation) -> None:
@@ -186,7 +191,7 @@ class Jobs:
         try:
             await delivery.started(job)
             try:
-                generation = await self.client.generate(job.request)
+                generation = await self.client.generate(job.request, self._previewer(job, delivery))
             except Refused as refused:
                 until = self.usage.refused(job.user_id, self.clock())
                 refused.cooloff_until = int(until) if until is not None else None
@@ -213,6 +218,16 @@ class Jobs:
             raise
         finally:
             self._active.pop(job.id, None)
+
+    @staticmethod
+    def _previewer(job: Job, delivery: Delivery) -> OnPartial | None:
+        if not job.request.previews:
+            return None
+
+        async def show(image: str) -> None:
+            await delivery.preview(job, image)
+
+        return show
 
     async def _deliver(self, job: Job, generation: Generation, delivery: Delivery) -> None:
         # The images are paid for: kept in the database from now until Discord has them all.

@@ -31,7 +31,7 @@ class PriceTable:
         """The estimated cost of one image of ``request``."""
         table = self.models.get(request.model)
         if not table:
-            return self.catalogue.lookup(request.model).per_image(request.quality, request.size)
+            return self.catalogue.lookup(request.model).per_image(request.quality, request.size, request.previews)
         qualities = [table[request.quality]] if request.quality in table else list(table.values())
         prices = [price for sizes in qualities for size, price in sizes.items() if request.size in ("auto", size)] or [
             price for sizes in qualities for price in sizes.values()

@@ -29,6 +29,8 @@ class ImageRequest:
     moderation: str = "auto"
     # Reference images (already checked and shrunk): with any, the request goes to the edits endpoint.
     references: tuple[bytes, ...] = field(default=(), repr=False)
+    # Partial images to stream as live previews (each is billed); 0 for none.
+    previews: int = 0
 
     def endpoint(self, info: ModelInfo) -> str:
         """The API path this request is sent to: edits when it has references and the model takes them so."""
@@ -77,7 +79,9 @@ class ImageRequest:
 
     def edit_fields(self, info: ModelInfo) -> dict[str, str]:
         """The text fields of a multipart ``POST /images/edits``: as ``body()``, but without ``moderation``."""
-        fields = {key: str(value) for key, value in self.body(info).items()}
+        fields = {
+            key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in self.body(info).items()
+        }
         fields.pop("moderation", None)
         return fields
 
@@ -98,6 +102,9 @@ class ImageRequest:
             body["moderation"] = self.moderation
         if self.references and info.references == "urls":
             body["image"] = [_data_url(data) for data in self.references]
+        if self.previews and info.partial_images:
+            body["stream"] = True
+            body["partial_images"] = self.previews
         return body
 
 

@@ -134,6 +134,8 @@ class ServerSettings:
         request = self.apply(request, settings.max_quality, settings.allowed_models, info.qualities)
         request = dataclasses.replace(request, moderation=self.moderation_for(settings.moderation, age_restricted))
         request = request.validated(info, self.most_images(settings.max_images), references=references)
+        if settings.preview_images and info.partial_images and request.n == 1:
+            request = dataclasses.replace(request, previews=settings.preview_images)
         return request, limits
 
     def allows_channel(self, channel_id: int | None) -> bool:

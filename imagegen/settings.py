@@ -71,6 +71,7 @@ class Settings:
     discord_gateway_url: str | None = None
     result_retention_seconds: float = 24 * 3600.0
     models_file: Path | None = None
+    preview_images: int = 2
     # Proxy URLs may carry a password: kept out of repr.
     discord_proxy: str | None = field(default=None, repr=False)
     image_api_proxy: str | None = field(default=None, repr=False)
@@ -238,6 +239,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
         result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),
         models_file=read.parsed("MODELS_FILE", None, _existing_file, "the path of an existing TOML file"),
+        preview_images=read.integer("PREVIEW_IMAGES", 2, 0, 3),
         discord_proxy=read.proxy("DISCORD_PROXY"),
         image_api_proxy=read.proxy("IMAGE_API_PROXY"),
     )

@@ -590,6 +590,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "🔧 The image service did not accept these settings. Try another size, quality or model.",
         "zh": "🔧 图像服务不接受这组设置。请换一个尺寸、质量或模型。",
     },
+    "error.stream_cut": {
+        "en": "⌛ The image service stopped part way through drawing. It may still have charged for the image, so "
+        "the bot did not ask again. Please try again.",
+        "zh": "⌛ 图像服务在生成途中中断了。它可能已经计费，所以机器人没有重复请求。请再试一次。",
+    },
     "error.unexpected": {
         "en": "😵 Something went wrong on the bot's side. It has been logged; please try again.",
         "zh": "😵 机器人这边出了点问题，已记录在日志中。请再试一次。",

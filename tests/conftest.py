@@ -51,6 +51,8 @@ def settings(image_api: FakeImageAPI, tmp_path: Path) -> Settings:
         progress_interval=0.05,
         data_dir=tmp_path / "data",
         shutdown_grace=0.5,
+        # Requests are plain unless a test asks for live previews (tests/test_previews_e2e.py).
+        preview_images=0,
     )
 
 

@@ -128,3 +128,9 @@ def test_a_models_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
     bad.write_text("[[model]\n")
     with pytest.raises(CatalogueError, match=r"models\.toml"):
         Catalogue.load(BUNDLED, bad)
+
+
+def test_previews_are_priced_as_the_partial_images_they_are() -> None:
+    info = CATALOGUE.lookup("gpt-image-2")
+    assert info.per_image("low", "1024x1024", previews=2) == pytest.approx(0.011 + 2 * 0.004)
+    assert CATALOGUE.lookup("flux-pro").per_image("auto", "1:1", previews=2) == pytest.approx(0.04)

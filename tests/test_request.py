@@ -90,3 +90,10 @@ def test_a_refused_quality_names_the_ones_the_model_has() -> None:
 def test_the_longest_allowed_prompt_passes() -> None:
     checked(ImageRequest("x" * 4000, "dall-e-3"))
     checked(ImageRequest("x", "gpt-image-2", n=4))
+
+
+def test_previews_ask_for_a_stream_on_models_that_stream_and_edits_say_so_in_their_fields() -> None:
+    info = CATALOGUE.lookup("gpt-image-2")
+    streamed = ImageRequest("cat", "gpt-image-2", previews=2, references=(b"\x89PNG",))
+    assert streamed.edit_fields(info)["stream"] == "true" and streamed.edit_fields(info)["partial_images"] == "2"
+    assert "stream" not in ImageRequest("cat", "flux-pro", previews=2).body(CATALOGUE.lookup("flux-pro"))

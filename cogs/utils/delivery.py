@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from imagegen import images, texts
+from imagegen import images, texts, workers
 from imagegen.client import Generation
 from imagegen.errors import ImageGenError, ModelNotFound, Refused
 from imagegen.images import ImageFile
@@ -65,6 +65,11 @@ class InteractionDelivery:
     async def started(self, job: Job) -> None:
         await self.status.refresh()
 
+    async def preview(self, job: Job, image: str) -> None:
+        small = await workers.run(images.preview, image)
+        if small is not None:
+            self.status.show(small)
+
     async def succeeded(self, job: Job, generation: Generation) -> None:
         await self.status.stop()
         prepared = await images.prepare_async(generation.images, job.upload_limit or self.interaction.filesize_limit)
@@ -99,7 +104,7 @@ class InteractionDelivery:
             try:
                 if not self.shown:
                     await self.interaction.edit_original_response(
-                        content=texts.t(self.locale, "result.postponed_status"), view=None
+                        content=texts.t(self.locale, "result.postponed_status"), view=None, attachments=[]
                     )
                 private = texts.t(self.interaction.locale, "result.postponed", hours=hours)
                 await self.interaction.followup.send(private, ephemeral=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import io
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import discord
 
@@ -29,8 +31,9 @@ def token_dead(error: discord.HTTPException) -> bool:
 class StatusMessage:
     """Rewrites the original response with ``render()`` at most once per ``interval``, only when it changed.
 
-    Stopping waits for an edit in flight rather than cancelling it, and no edit starts after it, so a status
-    edit can never land after the result.
+    A live preview given to ``show`` goes out with the next of those edits, as a small attachment. Stopping waits
+    for an edit in flight rather than cancelling it, and no edit starts after it, so neither a status nor a
+    preview can land after the result.
     """
 
     def __init__(self, interaction: discord.Interaction, render: Render, interval: float) -> None:
@@ -38,6 +41,8 @@ class StatusMessage:
         self.render = render
         self.interval = interval
         self.dead = False
+        self.preview: bytes | None = None
+        self._preview_shown: bytes | None = None
         self._last: tuple[str, bool] | None = None
         self._stop = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -58,6 +63,10 @@ class StatusMessage:
             await self._task
             self._task = None
 
+    def show(self, preview: bytes) -> None:
+        """Show ``preview`` (a small image) with the next edit; a newer one replaces it before it is sent."""
+        self.preview = preview
+
     @property
     def usable(self) -> bool:
         """Whether the interaction can still take edits and followups."""
@@ -70,11 +79,17 @@ class StatusMessage:
                 return
             content, view = self.render()
             key = (content, view is not None)
-            if key == self._last:
+            preview = self.preview if self.preview is not self._preview_shown else None
+            if key == self._last and preview is None:
                 return
+            extra: dict[str, Any] = {}
+            if preview is not None:
+                extra["attachments"] = [discord.File(io.BytesIO(preview), filename="preview.webp")]
             try:
-                await self.interaction.edit_original_response(content=content, view=view)
+                await self.interaction.edit_original_response(content=content, view=view, **extra)
                 self._last = key
+                if preview is not None:
+                    self._preview_shown = preview
             except discord.HTTPException as error:
                 self.dead = self.dead or token_dead(error)
                 log.debug("status edit failed: %s", error)

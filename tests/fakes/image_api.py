@@ -224,3 +224,36 @@ def truncated(status: int = 200) -> Handler:
         return response
 
     return handler
+
+
+def streamed(
+    partials: list[bytes],
+    final: bytes | None,
+    *,
+    after_partials: asyncio.Event | None = None,
+    kind: str = "image_generation",
+    usage: dict[str, Any] | None = None,
+) -> Handler:
+    """A handler answering as a streaming API does: Server-Sent Events, a partial image each, then the finished one
+    (none when ``final`` is None: the stream ends cut short). With ``after_partials``, it waits there."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for index, image in enumerate(partials):
+            event = {"type": f"{kind}.partial_image", "partial_image_index": index,
+                     "b64_json": base64.b64encode(image).decode()}  # fmt: skip
+            await response.write(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
+        if after_partials is not None:
+            await after_partials.wait()
+        if final is not None:
+            done = {"type": f"{kind}.completed", "b64_json": base64.b64encode(final).decode(),
+                    "usage": usage or {"input_tokens": 10, "output_tokens": 4160}}  # fmt: skip
+            text = f"event: {done['type']}\ndata: {json.dumps(done)}\n\n"
+            # Sent in small pieces, as a network would: the reader must join them.
+            for start in range(0, len(text), 4096):
+                await response.write(text[start : start + 4096].encode())
+        await response.write_eof()
+        return response
+
+    return handler
