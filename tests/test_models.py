@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 
 import aiohttp
@@ -128,3 +129,13 @@ async def test_an_image_api_out_of_reach_at_start_is_tried_again_until_it_answer
     lines = [record.getMessage() for record in caplog.records if "cannot reach the image API" in record.getMessage()]
     assert len(lines) == 3 and lines[0].startswith(f"cannot reach the image API at {settings.openai_base_url} (")
     assert [line.rsplit(" ", 2)[1] for line in lines] == ["0.001", "0.002", "0.004"]
+
+
+async def test_at_start_the_log_warns_about_configured_models_that_are_gone(
+    start_bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "imagegen.models")
+    bot = await start_bot(image_models=("gpt-image-1",), allowed_models=("gpt-image-2", "gpt-image-1"))
+    await bot.models.refresh()
+    assert "model gpt-image-1 was shut down on 2026-10-23; use gpt-image-2 instead" in caplog.text
+    assert "default model: gpt-image-2, the most preferred of the 2 image models the API lists" in caplog.text
