@@ -309,23 +309,30 @@ def _info(raw: dict[str, Any], where: str, problems: list[str]) -> ModelInfo | N
     return ModelInfo(**values) if len(problems) == before else None
 
 
+def _listed(value: object, pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """``value`` as a tuple if it is a list of strings of the shape ``pattern``, else None."""
+    if isinstance(value, list) and all(isinstance(item, str) and pattern.fullmatch(item) for item in value):
+        return tuple(value)
+    return None
+
+
 def _size_rule(raw: dict[str, Any], where: str, problems: list[str]) -> SizeRule | None:
     given = [key for key in ("sizes", "size_rule", "ratios") if key in raw]
     if len(given) > 1:
         problems.append(f"{where}: give one of 'sizes', 'size_rule' or 'ratios'")
         return None
     if "sizes" in raw:
-        sizes = raw["sizes"]
-        if not isinstance(sizes, list) or not all(isinstance(s, str) and _SIZE.fullmatch(s) for s in sizes):
+        sizes = _listed(raw["sizes"], _SIZE)
+        if sizes is None:
             problems.append(f"{where}: 'sizes' must list sizes such as \"1024x1024\"")
             return None
-        return SizeRule("list", tuple(sizes))
+        return SizeRule("list", sizes)
     if "ratios" in raw:
-        ratios = raw["ratios"]
-        if not isinstance(ratios, list) or not all(isinstance(r, str) and _RATIO.fullmatch(r) for r in ratios):
+        ratios = _listed(raw["ratios"], _RATIO)
+        if ratios is None:
             problems.append(f"{where}: 'ratios' must list aspect ratios such as \"16:9\"")
             return None
-        return SizeRule("ratio", tuple(ratios))
+        return SizeRule("ratio", ratios)
     if "size_rule" in raw:
         rule = raw["size_rule"]
         numbers = ("multiple", "min_pixels", "max_pixels", "max_side")
@@ -334,8 +341,8 @@ def _size_rule(raw: dict[str, Any], where: str, problems: list[str]) -> SizeRule
         ):
             problems.append(f"{where}: 'size_rule' takes whole numbers multiple, min_pixels, max_pixels, max_side")
             return None
-        suggested = rule.get("suggested", [])
-        if not isinstance(suggested, list) or not all(isinstance(s, str) and _SIZE.fullmatch(s) for s in suggested):
+        suggested = _listed(rule.get("suggested", []), _SIZE)
+        if suggested is None:
             problems.append(f"{where}: 'size_rule.suggested' must list sizes such as \"1536x864\"")
             return None
         ratio = rule.get("max_ratio", 3.0)
@@ -344,7 +351,7 @@ def _size_rule(raw: dict[str, Any], where: str, problems: list[str]) -> SizeRule
             return None
         return SizeRule(
             "free",
-            tuple(suggested),
+            suggested,
             multiple=max(1, int(rule.get("multiple", 16))),
             min_ratio=1 / float(ratio),
             max_ratio=float(ratio),

@@ -15,6 +15,8 @@ import aiohttp
 import discord
 from aiohttp import web
 
+from tests.fakes.peers import peer_recorder
+
 APP_ID = 100000000000000001
 GUILD_ID = 200000000000000002
 CHANNEL_ID = 300000000000000003
@@ -135,9 +137,8 @@ class FakeDiscord:
         self._originals: dict[str, str] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
-        # The port each request came from: a request through a test proxy comes from one of the proxy's ports.
         self.peers: list[int] = []
-        app = web.Application(client_max_size=200 * MIB, middlewares=[self._note_peer])
+        app = web.Application(client_max_size=200 * MIB, middlewares=[peer_recorder(self.peers)])
         app.router.add_get("/gateway", self.gateway)
         app.router.add_get("/attachments/{id}/{name}", self.attachment)
         app.router.add_route("*", "/api/v10/{path:.*}", self.rest)
@@ -150,13 +151,6 @@ class FakeDiscord:
     @property
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
-
-    @web.middleware
-    async def _note_peer(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
-        if peer:
-            self.peers.append(int(peer[1]))
-        return await handler(request)
 
     async def start(self) -> None:
         self.runner = web.AppRunner(self.app)

@@ -16,6 +16,8 @@ import aiohttp
 from aiohttp import web
 from PIL import Image
 
+from tests.fakes.peers import peer_recorder
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -84,9 +86,8 @@ class FakeImageAPI:
         self.received = asyncio.Event()
         # Prompts whose answers wait until the test opens their gate.
         self.gates: dict[str, asyncio.Event] = {}
-        # The port each request came from: a request through a test proxy comes from one of the proxy's ports.
         self.peers: list[int] = []
-        app = web.Application(client_max_size=200 * 1024 * 1024, middlewares=[self._note_peer])
+        app = web.Application(client_max_size=200 * 1024 * 1024, middlewares=[peer_recorder(self.peers)])
         app.router.add_post("/v1/images/generations", self.generations)
         app.router.add_post("/v1/images/edits", self.edits)
         app.router.add_get("/v1/models", self.list_models)
@@ -103,13 +104,6 @@ class FakeImageAPI:
         """Serve ``blob`` and return its URL."""
         self.files[name] = blob
         return f"http://127.0.0.1:{self.port}/files/{name}"
-
-    @web.middleware
-    async def _note_peer(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
-        if peer:
-            self.peers.append(int(peer[1]))
-        return await handler(request)
 
     async def start(self) -> None:
         self.runner = web.AppRunner(self.app)
