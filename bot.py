@@ -20,7 +20,7 @@ from python_socks import ProxyError
 
 from cogs.utils.translator import CatalogueTranslator
 from cogs.utils.tree import ImageTree
-from imagegen import redaction
+from imagegen import redaction, workers
 from imagegen.artists import BUNDLED, ArtistList
 from imagegen.catalogue import BUNDLED as BUNDLED_MODELS
 from imagegen.catalogue import Catalogue, CatalogueError
@@ -39,7 +39,7 @@ from imagegen.storage import SqliteStorage, Storage, StorageError
 log = logging.getLogger("bot")
 
 ROOT = Path(__file__).resolve().parent
-EXTENSIONS = ("cogs.errors", "cogs.imagine", "cogs.usage", "cogs.admin")
+EXTENSIONS = ("cogs.imagine", "cogs.usage", "cogs.admin")
 USAGE = "usage: python bot.py [run | sync | check]"
 # The longest wait between tries to reach Discord or the image API at start.
 MAX_RETRY_WAIT = 30.0
@@ -274,11 +274,14 @@ def main(argv: list[str]) -> int:
         )
     )
     point_discord_at(settings)
-    if mode == "check":
-        return run_loop(check(settings, catalogue, reach_discord))
-    if mode == "sync":
-        return run_loop(sync(settings, catalogue))
-    return run_loop(run(settings, catalogue))
+    try:
+        if mode == "check":
+            return run_loop(check(settings, catalogue, reach_discord))
+        if mode == "sync":
+            return run_loop(sync(settings, catalogue))
+        return run_loop(run(settings, catalogue))
+    finally:
+        workers.shutdown()
 
 
 def run_loop(main: Coroutine[Any, Any, int]) -> int:

@@ -6,8 +6,9 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -19,8 +20,9 @@ from imagegen.request import QUALITIES, ImageRequest, size_choices
 from imagegen.storage import Job
 from imagegen.uploads import check_declared
 
-from .errors import answer_error
-from .utils.buttons import JobButton, PromptModal, buttons, submitted_text
+from .utils import custom_ids
+from .utils.answers import answer_error
+from .utils.buttons import PromptModal, buttons, job_button, submitted_text
 from .utils.channel import post_in_channel
 from .utils.delivery import InteractionDelivery, redeliver
 from .utils.markup import inert
@@ -59,7 +61,7 @@ class Imagine(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.edit_menu)
-        self.bot.add_dynamic_items(JobButton)
+        self.bot.add_dynamic_items(*JOB_ITEMS)
         if self.bot.serving:
             # Before the gateway connects, so no new job can be mistaken for one a previous process left.
             left = await self.bot.jobs.recover()
@@ -69,7 +71,7 @@ class Imagine(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
-        self.bot.remove_dynamic_items(JobButton)
+        self.bot.remove_dynamic_items(*JOB_ITEMS)
         if self.announcing is not None:
             self.announcing.cancel()
         self.post_kept_results.cancel()
@@ -117,20 +119,20 @@ class Imagine(commands.Cog):
         settings = self.bot.settings
         request = ImageRequest(
             prompt=prompt,
-            model=(model or self.default_model(interaction.guild_id)).strip(),
+            model=(model or default_model(self.bot, interaction.guild_id)).strip(),
             n=n,
             size=size,
             quality=quality,
             background=background,
             moderation=settings.moderation,
         )
-        await self.start_job(interaction, request, [upload.url for upload in attachments])
+        await start_job(self.bot, interaction, request, [upload.url for upload in attachments])
 
     @imagine.autocomplete("size")
     async def size_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         """Offer the sizes the chosen model takes, labelled by their shape, ``auto`` first; what the member typed
         first when the model takes it."""
-        model = str(getattr(interaction.namespace, "model", None) or self.default_model(interaction.guild_id))
+        model = str(getattr(interaction.namespace, "model", None) or default_model(self.bot, interaction.guild_id))
         rule = self.bot.catalogue.lookup(model).sizes
         offered = size_choices(rule)
         typed = rule.normalise(current) if current.strip() else None
@@ -147,10 +149,6 @@ class Imagine(commands.Cog):
         label = texts.t(locale, f"size.{shape}", ratio=ratio)
         return label if ":" in size else f"{label} — {size.replace('x', '×')}"
 
-    def default_model(self, guild_id: int | None) -> str:
-        """The model used when a member picks none: the server's choice, else the bot's default."""
-        return self.bot.servers.get(guild_id).default_model or self.bot.models.default
-
     @imagine.autocomplete("model")
     async def model_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -160,90 +158,6 @@ class Imagine(commands.Cog):
         names = [name for name in await self.bot.models.search(current) if not allowed or name in allowed]
         return [app_commands.Choice(name=name, value=name) for name in names]
 
-    async def start_job(
-        self, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
-    ) -> None:
-        """Check, acknowledge, record and queue a request as the clicking or typing user's job.
-
-        Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
-        """
-        age_restricted = isinstance(interaction.channel, discord.TextChannel) and interaction.channel.is_nsfw()
-        request, limits = self.bot.servers.get(interaction.guild_id).admit(
-            request,
-            self.bot.settings,
-            self.bot.jobs.usage.limits,
-            self.bot.catalogue,
-            channel_id=interaction.channel_id,
-            in_dm=interaction.guild_id is None,
-            age_restricted=age_restricted,
-            references=len(reference_urls),
-        )
-        # Admitted and counted against every limit in one step, before anything awaits.
-        admission = self.bot.jobs.reserve(
-            interaction.user.id, interaction.guild_id, request, exempt=self._exempt(interaction.user), limits=limits
-        )
-        try:
-            callback = await interaction.response.defer(thinking=True)
-            if reference_urls:
-                # A plain message from here on, so a problem with the files can be answered privately.
-                await interaction.edit_original_response(content=texts.t(interaction.locale, "status.preparing"))
-                references = [await self.bot.images.fetch_reference(url) for url in reference_urls]
-                request = dataclasses.replace(request, references=tuple(references))
-            job = Job(
-                user_id=interaction.user.id,
-                channel_id=interaction.channel_id or 0,
-                guild_id=interaction.guild_id,
-                request=request,
-                locale=str(interaction.locale),
-                interaction_id=interaction.id,
-                message_id=callback.message_id if callback is not None else None,
-                upload_limit=interaction.filesize_limit,
-            )
-            delivery = InteractionDelivery(self.bot, interaction, job)
-            await self.bot.jobs.submit(job, delivery, admission)
-        finally:
-            admission.release()
-        await delivery.status.start()
-
-    async def on_button(
-        self, interaction: discord.Interaction, action: str, job_id: int, index: int | None = None
-    ) -> None:
-        """A click on one of a job's buttons: anyone may reroll, remix, vary or try; cancel and delete are guarded."""
-        job = await self.bot.jobs.get(job_id)
-        if job is None:
-            await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
-        elif not _belongs_here(interaction, job):
-            await self._elsewhere(interaction, job)
-        elif action == "cancel":
-            await self.cancel(interaction, job)
-        elif action == "delete":
-            await self.delete(interaction, job)
-        elif action == "remix":
-            locale = interaction.locale
-            title, label = texts.t(locale, "remix.title"), texts.t(locale, "remix.label")
-            await interaction.response.send_modal(
-                PromptModal(f"{PromptModal.REMIX}{job.id}", title, label, job.request.prompt)
-            )
-        elif action == "vary":
-            await self.vary(interaction, job, index or 1)
-        elif action == "try":
-            suggestion = self.bot.artists.suggest(job.request.prompt)
-            if suggestion is None:
-                await interaction.response.send_message(texts.t(interaction.locale, "try.nothing"), ephemeral=True)
-            else:
-                await self.run_again(interaction, dataclasses.replace(job.request, prompt=suggestion.prompt))
-        else:
-            await self.run_again(interaction, job.request)
-
-    async def vary(self, interaction: discord.Interaction, job: Job, index: int) -> None:
-        """The Vary button: image ``index`` of the clicked result becomes the reference of a new job."""
-        attachments = interaction.message.attachments if interaction.message is not None else []
-        if not 1 <= index <= len(attachments):
-            await interaction.response.send_message(texts.t(interaction.locale, "vary.missing"), ephemeral=True)
-            return
-        request = dataclasses.replace(job.request, references=())
-        await self.run_again(interaction, request, [attachments[index - 1].url])
-
     async def edit_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """The "Edit image" message menu: ask what should change about the message's first image."""
         found = next((i for i, a in enumerate(message.attachments) if _is_image(a)), None)
@@ -252,27 +166,10 @@ class Imagine(commands.Cog):
             return
         check_declared(message.attachments[found].size, message.attachments[found].content_type)
         locale = interaction.locale
-        custom_id = f"{PromptModal.EDIT}{message.channel.id}:{message.id}:{found}"
+        custom_id = custom_ids.edit_form(message.channel.id, message.id, found)
         await interaction.response.send_modal(
             PromptModal(custom_id, texts.t(locale, "edit.title"), texts.t(locale, "edit.label"))
         )
-
-    async def delete(self, interaction: discord.Interaction, job: Job) -> None:
-        """The Delete button: the requester or a moderator removes the result."""
-        if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
-            await interaction.response.send_message(texts.t(interaction.locale, "delete.not_allowed"), ephemeral=True)
-            return
-        await interaction.response.defer()
-        await interaction.delete_original_response()
-
-    async def run_again(
-        self, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
-    ) -> None:
-        """Start ``request`` as a new job of whoever clicked, answering any problem privately."""
-        try:
-            await self.start_job(interaction, request, reference_urls)
-        except Exception as error:
-            await answer_error(self.bot, interaction, error)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -282,17 +179,18 @@ class Imagine(commands.Cog):
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
         prompt = submitted_text(data, "prompt")
-        if custom_id.startswith(PromptModal.REMIX):
-            job = await self.bot.jobs.get(int(custom_id.removeprefix(PromptModal.REMIX)))
+        remixed, edited = custom_ids.read_remix(custom_id), custom_ids.read_edit(custom_id)
+        if remixed is not None:
+            job = await self.bot.jobs.get(remixed)
             if job is None or prompt is None:
                 await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
                 return
-            if not _belongs_here(interaction, job):
-                await self._elsewhere(interaction, job)
+            if not belongs_here(interaction, job):
+                await elsewhere(interaction, job)
                 return
-            await self.run_again(interaction, dataclasses.replace(job.request, prompt=prompt))
-        elif custom_id.startswith(PromptModal.EDIT) and prompt is not None:
-            channel_id, message_id, index = (int(part) for part in custom_id.removeprefix(PromptModal.EDIT).split(":"))
+            await run_again(self.bot, interaction, dataclasses.replace(job.request, prompt=prompt))
+        elif edited is not None and prompt is not None:
+            channel_id, message_id, index = edited
             if channel_id != interaction.channel_id:
                 # The form was opened on a message of this channel; any other is not this member's to reach.
                 log.warning("edit form for channel %d submitted in channel %s", channel_id, interaction.channel_id)
@@ -313,38 +211,9 @@ class Imagine(commands.Cog):
             return
         settings = self.bot.settings
         request = ImageRequest(
-            prompt=prompt, model=self.default_model(interaction.guild_id), moderation=settings.moderation
+            prompt=prompt, model=default_model(self.bot, interaction.guild_id), moderation=settings.moderation
         )
-        await self.run_again(interaction, request, [message.attachments[index].url])
-
-    async def _elsewhere(self, interaction: discord.Interaction, job: Job) -> None:
-        log.warning(
-            "job %d (guild %s, channel %d) clicked from guild %s, channel %s",
-            job.id,
-            job.guild_id,
-            job.channel_id,
-            interaction.guild_id,
-            interaction.channel_id,
-        )
-        await interaction.response.send_message(texts.t(interaction.locale, "button.elsewhere"), ephemeral=True)
-
-    def _exempt(self, user: discord.User | discord.Member) -> bool:
-        """Whether the user holds a role the operator or the server's admins exempted from limits and cooldown."""
-        if not isinstance(user, discord.Member):
-            return False
-        exempt = self.bot.settings.exempt_role_ids | set(self.bot.servers.get(user.guild.id).exempt_roles)
-        return any(role.id in exempt for role in user.roles)
-
-    async def cancel(self, interaction: discord.Interaction, job: Job) -> None:
-        """The Cancel button: only the requester, only while the job waits."""
-        locale = interaction.locale
-        if job.user_id != interaction.user.id:
-            await interaction.response.send_message(texts.t(locale, "job.cancel_not_yours"), ephemeral=True)
-        elif self.bot.jobs.position(job.id) is None:
-            await interaction.response.send_message(texts.t(locale, "job.cancel_too_late"), ephemeral=True)
-        else:
-            await interaction.response.defer()
-            await self.bot.jobs.cancel(job.id)
+        await run_again(self.bot, interaction, request, [message.attachments[index].url])
 
     async def announce_interrupted(self, jobs: list[Job]) -> None:
         """Tell each requester whose job a previous process left unfinished, with a way to run it again."""
@@ -356,7 +225,7 @@ class Imagine(commands.Cog):
                 user=f"<@{job.user_id}>",
                 prompt=inert(job.request.prompt, 1500),
             )
-            view = buttons(JobButton("rerun", job.id, texts.t(job.locale, "button.rerun")))
+            view = buttons(job_button("rerun", job.id, texts.t(job.locale, "button.rerun")))
             try:
                 await post_in_channel(
                     self.bot, job.channel_id, content, ping=job.user_id, view=view, reply_to=job.message_id
@@ -368,7 +237,218 @@ class Imagine(commands.Cog):
                 await self.bot.jobs.mark_notified(job)
 
 
-def _belongs_here(interaction: discord.Interaction, job: Job) -> bool:
+def bot_of(interaction: discord.Interaction) -> ImageBot:
+    """The bot an interaction came to."""
+    return cast("ImageBot", interaction.client)
+
+
+def default_model(bot: ImageBot, guild_id: int | None) -> str:
+    """The model used when a member picks none: the server's choice, else the bot's default."""
+    return bot.servers.get(guild_id).default_model or bot.models.default
+
+
+async def start_job(
+    bot: ImageBot, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
+) -> None:
+    """Check, acknowledge, record and queue a request as the clicking or typing user's job.
+
+    Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
+    """
+    age_restricted = isinstance(interaction.channel, discord.TextChannel) and interaction.channel.is_nsfw()
+    request, limits = bot.servers.get(interaction.guild_id).admit(
+        request,
+        bot.settings,
+        bot.jobs.usage.limits,
+        bot.catalogue,
+        channel_id=interaction.channel_id,
+        in_dm=interaction.guild_id is None,
+        age_restricted=age_restricted,
+        references=len(reference_urls),
+    )
+    # Admitted and counted against every limit in one step, before anything awaits.
+    admission = bot.jobs.reserve(
+        interaction.user.id, interaction.guild_id, request, exempt=exempt(bot, interaction.user), limits=limits
+    )
+    try:
+        callback = await interaction.response.defer(thinking=True)
+        if reference_urls:
+            # A plain message from here on, so a problem with the files can be answered privately.
+            await interaction.edit_original_response(content=texts.t(interaction.locale, "status.preparing"))
+            references = [await bot.images.fetch_reference(url) for url in reference_urls]
+            request = dataclasses.replace(request, references=tuple(references))
+        job = Job(
+            user_id=interaction.user.id,
+            channel_id=interaction.channel_id or 0,
+            guild_id=interaction.guild_id,
+            request=request,
+            locale=str(interaction.locale),
+            interaction_id=interaction.id,
+            message_id=callback.message_id if callback is not None else None,
+            upload_limit=interaction.filesize_limit,
+        )
+        delivery = InteractionDelivery(bot, interaction, job)
+        await bot.jobs.submit(job, delivery, admission)
+    finally:
+        admission.release()
+    await delivery.status.start()
+
+
+async def run_again(
+    bot: ImageBot, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
+) -> None:
+    """Start ``request`` as a new job of whoever clicked, answering any problem privately."""
+    try:
+        await start_job(bot, interaction, request, reference_urls)
+    except Exception as error:
+        await answer_error(bot, interaction, error)
+
+
+def exempt(bot: ImageBot, user: discord.User | discord.Member) -> bool:
+    """Whether the user holds a role the operator or the server's admins exempted from limits and cooldown."""
+    if not isinstance(user, discord.Member):
+        return False
+    roles = bot.settings.exempt_role_ids | set(bot.servers.get(user.guild.id).exempt_roles)
+    return any(role.id in roles for role in user.roles)
+
+
+async def elsewhere(interaction: discord.Interaction, job: Job) -> None:
+    """Answer a click (or form) about a job from somewhere the job does not live."""
+    log.warning(
+        "job %d (guild %s, channel %d) clicked from guild %s, channel %s",
+        job.id,
+        job.guild_id,
+        job.channel_id,
+        interaction.guild_id,
+        interaction.channel_id,
+    )
+    await interaction.response.send_message(texts.t(interaction.locale, "button.elsewhere"), ephemeral=True)
+
+
+class JobItem(discord.ui.DynamicItem[discord.ui.Button[Any]], template=custom_ids.job_template("[a-z]+")):
+    """What every button about a job shares: the job (read from the custom id, the rest from the database), the
+    check that the click comes from where the job lives, and the one error path. Each action is a subclass."""
+
+    action = ""
+
+    def __init__(self, job_id: int, index: int | None = None, label: str = "") -> None:
+        super().__init__(job_button(self.action, job_id, label or self.action, index))
+        self.job_id = job_id
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> JobItem:
+        index = int(match["index"]) if match["index"] else None
+        return cls(int(match["job"]), index, getattr(item, "label", None) or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = bot_of(interaction)
+        try:
+            job = await bot.jobs.get(self.job_id)
+            if job is None:
+                await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
+            elif not belongs_here(interaction, job):
+                await elsewhere(interaction, job)
+            else:
+                await self.act(bot, interaction, job)
+        except Exception as error:
+            await answer_error(bot, interaction, error)
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        """What the button does for its job."""
+        raise NotImplementedError
+
+
+class Reroll(JobItem, template=custom_ids.job_template("reroll")):
+    """The same prompt and options again, as the clicker's job."""
+
+    action = "reroll"
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        await start_job(bot, interaction, job.request)
+
+
+class Rerun(Reroll, template=custom_ids.job_template("rerun")):
+    """Run again a job a restart interrupted."""
+
+    action = "rerun"
+
+
+class Remix(JobItem, template=custom_ids.job_template("remix")):
+    """A form with the prompt to change; the submission is answered by the cog's listener."""
+
+    action = "remix"
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        locale = interaction.locale
+        title, label = texts.t(locale, "remix.title"), texts.t(locale, "remix.label")
+        await interaction.response.send_modal(
+            PromptModal(custom_ids.remix_form(job.id), title, label, job.request.prompt)
+        )
+
+
+class Vary(JobItem, template=custom_ids.job_template("vary")):
+    """Image ``index`` of the clicked result becomes the reference of a new job with the same prompt."""
+
+    action = "vary"
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        attachments = interaction.message.attachments if interaction.message is not None else []
+        index = self.index or 1
+        if not 1 <= index <= len(attachments):
+            await interaction.response.send_message(texts.t(interaction.locale, "vary.missing"), ephemeral=True)
+            return
+        request = dataclasses.replace(job.request, references=())
+        await start_job(bot, interaction, request, [attachments[index - 1].url])
+
+
+class TryInstead(JobItem, template=custom_ids.job_template("try")):
+    """Run the rewritten prompt a refusal suggested (a style instead of a living artist's name)."""
+
+    action = "try"
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        suggestion = bot.artists.suggest(job.request.prompt)
+        if suggestion is None:
+            await interaction.response.send_message(texts.t(interaction.locale, "try.nothing"), ephemeral=True)
+            return
+        await start_job(bot, interaction, dataclasses.replace(job.request, prompt=suggestion.prompt))
+
+
+class Delete(JobItem, template=custom_ids.job_template("delete")):
+    """The requester or a moderator removes the result."""
+
+    action = "delete"
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
+            await interaction.response.send_message(texts.t(interaction.locale, "delete.not_allowed"), ephemeral=True)
+            return
+        await interaction.response.defer()
+        await interaction.delete_original_response()
+
+
+class Cancel(JobItem, template=custom_ids.job_template("cancel")):
+    """Only the requester, only while the job waits."""
+
+    action = "cancel"
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        locale = interaction.locale
+        if job.user_id != interaction.user.id:
+            await interaction.response.send_message(texts.t(locale, "job.cancel_not_yours"), ephemeral=True)
+        elif bot.jobs.position(job.id) is None:
+            await interaction.response.send_message(texts.t(locale, "job.cancel_too_late"), ephemeral=True)
+        else:
+            await interaction.response.defer()
+            await bot.jobs.cancel(job.id)
+
+
+JOB_ITEMS = (Reroll, Rerun, Remix, Vary, TryInstead, Delete, Cancel)
+
+
+def belongs_here(interaction: discord.Interaction, job: Job) -> bool:
     """Whether a click on a job's button (or form) comes from where the job lives: its server and channel.
 
     A custom id is only a string: anyone can send one with another server's job in it, and its prompt and cost

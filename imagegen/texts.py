@@ -595,6 +595,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "the bot did not ask again. Please try again.",
         "zh": "⌛ 图像服务在生成途中中断了。它可能已经计费，所以机器人没有重复请求。请再试一次。",
     },
+    "error.bot_permissions": {
+        "en": "🔧 I am missing permissions in this channel ({permissions}). A server admin can give them to me.",
+        "zh": "🔧 我在这个频道缺少权限（{permissions}）。服务器管理员可以为我开启。",
+    },
+    "error.cooldown": {
+        "en": "⏳ That command needs a short pause: you can use it again <t:{ready}:R>.",
+        "zh": "⏳ 这个命令需要稍等：<t:{ready}:R> 后可以再用。",
+    },
+    "error.guild_only": {
+        "en": "This command works in servers only.",
+        "zh": "这个命令只能在服务器中使用。",
+    },
+    "error.option": {
+        "en": "One of the options is not something I can use. Please pick it again from Discord's list.",
+        "zh": "有一个选项无法使用，请从 Discord 的列表中重新选择。",
+    },
+    "error.check": {
+        "en": "You cannot use this command here.",
+        "zh": "你不能在这里使用这个命令。",
+    },
     "error.unexpected": {
         "en": "😵 Something went wrong on the bot's side. It has been logged; please try again.",
         "zh": "😵 机器人这边出了点问题，已记录在日志中。请再试一次。",

@@ -23,3 +23,8 @@ async def run(func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run ``func`` on the image worker thread and wait for it without blocking the event loop."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_EXECUTOR, functools.partial(func, *args, **kwargs))
+
+
+def shutdown() -> None:
+    """Stop the worker thread once the work in hand is done; for the end of the process."""
+    _EXECUTOR.shutdown(wait=True, cancel_futures=True)

@@ -149,3 +149,22 @@ async def test_an_option_of_the_wrong_type_is_bad_input_not_a_crash(
     assert answer.flags & 64 and expected in answer.content
     assert "Traceback" not in caplog.text and "TypeError" not in caplog.text and "went wrong" not in answer.content
     assert image_api.generation_calls == []
+
+
+async def test_a_button_that_fails_is_answered_kindly_and_logged_once(
+    bot: ImageBot,
+    fake_discord: FakeDiscord,
+    image_api: FakeImageAPI,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message, job_id = await a_result(fake_discord, image_api)
+
+    async def broken(job_id: int) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(bot.jobs, "get", broken)
+    click = await fake_discord.click(message, f"imagine:reroll:{job_id}", user_id=MALLORY)
+    answer = await answer_of(fake_discord, click["token"])
+    assert answer.flags & 64 and "Something went wrong on the bot's side" in answer.content
+    assert "Ignoring exception" not in caplog.text and "the database went away" in caplog.text

@@ -190,7 +190,8 @@ async def test_an_error_after_the_token_died_reaches_the_requester_in_the_channe
         lambda: [r for r in fake_discord.requests if r.path == f"/channels/{CHANNEL_ID}/messages"]
     )
     assert posts[0].content.startswith(f"<@{ALICE}> ") and "drew nothing" in posts[0].content
-    assert sent
+    assert posts[0].payload["allowed_mentions"]["users"] == [ALICE]
+    assert [r.method for r in fake_discord.for_token(sent["token"])] == ["POST"]  # the token was not used again
 
 
 async def test_a_result_for_a_channel_the_bot_cannot_post_in_is_kept_recorded_and_logged(

@@ -87,9 +87,11 @@ def test_a_refused_quality_names_the_ones_the_model_has() -> None:
     checked(ImageRequest("cat", "gpt-image-2.5-flare", quality="max"))
 
 
-def test_the_longest_allowed_prompt_passes() -> None:
-    checked(ImageRequest("x" * 4000, "dall-e-3"))
-    checked(ImageRequest("x", "gpt-image-2", n=4))
+def test_the_longest_allowed_prompt_and_the_largest_n_pass_unchanged() -> None:
+    longest = ImageRequest("x" * 4000, "dall-e-3")
+    assert checked(longest) == longest
+    largest = ImageRequest("x", "gpt-image-2", n=4)
+    assert checked(largest, max_images=4) == largest and body(largest)["n"] == 4
 
 
 def test_previews_ask_for_a_stream_on_models_that_stream_and_edits_say_so_in_their_fields() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -59,10 +60,18 @@ async def test_a_new_migration_applies_to_an_existing_database_and_keeps_its_job
     connection.close()
 
 
-async def test_opening_twice_does_not_migrate_twice(tmp_path: Path) -> None:
-    await (await SqliteStorage.open(tmp_path)).close()
+async def test_opening_twice_does_not_migrate_twice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "imagegen.storage")
     db = await SqliteStorage.open(tmp_path)
+    job = await db.add_job(a_job("kept"))
     await db.close()
+    migrated = len([r for r in caplog.records if "migrated" in r.getMessage()])
+    db = await SqliteStorage.open(tmp_path)
+    loaded = await db.get_job(job.id)
+    await db.close()
+    assert migrated == len(storage.MIGRATIONS)
+    assert len([r for r in caplog.records if "migrated" in r.getMessage()]) == migrated
+    assert loaded is not None and loaded.request.prompt == "kept"
 
 
 async def test_a_database_from_a_newer_bot_is_refused_by_name(tmp_path: Path) -> None:

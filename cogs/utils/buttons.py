@@ -1,14 +1,13 @@
-"""Buttons that outlive the process: the action and job id are in the ``custom_id``, the rest in the database."""
+"""Buttons and forms that outlive the process: what they look like when sent. Each action's answer to a click is
+its own ``DynamicItem`` class, in the cog that owns the action."""
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
-if TYPE_CHECKING:
-    from ..imagine import Imagine
+from . import custom_ids
 
 # What each action looks like.
 STYLES: dict[str, tuple[discord.ButtonStyle, str | None]] = {
@@ -20,32 +19,14 @@ STYLES: dict[str, tuple[discord.ButtonStyle, str | None]] = {
     "try": (discord.ButtonStyle.primary, "✨"),
     "vary": (discord.ButtonStyle.secondary, "🎲"),
 }
-TEMPLATE = r"imagine:(?P<action>" + "|".join(STYLES) + r"):(?P<job>\d+)(?::(?P<index>\d+))?"
 
 
-class JobButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
-    """A button about one job, ``imagine:<action>:<job id>[:<image>]``: it works for days and across restarts."""
-
-    def __init__(self, action: str, job_id: int, label: str, index: int | None = None) -> None:
-        style, emoji = STYLES[action]
-        custom_id = f"imagine:{action}:{job_id}" + (f":{index}" if index is not None else "")
-        button: discord.ui.Button[Any] = discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=custom_id)
-        super().__init__(button)
-        self.action = action
-        self.job_id = job_id
-        self.index = index
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> JobButton:
-        index = int(match["index"]) if match["index"] else None
-        return cls(match["action"], int(match["job"]), getattr(item, "label", None) or match["action"], index)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog: Imagine | None = interaction.client.get_cog("Imagine")  # type: ignore[attr-defined]
-        if cog is not None:
-            await cog.on_button(interaction, self.action, self.job_id, self.index)
+def job_button(action: str, job_id: int, label: str, index: int | None = None) -> discord.ui.Button[Any]:
+    """A button about one job (and one of its images), as it is sent."""
+    style, emoji = STYLES[action]
+    return discord.ui.Button(
+        label=label, style=style, emoji=emoji, custom_id=custom_ids.job_action(action, job_id, index)
+    )
 
 
 def buttons(*items: discord.ui.Item[Any]) -> discord.ui.View:
@@ -57,14 +38,11 @@ def buttons(*items: discord.ui.Item[Any]) -> discord.ui.View:
 
 
 class PromptModal(discord.ui.Modal):
-    """Asks for a prompt: ``imagine:remix-modal:<job id>`` (pre-filled) or ``imagine:edit-modal:<channel>:<message>``.
+    """Asks for a prompt: a Remix form (pre-filled with the job's prompt) or an Edit image form.
 
-    Its submission is answered by the Imagine cog's ``on_interaction`` listener, not here, so that a modal opened
+    Its submission is answered by the Imagine cog's ``on_interaction`` listener, not here, so that a form opened
     before a restart (which discord.py has forgotten) is answered the same way as one opened since.
     """
-
-    REMIX = "imagine:remix-modal:"
-    EDIT = "imagine:edit-modal:"
 
     def __init__(self, custom_id: str, title: str, label: str, prompt: str = "") -> None:
         # discord.py keeps an open modal in memory until it times out; the listener answers it after that too.

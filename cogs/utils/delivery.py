@@ -18,8 +18,8 @@ from imagegen.images import ImageFile
 from imagegen.jobs import DeliveryFailed
 from imagegen.storage import Job, JobState
 
-from ..errors import answer_error
-from .buttons import JobButton, buttons
+from .answers import answer_error
+from .buttons import buttons, job_button
 from .channel import post_in_channel
 from .markup import inert
 from .status import StatusMessage, token_dead
@@ -56,7 +56,7 @@ class InteractionDelivery:
         model = inert(job.request.model)
         position = self.bot.jobs.position(job.id)
         if job.state is JobState.QUEUED and position is not None:
-            view = buttons(JobButton("cancel", job.id, texts.t(locale, "button.cancel")))
+            view = buttons(job_button("cancel", job.id, texts.t(locale, "button.cancel")))
             return texts.t(locale, "status.queued", position=position, count=count, model=model), view
         started = job.started_at if job.started_at is not None else time.time()
         seconds = texts.elapsed(time.time() - started)
@@ -135,7 +135,7 @@ class InteractionDelivery:
             content = texts.t(locale, "job.cancelled")
         else:
             content = texts.t(locale, "job.interrupted")
-            view = buttons(JobButton("rerun", job.id, texts.t(locale, "button.rerun")))
+            view = buttons(job_button("rerun", job.id, texts.t(locale, "button.rerun")))
         try:
             await self.interaction.edit_original_response(content=content, view=view)
         except discord.HTTPException as error:
@@ -189,13 +189,13 @@ async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
 def result_buttons(locale: object, job_id: int, images: int) -> discord.ui.View:
     """Reroll, Remix and Delete, then Vary for each image of the first message of a result."""
     actions = [
-        JobButton(action, job_id, texts.t(locale, f"button.{action}")) for action in ("reroll", "remix", "delete")
+        job_button(action, job_id, texts.t(locale, f"button.{action}")) for action in ("reroll", "remix", "delete")
     ]
     if images == 1:
-        actions.append(JobButton("vary", job_id, texts.t(locale, "button.vary"), 1))
+        actions.append(job_button("vary", job_id, texts.t(locale, "button.vary"), 1))
     else:
         labels = (texts.t(locale, "button.vary_n", index=index) for index in range(1, images + 1))
-        actions += [JobButton("vary", job_id, label, index) for index, label in enumerate(labels, start=1)]
+        actions += [job_button("vary", job_id, label, index) for index, label in enumerate(labels, start=1)]
     return buttons(*actions)
 
 

@@ -10,6 +10,8 @@ from discord.enums import AppCommandOptionType
 
 from imagegen.errors import InvalidRequest
 
+from .answers import answer_error, cause_of
+
 # Option types that carry a subcommand's options rather than a value.
 _GROUPS = (AppCommandOptionType.subcommand.value, AppCommandOptionType.subcommand_group.value)
 # Users, channels, roles and files arrive as their ids.
@@ -31,7 +33,12 @@ class BadOption(app_commands.AppCommandError):
 
 
 class ImageTree(app_commands.CommandTree[Any]):
-    """Discord checks option types in its own client, but an interaction can be sent by anything: check again."""
+    """The command tree: the one place where a failed command or context menu is answered, and where every
+    command's options are checked before it runs (Discord checks them in its own client, but an interaction can be
+    sent by anything)."""
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+        await answer_error(self.client, interaction, cause_of(error))
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         command = interaction.command

@@ -1,4 +1,7 @@
-"""The one place where errors become words: commands, buttons and background jobs are all answered here."""
+"""The one place where errors become words: commands, buttons, forms and background jobs are all answered here.
+
+A leaf module: it imports no cog, so every cog and helper can use it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from imagegen import texts
 from imagegen.errors import (
@@ -24,11 +26,10 @@ from imagegen.errors import (
 from imagegen.limits import LimitReached
 from imagegen.queue import QueueFull, ShuttingDown, UserQueueFull
 
-from .utils.buttons import JobButton, buttons
-from .utils.channel import post_in_channel
-from .utils.markup import inert
-from .utils.status import token_dead, token_usable
-from .utils.tree import BadOption
+from .buttons import buttons, job_button
+from .channel import post_in_channel
+from .markup import inert
+from .status import token_dead, token_usable
 
 if TYPE_CHECKING:
     from bot import ImageBot
@@ -40,29 +41,6 @@ MESSAGE_LIMIT = 2000
 OPERATOR_ERRORS = (AuthFailed, QuotaExhausted, ModelNotFound, UpstreamRejected)
 # Answers to the user's own request, not faults: nothing to log.
 EXPECTED = (InvalidRequest, QueueFull, UserQueueFull, ShuttingDown, LimitReached)
-
-
-class ErrorHandler(commands.Cog):
-    """Replies to failed commands privately and kindly, and logs what the operator needs."""
-
-    def __init__(self, bot: ImageBot) -> None:
-        self.bot = bot
-        self._previous = bot.tree.on_error
-
-    async def cog_load(self) -> None:
-        self.bot.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
-
-    async def cog_unload(self) -> None:
-        self.bot.tree.on_error = self._previous  # type: ignore[method-assign]
-
-    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """Answer a failed command."""
-        cause: BaseException = error
-        if isinstance(error, app_commands.CommandInvokeError):
-            cause = error.original
-        elif isinstance(error, BadOption):
-            cause = error.invalid
-        await answer_error(self.bot, interaction, cause)
 
 
 @dataclass
@@ -120,8 +98,45 @@ def describe(bot: ImageBot, locale: object, error: BaseException, job_id: int | 
         level = logging.ERROR if isinstance(error, OPERATOR_ERRORS) else logging.WARNING
         log.log(level, "image API: %s: %s", type(error).__name__, error.detail)
         return Answer(texts.t(locale, error.key, **shown_params(error)))
+    key = discord_error_key(error)
+    if key is not None:
+        log.info("interaction refused by discord.py: %s", error)
+        return Answer(texts.t(locale, key, **_discord_params(error)))
     log.error("unexpected error", exc_info=error)
     return Answer(texts.t(locale, "error.unexpected"))
+
+
+def cause_of(error: BaseException) -> BaseException:
+    """What an error raised around a command is about: the exception inside discord.py's wrapper."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        return error.original
+    invalid = getattr(error, "invalid", None)
+    return invalid if isinstance(invalid, ImageGenError) else error
+
+
+def discord_error_key(error: BaseException) -> str | None:
+    """The text for one of discord.py's own errors about a command, if it is one."""
+    if isinstance(error, app_commands.BotMissingPermissions):
+        return "error.bot_permissions"
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return "error.cooldown"
+    if isinstance(error, app_commands.MissingPermissions):
+        return "admin.not_allowed"
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "error.guild_only"
+    if isinstance(error, app_commands.TransformerError):
+        return "error.option"
+    if isinstance(error, app_commands.CheckFailure):
+        return "error.check"
+    return None
+
+
+def _discord_params(error: BaseException) -> dict[str, object]:
+    if isinstance(error, app_commands.BotMissingPermissions):
+        return {"permissions": ", ".join(name.replace("_", " ") for name in error.missing_permissions)}
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return {"ready": int(discord.utils.utcnow().timestamp() + error.retry_after + 0.999)}
+    return {}
 
 
 def shown_params(error: ImageGenError) -> dict[str, object]:
@@ -146,7 +161,7 @@ def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None 
         parts.append(texts.t(locale, "refused.artist", name=suggestion.name, style=suggestion.style))
         parts.append(texts.t(locale, "refused.suggested") + "\n" + _code(suggestion.prompt))
         if job_id is not None:
-            view = buttons(JobButton("try", job_id, texts.t(locale, "button.try")))
+            view = buttons(job_button("try", job_id, texts.t(locale, "button.try")))
     parts.append(texts.t(locale, "refused.tips"))
     if refused.cooloff_until is not None:
         parts.insert(1, texts.t(locale, "refused.cooloff", ready=refused.cooloff_until))
@@ -198,8 +213,3 @@ async def reply(
         await interaction.delete_original_response()
     except discord.HTTPException as error:
         log.debug("could not delete the status message: %s", error)
-
-
-async def setup(bot: ImageBot) -> None:
-    """Load the cog."""
-    await bot.add_cog(ErrorHandler(bot))
