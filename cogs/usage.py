@@ -15,6 +15,7 @@ from imagegen.report import day_and_month
 from imagegen.storage import Job
 
 from .utils.delivery import redeliver
+from .utils.markup import with_times
 from .utils.translator import localised
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ class Usage(commands.Cog):
         locale = interaction.locale
         if limit:
             left = max(0, limit - used)
-            content = texts.t(locale, "usage.limited", used=used, limit=limit, left=left, reset=next_midnight(now))
+            counts = {"used": used, "limit": limit, "left": left, "reset": next_midnight(now)}
+            content = texts.t(locale, "usage.limited", **with_times(counts))
         else:
             content = texts.t(locale, "usage.unlimited", used=used)
         if interaction.guild_id is not None and interaction.permissions.manage_guild:
@@ -62,7 +64,7 @@ class Usage(commands.Cog):
             return texts.t(locale, "usage.kept_posted", count=images, channels=channels)
         images = sum(job.images_made - job.images_delivered for job in waiting)
         until = int(max(self.bot.jobs.expires_at(job) for job in waiting))
-        return texts.t(locale, "usage.kept_waiting", count=images, until=until)
+        return texts.t(locale, "usage.kept_waiting", **with_times({"count": images, "until": until}))
 
     async def server_report(self, locale: object, guild_id: int, now: float) -> str:
         """For admins: the server's day and month."""

@@ -28,7 +28,7 @@ from imagegen.queue import QueueFull, ShuttingDown, UserQueueFull
 
 from .buttons import buttons, job_button
 from .channel import post_in_channel
-from .markup import inert
+from .markup import inert, with_times
 from .status import token_dead, token_usable
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def describe(bot: ImageBot, locale: object, error: BaseException, job_id: int | 
     key = discord_error_key(error)
     if key is not None:
         log.info("interaction refused by discord.py: %s", error)
-        return Answer(texts.t(locale, key, **_discord_params(error)))
+        return Answer(texts.t(locale, key, **with_times(_discord_params(error))))
     log.error("unexpected error", exc_info=error)
     return Answer(texts.t(locale, "error.unexpected"))
 
@@ -149,7 +149,7 @@ def shown_params(error: ImageGenError) -> dict[str, object]:
             shown[key] = inert(value)
         else:
             shown[key] = value
-    return shown
+    return with_times(shown)
 
 
 def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None = None) -> Answer:
@@ -164,7 +164,7 @@ def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None 
             view = buttons(job_button("try", job_id, texts.t(locale, "button.try")))
     parts.append(texts.t(locale, "refused.tips"))
     if refused.cooloff_until is not None:
-        parts.insert(1, texts.t(locale, "refused.cooloff", ready=refused.cooloff_until))
+        parts.insert(1, texts.t(locale, "refused.cooloff", **with_times({"ready": refused.cooloff_until})))
     inline = "\n\n".join([*parts, texts.t(locale, "refused.your_prompt") + "\n" + _code(refused.prompt)])
     if len(inline) <= MESSAGE_LIMIT - 100:
         return Answer(inline, view=view)

@@ -21,7 +21,7 @@ from imagegen.storage import Job, JobState
 from .answers import answer_error
 from .buttons import buttons, job_button
 from .channel import post_in_channel
-from .markup import inert
+from .markup import inert, with_times
 from .status import StatusMessage, token_dead
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class InteractionDelivery:
         """What the status message says now: the place in line, or the time spent drawing."""
         job, locale = self.job, self.locale
         n = job.request.n
-        count = texts.t(locale, "count.one" if n == 1 else "count.many", n=n)
+        count = texts.t(locale, "count", count=n)
         model = inert(job.request.model)
         position = self.bot.jobs.position(job.id)
         if job.state is JobState.QUEUED and position is not None:
@@ -168,7 +168,8 @@ class InteractionDelivery:
             prompt=inert(job.request.prompt, 1500),
         )
         if refused.cooloff_until is not None:
-            report += "\n" + texts.t(language, "log.cooloff", user=f"<@{job.user_id}>", ready=refused.cooloff_until)
+            when = with_times({"ready": refused.cooloff_until})
+            report += "\n" + texts.t(language, "log.cooloff", user=f"<@{job.user_id}>", **when)
         try:
             await post_in_channel(self.bot, log_channel, report, ping=None)
         except discord.HTTPException as error:
@@ -210,7 +211,7 @@ def result_caption(locale: object, job: Job, generation: Generation, left_out: i
     if generation.missing:
         notes.append(texts.t(locale, "result.partial", got=len(generation.images), asked=generation.asked))
     if left_out:
-        notes.append(texts.t(locale, "result.left_out_one" if left_out == 1 else "result.left_out", count=left_out))
+        notes.append(texts.t(locale, "result.left_out", count=left_out))
     extra = "".join("\n" + note for note in notes)
     room = MESSAGE_LIMIT - len(texts.t(locale, "result", prompt="", **fields)) - len(extra)
     return texts.t(locale, "result", prompt=inert(request.prompt, room), **fields) + extra

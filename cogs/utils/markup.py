@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 # Characters that let text run right to left or hide its order; a prompt could use them to disguise a link.
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
@@ -35,6 +36,22 @@ def inert(text: str, limit: int | None = None) -> str:
             return shown
         cut -= max(1, len(shown) - limit)
     return "…"[:limit]
+
+
+# Parameters that are Unix times; the texts show them as Discord timestamps, in each reader's own time zone.
+TIME_PARAMS = ("reset", "ready", "until")
+
+
+def with_times(params: Mapping[str, object]) -> dict[str, object]:
+    """``params`` with each Unix time also as Discord timestamps: ``<name>_time``, ``_relative`` and ``_date``."""
+    shown = dict(params)
+    for name in TIME_PARAMS:
+        value = params.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            moment = int(value)
+            shown |= {f"{name}_time": f"<t:{moment}:t>", f"{name}_relative": f"<t:{moment}:R>",
+                      f"{name}_date": f"<t:{moment}:f>"}  # fmt: skip
+    return shown
 
 
 def _plain(text: str) -> str:
