@@ -18,16 +18,10 @@ from tests.fakes.discord import (
     Role,
 )
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
+from tests.helpers import answer_of
 
 ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
-
-
-async def answer_of(fake: FakeDiscord, token: str) -> Recorded:
-    found = await fake.wait_for(
-        lambda: [r for r in fake.for_token(token) if r.files or (r.method == "POST" and r.flags & 64)]
-    )
-    return found[0]
 
 
 async def admin(fake: FakeDiscord, subcommand: str, **options: object) -> str:

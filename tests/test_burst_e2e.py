@@ -10,6 +10,7 @@ import pytest
 from bot import ImageBot
 from tests.fakes.discord import GUILD_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
+from tests.helpers import answer_of
 
 ALICE, BOB = 500000000000000005, 500000000000000006
 ADMIN = 500000000000000009
@@ -19,29 +20,21 @@ MEMBERS = [500000000000000100 + number for number in range(8)]
 BURST = {"max_queued_per_user": 10, "max_concurrent_jobs": 10}
 
 
-async def first_answer(fake: FakeDiscord, token: str) -> Recorded:
-    """The interaction's result or its private answer, whichever comes."""
-    found = await fake.wait_for(
-        lambda: [r for r in fake.for_token(token) if r.files or (r.method == "POST" and r.flags & 64)]
-    )
-    return found[0]
-
-
 async def at_once(fake: FakeDiscord, requests: list[dict[str, Any]]) -> list[Recorded]:
     """Send these /imagine requests together, without waiting for any answer in between; return their answers."""
     sent = await asyncio.gather(*(fake.slash("imagine", {"prompt": "burst"}, **kwargs) for kwargs in requests))
-    return list(await asyncio.gather(*(first_answer(fake, payload["token"]) for payload in sent)))
+    return list(await asyncio.gather(*(answer_of(fake, payload["token"]) for payload in sent)))
 
 
 async def imagine(fake: FakeDiscord, user_id: int, **options: object) -> Recorded:
     """One /imagine, and its answer."""
     sent = await fake.slash("imagine", options, user_id=user_id)
-    return await first_answer(fake, sent["token"])
+    return await answer_of(fake, sent["token"])
 
 
 async def admin(fake: FakeDiscord, subcommand: str, **options: object) -> str:
     sent = await fake.slash("imagine-admin", options, subcommand=subcommand, user_id=ADMIN, permissions=MANAGE_SERVER)
-    return (await first_answer(fake, sent["token"])).content
+    return (await answer_of(fake, sent["token"])).content
 
 
 @pytest.mark.parametrize(
@@ -75,12 +68,12 @@ async def test_eight_reroll_clicks_at_once_draw_no_more_than_the_daily_limit(
 ) -> None:
     bot: ImageBot = await start_bot(daily_images_per_user=3, **BURST)
     sent = await fake_discord.slash("imagine", {"prompt": "a kite"}, user_id=BOB)
-    await first_answer(fake_discord, sent["token"])
+    await answer_of(fake_discord, sent["token"])
     message = fake_discord.original(sent["token"])
     ids = [component["custom_id"] for row in message["components"] for component in row["components"]]
     reroll = next(custom_id for custom_id in ids if "reroll" in custom_id)
     clicks = await asyncio.gather(*(fake_discord.click(message, reroll, user_id=ALICE) for _ in range(8)))
-    answers = [await first_answer(fake_discord, click["token"]) for click in clicks]
+    answers = [await answer_of(fake_discord, click["token"]) for click in clicks]
     await bot.jobs.queue.wait_idle()
     assert len(image_api.generation_calls) == 1 + 3
     assert sum(1 for answer in answers if answer.files) == 3

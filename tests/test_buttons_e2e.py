@@ -10,6 +10,7 @@ from PIL import Image
 from bot import ImageBot
 from tests.fakes.discord import MANAGE_MESSAGES, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
+from tests.helpers import callback_of, custom_ids, result_of
 
 ALICE, BOB = 500000000000000005, 500000000000000006
 
@@ -23,19 +24,6 @@ def pixel(blob: bytes) -> tuple[int, ...]:
 def near(found: tuple[int, ...], expected: tuple[int, ...]) -> bool:
     """Colours equal but for JPEG's rounding (opaque references are sent as JPEG)."""
     return all(abs(a - b) <= 4 for a, b in zip(found, expected, strict=True))
-
-
-def custom_ids(message: dict[str, Any]) -> list[str]:
-    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
-
-
-async def result_of(fake: FakeDiscord, token: str) -> Recorded:
-    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.files]))[0]
-
-
-async def callback_of(fake: FakeDiscord, token: str) -> Recorded:
-    found = await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.path.endswith("/callback")])
-    return found[0]
 
 
 async def deleted(fake: FakeDiscord, token: str) -> Recorded:

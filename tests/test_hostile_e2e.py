@@ -7,24 +7,14 @@ from typing import Any
 import pytest
 
 from bot import ImageBot
-from tests.fakes.discord import CHANNEL_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord, Recorded
+from tests.fakes.discord import CHANNEL_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
+from tests.helpers import answer_of, custom_ids
 
 ALICE, MALLORY, ADMIN = 500000000000000005, 500000000000000066, 500000000000000009
 OTHER_GUILD = 200000000000000077
 MANAGE_SERVER = 0x20 | 0xC00
 PHISHING = "[free nitro](https://nitro.example/claim) @everyone <t:1800000000:R> ||x|| discord.gg/abc **big**"
-
-
-async def answer_of(fake: FakeDiscord, token: str) -> Recorded:
-    found = await fake.wait_for(
-        lambda: [r for r in fake.for_token(token) if r.files or (r.method == "POST" and r.flags & 64 and r.content)]
-    )
-    return found[0]
-
-
-def custom_ids(message: dict[str, Any]) -> list[str]:
-    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
 
 
 async def a_result(fake: FakeDiscord, api: FakeImageAPI) -> tuple[dict[str, Any], int]:

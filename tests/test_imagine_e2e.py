@@ -13,32 +13,12 @@ from PIL import Image
 from tests.conftest import API_KEY, DISCORD_TOKEN
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, api_error, b64_images, gated, png, raw_json, truncated
+from tests.helpers import private_reply, result_of
 
 ADMIN = 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
 
 USER = "<@500000000000000005>"
-
-
-async def result_of(fake: FakeDiscord, token: str) -> Recorded:
-    """The request that posted the images of an interaction."""
-    found = await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.files])
-    return found[0]
-
-
-async def private_reply(fake: FakeDiscord, token: str) -> Recorded:
-    """The ephemeral answer of an interaction: an immediate one, or a followup after the work began."""
-
-    def find() -> list[Recorded]:
-        return [
-            r
-            for r in fake.for_token(token)
-            if r.method == "POST"
-            and (r.flags & 64)
-            and (r.path.endswith("/callback") or r.path.startswith("/webhooks"))
-        ]
-
-    return (await fake.wait_for(find))[0]
 
 
 def text_of(entry: Recorded) -> str:

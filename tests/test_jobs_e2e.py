@@ -11,8 +11,9 @@ import pytest
 from bot import ImageBot
 from imagegen.request import ImageRequest
 from imagegen.storage import Job, JobState, SqliteStorage
-from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Recorded
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
+from tests.helpers import custom_ids, private_reply, result_of, status_edits
 
 ALICE, BOB, CAROL = 500000000000000005, 500000000000000006, 500000000000000007
 
@@ -23,28 +24,9 @@ def announcing(bot: ImageBot) -> asyncio.Task[None] | None:
     return task
 
 
-def status_edits(fake: FakeDiscord, token: str) -> list[Recorded]:
-    return [r for r in fake.for_token(token) if r.method == "PATCH" and not r.files]
-
-
-def buttons(message: dict[str, Any]) -> list[str]:
-    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
-
-
 async def shown(fake: FakeDiscord, payload: dict[str, Any]) -> None:
     """Wait until the interaction's status message was first written."""
     await fake.wait_for(lambda: status_edits(fake, payload["token"]))
-
-
-async def result_of(fake: FakeDiscord, token: str) -> Recorded:
-    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.files]))[0]
-
-
-async def private_reply(fake: FakeDiscord, token: str) -> str:
-    found = await fake.wait_for(
-        lambda: [r for r in fake.for_token(token) if r.method == "POST" and r.flags & 64 and r.content]
-    )
-    return found[0].content
 
 
 async def test_queue_positions_are_shown_and_move_as_the_queue_moves(
@@ -129,18 +111,18 @@ async def test_the_requester_cancels_a_queued_job_and_others_cannot(
     await fake_discord.wait_for(lambda: image_api.prompts == ["busy"])
     queued = await fake_discord.slash("imagine", {"prompt": "never mind"}, user_id=ALICE)
     message = await fake_discord.wait_for(
-        lambda: buttons(fake_discord.original(queued["token"])) and fake_discord.original(queued["token"])
+        lambda: custom_ids(fake_discord.original(queued["token"])) and fake_discord.original(queued["token"])
     )
-    [custom_id] = buttons(message)
+    [custom_id] = custom_ids(message)
     assert custom_id.startswith("imagine:cancel:")
     job_id = int(custom_id.rsplit(":", 1)[1])
 
     stranger = await fake_discord.click(message, custom_id, user_id=CAROL)
-    assert "Only the person who asked" in await private_reply(fake_discord, stranger["token"])
+    assert "Only the person who asked" in (await private_reply(fake_discord, stranger["token"])).content
 
     await fake_discord.click(message, custom_id, user_id=ALICE)
     await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.original(queued["token"])["content"])
-    assert buttons(fake_discord.original(queued["token"])) == []
+    assert custom_ids(fake_discord.original(queued["token"])) == []
     job = await bot.jobs.get(job_id)
     assert job is not None and job.state is JobState.CANCELLED
     gates["busy"].set()
@@ -243,12 +225,12 @@ async def test_stopping_interrupts_queued_and_running_jobs_and_says_so(
     running = await fake_discord.slash("imagine", {"prompt": "running"}, user_id=ALICE)
     await fake_discord.wait_for(lambda: image_api.prompts == ["running"])
     queued = await fake_discord.slash("imagine", {"prompt": "queued"}, user_id=BOB)
-    await fake_discord.wait_for(lambda: buttons(fake_discord.original(queued["token"])))
+    await fake_discord.wait_for(lambda: custom_ids(fake_discord.original(queued["token"])))
     await bot.close()
     for payload in (running, queued):
         message = fake_discord.original(payload["token"])
         assert "interrupted" in message["content"]
-        assert buttons(message)[0].startswith("imagine:rerun:")
+        assert custom_ids(message)[0].startswith("imagine:rerun:")
     jobs = await bot.jobs.storage.jobs_in([JobState.INTERRUPTED])
     assert sorted(job.request.prompt for job in jobs) == ["queued", "running"]
     assert all(job.notified for job in jobs)
@@ -279,7 +261,7 @@ async def test_after_a_crash_the_next_start_tells_each_requester_and_runs_it_aga
     stored = await bot.jobs.get(left.id)
     assert stored is not None and stored.state is JobState.INTERRUPTED and stored.notified
 
-    [message] = [m for m in fake_discord.messages.values() if buttons(m) == [custom_id]]
+    [message] = [m for m in fake_discord.messages.values() if custom_ids(m) == [custom_id]]
     image_api.then(b64_images(png(6, 6, (1, 1, 1))))
     click = await fake_discord.click(message, custom_id, user_id=BOB)
     edit = await result_of(fake_discord, click["token"])
@@ -295,7 +277,7 @@ async def test_a_rerun_click_on_a_job_the_database_does_not_know_gets_a_clear_me
             {"type": 2, "style": 1, "label": "Run again", "custom_id": "imagine:rerun:999"}]}]}, {}
     )  # fmt: skip
     click = await fake_discord.click(message, "imagine:rerun:999")
-    assert "no longer have a record" in await private_reply(fake_discord, click["token"])
+    assert "no longer have a record" in (await private_reply(fake_discord, click["token"])).content
 
 
 async def test_a_restart_does_not_announce_a_job_twice(start_bot, fake_discord: FakeDiscord, settings) -> None:

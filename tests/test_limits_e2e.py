@@ -8,17 +8,10 @@ from typing import Any
 from bot import ImageBot
 from tests.fakes.discord import ARTIST_ROLE_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
+from tests.helpers import answer_of
 
 ALICE, BOB = 500000000000000005, 500000000000000006
 MIDNIGHT = datetime.datetime(2026, 11, 26, tzinfo=datetime.UTC).timestamp()
-
-
-async def answer_of(fake: FakeDiscord, token: str) -> Recorded:
-    """The interaction's immediate answer, or its private followup."""
-    found = await fake.wait_for(
-        lambda: [r for r in fake.for_token(token) if r.files or (r.method == "POST" and r.flags & 64)]
-    )
-    return found[0]
 
 
 async def draw(fake: FakeDiscord, api: FakeImageAPI, images: int, **kwargs: Any) -> Recorded:

@@ -1,0 +1,43 @@
+"""What the end-to-end tests read back from the fake Discord, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.discord import FakeDiscord, Recorded
+
+
+async def result_of(fake: FakeDiscord, token: str) -> Recorded:
+    """The first request of an interaction that posted images."""
+    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.files]))[0]
+
+
+async def answer_of(fake: FakeDiscord, token: str) -> Recorded:
+    """The interaction's result, or its private answer (immediate or a followup), whichever comes first."""
+    found = await fake.wait_for(
+        lambda: [r for r in fake.for_token(token) if r.files or (r.method == "POST" and r.flags & 64 and r.content)]
+    )
+    return found[0]
+
+
+async def private_reply(fake: FakeDiscord, token: str) -> Recorded:
+    """The private answer of an interaction: an immediate one, or a followup after the work began."""
+    found = await fake.wait_for(
+        lambda: [r for r in fake.for_token(token) if r.method == "POST" and r.flags & 64 and r.content]
+    )
+    return found[0]
+
+
+async def callback_of(fake: FakeDiscord, token: str) -> Recorded:
+    """The interaction's first answer, whatever it is."""
+    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.path.endswith("/callback")]))[0]
+
+
+def status_edits(fake: FakeDiscord, token: str) -> list[Recorded]:
+    """The edits of an interaction's status message that carried no images."""
+    return [r for r in fake.for_token(token) if r.method == "PATCH" and not r.files]
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    """The custom ids of a message's buttons, in order."""
+    return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
