@@ -158,3 +158,15 @@ async def test_a_button_that_fails_is_answered_kindly_and_logged_once(
     answer = await answer_of(fake_discord, click["token"])
     assert answer.flags & 64 and "Something went wrong on the bot's side" in answer.content
     assert "Ignoring exception" not in caplog.text and "the database went away" in caplog.text
+
+
+async def test_a_command_error_after_the_token_died_is_said_in_the_channel_to_the_requester(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    fake_discord.fail("POST", "/callback", 404, code=10062)  # Unknown interaction: the token is gone
+    await fake_discord.slash("imagine", {"prompt": "a cat", "n": "four"}, user_id=ALICE)
+    posts = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path == f"/channels/{CHANNEL_ID}/messages" and r.content]
+    )
+    assert posts[0].content.startswith(f"<@{ALICE}> ") and "takes a whole number" in posts[0].content
+    assert posts[0].payload["allowed_mentions"]["users"] == [ALICE]

@@ -502,3 +502,18 @@ async def test_a_model_that_is_gone_names_whose_choice_to_change(
     sent = await fake_discord.slash("imagine", {"prompt": "y"})
     answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.flags & 64])
     assert "this server's default model" in answer[0].content and "/imagine-admin model" in answer[0].content
+
+
+async def test_urls_that_cannot_be_downloaded_are_left_out_and_none_at_all_is_said_kindly(
+    bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    missing = image_api.url.replace("/v1", "/files/gone.png")
+    data = [{"url": missing}, {"url": image_api.file_url("ok.png", png())}]
+    image_api.then(raw_json({"created": 1, "data": data}))
+    sent = await fake_discord.slash("imagine", {"prompt": "two owls", "n": 2})
+    edit = await result_of(fake_discord, sent["token"])
+    assert [blob for _, blob in edit.files.values()] == [png()] and "1 of 2" in edit.content
+    image_api.then(raw_json({"created": 1, "data": [{"url": missing}]}))
+    sent = await fake_discord.slash("imagine", {"prompt": "one owl"})
+    answer = await private_reply(fake_discord, sent["token"])
+    assert "not a usable answer" in answer.content and "gone.png" not in answer.content
