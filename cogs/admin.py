@@ -75,25 +75,25 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
 
     @app_commands.command(name="limits", description=localised("cmd.admin.limits"))
     @app_commands.describe(
-        per_member_per_day=localised("opt.admin.per_member"),
-        per_server_per_day=localised("opt.admin.per_server"),
+        daily_images_per_user=localised("opt.admin.per_member"),
+        daily_images_per_server=localised("opt.admin.per_server"),
         cooldown_seconds=localised("opt.admin.cooldown"),
-        largest_n=localised("opt.admin.largest_n"),
+        max_images=localised("opt.admin.max_images"),
     )
     async def limits(
         self,
         interaction: discord.Interaction,
-        per_member_per_day: app_commands.Range[int, 0, 100000] | None = None,
-        per_server_per_day: app_commands.Range[int, 0, 1000000] | None = None,
+        daily_images_per_user: app_commands.Range[int, 0, 100000] | None = None,
+        daily_images_per_server: app_commands.Range[int, 0, 1000000] | None = None,
         cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None,
-        largest_n: app_commands.Range[int, 1, 10] | None = None,
+        max_images: app_commands.Range[int, 1, 10] | None = None,
     ) -> None:
         """Change the limits given; 0 means no daily limit or no cooldown."""
         changes = {
-            "images_per_user_day": per_member_per_day,
-            "images_per_server_day": per_server_per_day,
+            "daily_images_per_user": daily_images_per_user,
+            "daily_images_per_server": daily_images_per_server,
             "cooldown_seconds": cooldown_seconds,
-            "max_images": largest_n,
+            "max_images": max_images,
         }
         await self._save(interaction, **{key: value for key, value in changes.items() if value is not None})
 
@@ -111,12 +111,12 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         await self._save(interaction, allowed_models=names)
 
     @app_commands.command(name="budget", description=localised("cmd.admin.budget"))
-    @app_commands.describe(dollars_per_day=localised("opt.admin.dollars"))
+    @app_commands.describe(daily_budget_per_server=localised("opt.admin.dollars"))
     async def budget(
-        self, interaction: discord.Interaction, dollars_per_day: app_commands.Range[float, 0, 100000]
+        self, interaction: discord.Interaction, daily_budget_per_server: app_commands.Range[float, 0, 100000]
     ) -> None:
         """The estimated spend a day after which new requests wait for tomorrow; 0 means no budget."""
-        await self._save(interaction, daily_budget=float(dollars_per_day))
+        await self._save(interaction, daily_budget_per_server=float(daily_budget_per_server))
 
     @app_commands.command(name="moderation", description=localised("cmd.admin.moderation"))
     @app_commands.describe(level=localised("opt.admin.level"))
@@ -172,13 +172,13 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             locale,
             "admin.settings",
             channels=channels,
-            user_day=in_force["images_per_user_day"],
-            server_day=in_force["images_per_server_day"],
+            user_day=in_force["daily_images_per_user"],
+            server_day=in_force["daily_images_per_server"],
             cooldown=in_force["cooldown_seconds"],
             max_n=value(server.max_images, settings.max_images),
             quality=value(server.max_quality, settings.max_quality),
             models=inert(", ".join(server.models_allowed(settings.allowed_models))) or texts.t(locale, "admin.any"),
-            budget=in_force["daily_budget"],
+            budget=in_force["daily_budget_per_server"],
             moderation=value(server.moderation, settings.moderation),
             language=server.language or texts.t(locale, "admin.each"),
             roles=" ".join(f"<@&{role}>" for role in server.exempt_roles) or texts.t(locale, "admin.none"),

@@ -35,7 +35,7 @@ class Usage(commands.Cog):
         now = self.bot.jobs.clock()
         used = self.bot.jobs.usage.used(interaction.user.id, now)
         limits = self.bot.servers.get(interaction.guild_id).limits(self.bot.jobs.usage.limits)
-        limit = limits.images_per_user_day
+        limit = limits.daily_images_per_user
         locale = interaction.locale
         if limit:
             left = max(0, limit - used)

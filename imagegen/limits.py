@@ -14,27 +14,27 @@ from .settings import Settings
 class Limits:
     """What one user and one server may use; 0 means no limit."""
 
-    images_per_user_day: int = 0
-    images_per_server_day: int = 0
+    daily_images_per_user: int = 0
+    daily_images_per_server: int = 0
     cooldown_seconds: float = 0.0
     # Refusals that, within the window, start a cooling-off period; 0 turns it off.
     refusals_before_cooloff: int = 3
     refusal_window_seconds: float = 600.0
     cooloff_seconds: float = 900.0
     # Estimated dollars a server may spend per day; 0 means no budget.
-    daily_budget: float = 0.0
+    daily_budget_per_server: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         """The operator's limits, from the settings."""
         return cls(
-            images_per_user_day=settings.daily_images_per_user,
-            images_per_server_day=settings.daily_images_per_server,
+            daily_images_per_user=settings.daily_images_per_user,
+            daily_images_per_server=settings.daily_images_per_server,
             cooldown_seconds=settings.cooldown_seconds,
             refusals_before_cooloff=settings.refusals_before_cooloff,
             refusal_window_seconds=settings.refusal_window_seconds,
             cooloff_seconds=settings.cooloff_seconds,
-            daily_budget=settings.daily_budget_per_server,
+            daily_budget_per_server=settings.daily_budget_per_server,
         )
 
 
@@ -151,7 +151,7 @@ class Usage:
         self._roll(now)
         limits = limits if limits is not None else self.limits
         reset = next_midnight(now)
-        budget = limits.daily_budget
+        budget = limits.daily_budget_per_server
         spent = self.spent.get(guild_id, 0.0) if guild_id is not None else 0.0
         if guild_id is not None and budget and spent + per_image * images > budget + 1e-9:
             left = budget - spent
@@ -167,9 +167,9 @@ class Usage:
         last = self.last_request.get(user_id)
         if limits.cooldown_seconds and last is not None and now - last < limits.cooldown_seconds:
             raise LimitReached("limit.cooldown", ready=int(last + limits.cooldown_seconds + 0.999))
-        _check_count("user_day", self.by_user[user_id], images, limits.images_per_user_day, reset)
+        _check_count("user_day", self.by_user[user_id], images, limits.daily_images_per_user, reset)
         if guild_id is not None:
-            _check_count("server_day", self.by_server[guild_id], images, limits.images_per_server_day, reset)
+            _check_count("server_day", self.by_server[guild_id], images, limits.daily_images_per_server, reset)
 
     def reserve(
         self,

@@ -22,8 +22,8 @@ class ServerSettings:
     """One server's overrides; None (or an empty tuple) means the operator's default."""
 
     channels: tuple[int, ...] = ()
-    images_per_user_day: int | None = None
-    images_per_server_day: int | None = None
+    daily_images_per_user: int | None = None
+    daily_images_per_server: int | None = None
     cooldown_seconds: int | None = None
     max_images: int | None = None
     default_model: str | None = None
@@ -31,7 +31,7 @@ class ServerSettings:
     language: str | None = None
     max_quality: str | None = None
     allowed_models: tuple[str, ...] = ()
-    daily_budget: float | None = None
+    daily_budget_per_server: float | None = None
     moderation: str | None = None
     exempt_roles: tuple[int, ...] = ()
 
@@ -42,10 +42,10 @@ class ServerSettings:
         """
         return dataclasses.replace(
             base,
-            images_per_user_day=stricter_cap(self.images_per_user_day, base.images_per_user_day),
-            images_per_server_day=stricter_cap(self.images_per_server_day, base.images_per_server_day),
+            daily_images_per_user=stricter_cap(self.daily_images_per_user, base.daily_images_per_user),
+            daily_images_per_server=stricter_cap(self.daily_images_per_server, base.daily_images_per_server),
             cooldown_seconds=float(max(self.cooldown_seconds or 0, base.cooldown_seconds)),
-            daily_budget=float(stricter_cap(self.daily_budget, base.daily_budget)),
+            daily_budget_per_server=float(stricter_cap(self.daily_budget_per_server, base.daily_budget_per_server)),
         )
 
     def in_force(self, base: Limits) -> dict[str, tuple[float, str]]:
@@ -126,8 +126,8 @@ class ServerSettings:
         if in_dm:
             if not settings.allow_dms:
                 raise InvalidRequest("dm.off")
-            per_day = stricter_cap(settings.dm_images_per_user_day, base.images_per_user_day)
-            limits = dataclasses.replace(limits, images_per_user_day=per_day)
+            per_day = stricter_cap(settings.dm_images_per_user_day, base.daily_images_per_user)
+            limits = dataclasses.replace(limits, daily_images_per_user=per_day)
         if not self.allows_channel(channel_id):
             raise InvalidRequest("server.channel", channels=self.channels)
         info = catalogue.lookup(request.model)
@@ -144,7 +144,7 @@ class ServerSettings:
 
 
 # Server settings that are limits, named as the operator's Limits fields that cap them.
-LIMIT_FIELDS = ("images_per_user_day", "images_per_server_day", "cooldown_seconds", "daily_budget")
+LIMIT_FIELDS = ("daily_images_per_user", "daily_images_per_server", "cooldown_seconds", "daily_budget_per_server")
 
 
 def stricter_cap(server: float | None, operator: float) -> Any:
@@ -206,9 +206,18 @@ def _to_json(settings: ServerSettings) -> str:
     return json.dumps({key: _jsonable(value) for key, value in dataclasses.asdict(settings).items()})
 
 
+# Names settings were stored under before they took the names of the operator's settings.
+_RENAMED = {
+    "images_per_user_day": "daily_images_per_user",
+    "images_per_server_day": "daily_images_per_server",
+    "daily_budget": "daily_budget_per_server",
+}
+
+
 def _from_json(data: str) -> ServerSettings:
     fields = {field.name for field in dataclasses.fields(ServerSettings)}
-    values = {key: value for key, value in json.loads(data).items() if key in fields}
+    stored = {_RENAMED.get(key, key): value for key, value in json.loads(data).items()}
+    values = {key: value for key, value in stored.items() if key in fields}
     for name in ("channels", "allowed_models", "exempt_roles"):
         if name in values:
             values[name] = tuple(values[name])

@@ -43,7 +43,7 @@ def changes(bot: ImageBot) -> list[tuple[int, str]]:
 
 
 async def test_members_without_manage_server_cannot_change_settings(bot: ImageBot, fake_discord: FakeDiscord) -> None:
-    sent = await fake_discord.slash("imagine-admin", {"per_member_per_day": 1}, subcommand="limits", user_id=ALICE)
+    sent = await fake_discord.slash("imagine-admin", {"daily_images_per_user": 1}, subcommand="limits", user_id=ALICE)
     answer = await answer_of(fake_discord, sent["token"])
     assert answer.flags & 64 and "Only members with the Manage Server permission" in answer.content
     assert changes(bot) == []
@@ -52,8 +52,8 @@ async def test_members_without_manage_server_cannot_change_settings(bot: ImageBo
 async def test_a_limit_set_by_an_admin_is_confirmed_recorded_and_applies_at_once(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    assert "Saved: images per member per day: 1" in await admin(fake_discord, "limits", per_member_per_day=1)
-    assert changes(bot) == [(ADMIN, '{"images_per_user_day": 1}')]
+    assert "Saved: images per member per day: 1" in await admin(fake_discord, "limits", daily_images_per_user=1)
+    assert changes(bot) == [(ADMIN, '{"daily_images_per_user": 1}')]
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files
     assert "images for today" in (await draw(fake_discord, image_api, user_id=ALICE)).content
 
@@ -163,7 +163,7 @@ async def test_direct_messages_have_their_own_daily_limit(
 async def test_a_spent_budget_turns_new_requests_away_until_tomorrow(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    assert "Saved: daily budget (USD): 0.6" in await admin(fake_discord, "budget", dollars_per_day=0.6)
+    assert "Saved: daily budget (USD): 0.6" in await admin(fake_discord, "budget", daily_budget_per_server=0.6)
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # auto quality and size: about $0.25
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files  # about $0.50 in all
     refused = await draw(fake_discord, image_api, user_id=ALICE)
@@ -214,7 +214,7 @@ async def test_public_messages_follow_the_servers_language_and_private_ones_the_
 async def test_roles_an_admin_names_skip_the_daily_limit(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    await admin(fake_discord, "limits", per_member_per_day=1)
+    await admin(fake_discord, "limits", daily_images_per_user=1)
     assert f"Saved: exempt roles: <@&{ARTIST_ROLE_ID}>" in await admin(
         fake_discord, "exempt-role", action="add", role=Role(ARTIST_ROLE_ID)
     )
@@ -229,7 +229,7 @@ async def test_roles_an_admin_names_skip_the_daily_limit(
 async def test_a_server_day_limit_and_a_lower_largest_n_hold_at_their_edges(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    await admin(fake_discord, "limits", per_server_per_day=3, largest_n=2)
+    await admin(fake_discord, "limits", daily_images_per_server=3, max_images=2)
     image_api.then(b64_images(png(), png()))
     sent = await fake_discord.slash("imagine", {"prompt": "pair", "n": 2}, user_id=ALICE)
     assert (await answer_of(fake_discord, sent["token"])).files
@@ -250,5 +250,5 @@ async def test_the_admin_commands_are_for_manage_server_and_described_in_chinese
     group = next(command for command in synced.payload if command["name"] == "imagine-admin")
     assert int(group["default_member_permissions"]) == 0x20
     limits = next(option for option in group["options"] if option["name"] == "limits")
-    per_member = next(option for option in limits["options"] if option["name"] == "per_member_per_day")
+    per_member = next(option for option in limits["options"] if option["name"] == "daily_images_per_user")
     assert per_member["description_localizations"]["zh-CN"] == "每位成员每日张数（0 为不限）"

@@ -93,11 +93,11 @@ async def test_a_server_cannot_loosen_the_operators_limits_and_its_zero_keeps_th
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     bot: ImageBot = await start_bot(daily_images_per_user=1, daily_budget_per_server=2.0)
-    refused = await admin(fake_discord, "limits", per_member_per_day=5)
+    refused = await admin(fake_discord, "limits", daily_images_per_user=5)
     assert "at most 1 images per member per day" in refused and "not 5" in refused
-    assert "at most $2 a day" in await admin(fake_discord, "budget", dollars_per_day=5)
-    assert bot.servers.get(GUILD_ID).images_per_user_day is None
-    assert "Saved" in await admin(fake_discord, "limits", per_member_per_day=0)
+    assert "at most $2 a day" in await admin(fake_discord, "budget", daily_budget_per_server=5)
+    assert bot.servers.get(GUILD_ID).daily_images_per_user is None
+    assert "Saved" in await admin(fake_discord, "limits", daily_images_per_user=0)
     shown = await admin(fake_discord, "show")
     assert "Images per member per day: 1 (the bot operator's limit)" in shown
     assert "Daily budget: 2 (the bot operator's limit)" in shown
@@ -120,7 +120,7 @@ async def test_a_server_may_tighten_the_operators_limits_and_show_says_so(
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     await start_bot(daily_images_per_user=5)
-    assert "Saved" in await admin(fake_discord, "limits", per_member_per_day=1, cooldown_seconds=30)
+    assert "Saved" in await admin(fake_discord, "limits", daily_images_per_user=1, cooldown_seconds=30)
     shown = await admin(fake_discord, "show")
     assert "Images per member per day: 1 (set by this server)" in shown
     assert "Cooldown: 30 (set by this server)" in shown

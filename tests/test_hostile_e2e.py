@@ -118,7 +118,7 @@ async def test_an_edit_form_naming_a_message_of_another_channel_reads_nothing(
         ("imagine", None, {"prompt": "a cat", "n": "four"}, "**n** takes a whole number from 1 to 4"),
         ("imagine", None, {"prompt": "a cat", "n": 99}, "**n** takes a whole number from 1 to 4"),
         ("imagine", None, {"prompt": 42}, "**prompt** takes text"),
-        ("imagine-admin", "budget", {"dollars_per_day": "lots"}, "**dollars\\_per\\_day** takes a number from 0"),
+        ("imagine-admin", "budget", {"daily_budget_per_server": "lots"}, "budget\\_per\\_server** takes a number"),
         ("imagine-admin", "log-channel", {"channel": "general"}, "**channel** takes one of the things"),
         ("imagine", None, {"prompt": "a cat", "quality": "ultra"}, "**quality** takes one of: auto, low, medium"),
         ("imagine-admin", "channels", {"action": "everything"}, "**action** takes one of: add, remove, everywhere"),

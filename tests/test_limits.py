@@ -13,7 +13,7 @@ MIDNIGHT = datetime.datetime(2026, 11, 26, 0, 0, tzinfo=datetime.UTC).timestamp(
 
 
 def test_the_last_allowed_image_passes_and_the_first_over_is_refused_with_what_is_left() -> None:
-    usage = Usage(Limits(images_per_user_day=5))
+    usage = Usage(Limits(daily_images_per_user=5))
     usage.reserve(1, 9, 4, NOON)
     usage.check(1, 9, 1, NOON)
     with pytest.raises(LimitReached) as caught:
@@ -23,7 +23,7 @@ def test_the_last_allowed_image_passes_and_the_first_over_is_refused_with_what_i
 
 
 def test_with_nothing_left_the_refusal_says_so_rather_than_asking_for_fewer() -> None:
-    usage = Usage(Limits(images_per_user_day=3, images_per_server_day=10))
+    usage = Usage(Limits(daily_images_per_user=3, daily_images_per_server=10))
     usage.reserve(1, 9, 3, NOON)
     with pytest.raises(LimitReached) as caught:
         usage.check(1, 9, 1, NOON)
@@ -36,7 +36,7 @@ def test_with_nothing_left_the_refusal_says_so_rather_than_asking_for_fewer() ->
 
 
 def test_a_reservation_counts_at_once_so_a_burst_cannot_pass_one_check_together() -> None:
-    usage = Usage(Limits(images_per_user_day=3))
+    usage = Usage(Limits(daily_images_per_user=3))
     for _ in range(3):
         usage.reserve(1, 9, 1, NOON)
     with pytest.raises(LimitReached):
@@ -45,7 +45,7 @@ def test_a_reservation_counts_at_once_so_a_burst_cannot_pass_one_check_together(
 
 
 def test_images_that_never_came_do_not_count() -> None:
-    usage = Usage(Limits(images_per_user_day=4))
+    usage = Usage(Limits(daily_images_per_user=4))
     reservation = usage.reserve(1, 9, 4, NOON)
     reservation.settle(delivered=1, paid=1)
     reservation.settle(delivered=0, paid=0)
@@ -54,7 +54,7 @@ def test_images_that_never_came_do_not_count() -> None:
 
 
 def test_a_request_that_never_became_a_job_gives_back_its_images_and_its_cooldown() -> None:
-    usage = Usage(Limits(images_per_user_day=2, cooldown_seconds=60))
+    usage = Usage(Limits(daily_images_per_user=2, cooldown_seconds=60))
     usage.reserve(1, 9, 1, NOON).settle(delivered=1, paid=1)
     reservation = usage.reserve(1, 9, 1, NOON + 61)
     reservation.cancel()
@@ -66,7 +66,7 @@ def test_a_request_that_never_became_a_job_gives_back_its_images_and_its_cooldow
 
 
 def test_the_count_resets_at_midnight_utc() -> None:
-    usage = Usage(Limits(images_per_user_day=2, images_per_server_day=2))
+    usage = Usage(Limits(daily_images_per_user=2, daily_images_per_server=2))
     reservation = usage.reserve(1, 9, 2, MIDNIGHT - 1)
     with pytest.raises(LimitReached):
         usage.check(1, 9, 1, MIDNIGHT - 1)
@@ -76,7 +76,7 @@ def test_the_count_resets_at_midnight_utc() -> None:
 
 
 def test_a_server_limit_counts_everyone_in_the_server() -> None:
-    usage = Usage(Limits(images_per_server_day=3))
+    usage = Usage(Limits(daily_images_per_server=3))
     usage.reserve(1, 9, 2, NOON)
     usage.reserve(2, 9, 1, NOON)
     usage.check(3, 8, 1, NOON)
@@ -96,7 +96,7 @@ def test_the_cooldown_runs_from_the_last_accepted_request() -> None:
 
 
 def test_what_the_database_says_was_used_today_is_the_starting_count() -> None:
-    usage = Usage(Limits(images_per_user_day=3))
+    usage = Usage(Limits(daily_images_per_user=3))
     usage.load([(1, 9, 3, 0.5), (2, None, 1, 0.1)], NOON)
     with pytest.raises(LimitReached):
         usage.check(1, 9, 1, NOON)
@@ -105,7 +105,7 @@ def test_what_the_database_says_was_used_today_is_the_starting_count() -> None:
 
 
 def test_a_server_budget_refuses_what_would_overspend_it_and_refunds_what_never_came() -> None:
-    usage = Usage(Limits(daily_budget=1.0))
+    usage = Usage(Limits(daily_budget_per_server=1.0))
     reservation = usage.reserve(1, 9, 4, NOON, per_image=0.15)
     usage.check(2, 9, 2, NOON, per_image=0.2)
     with pytest.raises(LimitReached) as caught:
@@ -118,7 +118,7 @@ def test_a_server_budget_refuses_what_would_overspend_it_and_refunds_what_never_
 
 
 def test_a_spent_budget_says_it_is_spent() -> None:
-    usage = Usage(Limits(daily_budget=1.0))
+    usage = Usage(Limits(daily_budget_per_server=1.0))
     usage.reserve(1, 9, 4, NOON, per_image=0.25)
     with pytest.raises(LimitReached) as caught:
         usage.check(2, 9, 1, NOON, per_image=0.01)
@@ -126,7 +126,7 @@ def test_a_spent_budget_says_it_is_spent() -> None:
 
 
 def test_exempt_users_skip_every_limit_but_the_budget() -> None:
-    usage = Usage(Limits(images_per_user_day=1, cooldown_seconds=60, daily_budget=1.0))
+    usage = Usage(Limits(daily_images_per_user=1, cooldown_seconds=60, daily_budget_per_server=1.0))
     usage.reserve(1, 9, 1, NOON, per_image=0.9)
     usage.check(1, 9, 5, NOON, exempt=True)
     with pytest.raises(LimitReached) as caught:
