@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import bot  # noqa: E402
+import cli  # noqa: E402
 from imagegen.catalogue import BUNDLED, Catalogue  # noqa: E402
 from imagegen.settings import load_settings  # noqa: E402
 
@@ -35,7 +35,7 @@ def peak_rss_mb() -> float:
 
 async def probe(stats: Path) -> int:
     settings = load_settings(os.environ)
-    bot.point_discord_at(settings)
+    cli.point_discord_at(settings)
     lags: list[float] = []
 
     async def ticker() -> None:
@@ -60,10 +60,10 @@ async def probe(stats: Path) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, snapshot)
     task = asyncio.create_task(ticker())
     try:
-        return await bot.run(settings, Catalogue.load(BUNDLED))
+        return await cli.run(settings, Catalogue.load(BUNDLED))
     finally:
         task.cancel()
 
 
 if __name__ == "__main__":
-    sys.exit(bot.run_loop(probe(Path(os.environ["BENCH_STATS"]))))
+    sys.exit(cli.run_loop(probe(Path(os.environ["BENCH_STATS"]))))

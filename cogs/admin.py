@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from imagegen import texts
 from imagegen.errors import InvalidRequest
-from imagegen.servers import ServerSettings, check_ceiling
+from imagegen.servers import ServerSettings
 
 from .utils.markup import inert
 from .utils.translator import localised
@@ -39,9 +39,8 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         if not changes:
             await interaction.response.send_message(texts.t(interaction.locale, "admin.nothing"), ephemeral=True)
             return
-        # A server may tighten the operator's limits, never loosen them.
-        check_ceiling(self.bot.jobs.usage.limits, **changes)
-        await self.bot.servers.change(guild_id, interaction.user.id, **changes)
+        # A server may tighten the operator's limits, never loosen them: change_server refuses what would.
+        await self.bot.core.change_server(guild_id, interaction.user.id, **changes)
         locale = interaction.locale
         described = ", ".join(
             f"{texts.t(locale, f'field.{key}')}: {_shown(locale, key, value)}" for key, value in changes.items()
@@ -53,7 +52,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
     @app_commands.command(name="show", description=localised("cmd.admin.show"))
     async def show(self, interaction: discord.Interaction) -> None:
         """The server's settings, with the bot's defaults where it has none."""
-        server = self.bot.servers.get(self._admin(interaction))
+        server = self.bot.core.server(self._admin(interaction))
         await interaction.response.send_message(self.describe(interaction.locale, server), ephemeral=True)
 
     @app_commands.command(name="channels", description=localised("cmd.admin.channels"))
@@ -65,7 +64,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         channel: discord.TextChannel | None = None,
     ) -> None:
         """Allow /imagine in a channel, stop allowing it, or allow it everywhere again."""
-        current = self.bot.servers.get(self._admin(interaction)).channels
+        current = self.bot.core.server(self._admin(interaction)).channels
         if action == "everywhere" or channel is None:
             await self._save(interaction, channels=())
         elif action == "add":
@@ -136,7 +135,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         self, interaction: discord.Interaction, action: Literal["add", "remove"], role: discord.Role
     ) -> None:
         """Members with this role skip the daily limits and the cooldown (the budget still holds)."""
-        current = self.bot.servers.get(self._admin(interaction)).exempt_roles
+        current = self.bot.core.server(self._admin(interaction)).exempt_roles
         if action == "add":
             await self._save(interaction, exempt_roles=tuple(dict.fromkeys([*current, role.id])))
         else:
@@ -156,7 +155,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
 
     def describe(self, locale: object, server: ServerSettings) -> str:
         """The settings in words."""
-        settings, limits = self.bot.settings, self.bot.jobs.usage.limits
+        settings, limits = self.bot.settings, self.bot.core.operator_limits
 
         def value(own: object, default: object) -> str:
             return str(own) if own is not None else texts.t(locale, "admin.default", value=default)

@@ -62,11 +62,14 @@ class Imagine(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.edit_menu)
         self.bot.add_dynamic_items(*JOB_ITEMS)
-        if self.bot.serving:
-            # Before the gateway connects, so no new job can be mistaken for one a previous process left.
-            left = await self.bot.jobs.recover()
-            if left:
-                self.announcing = asyncio.create_task(self.announce_interrupted(left))
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once connected: tell those whose jobs a previous process cut short, and keep posting kept results."""
+        if self.bot.interrupted:
+            left, self.bot.interrupted = self.bot.interrupted, []
+            self.announcing = asyncio.create_task(self.announce_interrupted(left))
+        if not self.post_kept_results.is_running():
             self.post_kept_results.start()
 
     async def cog_unload(self) -> None:
@@ -80,7 +83,7 @@ class Imagine(commands.Cog):
     async def post_kept_results(self) -> None:
         """Try again to post the results Discord would not take, each when its time comes (also after a restart)."""
         try:
-            await self.bot.jobs.redeliver(functools.partial(redeliver, self.bot))
+            await self.bot.core.redeliver(functools.partial(redeliver, self.bot))
         except Exception:
             log.exception("could not post kept results")
 
@@ -133,7 +136,7 @@ class Imagine(commands.Cog):
         """Offer the sizes the chosen model takes, labelled by their shape, ``auto`` first; what the member typed
         first when the model takes it."""
         model = str(getattr(interaction.namespace, "model", None) or default_model(self.bot, interaction.guild_id))
-        rule = self.bot.catalogue.lookup(model).sizes
+        rule = self.bot.core.model(model).sizes
         offered = size_choices(rule)
         typed = rule.normalise(current) if current.strip() else None
         needle = current.strip().lower()
@@ -154,8 +157,7 @@ class Imagine(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """Offer the image models the API lists (or the configured ones) that this server allows."""
-        allowed = self.bot.servers.get(interaction.guild_id).models_allowed(self.bot.settings.allowed_models)
-        names = [name for name in await self.bot.models.search(current) if not allowed or name in allowed]
+        names = await self.bot.core.search_models(current, interaction.guild_id)
         return [app_commands.Choice(name=name, value=name) for name in names]
 
     async def edit_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
@@ -181,7 +183,7 @@ class Imagine(commands.Cog):
         prompt = submitted_text(data, "prompt")
         remixed, edited = custom_ids.read_remix(custom_id), custom_ids.read_edit(custom_id)
         if remixed is not None:
-            job = await self.bot.jobs.get(remixed)
+            job = await self.bot.core.job(remixed)
             if job is None or prompt is None:
                 await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
                 return
@@ -232,9 +234,9 @@ class Imagine(commands.Cog):
                 )
             except discord.HTTPException as error:
                 log.warning("job %d: could not tell user %d of the interruption: %s", job.id, job.user_id, error)
-                await self.bot.jobs.mark_notified(job, f"cannot post in channel {job.channel_id}: {error}")
+                await self.bot.core.mark_notified(job, f"cannot post in channel {job.channel_id}: {error}")
             else:
-                await self.bot.jobs.mark_notified(job)
+                await self.bot.core.mark_notified(job)
 
 
 def bot_of(interaction: discord.Interaction) -> ImageBot:
@@ -244,7 +246,7 @@ def bot_of(interaction: discord.Interaction) -> ImageBot:
 
 def default_model(bot: ImageBot, guild_id: int | None) -> str:
     """The model used when a member picks none: the server's choice, else the bot's default."""
-    return bot.servers.get(guild_id).default_model or bot.models.default
+    return bot.core.default_model(guild_id)
 
 
 async def start_job(
@@ -255,26 +257,23 @@ async def start_job(
     Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
     """
     age_restricted = isinstance(interaction.channel, discord.TextChannel) and interaction.channel.is_nsfw()
-    request, limits = bot.servers.get(interaction.guild_id).admit(
+    roles = [role.id for role in interaction.user.roles] if isinstance(interaction.user, discord.Member) else []
+    # Admitted and counted against every limit in one step, before anything awaits.
+    request, admission = bot.core.admit(
         request,
-        bot.settings,
-        bot.jobs.usage.limits,
-        bot.catalogue,
+        user_id=interaction.user.id,
+        guild_id=interaction.guild_id,
         channel_id=interaction.channel_id,
-        in_dm=interaction.guild_id is None,
         age_restricted=age_restricted,
         references=len(reference_urls),
-    )
-    # Admitted and counted against every limit in one step, before anything awaits.
-    admission = bot.jobs.reserve(
-        interaction.user.id, interaction.guild_id, request, exempt=exempt(bot, interaction.user), limits=limits
+        roles=roles,
     )
     try:
         callback = await interaction.response.defer(thinking=True)
         if reference_urls:
             # A plain message from here on, so a problem with the files can be answered privately.
             await interaction.edit_original_response(content=texts.t(interaction.locale, "status.preparing"))
-            references = [await bot.images.fetch_reference(url) for url in reference_urls]
+            references = [await bot.core.fetch_reference(url) for url in reference_urls]
             request = dataclasses.replace(request, references=tuple(references))
         job = Job(
             user_id=interaction.user.id,
@@ -287,7 +286,7 @@ async def start_job(
             upload_limit=interaction.filesize_limit,
         )
         delivery = InteractionDelivery(bot, interaction, job)
-        await bot.jobs.submit(job, delivery, admission)
+        await bot.core.submit(job, delivery, admission)
     finally:
         admission.release()
     await delivery.status.start()
@@ -301,14 +300,6 @@ async def run_again(
         await start_job(bot, interaction, request, reference_urls)
     except Exception as error:
         await answer_error(bot, interaction, error)
-
-
-def exempt(bot: ImageBot, user: discord.User | discord.Member) -> bool:
-    """Whether the user holds a role the operator or the server's admins exempted from limits and cooldown."""
-    if not isinstance(user, discord.Member):
-        return False
-    roles = bot.settings.exempt_role_ids | set(bot.servers.get(user.guild.id).exempt_roles)
-    return any(role.id in roles for role in user.roles)
 
 
 async def elsewhere(interaction: discord.Interaction, job: Job) -> None:
@@ -345,7 +336,7 @@ class JobItem(discord.ui.DynamicItem[discord.ui.Button[Any]], template=custom_id
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)
         try:
-            job = await bot.jobs.get(self.job_id)
+            job = await bot.core.job(self.job_id)
             if job is None:
                 await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
             elif not belongs_here(interaction, job):
@@ -409,7 +400,7 @@ class TryInstead(JobItem, template=custom_ids.job_template("try")):
     action = "try"
 
     async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
-        suggestion = bot.artists.suggest(job.request.prompt)
+        suggestion = bot.core.suggest(job.request.prompt)
         if suggestion is None:
             await interaction.response.send_message(texts.t(interaction.locale, "try.nothing"), ephemeral=True)
             return
@@ -438,11 +429,11 @@ class Cancel(JobItem, template=custom_ids.job_template("cancel")):
         locale = interaction.locale
         if job.user_id != interaction.user.id:
             await interaction.response.send_message(texts.t(locale, "job.cancel_not_yours"), ephemeral=True)
-        elif bot.jobs.position(job.id) is None:
+        elif bot.core.position(job.id) is None:
             await interaction.response.send_message(texts.t(locale, "job.cancel_too_late"), ephemeral=True)
         else:
             await interaction.response.defer()
-            await bot.jobs.cancel(job.id)
+            await bot.core.cancel(job.id)
 
 
 JOB_ITEMS = (Reroll, Rerun, Remix, Vary, TryInstead, Delete, Cancel)

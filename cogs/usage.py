@@ -10,8 +10,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
-from imagegen.limits import next_midnight
-from imagegen.report import day_and_month
 from imagegen.storage import Job
 
 from .utils.delivery import redeliver
@@ -32,20 +30,17 @@ class Usage(commands.Cog):
     @app_commands.guild_only()
     async def usage(self, interaction: discord.Interaction) -> None:
         """Images today, what is left, and when the count resets."""
-        now = self.bot.jobs.clock()
-        used = self.bot.jobs.usage.used(interaction.user.id, now)
-        limits = self.bot.servers.get(interaction.guild_id).limits(self.bot.jobs.usage.limits)
-        limit = limits.daily_images_per_user
+        core = self.bot.core
+        usage = core.member_usage(interaction.user.id, interaction.guild_id)
         locale = interaction.locale
-        if limit:
-            left = max(0, limit - used)
-            counts = {"used": used, "limit": limit, "left": left, "reset": next_midnight(now)}
+        if usage.limit:
+            counts = {"used": usage.used, "limit": usage.limit, "left": usage.left, "reset": usage.reset}
             content = texts.t(locale, "usage.limited", **with_times(counts))
         else:
-            content = texts.t(locale, "usage.unlimited", used=used)
+            content = texts.t(locale, "usage.unlimited", used=usage.used)
         if interaction.guild_id is not None and interaction.permissions.manage_guild:
-            content += "\n\n" + await self.server_report(locale, interaction.guild_id, now)
-        pending = await self.bot.jobs.pending(interaction.user.id)
+            content += "\n\n" + await self.server_report(locale, interaction.guild_id)
+        pending = await core.pending(interaction.user.id)
         if not pending:
             await interaction.response.send_message(content, ephemeral=True)
             return
@@ -56,19 +51,19 @@ class Usage(commands.Cog):
     async def post_kept(self, locale: object, pending: list[Job]) -> str:
         """Post a member's kept results now; says what became of them."""
         post = functools.partial(redeliver, self.bot)
-        posted = {job.id for job in await self.bot.jobs.redeliver(post, user_id=pending[0].user_id)}
+        posted = {job.id for job in await self.bot.core.redeliver(post, user_id=pending[0].user_id)}
         waiting = [job for job in pending if job.id not in posted]
         if not waiting:
             channels = " ".join(dict.fromkeys(f"<#{job.channel_id}>" for job in pending))
             images = sum(job.images_made - job.images_delivered for job in pending)
             return texts.t(locale, "usage.kept_posted", count=images, channels=channels)
         images = sum(job.images_made - job.images_delivered for job in waiting)
-        until = int(max(self.bot.jobs.expires_at(job) for job in waiting))
+        until = int(max(self.bot.core.kept_until(job) for job in waiting))
         return texts.t(locale, "usage.kept_waiting", **with_times({"count": images, "until": until}))
 
-    async def server_report(self, locale: object, guild_id: int, now: float) -> str:
+    async def server_report(self, locale: object, guild_id: int) -> str:
         """For admins: the server's day and month."""
-        day, month = await day_and_month(self.bot.jobs.storage, self.bot.jobs.prices, guild_id, now)
+        day, month = await self.bot.core.server_report(guild_id)
         top = ", ".join(f"<@{user}> {images}" for user, images in month.top_users) or "—"
         return texts.t(
             locale,

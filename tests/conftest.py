@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import discord
 import pytest
 import yarl
 
 from bot import ImageBot
-from imagegen.network import image_api_options, proxy_options
+from imagegen.catalogue import BUNDLED, Catalogue
+from imagegen.core import Core
 from imagegen.settings import Settings
-from imagegen.storage import SqliteStorage
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI
 
@@ -24,6 +24,7 @@ DISCORD_TOKEN = "fake-discord-token-SECRET"
 API_KEY = "sk-fake-api-key-SECRET"
 
 BotFactory = Callable[..., Awaitable[ImageBot]]
+CATALOGUE = Catalogue.load(BUNDLED)
 
 
 @pytest.fixture
@@ -63,32 +64,31 @@ async def start_bot(
     """Start the real bot against the fakes; keyword arguments override settings."""
     monkeypatch.setattr(discord.http.Route, "BASE", fake_discord.api_url)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway_url))
-    running: list[tuple[ImageBot, asyncio.Task[None], list[aiohttp.ClientSession], SqliteStorage]] = []
+    running: list[tuple[ImageBot, asyncio.Task[None]]] = []
     # The machine's proxy variables must not send the tests' requests anywhere but where a test says.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
 
-    async def start(**overrides: Any) -> ImageBot:
-        chosen = dataclasses.replace(settings, **overrides)
-        storage = await SqliteStorage.open(chosen.data_dir)
-        # The sessions are made as bot.py makes them, so the tests go through the same proxies.
-        session = aiohttp.ClientSession(**image_api_options(chosen.image_api_proxy))
-        cdn = aiohttp.ClientSession(**proxy_options(chosen.discord_proxy))
-        bot = ImageBot(chosen, session, storage, cdn=cdn, guild_ready_timeout=0.01)
-        bot.images.backoff_base = 0.01
-        task = asyncio.create_task(bot.start(DISCORD_TOKEN))
-        running.append((bot, task, [session, cdn], storage))
-        await asyncio.wait_for(bot.wait_until_ready(), 15)
-        return bot
+    async with contextlib.AsyncExitStack() as cores:
 
-    yield start
-    for bot, task, sessions, storage in running:
-        if not bot.is_closed():
-            await bot.close()
-        await task
-        for session in sessions:
-            await session.close()
-        await storage.close()
+        async def start(**overrides: Any) -> ImageBot:
+            chosen = dataclasses.replace(settings, **overrides)
+            # Built as cli.py builds them, so the tests go through the same database, sessions and proxies.
+            core = await cores.enter_async_context(Core.open(chosen, CATALOGUE))
+            core.images.backoff_base = 0.01
+            interrupted = await core.start()
+            bot = ImageBot(chosen, core, guild_ready_timeout=0.01)
+            bot.interrupted = interrupted
+            task = asyncio.create_task(bot.start(DISCORD_TOKEN))
+            running.append((bot, task))
+            await asyncio.wait_for(bot.wait_until_ready(), 15)
+            return bot
+
+        yield start
+        for bot, task in running:
+            if not bot.is_closed():
+                await bot.close()
+            await task
 
 
 @pytest.fixture

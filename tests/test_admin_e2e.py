@@ -103,7 +103,7 @@ async def test_repeated_refusals_bring_a_kind_cooling_off_that_moderators_hear_o
     for attempt in range(2):
         sent = await fake_discord.slash("imagine", {"prompt": f"try {attempt}"}, user_id=ALICE)
         reply = await answer_of(fake_discord, sent["token"])
-        await bot.jobs.queue.wait_idle()
+        await bot.core.jobs.queue.wait_idle()
     assert "let's take a short break" in reply.content
     reports = [r for r in fake_discord.requests if r.path == f"/channels/{OTHER_CHANNEL_ID}/messages"]
     assert len(reports) == 2 and "cooling off" in reports[1].content and "cooling off" not in reports[0].content
@@ -180,7 +180,7 @@ async def test_admins_see_the_servers_day_and_month_in_usage(
     await answer_of(fake_discord, sent["token"])
     refused = await fake_discord.slash("imagine", {"prompt": "no"}, user_id=ALICE)
     await answer_of(fake_discord, refused["token"])
-    await bot.jobs.queue.wait_idle()
+    await bot.core.jobs.queue.wait_idle()
     member = await fake_discord.slash("usage", {}, user_id=ALICE)
     assert "This server" not in (await answer_of(fake_discord, member["token"])).content
     sent = await fake_discord.slash("usage", {}, user_id=ADMIN, permissions=MANAGE_SERVER)

@@ -46,7 +46,7 @@ def quick_discord_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 async def kept_job(fake: FakeDiscord, bot: ImageBot) -> Job:
     """Wait until the requester is told their images will follow, then return the job whose result is kept."""
     await fake.wait_for(lambda: [r for r in fake.requests if "images are made" in r.content])
-    found = await bot.jobs.pending()
+    found = await bot.core.jobs.pending()
     assert len(found) == 1
     return found[0]
 
@@ -74,11 +74,11 @@ async def test_four_large_images_are_grouped_so_no_request_passes_the_upload_lim
         "imagine", {"prompt": "four", "n": 4}, user_id=ALICE, size_limit=fake_discord.upload_limit
     )
     await fake_discord.wait_for(lambda: sum(len(r.files) for r in uploads(fake_discord)) == 4)
-    await bot.jobs.queue.wait_idle()
+    await bot.core.jobs.queue.wait_idle()
     posted = uploads(fake_discord)
     assert len(posted) == 2 and all(r.path.split("/")[2] == sent["token"] or "webhooks" in r.path for r in posted)
     assert all(sum(len(blob) for _, blob in r.files.values()) <= fake_discord.upload_limit for r in posted)
-    stored = await bot.jobs.get(1)
+    stored = await bot.core.jobs.get(1)
     assert stored is not None and stored.state is JobState.DONE and stored.images_delivered == 4
 
 
@@ -97,7 +97,7 @@ async def test_a_result_discord_refuses_is_kept_and_the_requester_is_told_at_onc
 ) -> None:
     job = await refuse_results(fake_discord, image_api, bot)
     assert job.state is JobState.DELIVERING and job.images_made == 1 and job.delivery_attempts == 1
-    assert len(await bot.jobs.storage.results(job.id)) == 1
+    assert len(await bot.core.jobs.storage.results(job.id)) == 1
     token = f"tok{job.interaction_id}"
     private = await fake_discord.wait_for(
         lambda: [r for r in fake_discord.for_token(token) if r.method == "POST" and r.flags & 64]
@@ -120,9 +120,9 @@ async def test_usage_posts_kept_results_at_once_and_then_forgets_them(
     posted = [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS]
     assert len(posted) == 1 and f"<@{ALICE}>" in posted[0].content and "Posted later" in posted[0].content
     assert posted[0].payload["allowed_mentions"]["users"] == [ALICE]
-    stored = await bot.jobs.get(job.id)
+    stored = await bot.core.jobs.get(job.id)
     assert stored is not None and stored.state is JobState.DONE and stored.images_delivered == 1
-    assert await bot.jobs.storage.results(job.id) == []
+    assert await bot.core.jobs.storage.results(job.id) == []
 
 
 async def test_kept_results_are_tried_again_with_backoff_and_given_up_after_the_retention(
@@ -131,27 +131,27 @@ async def test_kept_results_are_tried_again_with_backoff_and_given_up_after_the_
     bot: ImageBot = await start_bot(result_retention_seconds=7200.0)
     job = await refuse_results(fake_discord, image_api, bot)
     now = [time.time()]
-    bot.jobs.clock = lambda: now[0]
+    bot.core.jobs.clock = lambda: now[0]
     retry = bot.get_cog("Imagine").post_kept_results  # type: ignore[union-attr]
     waits = []
     for attempt in range(1, 6):
-        stored = await bot.jobs.get(job.id)
+        stored = await bot.core.jobs.get(job.id)
         assert stored is not None and stored.delivery_attempts == attempt and stored.next_delivery_at is not None
         waits.append(round(stored.next_delivery_at - now[0]))
         now[0] = stored.next_delivery_at - 1
         await retry()
-        assert (await bot.jobs.get(job.id)).delivery_attempts == attempt  # type: ignore[union-attr]
+        assert (await bot.core.jobs.get(job.id)).delivery_attempts == attempt  # type: ignore[union-attr]
         now[0] = stored.next_delivery_at
         await retry()
     assert waits[:4] == [60, 300, 1800, 3600]
-    stored = await bot.jobs.get(job.id)
+    stored = await bot.core.jobs.get(job.id)
     assert stored is not None and stored.next_delivery_at == (job.started_at or 0) + 7200
     now[0] = stored.next_delivery_at
     await retry()
-    given_up = await bot.jobs.get(job.id)
+    given_up = await bot.core.jobs.get(job.id)
     assert given_up is not None and given_up.state is JobState.UNDELIVERABLE
     assert "cannot post in channel" in (given_up.delivery_error or "")
-    assert await bot.jobs.storage.results(job.id) == []
+    assert await bot.core.jobs.storage.results(job.id) == []
 
 
 async def test_a_kept_result_is_posted_after_a_restart_and_still_counts_today(
@@ -168,10 +168,10 @@ async def test_a_kept_result_is_posted_after_a_restart_and_still_counts_today(
     )
     assert "all 1 of your images" in refused[0].content
     later = time.time() + 61
-    second.jobs.clock = lambda: later
+    second.core.jobs.clock = lambda: later
     await second.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
     assert [r.path for r in uploads(fake_discord)] == [CHANNEL_POSTS]
-    stored = await second.jobs.get(job.id)
+    stored = await second.core.jobs.get(job.id)
     assert stored is not None and stored.state is JobState.DONE
 
 
@@ -179,11 +179,11 @@ async def test_a_database_write_that_fails_after_the_image_was_paid_for_is_retri
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     first: ImageBot = await start_bot()
-    first.jobs.write_retry_delays = (0.0, 0.0, 0.0)
+    first.core.jobs.write_retry_delays = (0.0, 0.0, 0.0)
     gate = image_api.hold("paid for")
     sent = await fake_discord.slash("imagine", {"prompt": "paid for"}, user_id=ALICE)
     await fake_discord.wait_for(lambda: image_api.prompts)
-    connection = first.jobs.storage.connection  # type: ignore[attr-defined]
+    connection = first.core.jobs.storage.connection  # type: ignore[attr-defined]
     commit = connection.commit
     failures = [2]
 
@@ -196,13 +196,13 @@ async def test_a_database_write_that_fails_after_the_image_was_paid_for_is_retri
     connection.commit = flaky_commit
     gate["paid for"].set()
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
-    await first.jobs.queue.wait_idle()
+    await first.core.jobs.queue.wait_idle()
     assert failures == [0]
-    stored = await first.jobs.get(1)
+    stored = await first.core.jobs.get(1)
     assert stored is not None and stored.state is JobState.DONE
     await first.close()
     second: ImageBot = await start_bot()
-    assert await second.jobs.storage.jobs_in([JobState.INTERRUPTED]) == []
+    assert await second.core.jobs.storage.jobs_in([JobState.INTERRUPTED]) == []
 
 
 @pytest.mark.parametrize(("status", "code", "tries"), [(500, 0, 5), (502, 0, 5), (413, 40005, 1)])
@@ -214,7 +214,7 @@ async def test_discord_refusing_the_result_never_loses_it(
     image_api.then(b64_images(png()))
     await fake_discord.slash("imagine", {"prompt": "refused upload"}, user_id=ALICE)
     job = await kept_job(fake_discord, bot)
-    assert job.state is JobState.DELIVERING and len(await bot.jobs.storage.results(job.id)) == 1
+    assert job.state is JobState.DELIVERING and len(await bot.core.jobs.storage.results(job.id)) == 1
 
 
 async def test_a_result_on_its_way_to_discord_is_not_offered_as_kept(
@@ -228,7 +228,7 @@ async def test_a_result_on_its_way_to_discord_is_not_offered_as_kept(
     answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.content])
     assert "Today you have 1 images" in answer[0].content and "kept" not in answer[0].content
     fake_discord.upload_gate.set()
-    await bot.jobs.queue.wait_idle()
+    await bot.core.jobs.queue.wait_idle()
     assert [r.path for r in uploads(fake_discord) if r.path == CHANNEL_POSTS] == []
 
 
@@ -254,13 +254,13 @@ async def test_a_kept_result_whose_files_are_gone_is_given_up_with_the_reason(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     job = await refuse_results(fake_discord, image_api, bot)
-    for kept in bot.jobs.storage.results_dir.iterdir():  # type: ignore[attr-defined]
+    for kept in bot.core.jobs.storage.results_dir.iterdir():  # type: ignore[attr-defined]
         kept.unlink()
     accept_results(fake_discord)
     later = time.time() + 61
-    bot.jobs.clock = lambda: later
+    bot.core.jobs.clock = lambda: later
     await bot.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
-    stored = await bot.jobs.get(job.id)
+    stored = await bot.core.jobs.get(job.id)
     assert stored is not None and stored.state is JobState.UNDELIVERABLE
     assert stored.delivery_error == "the kept images are missing"
     assert [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS] == []

@@ -153,7 +153,7 @@ async def test_a_button_that_fails_is_answered_kindly_and_logged_once(
     async def broken(job_id: int) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(bot.jobs, "get", broken)
+    monkeypatch.setattr(bot.core.jobs, "get", broken)
     click = await fake_discord.click(message, f"imagine:reroll:{job_id}", user_id=MALLORY)
     answer = await answer_of(fake_discord, click["token"])
     assert answer.flags & 64 and "Something went wrong on the bot's side" in answer.content

@@ -41,14 +41,14 @@ async def test_refused_jobs_do_not_use_up_the_quota(
     image_api.then(raw_json(MODERATION_BODY, 400))
     sent = await fake_discord.slash("imagine", {"prompt": "refused"}, user_id=ALICE)
     await answer_of(fake_discord, sent["token"])
-    await bot.jobs.queue.wait_idle()
+    await bot.core.jobs.queue.wait_idle()
     assert (await draw(fake_discord, image_api, 1, user_id=ALICE)).files
 
 
 async def test_the_limit_lifts_at_midnight_utc(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
     bot: ImageBot = await start_bot(daily_images_per_user=1)
     now = [MIDNIGHT - 60]
-    bot.jobs.clock = lambda: now[0]
+    bot.core.jobs.clock = lambda: now[0]
     assert (await draw(fake_discord, image_api, 1, user_id=ALICE)).files
     refused = await draw(fake_discord, image_api, 1, user_id=ALICE)
     assert f"<t:{int(MIDNIGHT)}:R>" in refused.content
@@ -69,7 +69,7 @@ async def test_exempt_roles_skip_the_limit_and_the_cooldown(
 async def test_the_count_survives_a_restart(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
     first: ImageBot = await start_bot(daily_images_per_user=2)
     assert (await draw(fake_discord, image_api, 2, user_id=ALICE)).files
-    await first.jobs.queue.wait_idle()
+    await first.core.jobs.queue.wait_idle()
     await first.close()
     await start_bot(daily_images_per_user=2)
     assert "images for today" in (await draw(fake_discord, image_api, 1, user_id=ALICE)).content
@@ -78,7 +78,7 @@ async def test_the_count_survives_a_restart(start_bot, fake_discord: FakeDiscord
 async def test_usage_tells_a_user_what_is_left(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
     bot: ImageBot = await start_bot(daily_images_per_user=5)
     await draw(fake_discord, image_api, 2, user_id=ALICE)
-    await bot.jobs.queue.wait_idle()
+    await bot.core.jobs.queue.wait_idle()
     sent = await fake_discord.slash("usage", {}, user_id=ALICE, locale="zh-CN")
     answer = await answer_of(fake_discord, sent["token"])
     assert answer.flags & 64 and "今天你已用 2 张，额度 5 张，还剩 3 张" in answer.content

@@ -121,7 +121,7 @@ async def test_hostile_uploads_get_a_clear_private_message_and_never_reach_the_a
     answer = await private_answer(fake_discord, sent["token"])
     assert expected in answer.content
     assert image_api.calls == [call for call in image_api.calls if call.path.endswith("/models")]
-    assert await bot.jobs.storage.jobs_in(list(JobState)) == []
+    assert await bot.core.jobs.storage.jobs_in(list(JobState)) == []
 
 
 async def test_a_file_declared_over_the_limit_is_refused_before_it_is_read(

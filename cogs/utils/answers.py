@@ -156,7 +156,7 @@ def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None 
     """The kind answer to a refused prompt: why, how to rephrase, the prompt to copy, and a rewrite to run."""
     parts = [texts.t(locale, refused.key)]
     view = None
-    suggestion = bot.artists.suggest(refused.prompt)
+    suggestion = bot.core.suggest(refused.prompt)
     if suggestion is not None:
         parts.append(texts.t(locale, "refused.artist", name=suggestion.name, style=suggestion.style))
         parts.append(texts.t(locale, "refused.suggested") + "\n" + _code(suggestion.prompt))

@@ -44,7 +44,7 @@ class InteractionDelivery:
         self.job = job
         self.status = StatusMessage(interaction, self.render, bot.settings.progress_interval)
         # Public messages follow the server's language when it set one; private answers, the requester's.
-        self.locale: object = bot.servers.get(job.guild_id).language or interaction.locale
+        self.locale: object = bot.core.server(job.guild_id).language or interaction.locale
         # Whether the status message already shows (the first part of) the result.
         self.shown = False
 
@@ -54,7 +54,7 @@ class InteractionDelivery:
         n = job.request.n
         count = texts.t(locale, "count", count=n)
         model = inert(job.request.model)
-        position = self.bot.jobs.position(job.id)
+        position = self.bot.core.position(job.id)
         if job.state is JobState.QUEUED and position is not None:
             view = buttons(job_button("cancel", job.id, texts.t(locale, "button.cancel")))
             return texts.t(locale, "status.queued", position=position, count=count, model=model), view
@@ -99,7 +99,7 @@ class InteractionDelivery:
             posted += len(group)
 
     async def postponed(self, job: Job) -> None:
-        hours = round(self.bot.jobs.retention / 3600)
+        hours = self.bot.core.retention_hours
         if self.status.usable:
             try:
                 if not self.shown:
@@ -146,19 +146,20 @@ class InteractionDelivery:
     def explain_gone(self, job: Job, error: ModelNotFound) -> None:
         """Say whose choice the missing model was, so the right person changes it; tell the operator what instead."""
         model = job.request.model
-        if model == self.bot.servers.get(job.guild_id).default_model:
+        core = self.bot.core
+        if model == core.server(job.guild_id).default_model:
             error.key = "error.model_gone.server"
-        elif model == self.bot.models.default:
+        elif model == core.default_model(None):
             error.key = "error.model_gone.operator"
-        replacement = self.bot.catalogue.lookup(model).replacement or self.bot.models.default
+        replacement = core.replacement_for(model)
         log.error("model %s is not available upstream (job %d); the catalogue suggests %s", model, job.id, replacement)
 
     async def report_refusal(self, job: Job, refused: Refused) -> None:
         """Tell the server's moderators, in its log channel if it has one: who, where, the prompt, the reason."""
-        log_channel = self.bot.servers.get(job.guild_id).log_channel
+        log_channel = self.bot.core.server(job.guild_id).log_channel
         if log_channel is None:
             return
-        language = self.bot.servers.get(job.guild_id).language or "en"
+        language = self.bot.core.server(job.guild_id).language or "en"
         report = texts.t(
             language,
             "log.refused",
@@ -178,7 +179,7 @@ class InteractionDelivery:
 
 async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
     """Post a kept result in its channel, mentioning the requester; raises DeliveryFailed as delivery does."""
-    locale: object = bot.servers.get(job.guild_id).language or job.locale
+    locale: object = bot.core.server(job.guild_id).language or job.locale
     prepared = await images.prepare_async(generation.images, job.upload_limit or DEFAULT_UPLOAD_LIMIT)
     caption = result_caption(locale, job, generation, prepared.left_out, kept=True)
     posted = 0

@@ -1,0 +1,244 @@
+"""The one front door to the core: what the Discord layer asks for, at the level of what it means to do."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from .artists import BUNDLED as BUNDLED_ARTISTS
+from .artists import ArtistList, Suggestion
+from .catalogue import Catalogue, ModelInfo
+from .client import ImageClient
+from .jobs import Admission, Delivery, Jobs, Redeliver
+from .limits import Limits, Usage, next_midnight
+from .models import ModelCatalog
+from .network import image_api_options, proxy_options
+from .prices import PriceTable
+from .queue import FairQueue
+from .report import ServerReport, day_and_month
+from .request import ImageRequest
+from .servers import ServerSettings, ServerSettingsStore, check_ceiling
+from .settings import Settings
+from .storage import Job, SqliteStorage, Storage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MemberUsage:
+    """A member's images today, the daily limit in force for them (0: none), and when the count resets."""
+
+    used: int
+    limit: int
+    reset: int
+
+    @property
+    def left(self) -> int:
+        """Images left today (meaningless without a limit)."""
+        return max(0, self.limit - self.used)
+
+
+class Core:
+    """Storage, jobs, server settings, models, artists and prices, behind the intents the bot needs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        storage: Storage,
+        catalogue: Catalogue,
+        *,
+        cdn: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.catalogue = catalogue
+        self.images = ImageClient(session, settings, catalogue, cdn=cdn)
+        queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
+        self.prices = PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
+        self.jobs = Jobs(
+            storage,
+            self.images,
+            queue,
+            Usage(Limits.from_settings(settings)),
+            self.prices,
+            retention=settings.result_retention_seconds,
+            max_kept_images=settings.max_queue_size * settings.max_images,
+        )
+        self.servers = ServerSettingsStore(storage)
+        self.models = ModelCatalog(
+            self.images,
+            catalogue,
+            settings.image_model,
+            settings.image_models,
+            settings.models_cache_seconds,
+            watched=lambda: [*settings.image_models, *settings.allowed_models, *self.servers.default_models()],
+        )
+        self.artists = ArtistList.load(BUNDLED_ARTISTS, *([settings.artists_file] if settings.artists_file else []))
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, settings: Settings, catalogue: Catalogue) -> AsyncIterator[Core]:
+        """The core with its database and its two ways out (the image API's and Discord's CDN), closed after.
+
+        Raises StorageError when the database cannot be used.
+        """
+        storage = await SqliteStorage.open(settings.data_dir)
+        try:
+            async with (
+                aiohttp.ClientSession(**image_api_options(settings.image_api_proxy)) as session,
+                aiohttp.ClientSession(**proxy_options(settings.discord_proxy)) as cdn,
+            ):
+                yield cls(settings, session, storage, catalogue, cdn=cdn)
+        finally:
+            await storage.close()
+
+    async def start(self) -> list[Job]:
+        """Read the servers' settings, take over what a previous process left, start reading the model list;
+        returns the interrupted jobs whose requesters are still to be told."""
+        await self.servers.load()
+        left = await self.jobs.recover()
+        self.models.refresh()
+        return left
+
+    async def close(self) -> None:
+        """Take no new jobs, let running ones finish for the grace time, and stop reading the model list."""
+        if not self.jobs.queue.closed:
+            await self.jobs.shutdown(self.settings.shutdown_grace)
+        await self.models.close()
+
+    # -- servers --------------------------------------------------------------------------------------------------
+
+    def server(self, guild_id: int | None) -> ServerSettings:
+        """A server's own settings (the defaults outside servers)."""
+        return self.servers.get(guild_id)
+
+    @property
+    def operator_limits(self) -> Limits:
+        """The operator's limits, every server's ceiling."""
+        return self.jobs.usage.limits
+
+    async def change_server(self, guild_id: int, user_id: int, **changes: Any) -> ServerSettings:
+        """Change a server's settings, recorded with who did; raises InvalidRequest for a limit looser than the
+        operator's."""
+        check_ceiling(self.operator_limits, **changes)
+        return await self.servers.change(guild_id, user_id, **changes)
+
+    def exempt(self, guild_id: int | None, roles: Iterable[int]) -> bool:
+        """Whether any of ``roles`` is exempted from the daily limits and the cooldown, by the operator or here."""
+        exempted = self.settings.exempt_role_ids | set(self.server(guild_id).exempt_roles)
+        return any(role in exempted for role in roles)
+
+    # -- models ---------------------------------------------------------------------------------------------------
+
+    def default_model(self, guild_id: int | None) -> str:
+        """The model used when a member picks none: the server's choice, else the bot's default."""
+        return self.server(guild_id).default_model or self.models.default
+
+    def model(self, name: str) -> ModelInfo:
+        """What a model takes."""
+        return self.catalogue.lookup(name)
+
+    async def search_models(self, text: str, guild_id: int | None) -> list[str]:
+        """Models to offer for ``text``: those the API lists (or configured) that this server allows."""
+        allowed = self.server(guild_id).models_allowed(self.settings.allowed_models)
+        return [name for name in await self.models.search(text) if not allowed or name in allowed]
+
+    def replacement_for(self, model: str) -> str:
+        """The model to use instead of one that is gone."""
+        return self.model(model).replacement or self.models.default
+
+    # -- requests and jobs ----------------------------------------------------------------------------------------
+
+    def admit(
+        self,
+        request: ImageRequest,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        age_restricted: bool,
+        references: int = 0,
+        roles: Iterable[int] = (),
+    ) -> tuple[ImageRequest, Admission]:
+        """The request as it may run here, let in and counted against every limit in one step (nothing awaits);
+        raises InvalidRequest, LimitReached or a queue error saying why not."""
+        request, limits = self.server(guild_id).admit(
+            request,
+            self.settings,
+            self.operator_limits,
+            self.catalogue,
+            channel_id=channel_id,
+            in_dm=guild_id is None,
+            age_restricted=age_restricted,
+            references=references,
+        )
+        exempt = self.exempt(guild_id, roles)
+        return request, self.jobs.reserve(user_id, guild_id, request, exempt=exempt, limits=limits)
+
+    async def fetch_reference(self, url: str) -> bytes:
+        """An uploaded reference image, checked and shrunk; raises UploadRejected."""
+        return await self.images.fetch_reference(url)
+
+    async def submit(self, job: Job, delivery: Delivery, admission: Admission) -> Job:
+        """Record and queue an admitted job."""
+        return await self.jobs.submit(job, delivery, admission)
+
+    async def job(self, job_id: int) -> Job | None:
+        """A recorded job."""
+        return await self.jobs.get(job_id)
+
+    def position(self, job_id: int) -> int | None:
+        """A job's place in line, 1 being next; None once it runs."""
+        return self.jobs.position(job_id)
+
+    async def cancel(self, job_id: int) -> bool:
+        """Cancel a job that still waits."""
+        return await self.jobs.cancel(job_id)
+
+    def suggest(self, prompt: str) -> Suggestion | None:
+        """A rewrite of a prompt that names a living artist, if it names one."""
+        return self.artists.suggest(prompt)
+
+    async def mark_notified(self, job: Job, problem: str | None = None) -> None:
+        """Record that the requester of an interrupted job was told (or why they could not be)."""
+        await self.jobs.mark_notified(job, problem)
+
+    # -- usage and kept results -----------------------------------------------------------------------------------
+
+    def member_usage(self, user_id: int, guild_id: int | None) -> MemberUsage:
+        """A member's images today against the daily limit in force for them."""
+        now = self.jobs.clock()
+        limit = self.server(guild_id).limits(self.operator_limits).daily_images_per_user
+        return MemberUsage(self.jobs.usage.used(user_id, now), limit, next_midnight(now))
+
+    async def server_report(self, guild_id: int) -> tuple[ServerReport, ServerReport]:
+        """A server's day and month: images, estimated cost, refusals, who drew most."""
+        return await day_and_month(self.storage, self.prices, guild_id, self.jobs.clock())
+
+    async def pending(self, user_id: int) -> list[Job]:
+        """A member's results that are made but not yet posted."""
+        return await self.jobs.pending(user_id)
+
+    async def redeliver(self, post: Redeliver, user_id: int | None = None) -> list[Job]:
+        """Post kept results again: those due, or all of one member's; returns those now posted."""
+        return await self.jobs.redeliver(post, user_id)
+
+    def kept_until(self, job: Job) -> float:
+        """When a kept result is given up."""
+        return self.jobs.expires_at(job)
+
+    @property
+    def retention_hours(self) -> int:
+        """How long kept results are tried again, in hours."""
+        return round(self.jobs.retention / 3600)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The core's clock."""
+        return self.jobs.clock
