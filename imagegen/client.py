@@ -22,6 +22,7 @@ from .errors import (
     ImageGenError,
     RateLimited,
     Refused,
+    UploadRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
@@ -274,7 +275,7 @@ class ImageClient:
         """An uploaded reference image, downloaded under the upload cap, checked and shrunk; raises UploadRejected."""
         data = await self.download(url, uploads.MAX_UPLOAD_BYTES, self.cdn)
         if data is None:
-            raise uploads.UploadRejected("upload.unreadable")
+            raise UploadRejected("upload.unreadable")
         return await workers.run(uploads.prepare_reference, data)
 
     async def list_models(self) -> list[ListedModel]:

@@ -104,3 +104,61 @@ class UpstreamRejected(ImageGenError):
     """The image API refused the parameters (a request the bot should not have sent)."""
 
     key = "error.rejected"
+
+
+# Refusals before any call: over a limit, the queue, uploads.
+
+
+class LimitReached(ImageGenError):
+    """A request over a limit; ``params`` say which limit and when it lifts (a Unix time)."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key, **params)
+        self.key = key
+
+
+class QueueFull(ImageGenError):
+    """Too many jobs are waiting in all."""
+
+    key = "queue.full"
+
+
+class UserQueueFull(ImageGenError):
+    """This user already has as many jobs waiting or running as allowed."""
+
+    key = "queue.user_full"
+
+
+class ShuttingDown(ImageGenError):
+    """The bot is stopping and takes no new jobs."""
+
+    key = "queue.closing"
+
+
+class UploadRejected(InvalidRequest):
+    """An uploaded file that cannot be used as a reference image; the key says why and what to do."""
+
+
+# After the call: results and streams.
+
+
+class DeliveryFailed(ImageGenError):
+    """The result could not be posted anywhere; the first ``delivered`` images had been posted before."""
+
+    key = "error.unexpected"
+
+    def __init__(self, detail: str = "", delivered: int = 0) -> None:
+        super().__init__(detail)
+        self.delivered = delivered
+
+
+class KeptFull(ImageGenError):
+    """So many results wait to be posted that no new request is taken until Discord takes some."""
+
+    key = "queue.kept_full"
+
+
+class StreamCut(UpstreamFailed):
+    """The stream ended before the image was complete; it may have been made (and billed), so it is not retried."""
+
+    key = "error.stream_cut"

@@ -12,7 +12,7 @@ from typing import Protocol
 from . import images, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
-from .errors import ImageGenError, Refused
+from .errors import DeliveryFailed, ImageGenError, KeptFull, Refused
 from .limits import Limits, Reservation, Usage, day_start
 from .prices import PriceTable
 from .queue import Entry, FairQueue, Place
@@ -27,16 +27,6 @@ log = logging.getLogger(__name__)
 REDELIVERY_DELAYS = (60.0, 300.0, 1800.0, 3600.0)
 # A write after an image was paid for is tried again after these many seconds before it is given up.
 WRITE_RETRY_DELAYS = (0.2, 1.0, 5.0, 15.0)
-
-
-class DeliveryFailed(ImageGenError):
-    """The result could not be posted anywhere; the first ``delivered`` images had been posted before."""
-
-    key = "error.unexpected"
-
-    def __init__(self, detail: str = "", delivered: int = 0) -> None:
-        super().__init__(detail)
-        self.delivered = delivered
 
 
 class Delivery(Protocol):
@@ -65,12 +55,6 @@ class Delivery(Protocol):
     async def ended(self, job: Job) -> bool:
         """The job was cancelled or interrupted before it could finish: say so; False if that could not be said."""
         ...
-
-
-class KeptFull(ImageGenError):
-    """So many results wait to be posted that no new request is taken until Discord takes some."""
-
-    key = "queue.kept_full"
 
 
 # Posts a kept result again, outside any interaction; raises DeliveryFailed like Delivery.succeeded.

@@ -6,7 +6,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
-from .errors import ImageGenError
+from .errors import LimitReached
 from .settings import Settings
 
 
@@ -36,14 +36,6 @@ class Limits:
             cooloff_seconds=settings.cooloff_seconds,
             daily_budget_per_server=settings.daily_budget_per_server,
         )
-
-
-class LimitReached(ImageGenError):
-    """A request over a limit; ``params`` say which limit and when it lifts (a Unix time)."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key, **params)
-        self.key = key
 
 
 def day_of(now: float) -> datetime.date:

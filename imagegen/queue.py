@@ -8,27 +8,9 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .errors import ImageGenError
+from .errors import QueueFull, ShuttingDown, UserQueueFull
 
 log = logging.getLogger(__name__)
-
-
-class QueueFull(ImageGenError):
-    """Too many jobs are waiting in all."""
-
-    key = "queue.full"
-
-
-class UserQueueFull(ImageGenError):
-    """This user already has as many jobs waiting or running as allowed."""
-
-    key = "queue.user_full"
-
-
-class ShuttingDown(ImageGenError):
-    """The bot is stopping and takes no new jobs."""
-
-    key = "queue.closing"
 
 
 class Place:

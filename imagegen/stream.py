@@ -6,19 +6,13 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from .errors import BadUpstreamResponse, UpstreamFailed
+from .errors import BadUpstreamResponse, StreamCut
 
 PARTIAL_EVENTS = ("image_generation.partial_image", "image_edit.partial_image")
 COMPLETED_EVENTS = ("image_generation.completed", "image_edit.completed")
 
 # Receives each partial image's base64 as it arrives.
 OnPartial = Callable[[str], Awaitable[None]]
-
-
-class StreamCut(UpstreamFailed):
-    """The stream ended before the image was complete; it may have been made (and billed), so it is not retried."""
-
-    key = "error.stream_cut"
 
 
 class EventParser:

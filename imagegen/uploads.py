@@ -7,7 +7,7 @@ import warnings
 
 from PIL import Image
 
-from .errors import InvalidRequest
+from .errors import UploadRejected
 
 # A reference larger than this is refused before it is read.
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -16,10 +16,6 @@ MAX_UPLOAD_PIXELS = 50_000_000
 # References are sent upstream at most this large on their longest side (the API works at about 1024-1536).
 MAX_REFERENCE_SIDE = 1536
 FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
-
-
-class UploadRejected(InvalidRequest):
-    """An uploaded file that cannot be used as a reference image; the key says why and what to do."""
 
 
 def check_declared(size: int, content_type: str | None) -> None:

@@ -6,7 +6,8 @@ import datetime
 
 import pytest
 
-from imagegen.limits import LimitReached, Limits, Usage, next_midnight
+from imagegen.errors import LimitReached
+from imagegen.limits import Limits, Usage, next_midnight
 
 NOON = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC).timestamp()
 MIDNIGHT = datetime.datetime(2026, 11, 26, 0, 0, tzinfo=datetime.UTC).timestamp()

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from imagegen.queue import Entry, FairQueue, QueueFull, ShuttingDown, UserQueueFull
+from imagegen.errors import QueueFull, ShuttingDown, UserQueueFull
+from imagegen.queue import Entry, FairQueue
 
 
 class Recorder:

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from imagegen import uploads
+from imagegen.errors import UploadRejected
 from imagegen.storage import JobState
 from tests.fakes.discord import FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
@@ -149,7 +150,7 @@ def test_a_decompression_bomb_is_refused_from_its_header_in_bounded_memory() -> 
     bomb = crafted_png(30000, 30000)
     tracemalloc.start()
     try:
-        with pytest.raises(uploads.UploadRejected) as caught:
+        with pytest.raises(UploadRejected) as caught:
             uploads.prepare_reference(bomb)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -160,6 +161,6 @@ def test_a_decompression_bomb_is_refused_from_its_header_in_bounded_memory() -> 
 
 @pytest.mark.parametrize("format_", ["PNG", "WEBP"])
 def test_animated_png_and_webp_are_refused(format_: str) -> None:
-    with pytest.raises(uploads.UploadRejected) as caught:
+    with pytest.raises(UploadRejected) as caught:
         uploads.prepare_reference(animated(format_))
     assert caught.value.key == "upload.animated"

@@ -18,13 +18,15 @@ from imagegen.errors import (
     AuthFailed,
     ImageGenError,
     InvalidRequest,
+    LimitReached,
     ModelNotFound,
+    QueueFull,
     QuotaExhausted,
     Refused,
+    ShuttingDown,
     UpstreamRejected,
+    UserQueueFull,
 )
-from imagegen.limits import LimitReached
-from imagegen.queue import QueueFull, ShuttingDown, UserQueueFull
 
 from .buttons import buttons, job_button
 from .channel import post_in_channel

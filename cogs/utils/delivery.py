@@ -13,9 +13,8 @@ import discord
 
 from imagegen import images, texts, workers
 from imagegen.client import Generation
-from imagegen.errors import ImageGenError, ModelNotFound, Refused
+from imagegen.errors import DeliveryFailed, ImageGenError, ModelNotFound, Refused
 from imagegen.images import ImageFile
-from imagegen.jobs import DeliveryFailed
 from imagegen.storage import Job, JobState
 
 from .answers import answer_error
