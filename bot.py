@@ -12,9 +12,9 @@ from discord.ext import commands
 from cogs.utils.translator import CatalogueTranslator
 from cogs.utils.tree import ImageTree
 from imagegen.core import Core
+from imagegen.model import Job
 from imagegen.network import proxy_options
 from imagegen.settings import Settings
-from imagegen.storage import Job
 
 log = logging.getLogger("bot")
 

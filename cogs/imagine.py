@@ -16,8 +16,7 @@ from discord.ext import commands, tasks
 
 from imagegen import texts
 from imagegen.catalogue import aspect
-from imagegen.request import QUALITIES, ImageRequest, size_choices
-from imagegen.storage import Job
+from imagegen.model import QUALITIES, ImageRequest, Job, size_choices
 from imagegen.uploads import check_declared
 
 from .utils import custom_ids

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
-from imagegen.storage import Job
+from imagegen.model import Job
 
 from .utils.delivery import redeliver
 from .utils.markup import with_times

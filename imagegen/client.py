@@ -27,8 +27,8 @@ from .errors import (
     UpstreamUnavailable,
 )
 from .images import ImageFile
+from .model import ImageRequest
 from .redaction import redact
-from .request import ImageRequest
 from .settings import Settings
 from .stream import OnPartial, read_stream
 from .upstream import map_error, parse_json

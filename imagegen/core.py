@@ -15,16 +15,16 @@ from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
 from .client import ImageClient
 from .jobs import Admission, Delivery, Jobs, Redeliver
-from .limits import Limits, Usage, next_midnight
+from .model import ImageRequest, Job
 from .models import ModelCatalog
 from .network import image_api_options, proxy_options
 from .prices import PriceTable
 from .queue import FairQueue
+from .quota import Limits, Usage, next_midnight
 from .report import ServerReport, day_and_month
-from .request import ImageRequest
 from .servers import ServerSettings, ServerSettingsStore, check_ceiling
 from .settings import Settings
-from .storage import Job, SqliteStorage, Storage
+from .storage import SqliteStorage, Storage
 
 log = logging.getLogger(__name__)
 

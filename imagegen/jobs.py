@@ -13,11 +13,11 @@ from . import images, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
 from .errors import DeliveryFailed, ImageGenError, KeptFull, Refused
-from .limits import Limits, Reservation, Usage, day_start
+from .model import UNFINISHED, ImageRequest, Job, JobState
 from .prices import PriceTable
 from .queue import Entry, FairQueue, Place
-from .request import ImageRequest
-from .storage import UNFINISHED, Job, JobState, Storage, StorageBusy
+from .quota import Limits, Reservation, Usage, day_start
+from .storage import Storage, StorageBusy
 from .stream import OnPartial
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 from .catalogue import Catalogue
-from .request import ImageRequest
+from .model import ImageRequest
 
 Table = dict[str, dict[str, float]]
 

@@ -6,9 +6,10 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
-from .limits import day_start
+from .model import Job, JobState
 from .prices import PriceTable
-from .storage import Job, JobState, Storage
+from .quota import day_start
+from .storage import Storage
 
 
 @dataclass(frozen=True)

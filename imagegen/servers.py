@@ -11,8 +11,8 @@ from typing import Any
 
 from .catalogue import QUALITY_ORDER, Catalogue
 from .errors import InvalidRequest
-from .limits import Limits
-from .request import ImageRequest
+from .model import ImageRequest
+from .quota import Limits
 from .settings import Settings
 from .storage import Storage
 

@@ -9,14 +9,12 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
 
-from .request import ImageRequest
+from .model import ImageRequest, Job, JobState
 
 log = logging.getLogger(__name__)
 
@@ -25,60 +23,6 @@ DATABASE_NAME = "bot.sqlite3"
 RESULTS_DIRECTORY = "results"
 # How long to wait for another process's lock before saying so, rather than hanging.
 LOCK_TIMEOUT = 3.0
-
-
-class JobState(StrEnum):
-    """Where a job stands."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    REFUSED = "refused"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-    # The images are made and kept, but Discord has not taken them all yet: posting is tried again.
-    DELIVERING = "delivering"
-    # Kept for the whole retention time and never posted: the images are gone, ``delivery_error`` says why.
-    UNDELIVERABLE = "undeliverable"
-
-
-# States a job leaves by running: a process that stops leaves such jobs interrupted.
-UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
-
-
-@dataclass
-class Job:
-    """One /imagine: who asked, where, what, and what became of it. Its images are kept only until posted."""
-
-    user_id: int
-    channel_id: int
-    guild_id: int | None
-    request: ImageRequest
-    locale: str = "en-US"
-    interaction_id: int | None = None
-    message_id: int | None = None
-    state: JobState = JobState.QUEUED
-    created_at: float = 0.0
-    started_at: float | None = None
-    finished_at: float | None = None
-    images_delivered: int = 0
-    usage: dict[str, Any] | None = None
-    error_code: str | None = None
-    delivery_error: str | None = None
-    notified: bool = False
-    # The images that came back (and were paid for), whether or not they were posted.
-    images_made: int = 0
-    # The largest upload, in bytes, one message may carry where the result is posted.
-    upload_limit: int | None = None
-    delivery_attempts: int = 0
-    next_delivery_at: float | None = None
-    id: int = field(default=0)
-
-    @property
-    def finished(self) -> bool:
-        """Whether the job has reached a final state."""
-        return self.state not in (*UNFINISHED, JobState.DELIVERING)
 
 
 class StorageError(Exception):

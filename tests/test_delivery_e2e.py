@@ -13,7 +13,7 @@ import discord.webhook.async_
 import pytest
 
 from bot import ImageBot
-from imagegen.storage import Job, JobState
+from imagegen.model import Job, JobState
 from tests.fakes.discord import CHANNEL_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot import ImageBot
-from imagegen.request import ImageRequest
-from imagegen.storage import Job, JobState, SqliteStorage
+from imagegen.model import ImageRequest, Job, JobState
+from imagegen.storage import SqliteStorage
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 from tests.helpers import custom_ids, private_reply, result_of, status_edits

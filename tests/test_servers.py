@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imagegen.errors import InvalidRequest
-from imagegen.limits import Limits
+from imagegen.quota import Limits
 from imagegen.servers import ServerSettings, check_ceiling
 
 OPERATOR = Limits(daily_images_per_user=10, daily_images_per_server=0, cooldown_seconds=30, daily_budget_per_server=5.0)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from imagegen import storage
-from imagegen.request import ImageRequest
-from imagegen.storage import Job, JobState, SqliteStorage, StorageError
+from imagegen.model import UNFINISHED, ImageRequest, Job, JobState
+from imagegen.storage import SqliteStorage, StorageError
 
 
 def a_job(prompt: str = "a fox", state: JobState = JobState.QUEUED) -> Job:
@@ -87,7 +87,7 @@ async def test_unfinished_jobs_are_found_oldest_first(tmp_path: Path) -> None:
     first = await db.add_job(a_job("one", JobState.RUNNING))
     await db.add_job(a_job("two", JobState.DONE))
     third = await db.add_job(a_job("three", JobState.QUEUED))
-    found = await db.jobs_in(storage.UNFINISHED)
+    found = await db.jobs_in(UNFINISHED)
     await db.close()
     assert [job.id for job in found] == [first.id, third.id]
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from imagegen import uploads
 from imagegen.errors import UploadRejected
-from imagegen.storage import JobState
+from imagegen.model import JobState
 from tests.fakes.discord import FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 

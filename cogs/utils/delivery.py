@@ -15,7 +15,7 @@ from imagegen import images, texts, workers
 from imagegen.client import Generation
 from imagegen.errors import DeliveryFailed, ImageGenError, ModelNotFound, Refused
 from imagegen.images import ImageFile
-from imagegen.storage import Job, JobState
+from imagegen.model import Job, JobState
 
 from .answers import answer_error
 from .buttons import buttons, job_button

@@ -6,7 +6,7 @@ import pytest
 
 from imagegen.catalogue import BUNDLED, Catalogue
 from imagegen.errors import InvalidRequest
-from imagegen.request import ImageRequest
+from imagegen.model import ImageRequest
 
 CATALOGUE = Catalogue.load(BUNDLED)
 

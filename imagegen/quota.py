@@ -1,4 +1,4 @@
-"""Daily image limits and cooldowns: counted in images delivered, checked at once, reset at midnight UTC."""
+"""Quotas: daily limits and cooldowns counted in images delivered, reserved at the check, reset at midnight UTC."""
 
 from __future__ import annotations
 

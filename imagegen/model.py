@@ -1,10 +1,12 @@
-"""What a user asks for, checked against what the model takes (from the catalogue), and the body sent upstream."""
+"""The model of the domain: what a user asks for (checked against what the image model takes, and the body sent
+upstream), and the job that carries it through the queue to its end."""
 
 from __future__ import annotations
 
 import base64
 import re
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from .catalogue import QUALITY_ORDER, ModelInfo, SizeRule
@@ -136,3 +138,57 @@ def size_choices(rule: SizeRule) -> list[str]:
 def _data_url(data: bytes) -> str:
     kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
     return f"data:image/{kind};base64," + base64.b64encode(data).decode()
+
+
+class JobState(StrEnum):
+    """Where a job stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    REFUSED = "refused"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    # The images are made and kept, but Discord has not taken them all yet: posting is tried again.
+    DELIVERING = "delivering"
+    # Kept for the whole retention time and never posted: the images are gone, ``delivery_error`` says why.
+    UNDELIVERABLE = "undeliverable"
+
+
+# States a job leaves by running: a process that stops leaves such jobs interrupted.
+UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
+
+
+@dataclass
+class Job:
+    """One /imagine: who asked, where, what, and what became of it. Its images are kept only until posted."""
+
+    user_id: int
+    channel_id: int
+    guild_id: int | None
+    request: ImageRequest
+    locale: str = "en-US"
+    interaction_id: int | None = None
+    message_id: int | None = None
+    state: JobState = JobState.QUEUED
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    images_delivered: int = 0
+    usage: dict[str, Any] | None = None
+    error_code: str | None = None
+    delivery_error: str | None = None
+    notified: bool = False
+    # The images that came back (and were paid for), whether or not they were posted.
+    images_made: int = 0
+    # The largest upload, in bytes, one message may carry where the result is posted.
+    upload_limit: int | None = None
+    delivery_attempts: int = 0
+    next_delivery_at: float | None = None
+    id: int = field(default=0)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job has reached a final state."""
+        return self.state not in (*UNFINISHED, JobState.DELIVERING)

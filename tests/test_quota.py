@@ -1,4 +1,4 @@
-"""Daily limits, the cooldown and the budget, at their edges, with the clock in the test's hands."""
+"""Counters and reservations: daily limits, the cooldown and the budget, at their edges, with the clock in hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from imagegen.errors import LimitReached
-from imagegen.limits import Limits, Usage, next_midnight
+from imagegen.quota import Limits, Usage, next_midnight
 
 NOON = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC).timestamp()
 MIDNIGHT = datetime.datetime(2026, 11, 26, 0, 0, tzinfo=datetime.UTC).timestamp()
