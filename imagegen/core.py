@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from . import policy
 from .artists import BUNDLED as BUNDLED_ARTISTS
 from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
@@ -168,7 +169,8 @@ class Core:
     ) -> tuple[ImageRequest, Admission]:
         """The request as it may run here, let in and counted against every limit in one step (nothing awaits);
         raises InvalidRequest, LimitReached or a queue error saying why not."""
-        request, limits = self.server(guild_id).admit(
+        request, limits = policy.admit(
+            self.server(guild_id),
             request,
             self.settings,
             self.operator_limits,

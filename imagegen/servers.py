@@ -9,11 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import QUALITY_ORDER, Catalogue
 from .errors import InvalidRequest
-from .model import ImageRequest
 from .quota import Limits
-from .settings import Settings
 from .storage import Storage
 
 
@@ -70,73 +67,6 @@ class ServerSettings:
         if not operator_models:
             return list(self.allowed_models)
         return [model for model in operator_models if not self.allowed_models or model in self.allowed_models]
-
-    def moderation_for(self, operator_level: str, age_restricted: bool) -> str:
-        """The moderation level to send: a server's ``low`` holds only in age-restricted channels."""
-        if self.moderation == "low":
-            return "low" if age_restricted else operator_level
-        return self.moderation or operator_level
-
-    def apply(
-        self,
-        request: ImageRequest,
-        operator_quality: str,
-        operator_models: tuple[str, ...],
-        qualities: tuple[str, ...],
-    ) -> ImageRequest:
-        """``request`` within the highest quality and the allowed models (the stricter of operator and server);
-        ``qualities`` are those the model takes.
-
-        Quality ``auto`` lets the model choose, which can be the dearest: under a cap it becomes the best the
-        model has within the cap.
-        """
-        allowed = self.models_allowed(operator_models)
-        if allowed and request.model not in allowed:
-            raise InvalidRequest("limit.model", model=request.model, models=", ".join(allowed))
-        cap = min(operator_quality, self.max_quality or "max", key=QUALITY_ORDER.index)
-        within = [quality for quality in qualities if QUALITY_ORDER.index(quality) <= QUALITY_ORDER.index(cap)]
-        if not qualities or len(within) == len(qualities):
-            return request
-        if request.quality == "auto":
-            if not within:
-                raise InvalidRequest("limit.quality", quality=qualities[0], cap=cap)
-            return dataclasses.replace(request, quality=max(within, key=QUALITY_ORDER.index))
-        if request.quality in QUALITY_ORDER and QUALITY_ORDER.index(request.quality) > QUALITY_ORDER.index(cap):
-            raise InvalidRequest("limit.quality", quality=request.quality, cap=cap)
-        return request
-
-    def admit(
-        self,
-        request: ImageRequest,
-        settings: Settings,
-        base: Limits,
-        catalogue: Catalogue,
-        *,
-        channel_id: int | None,
-        in_dm: bool,
-        age_restricted: bool,
-        references: int = 0,
-    ) -> tuple[ImageRequest, Limits]:
-        """The request as it may run here, and the limits that apply; raises InvalidRequest saying what to change.
-
-        In order: DMs only if the operator allows them (with their own daily limit), the server's channels, the
-        quality cap and allowed models, the moderation level, then the request's own rules and largest ``n``.
-        """
-        limits = self.limits(base)
-        if in_dm:
-            if not settings.allow_dms:
-                raise InvalidRequest("dm.off")
-            per_day = stricter_cap(settings.dm_images_per_user_day, base.daily_images_per_user)
-            limits = dataclasses.replace(limits, daily_images_per_user=per_day)
-        if not self.allows_channel(channel_id):
-            raise InvalidRequest("server.channel", channels=self.channels)
-        info = catalogue.lookup(request.model)
-        request = self.apply(request, settings.max_quality, settings.allowed_models, info.qualities)
-        request = dataclasses.replace(request, moderation=self.moderation_for(settings.moderation, age_restricted))
-        request = request.validated(info, self.most_images(settings.max_images), references=references)
-        if settings.preview_images and info.partial_images and request.n == 1:
-            request = dataclasses.replace(request, previews=settings.preview_images)
-        return request, limits
 
     def allows_channel(self, channel_id: int | None) -> bool:
         """Whether /imagine may be used in this channel."""
