@@ -101,7 +101,7 @@ async def log_in(bot: ImageBot, settings: Settings) -> bool:
     where = via(settings.discord_proxy, "DISCORD_PROXY")
     while not bot.is_closed():
         try:
-            await bot.login(settings.discord_token)
+            await bot.login(settings.discord_token.get())
             return True
         except UNREACHABLE as error:
             reason = redaction.redact(str(error) or type(error).__name__, proxy_secrets(settings.discord_proxy))
@@ -115,7 +115,7 @@ async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
     """Log in to Discord with the token (nothing more), saying whether it cannot be reached or refuses the token."""
     client = discord.Client(intents=discord.Intents.none(), **proxy_options(settings.discord_proxy))
     try:
-        await client.login(settings.discord_token)
+        await client.login(settings.discord_token.get())
     except discord.LoginFailure:
         say("error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal", error=True)
         return False
@@ -133,7 +133,7 @@ async def sync(settings: Settings) -> int:
     """Sync the commands globally, once, then exit: the bot's commands are all it needs."""
     async with ImageBot(settings, None) as bot:
         try:
-            await bot.login(settings.discord_token)
+            await bot.login(settings.discord_token.get())
         except discord.LoginFailure:
             print("error: Discord refused DISCORD_TOKEN", file=sys.stderr)
             return 1
@@ -165,8 +165,8 @@ def main(argv: list[str]) -> int:
     discord.utils.setup_logging(level=getattr(logging, settings.log_level))
     redaction.install(
         (
-            settings.discord_token,
-            settings.openai_api_key,
+            settings.discord_token.get(),
+            settings.openai_api_key.get(),
             *proxy_secrets(settings.discord_proxy, settings.image_api_proxy),
         )
     )

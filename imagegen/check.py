@@ -25,8 +25,8 @@ async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDi
     0 when all is well; 1 when the API cannot be used or IMAGE_MODEL is set to a model it does not list.
     """
     secrets = (
-        settings.openai_api_key,
-        settings.discord_token,
+        settings.openai_api_key.get(),
+        settings.discord_token.get(),
         *proxy_secrets(settings.discord_proxy, settings.image_api_proxy),
     )
 

@@ -105,7 +105,7 @@ class ImageClient:
         self.settings = settings
         self.catalogue = catalogue if catalogue is not None else Catalogue.load(BUNDLED)
         self.backoff_base = backoff_base
-        self._headers = {"Authorization": f"Bearer {settings.openai_api_key}"}
+        self._headers = {"Authorization": f"Bearer {settings.openai_api_key.get()}"}
         self._answers = asyncio.Semaphore(ANSWERS_IN_MEMORY)
 
     def _url(self, path: str) -> str:
@@ -122,7 +122,7 @@ class ImageClient:
                 return await self._generate_once(request, on_partial)
             except ImageGenError as error:
                 # Some relays echo the key back in their error messages: never let it reach a log line.
-                error.detail = redact(error.detail, (self.settings.openai_api_key,))
+                error.detail = redact(error.detail, (self.settings.openai_api_key.get(),))
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
                     raise
@@ -286,7 +286,7 @@ class ImageClient:
             raise BadUpstreamResponse("the model list came as a stream")
         if status != 200:
             error = map_error(status, raw, self.settings.image_model or "", "", retry_after)
-            error.detail = redact(error.detail, (self.settings.openai_api_key,))
+            error.detail = redact(error.detail, (self.settings.openai_api_key.get(),))
             raise error
         payload = await _decode_json(raw)
         data = payload.get("data") if isinstance(payload, dict) else None

@@ -17,6 +17,23 @@ MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A value that must never reach a log line or a message: ``repr`` and ``str`` show ``***``; ``get()`` gives it."""
+
+    value: str = field(repr=False)
+
+    def get(self) -> str:
+        """The secret itself, for the one place that needs it."""
+        return self.value
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+
 class SettingsError(Exception):
     """Raised with every problem found in the settings, one line each."""
 
@@ -29,8 +46,8 @@ class SettingsError(Exception):
 class Settings:
     """Everything the operator can set; secrets are kept out of ``repr``."""
 
-    discord_token: str = field(repr=False)
-    openai_api_key: str = field(repr=False)
+    discord_token: Secret
+    openai_api_key: Secret
     openai_base_url: str = DEFAULT_BASE_URL
     # None: the bot picks the best model GET /models lists, by the catalogue's preference.
     image_model: str | None = None
@@ -198,8 +215,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if model is not None and model not in models:
         models = (model, *models)
     settings = Settings(
-        discord_token=discord_token,
-        openai_api_key=api_key,
+        discord_token=Secret(discord_token),
+        openai_api_key=Secret(api_key),
         openai_base_url=base_url,
         image_model=model,
         image_models=models,

@@ -16,7 +16,7 @@ import yarl
 from bot import ImageBot
 from imagegen.catalogue import BUNDLED, Catalogue
 from imagegen.core import Core
-from imagegen.settings import Settings
+from imagegen.settings import Secret, Settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI
 
@@ -46,8 +46,8 @@ async def image_api() -> AsyncIterator[FakeImageAPI]:
 @pytest.fixture
 def settings(image_api: FakeImageAPI, tmp_path: Path) -> Settings:
     return Settings(
-        discord_token=DISCORD_TOKEN,
-        openai_api_key=API_KEY,
+        discord_token=Secret(DISCORD_TOKEN),
+        openai_api_key=Secret(API_KEY),
         openai_base_url=image_api.url,
         progress_interval=0.05,
         data_dir=tmp_path / "data",

@@ -47,3 +47,9 @@ def test_an_artists_file_must_exist(tmp_path: Path) -> None:
 def test_secrets_never_reach_repr() -> None:
     text = repr(load_settings(REQUIRED))
     assert "discord-secret" not in text and "sk-secret" not in text
+
+
+def test_secrets_show_as_stars_wherever_they_are_printed() -> None:
+    settings = load_settings(REQUIRED)
+    assert str(settings.openai_api_key) == "***" and f"{settings.discord_token}" == "***"
+    assert "sk-secret" not in repr(settings.openai_api_key) and settings.openai_api_key.get() == "sk-secret"
