@@ -174,9 +174,16 @@ class Imagine(commands.Cog):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """A submitted Remix or Edit image modal, whether opened by this process or one before it."""
+        """A submitted Remix or Edit image form, whether opened by this process or one before it."""
         if interaction.type is not discord.InteractionType.modal_submit:
             return
+        try:
+            await self.form_submitted(interaction)
+        except Exception as error:
+            await answer_error(self.bot, interaction, error)
+
+    async def form_submitted(self, interaction: discord.Interaction) -> None:
+        """Run the prompt of a submitted form as the member's job, if the form is ours and belongs here."""
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
         prompt = submitted_text(data, "prompt")
@@ -189,7 +196,7 @@ class Imagine(commands.Cog):
             if not belongs_here(interaction, job):
                 await elsewhere(interaction, job)
                 return
-            await run_again(self.bot, interaction, dataclasses.replace(job.request, prompt=prompt))
+            await start_job(self.bot, interaction, dataclasses.replace(job.request, prompt=prompt))
         elif edited is not None and prompt is not None:
             channel_id, message_id, index = edited
             if channel_id != interaction.channel_id:
@@ -214,7 +221,7 @@ class Imagine(commands.Cog):
         request = ImageRequest(
             prompt=prompt, model=default_model(self.bot, interaction.guild_id), moderation=settings.moderation
         )
-        await run_again(self.bot, interaction, request, [message.attachments[index].url])
+        await start_job(self.bot, interaction, request, [message.attachments[index].url])
 
     async def announce_interrupted(self, jobs: list[Job]) -> None:
         """Tell each requester whose job a previous process left unfinished, with a way to run it again."""
@@ -289,16 +296,6 @@ async def start_job(
     finally:
         admission.release()
     await delivery.status.start()
-
-
-async def run_again(
-    bot: ImageBot, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
-) -> None:
-    """Start ``request`` as a new job of whoever clicked, answering any problem privately."""
-    try:
-        await start_job(bot, interaction, request, reference_urls)
-    except Exception as error:
-        await answer_error(bot, interaction, error)
 
 
 async def elsewhere(interaction: discord.Interaction, job: Job) -> None:

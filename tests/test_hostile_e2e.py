@@ -170,3 +170,22 @@ async def test_a_command_error_after_the_token_died_is_said_in_the_channel_to_th
     )
     assert posts[0].content.startswith(f"<@{ALICE}> ") and "takes a whole number" in posts[0].content
     assert posts[0].payload["allowed_mentions"]["users"] == [ALICE]
+
+
+async def test_a_form_that_fails_is_answered_kindly_too(
+    bot: ImageBot,
+    fake_discord: FakeDiscord,
+    image_api: FakeImageAPI,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, job_id = await a_result(fake_discord, image_api)
+
+    async def broken(job_id: int) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(bot.core, "job", broken)
+    submit = await fake_discord.submit_modal(f"imagine:remix-modal:{job_id}", {"prompt": "again"}, user_id=ALICE)
+    answer = await answer_of(fake_discord, submit["token"])
+    assert answer.flags & 64 and "Something went wrong on the bot's side" in answer.content
+    assert "Ignoring exception" not in caplog.text
