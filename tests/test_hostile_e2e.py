@@ -141,25 +141,6 @@ async def test_an_option_of_the_wrong_type_is_bad_input_not_a_crash(
     assert image_api.generation_calls == []
 
 
-async def test_a_button_that_fails_is_answered_kindly_and_logged_once(
-    bot: ImageBot,
-    fake_discord: FakeDiscord,
-    image_api: FakeImageAPI,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    message, job_id = await a_result(fake_discord, image_api)
-
-    async def broken(job_id: int) -> None:
-        raise RuntimeError("the database went away")
-
-    monkeypatch.setattr(bot.core.jobs, "get", broken)
-    click = await fake_discord.click(message, f"imagine:reroll:{job_id}", user_id=MALLORY)
-    answer = await answer_of(fake_discord, click["token"])
-    assert answer.flags & 64 and "Something went wrong on the bot's side" in answer.content
-    assert "Ignoring exception" not in caplog.text and "the database went away" in caplog.text
-
-
 async def test_a_command_error_after_the_token_died_is_said_in_the_channel_to_the_requester(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
@@ -172,20 +153,25 @@ async def test_a_command_error_after_the_token_died_is_said_in_the_channel_to_th
     assert posts[0].payload["allowed_mentions"]["users"] == [ALICE]
 
 
-async def test_a_form_that_fails_is_answered_kindly_too(
+@pytest.mark.parametrize("route", ["button", "form"])
+async def test_a_button_or_form_that_fails_is_answered_kindly_and_logged_once(
     bot: ImageBot,
     fake_discord: FakeDiscord,
     image_api: FakeImageAPI,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
+    route: str,
 ) -> None:
-    _, job_id = await a_result(fake_discord, image_api)
+    message, job_id = await a_result(fake_discord, image_api)
 
     async def broken(job_id: int) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(bot.core, "job", broken)
-    submit = await fake_discord.submit_modal(f"imagine:remix-modal:{job_id}", {"prompt": "again"}, user_id=ALICE)
-    answer = await answer_of(fake_discord, submit["token"])
+    monkeypatch.setattr(bot.core.jobs, "get", broken)
+    if route == "button":
+        sent = await fake_discord.click(message, f"imagine:reroll:{job_id}", user_id=ALICE)
+    else:
+        sent = await fake_discord.submit_modal(f"imagine:remix-modal:{job_id}", {"prompt": "again"}, user_id=ALICE)
+    answer = await answer_of(fake_discord, sent["token"])
     assert answer.flags & 64 and "Something went wrong on the bot's side" in answer.content
-    assert "Ignoring exception" not in caplog.text
+    assert "Ignoring exception" not in caplog.text and "the database went away" in caplog.text
