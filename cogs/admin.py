@@ -11,6 +11,7 @@ from discord.ext import commands
 from imagegen import texts
 from imagegen.errors import InvalidRequest
 from imagegen.servers import ServerSettings
+from imagegen.wordlist import MAX_PHRASE_LENGTH, MAX_PHRASES, normalise
 
 from .utils.markup import inert
 from .utils.translator import localised
@@ -153,6 +154,66 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         """Where refused prompts are reported to moderators; without a channel, reports stop."""
         await self._save(interaction, log_channel=channel.id if channel is not None else None)
 
+    @app_commands.command(name="blocked-words", description=localised("cmd.admin.blocked"))
+    @app_commands.describe(action=localised("opt.admin.action"), phrase=localised("opt.admin.phrase"))
+    async def blocked_words(
+        self,
+        interaction: discord.Interaction,
+        action: Literal["add", "remove", "list"],
+        phrase: app_commands.Range[str, 1, MAX_PHRASE_LENGTH] | None = None,
+    ) -> None:
+        """Words and phrases refused in prompts here, matched however they are disguised."""
+        guild_id = self._admin(interaction)
+        current = self.bot.core.server(guild_id).blocked_words
+        locale = interaction.locale
+        if action == "list":
+            words = texts.shorten(", ".join(inert(word) for word in current), 1800)
+            text = texts.t(locale, "admin.blocked.list", count=len(current), words=words)
+            await interaction.response.send_message(text if current else texts.t(locale, "admin.blocked.none"),
+                                                    ephemeral=True)  # fmt: skip
+            return
+        wanted = normalise(phrase or "")
+        if not wanted:
+            raise InvalidRequest("admin.blocked.need_phrase")
+        known = [normalise(word) for word in current]
+        if action == "add":
+            if wanted not in known and len(current) >= MAX_PHRASES:
+                raise InvalidRequest("admin.blocked.full", limit=MAX_PHRASES)
+            updated = current if wanted in known else (*current, " ".join((phrase or "").split()))
+            key = "admin.blocked.added"
+        else:
+            if wanted not in known:
+                raise InvalidRequest("admin.blocked.missing", phrase=phrase or "")
+            updated = tuple(word for word in current if normalise(word) != wanted)
+            key = "admin.blocked.removed"
+        await self.bot.core.change_server(guild_id, interaction.user.id, blocked_words=updated)
+        text = texts.t(locale, key, phrase=inert(phrase or ""), count=len(updated))
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="bar", description=localised("cmd.admin.bar"))
+    @app_commands.describe(user=localised("opt.admin.user"))
+    async def bar(self, interaction: discord.Interaction, user: discord.User) -> None:
+        """Stop a member from using the bot here; they are told privately when they try, without a reason."""
+        guild_id = self._admin(interaction)
+        current = self.bot.core.server(guild_id).barred
+        await self.bot.core.change_server(
+            guild_id, interaction.user.id, barred=tuple(dict.fromkeys([*current, user.id]))
+        )
+        await interaction.response.send_message(texts.t(interaction.locale, "admin.barred", user=user.mention),
+                                                ephemeral=True)  # fmt: skip
+
+    @app_commands.command(name="unbar", description=localised("cmd.admin.unbar"))
+    @app_commands.describe(user=localised("opt.admin.user"))
+    async def unbar(self, interaction: discord.Interaction, user: discord.User) -> None:
+        """Let a barred member use the bot here again."""
+        guild_id = self._admin(interaction)
+        current = self.bot.core.server(guild_id).barred
+        await self.bot.core.change_server(
+            guild_id, interaction.user.id, barred=tuple(u for u in current if u != user.id)
+        )
+        await interaction.response.send_message(texts.t(interaction.locale, "admin.unbarred", user=user.mention),
+                                                ephemeral=True)  # fmt: skip
+
     def describe(self, locale: object, server: ServerSettings) -> str:
         """The settings in words."""
         settings, limits = self.bot.settings, self.bot.core.operator_limits
@@ -183,6 +244,8 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             roles=" ".join(f"<@&{role}>" for role in server.exempt_roles) or texts.t(locale, "admin.none"),
             model=inert(server.default_model) if server.default_model else value(None, settings.image_model),
             log=log,
+            blocked=len(server.blocked_words) or texts.t(locale, "admin.none"),
+            barred=" ".join(f"<@{user}>" for user in server.barred) or texts.t(locale, "admin.none"),
         )
 
 

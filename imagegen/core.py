@@ -171,6 +171,7 @@ class Core:
         raises InvalidRequest, LimitReached or a queue error saying why not."""
         request, limits = policy.admit(
             self.server(guild_id),
+            user_id,
             request,
             self.settings,
             self.operator_limits,

@@ -11,6 +11,7 @@ from .model import ImageRequest
 from .quota import Limits
 from .servers import ServerSettings, stricter_cap
 from .settings import Settings
+from .wordlist import blocked
 
 
 def moderation_for(server: ServerSettings, operator_level: str, age_restricted: bool) -> str:
@@ -51,6 +52,7 @@ def apply_caps(
 
 def admit(
     server: ServerSettings,
+    user_id: int,
     request: ImageRequest,
     settings: Settings,
     base: Limits,
@@ -72,8 +74,13 @@ def admit(
             raise InvalidRequest("dm.off")
         per_day = stricter_cap(settings.dm_images_per_user_day, base.daily_images_per_user)
         limits = dataclasses.replace(limits, daily_images_per_user=per_day)
+    if user_id in server.barred:
+        raise InvalidRequest("server.barred")
     if not server.allows_channel(channel_id):
         raise InvalidRequest("server.channel", channels=server.channels)
+    if blocked(request.prompt, server.blocked_words) is not None:
+        # Which phrase is not said: the list is the moderators' business, and naming it teaches evasion.
+        raise InvalidRequest("server.blocked_word")
     info = catalogue.lookup(request.model)
     request = apply_caps(server, request, settings.max_quality, settings.allowed_models, info.qualities)
     request = dataclasses.replace(request, moderation=moderation_for(server, settings.moderation, age_restricted))

@@ -31,6 +31,9 @@ class ServerSettings:
     daily_budget_per_server: float | None = None
     moderation: str | None = None
     exempt_roles: tuple[int, ...] = ()
+    # Phrases refused before any call, and members barred from the bot here.
+    blocked_words: tuple[str, ...] = ()
+    barred: tuple[int, ...] = ()
 
     def limits(self, base: Limits) -> Limits:
         """The limits in force here: for each, the stricter of the operator's and this server's.
@@ -148,7 +151,7 @@ def _from_json(data: str) -> ServerSettings:
     fields = {field.name for field in dataclasses.fields(ServerSettings)}
     stored = {_RENAMED.get(key, key): value for key, value in json.loads(data).items()}
     values = {key: value for key, value in stored.items() if key in fields}
-    for name in ("channels", "allowed_models", "exempt_roles"):
+    for name in ("channels", "allowed_models", "exempt_roles", "blocked_words", "barred"):
         if name in values:
             values[name] = tuple(values[name])
     return ServerSettings(**values)

@@ -94,6 +94,13 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class User:
+    """A member given as a command option."""
+
+    id: int
+
+
+@dataclass(frozen=True)
 class Role:
     """A role given as a command option."""
 
@@ -350,8 +357,12 @@ class FakeDiscord:
     ) -> dict[str, Any]:
         """Invoke a slash command as a user would; attachments as made by ``upload``, channels as ``Channel``."""
         entries: list[dict[str, Any]] = []
-        resolved: dict[str, dict[str, Any]] = {"attachments": {}, "channels": {}, "roles": {}}
+        resolved: dict[str, dict[str, Any]] = {"attachments": {}, "channels": {}, "roles": {}, "users": {}}
         for key, value in options.items():
+            if isinstance(value, User):
+                resolved["users"][str(value.id)] = user_payload(value.id, "member")
+                entries.append({"name": key, "type": 6, "value": str(value.id)})
+                continue
             if isinstance(value, Role):
                 resolved["roles"][str(value.id)] = {"id": str(value.id), "name": "role", "permissions": "0",
                                                     "position": 1, "color": 0}  # fmt: skip
