@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from imagegen import texts
 from imagegen.errors import InvalidRequest
+from imagegen.screening import CATEGORIES
 from imagegen.servers import ServerSettings
 from imagegen.wordlist import MAX_PHRASE_LENGTH, MAX_PHRASES, normalise
 
@@ -214,6 +215,20 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         await interaction.response.send_message(texts.t(interaction.locale, "admin.unbarred", user=user.mention),
                                                 ephemeral=True)  # fmt: skip
 
+    @app_commands.command(name="screening", description=localised("cmd.admin.screening"))
+    @app_commands.describe(mode=localised("opt.admin.mode"), categories=localised("opt.admin.categories"))
+    async def screening(
+        self, interaction: discord.Interaction, mode: Literal["off", "log", "block"], categories: str | None = None
+    ) -> None:
+        """Screen prompts before any image is drawn: log flagged ones for moderators, or block them; the
+        categories that count (all by default; sexual content involving minors always counts)."""
+        chosen: tuple[str, ...] = ()
+        if categories is not None and categories.strip().lower() != "all":
+            chosen = tuple(dict.fromkeys(part.strip().lower() for part in categories.split(",") if part.strip()))
+            if not chosen or any(category not in CATEGORIES for category in chosen):
+                raise InvalidRequest("admin.screening.categories", categories=", ".join(CATEGORIES))
+        await self._save(interaction, screening=mode, screening_categories=chosen)
+
     def describe(self, locale: object, server: ServerSettings) -> str:
         """The settings in words."""
         settings, limits = self.bot.settings, self.bot.core.operator_limits
@@ -245,6 +260,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             model=inert(server.default_model) if server.default_model else value(None, settings.image_model),
             log=log,
             blocked=len(server.blocked_words) or texts.t(locale, "admin.none"),
+            screening=value(server.screening, settings.screening),
             barred=" ".join(f"<@{user}>" for user in server.barred) or texts.t(locale, "admin.none"),
         )
 

@@ -27,7 +27,7 @@ from .errors import (
     UpstreamUnavailable,
 )
 from .images import ImageFile
-from .model import ImageRequest
+from .model import ImageRequest, data_url
 from .redaction import redact
 from .settings import Settings
 from .stream import OnPartial, read_stream
@@ -46,6 +46,8 @@ THREAD_JSON_BYTES = 256 * 1024
 ANSWERS_IN_MEMORY = 4
 CONNECT_TIMEOUT = 10.0
 MODELS_TIMEOUT = 15.0
+# A moderation call answers in about a second; past this, it is treated as failed (see SCREENING_ON_ERROR).
+SCREENING_TIMEOUT = 10.0
 IMAGE_ENDPOINT_TYPE = "image-generation"
 # Names of models that draw, for APIs whose model list does not say which ones do.
 _IMAGE_NAME_HINTS = (
@@ -277,6 +279,28 @@ class ImageClient:
         if data is None:
             raise UploadRejected("upload.unreadable")
         return await workers.run(uploads.prepare_reference, data)
+
+    async def moderate(self, prompt: str, references: tuple[bytes, ...] = ()) -> dict[str, bool]:
+        """The moderation endpoint's verdict on a prompt (and its reference images): each category, flagged or
+        not. Raises a domain error when it cannot be asked; never retried (it has its own short timeout)."""
+        timeout = aiohttp.ClientTimeout(total=SCREENING_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
+        inputs: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
+        inputs += [{"type": "image_url", "image_url": {"url": data_url(data)}} for data in references]
+        body = {"model": self.settings.screening_model, "input": inputs}
+        status, raw, retry_after = await self._call("POST", "moderations", timeout, json=body)
+        if not isinstance(raw, bytes) or status != 200:
+            body_bytes = raw if isinstance(raw, bytes) else b""
+            raise map_error(status, body_bytes, self.settings.screening_model, prompt, retry_after)
+        payload = await _decode_json(raw)
+        results = payload.get("results") if isinstance(payload, dict) else None
+        if not isinstance(results, list) or not results:
+            raise BadUpstreamResponse("moderation answer has no results")
+        flagged: dict[str, bool] = {}
+        for result in results:
+            categories = result.get("categories") if isinstance(result, dict) else None
+            for name, hit in (categories or {}).items():
+                flagged[str(name)] = flagged.get(str(name), False) or hit is True
+        return flagged
 
     async def list_models(self) -> list[ListedModel]:
         """The models the key can use to draw, as ``GET /models`` lists them, with their shutdown dates."""

@@ -23,6 +23,7 @@ from .prices import PriceTable
 from .queue import FairQueue
 from .quota import Limits, Usage, next_midnight
 from .report import ServerReport, day_and_month
+from .screening import screening_for
 from .servers import ServerSettings, ServerSettingsStore, check_ceiling
 from .settings import Settings
 from .storage import SqliteStorage, Storage
@@ -70,6 +71,7 @@ class Core:
             self.prices,
             retention=settings.result_retention_seconds,
             max_kept_images=settings.max_queue_size * settings.max_images,
+            screening_on_error=settings.screening_on_error,
         )
         self.servers = ServerSettingsStore(storage)
         self.models = ModelCatalog(
@@ -182,7 +184,12 @@ class Core:
             references=references,
         )
         exempt = self.exempt(guild_id, roles)
-        return request, self.jobs.reserve(user_id, guild_id, request, exempt=exempt, limits=limits)
+        admission = self.jobs.reserve(user_id, guild_id, request, exempt=exempt, limits=limits)
+        server = self.server(guild_id)
+        admission.screening = screening_for(
+            self.settings.screening, server.screening, server.screening_categories, age_restricted
+        )
+        return request, admission
 
     async def fetch_reference(self, url: str) -> bytes:
         """An uploaded reference image, checked and shrunk; raises UploadRejected."""

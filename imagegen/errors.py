@@ -41,6 +41,8 @@ class Refused(ImageGenError):
         self.key = f"refused.{reason}"
         # Set when this refusal started a cooling-off period for the user: its end, as a Unix time.
         self.cooloff_until: int | None = None
+        # For a prompt screening refused: the categories that counted (never the scores).
+        self.categories: list[str] = []
 
 
 class RateLimited(ImageGenError):
@@ -162,3 +164,9 @@ class StreamCut(UpstreamFailed):
     """The stream ended before the image was complete; it may have been made (and billed), so it is not retried."""
 
     key = "error.stream_cut"
+
+
+class ScreeningUnavailable(ImageGenError):
+    """The prompt could not be screened (the moderation call failed) and the operator wants nothing unscreened."""
+
+    key = "error.screening_unavailable"

@@ -6,17 +6,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from . import images, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
-from .errors import DeliveryFailed, ImageGenError, KeptFull, Refused
+from .errors import DeliveryFailed, ImageGenError, KeptFull, Refused, ScreeningUnavailable
 from .model import UNFINISHED, ImageRequest, Job, JobState
 from .prices import PriceTable
 from .queue import Entry, FairQueue, Place
 from .quota import Limits, Reservation, Usage, day_start
+from .screening import Screening, counted
 from .storage import Storage, StorageBusy
 from .stream import OnPartial
 
@@ -52,6 +53,10 @@ class Delivery(Protocol):
         """Tell the requester why there are no images."""
         ...
 
+    async def flagged(self, job: Job, categories: list[str]) -> None:
+        """Screening flagged the prompt and the job goes on (log mode): tell the server's moderators."""
+        ...
+
     async def ended(self, job: Job) -> bool:
         """The job was cancelled or interrupted before it could finish: say so; False if that could not be said."""
         ...
@@ -67,6 +72,7 @@ class Admission:
 
     place: Place
     reservation: Reservation
+    screening: Screening = field(default_factory=Screening)
     submitted: bool = False
 
     def release(self) -> None:
@@ -89,6 +95,7 @@ class Jobs:
         clock: Callable[[], float] = time.time,
         retention: float = 24 * 3600.0,
         max_kept_images: int = 400,
+        screening_on_error: str = "allow",
     ) -> None:
         self.storage = storage
         self.client = client
@@ -97,6 +104,7 @@ class Jobs:
         self.prices = prices if prices is not None else PriceTable(Catalogue([], ModelInfo()))
         self.clock = clock
         self.retention = retention
+        self.screening_on_error = screening_on_error
         # Kept results are bounded: past this many images waiting to be posted, new requests are refused.
         self.max_kept_images = max_kept_images
         self._kept: dict[int, int] = {}
@@ -144,6 +152,7 @@ class Jobs:
             raise
         self._active[job.id] = (job, delivery)
         self._reservations[job.id] = admission.reservation
+        job.screening = admission.screening
         admission.submitted = True
         try:
             self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), admission.place)
@@ -175,6 +184,7 @@ class Jobs:
         try:
             await delivery.started(job)
             try:
+                await self._screen(job, delivery)
                 generation = await self.client.generate(job.request, self._previewer(job, delivery))
             except Refused as refused:
                 until = self.usage.refused(job.user_id, self.clock())
@@ -202,6 +212,30 @@ class Jobs:
             raise
         finally:
             self._active.pop(job.id, None)
+
+    async def _screen(self, job: Job, delivery: Delivery) -> None:
+        """Ask the moderation endpoint about the prompt before paying for an image: raise Refused when it is
+        flagged in block mode, ScreeningUnavailable when it cannot be asked and the operator wants nothing
+        unscreened."""
+        if job.screening.mode == "off":
+            return
+        try:
+            flagged = await self.client.moderate(job.request.prompt, job.request.references)
+        except ImageGenError as error:
+            if self.screening_on_error == "block":
+                log.error("job %d: screening failed, so it is not drawn: %s", job.id, error.detail)
+                raise ScreeningUnavailable(error.detail) from error
+            log.error("job %d: screening failed, drawn unscreened: %s", job.id, error.detail)
+            return
+        categories = counted(flagged, job.screening)
+        if not categories:
+            return
+        log.info("job %d: prompt flagged (%s), mode %s", job.id, ", ".join(categories), job.screening.mode)
+        if job.screening.mode == "block":
+            refused = Refused("screened", job.request.prompt, "flagged: " + ", ".join(categories))
+            refused.categories = categories
+            raise refused
+        await delivery.flagged(job, categories)
 
     @staticmethod
     def _previewer(job: Job, delivery: Delivery) -> OnPartial | None:

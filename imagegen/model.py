@@ -11,6 +11,7 @@ from typing import Any
 
 from .catalogue import QUALITY_ORDER, ModelInfo, SizeRule
 from .errors import InvalidRequest
+from .screening import Screening
 
 QUALITIES = ("auto", *QUALITY_ORDER)
 BACKGROUNDS = ("auto", "transparent", "opaque")
@@ -103,7 +104,7 @@ class ImageRequest:
         if info.moderation and self.moderation != "auto":
             body["moderation"] = self.moderation
         if self.references and info.references == "urls":
-            body["image"] = [_data_url(data) for data in self.references]
+            body["image"] = [data_url(data) for data in self.references]
         if self.previews and info.partial_images:
             body["stream"] = True
             body["partial_images"] = self.previews
@@ -135,7 +136,8 @@ def size_choices(rule: SizeRule) -> list[str]:
     return ["auto", *rule.sizes]
 
 
-def _data_url(data: bytes) -> str:
+def data_url(data: bytes) -> str:
+    """An image as a data URL, for APIs that take images inside JSON."""
     kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
     return f"data:image/{kind};base64," + base64.b64encode(data).decode()
 
@@ -187,6 +189,8 @@ class Job:
     delivery_attempts: int = 0
     next_delivery_at: float | None = None
     id: int = field(default=0)
+    # How the prompt is screened before the image call, decided at admission; not stored (a rerun decides again).
+    screening: Screening = field(default_factory=Screening, repr=False, compare=False)
 
     @property
     def finished(self) -> bool:

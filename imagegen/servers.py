@@ -34,6 +34,9 @@ class ServerSettings:
     # Phrases refused before any call, and members barred from the bot here.
     blocked_words: tuple[str, ...] = ()
     barred: tuple[int, ...] = ()
+    # Screening prompts: off, log or block (the stricter of this and the operator's holds), and what counts.
+    screening: str | None = None
+    screening_categories: tuple[str, ...] = ()
 
     def limits(self, base: Limits) -> Limits:
         """The limits in force here: for each, the stricter of the operator's and this server's.
@@ -151,7 +154,7 @@ def _from_json(data: str) -> ServerSettings:
     fields = {field.name for field in dataclasses.fields(ServerSettings)}
     stored = {_RENAMED.get(key, key): value for key, value in json.loads(data).items()}
     values = {key: value for key, value in stored.items() if key in fields}
-    for name in ("channels", "allowed_models", "exempt_roles", "blocked_words", "barred"):
+    for name in ("channels", "allowed_models", "exempt_roles", "blocked_words", "barred", "screening_categories"):
         if name in values:
             values[name] = tuple(values[name])
     return ServerSettings(**values)

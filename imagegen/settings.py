@@ -15,6 +15,7 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SCREENING_MODES = ("off", "log", "block")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ class Settings:
     result_retention_seconds: float = 24 * 3600.0
     models_file: Path | None = None
     preview_images: int = 2
+    screening: str = "off"
+    screening_model: str = "omni-moderation-latest"
+    screening_on_error: str = "allow"
     # Proxy URLs may carry a password: kept out of repr.
     discord_proxy: str | None = field(default=None, repr=False)
     image_api_proxy: str | None = field(default=None, repr=False)
@@ -257,6 +261,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),
         models_file=read.parsed("MODELS_FILE", None, _existing_file, "the path of an existing TOML file"),
         preview_images=read.integer("PREVIEW_IMAGES", 2, 0, 3),
+        screening=read.choice("SCREENING", "off", SCREENING_MODES),
+        screening_model=read.raw("SCREENING_MODEL") or "omni-moderation-latest",
+        screening_on_error=read.choice("SCREENING_ON_ERROR", "allow", ("allow", "block")),
         discord_proxy=read.proxy("DISCORD_PROXY"),
         image_api_proxy=read.proxy("IMAGE_API_PROXY"),
     )

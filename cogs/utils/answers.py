@@ -154,9 +154,14 @@ def shown_params(error: ImageGenError) -> dict[str, object]:
     return with_times(shown)
 
 
+def category_names(locale: object, categories: list[str]) -> str:
+    """Screening categories in the reader's language."""
+    return ", ".join(texts.t(locale, f"category.{category}") for category in categories)
+
+
 def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None = None) -> Answer:
     """The kind answer to a refused prompt: why, how to rephrase, the prompt to copy, and a rewrite to run."""
-    parts = [texts.t(locale, refused.key)]
+    parts = [texts.t(locale, refused.key, categories=category_names(locale, refused.categories))]
     view = None
     suggestion = bot.core.suggest(refused.prompt)
     if suggestion is not None:

@@ -17,7 +17,7 @@ from imagegen.errors import DeliveryFailed, ImageGenError, ModelNotFound, Refuse
 from imagegen.images import ImageFile
 from imagegen.model import Job, JobState
 
-from .answers import answer_error
+from .answers import answer_error, category_names
 from .buttons import buttons, job_button
 from .channel import post_in_channel
 from .markup import inert, with_times
@@ -159,21 +159,41 @@ class InteractionDelivery:
         if log_channel is None:
             return
         language = self.bot.core.server(job.guild_id).language or "en"
+        key = "log.screened" if refused.categories else "log.refused"
         report = texts.t(
             language,
-            "log.refused",
+            key,
             user=f"<@{job.user_id}>",
             channel=f"<#{job.channel_id}>",
             reason=refused.reason,
+            categories=category_names(language, refused.categories),
             prompt=inert(job.request.prompt, 1500),
         )
         if refused.cooloff_until is not None:
             when = with_times({"ready": refused.cooloff_until})
             report += "\n" + texts.t(language, "log.cooloff", user=f"<@{job.user_id}>", **when)
+        await self._to_log_channel(log_channel, report)
+
+    async def flagged(self, job: Job, categories: list[str]) -> None:
+        log_channel = self.bot.core.server(job.guild_id).log_channel
+        if log_channel is None:
+            return
+        language = self.bot.core.server(job.guild_id).language or "en"
+        report = texts.t(
+            language,
+            "log.flagged",
+            user=f"<@{job.user_id}>",
+            channel=f"<#{job.channel_id}>",
+            categories=category_names(language, categories),
+            prompt=inert(job.request.prompt, 1500),
+        )
+        await self._to_log_channel(log_channel, report)
+
+    async def _to_log_channel(self, log_channel: int, report: str) -> None:
         try:
             await post_in_channel(self.bot, log_channel, report, ping=None)
         except discord.HTTPException as error:
-            log.warning("could not report a refusal in log channel %s: %s", log_channel, error)
+            log.warning("could not report to log channel %s: %s", log_channel, error)
 
 
 async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:

@@ -82,6 +82,8 @@ class FakeImageAPI:
             {"id": "gpt-4o", "supported_endpoint_types": ["openai"]},
         ]
         self.models_status = 200
+        # Answers of the moderation endpoint, in order; when none is left, a prompt is clean.
+        self.verdicts: deque[Handler] = deque()
         self.files: dict[str, bytes] = {}
         self.received = asyncio.Event()
         # Prompts whose answers wait until the test opens their gate.
@@ -91,6 +93,7 @@ class FakeImageAPI:
         app.router.add_post("/v1/images/generations", self.generations)
         app.router.add_post("/v1/images/edits", self.edits)
         app.router.add_get("/v1/models", self.list_models)
+        app.router.add_post("/v1/moderations", self.moderations)
         app.router.add_get("/files/{name}", self.file)
         self.app = app
         self.runner: web.AppRunner | None = None
@@ -170,6 +173,24 @@ class FakeImageAPI:
     @property
     def edit_calls(self) -> list[Call]:
         return [call for call in self.calls if call.path.endswith("/images/edits")]
+
+    def flag(self, *categories: str) -> None:
+        """The next moderation call finds these categories (none: clean)."""
+        results = [{"flagged": bool(categories), "categories": dict.fromkeys(categories, True),
+                    "category_scores": dict.fromkeys(categories, 0.97)}]  # fmt: skip
+        self.verdicts.append(
+            _constant(raw_json({"id": "modr-1", "model": "omni-moderation-latest", "results": results}))
+        )
+
+    @property
+    def moderation_calls(self) -> list[Call]:
+        return [call for call in self.calls if call.path.endswith("/moderations")]
+
+    async def moderations(self, request: web.Request) -> web.StreamResponse:
+        self.calls.append(Call(request.method, request.path, dict(request.headers), await request.json()))
+        if self.verdicts:
+            return await self.verdicts.popleft()(request)
+        return raw_json({"id": "modr-0", "results": [{"flagged": False, "categories": {}, "category_scores": {}}]})
 
     async def list_models(self, request: web.Request) -> web.Response:
         self.calls.append(Call(request.method, request.path, dict(request.headers), None))

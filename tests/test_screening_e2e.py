@@ -1,0 +1,137 @@
+"""Screening prompts before any image is paid for, end to end against the fake moderation endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot import ImageBot
+from tests.fakes.discord import GUILD_ID, NSFW_CHANNEL_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord, Recorded
+from tests.fakes.image_api import FakeImageAPI, api_error, png
+from tests.helpers import answer_of
+
+ALICE, ADMIN = 500000000000000005, 500000000000000009
+MANAGE_SERVER = 0x20 | 0xC00
+
+
+async def admin(fake: FakeDiscord, subcommand: str, **options: Any) -> str:
+    sent = await fake.slash("imagine-admin", options, subcommand=subcommand, user_id=ADMIN, permissions=MANAGE_SERVER)
+    return (await answer_of(fake, sent["token"])).content
+
+
+async def imagine(fake: FakeDiscord, prompt: str, **kwargs: Any) -> Recorded:
+    sent = await fake.slash("imagine", {"prompt": prompt}, user_id=ALICE, **kwargs)
+    return await answer_of(fake, sent["token"])
+
+
+def log_posts(fake: FakeDiscord) -> list[Recorded]:
+    return [r for r in fake.requests if r.path == f"/channels/{OTHER_CHANNEL_ID}/messages"]
+
+
+async def test_a_flagged_prompt_is_blocked_before_any_image_kindly_and_reported(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(screening="block", daily_images_per_user=2, refusals_before_cooloff=2)
+    await admin(fake_discord, "log-channel", channel=Channel(OTHER_CHANNEL_ID))
+    image_api.flag("violence", "violence/graphic")
+    refused = await imagine(fake_discord, "a brutal fight")
+    assert refused.flags & 64 and "flagged it as violence." in refused.content and "0.97" not in refused.content
+    assert "What usually passes" in refused.content  # the same rephrasing help as refusals
+    report = await fake_discord.wait_for(lambda: log_posts(fake_discord))
+    assert "blocked by screening (violence)" in report[0].content and "a brutal fight" in report[0].content
+    assert image_api.generation_calls == []
+    call = image_api.moderation_calls[0]
+    assert call.body == {"model": "omni-moderation-latest", "input": [{"type": "text", "text": "a brutal fight"}]}
+    assert (await imagine(fake_discord, "a calm lake")).files
+    await bot.core.jobs.queue.wait_idle()
+    assert bot.core.member_usage(ALICE, GUILD_ID).used == 1  # the blocked prompt used none of the allowance
+    image_api.flag("hate")
+    second = await imagine(fake_discord, "something hateful")
+    assert "take a short break" in second.content  # two refusals in the window: cooling off
+
+
+async def test_in_log_mode_a_flagged_prompt_is_drawn_and_moderators_hear_of_it(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(screening="log")
+    await admin(fake_discord, "log-channel", channel=Channel(OTHER_CHANNEL_ID))
+    image_api.flag("harassment/threatening")
+    assert (await imagine(fake_discord, "a mean caricature")).files
+    report = await fake_discord.wait_for(lambda: log_posts(fake_discord))
+    assert "flagged by screening (harassment) and drawn" in report[0].content
+
+
+@pytest.mark.parametrize(
+    ("category", "channel", "drawn"),
+    [
+        ("sexual", NSFW_CHANNEL_ID, True),  # age-restricted: sexual does not count
+        ("sexual", None, False),
+        ("sexual/minors", NSFW_CHANNEL_ID, False),  # always counts
+    ],
+)
+async def test_age_restricted_channels_allow_sexual_content_but_never_with_minors(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, category: str, channel: int | None, drawn: bool
+) -> None:
+    await start_bot(screening="block")
+    image_api.flag(category)
+    where = {"channel_id": channel} if channel else {}
+    answer = await imagine(fake_discord, "a figure study", **where)
+    assert bool(answer.files) is drawn
+    if not drawn:
+        assert "sexual content" in answer.content
+
+
+@pytest.mark.parametrize(("on_error", "drawn"), [("allow", True), ("block", False)])
+async def test_when_the_moderation_endpoint_is_down_the_operator_decides(
+    start_bot,
+    fake_discord: FakeDiscord,
+    image_api: FakeImageAPI,
+    caplog: pytest.LogCaptureFixture,
+    on_error: str,
+    drawn: bool,
+) -> None:
+    await start_bot(screening="block", screening_on_error=on_error)
+    image_api.verdicts.append(lambda request: _down())
+    answer = await imagine(fake_discord, "a lighthouse")
+    assert bool(answer.files) is drawn
+    assert "screening failed" in caplog.text
+    if not drawn:
+        assert "the check is not available right now" in answer.content and image_api.generation_calls == []
+
+
+async def _down() -> Any:
+    return api_error(503, "new_api_error", "do_request_failed", "upstream down")
+
+
+async def test_a_server_screens_its_own_categories_and_cannot_loosen_the_operator(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(screening="off")
+    assert "Saved" in await admin(fake_discord, "screening", mode="block", categories="hate, illicit")
+    image_api.flag("violence")
+    assert (await imagine(fake_discord, "a duel")).files
+    image_api.flag("illicit/violent")
+    assert "illicit activity" in (await imagine(fake_discord, "a heist")).content
+    assert "Please pick categories among" in await admin(fake_discord, "screening", mode="block", categories="gore")
+
+
+async def test_an_operator_that_blocks_is_not_loosened_by_a_server_turning_screening_off(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(screening="block")
+    await admin(fake_discord, "screening", mode="off")
+    image_api.flag("hate")
+    assert "flagged it as hate" in (await imagine(fake_discord, "x")).content
+
+
+async def test_reference_images_are_screened_with_the_prompt(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(screening="block")
+    upload = fake_discord.upload("ref.png", png(32, 32))
+    sent = await fake_discord.slash("imagine", {"prompt": "like this", "image": upload}, user_id=ALICE)
+    await answer_of(fake_discord, sent["token"])
+    inputs = image_api.moderation_calls[0].body["input"]
+    assert inputs[0] == {"type": "text", "text": "like this"}
+    assert inputs[1]["type"] == "image_url" and inputs[1]["image_url"]["url"].startswith("data:image/")
