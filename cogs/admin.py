@@ -216,18 +216,34 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
                                                 ephemeral=True)  # fmt: skip
 
     @app_commands.command(name="screening", description=localised("cmd.admin.screening"))
-    @app_commands.describe(mode=localised("opt.admin.mode"), categories=localised("opt.admin.categories"))
+    @app_commands.describe(
+        mode=localised("opt.admin.mode"),
+        categories=localised("opt.admin.categories"),
+        results=localised("cmd.admin.results"),
+    )
     async def screening(
-        self, interaction: discord.Interaction, mode: Literal["off", "log", "block"], categories: str | None = None
+        self,
+        interaction: discord.Interaction,
+        mode: Literal["off", "log", "block"] | None = None,
+        categories: str | None = None,
+        results: Literal["off", "on"] | None = None,
     ) -> None:
         """Screen prompts before any image is drawn: log flagged ones for moderators, or block them; the
-        categories that count (all by default; sexual content involving minors always counts)."""
-        chosen: tuple[str, ...] = ()
-        if categories is not None and categories.strip().lower() != "all":
-            chosen = tuple(dict.fromkeys(part.strip().lower() for part in categories.split(",") if part.strip()))
-            if not chosen or any(category not in CATEGORIES for category in chosen):
-                raise InvalidRequest("admin.screening.categories", categories=", ".join(CATEGORIES))
-        await self._save(interaction, screening=mode, screening_categories=chosen)
+        categories that count (all by default; sexual content involving minors always counts); and whether each
+        image is screened too before it is posted outside age-restricted channels."""
+        changes: dict[str, Any] = {}
+        if mode is not None:
+            changes["screening"] = mode
+        if categories is not None:
+            chosen: tuple[str, ...] = ()
+            if categories.strip().lower() != "all":
+                chosen = tuple(dict.fromkeys(part.strip().lower() for part in categories.split(",") if part.strip()))
+                if not chosen or any(category not in CATEGORIES for category in chosen):
+                    raise InvalidRequest("admin.screening.categories", categories=", ".join(CATEGORIES))
+            changes["screening_categories"] = chosen
+        if results is not None:
+            changes["screen_results"] = results == "on"
+        await self._save(interaction, **changes)
 
     def describe(self, locale: object, server: ServerSettings) -> str:
         """The settings in words."""

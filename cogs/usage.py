@@ -74,6 +74,8 @@ class Usage(commands.Cog):
             month_images=month.images,
             month_cost=f"{month.cost:.2f}",
             month_refusals=month.refusals,
+            day_withheld=day.withheld,
+            month_withheld=month.withheld,
             top=top,
         )
 

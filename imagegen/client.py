@@ -284,7 +284,7 @@ class ImageClient:
         """The moderation endpoint's verdict on a prompt (and its reference images): each category, flagged or
         not. Raises a domain error when it cannot be asked; never retried (it has its own short timeout)."""
         timeout = aiohttp.ClientTimeout(total=SCREENING_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
-        inputs: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
+        inputs: list[dict[str, Any]] = [{"type": "text", "text": prompt}] if prompt else []
         inputs += [{"type": "image_url", "image_url": {"url": data_url(data)}} for data in references]
         body = {"model": self.settings.screening_model, "input": inputs}
         status, raw, retry_after = await self._call("POST", "moderations", timeout, json=body)

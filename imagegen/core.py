@@ -187,7 +187,11 @@ class Core:
         admission = self.jobs.reserve(user_id, guild_id, request, exempt=exempt, limits=limits)
         server = self.server(guild_id)
         admission.screening = screening_for(
-            self.settings.screening, server.screening, server.screening_categories, age_restricted
+            self.settings.screening,
+            server.screening,
+            server.screening_categories,
+            age_restricted,
+            results=self.settings.screen_results or bool(server.screen_results),
         )
         return request, admission
 

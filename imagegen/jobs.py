@@ -57,6 +57,11 @@ class Delivery(Protocol):
         """Screening flagged the prompt and the job goes on (log mode): tell the server's moderators."""
         ...
 
+    async def withheld(self, job: Job, count: int, categories: list[str], left: int) -> None:
+        """Screening kept ``count`` images from being posted (``left`` are posted): tell the requester privately
+        and the server's moderators."""
+        ...
+
     async def ended(self, job: Job) -> bool:
         """The job was cancelled or interrupted before it could finish: say so; False if that could not be said."""
         ...
@@ -248,9 +253,15 @@ class Jobs:
         return show
 
     async def _deliver(self, job: Job, generation: Generation, delivery: Delivery) -> None:
-        # The images are paid for: kept in the database from now until Discord has them all.
         job.usage = generation.usage
         job.images_made = len(generation.images)
+        await self._screen_results(job, generation, delivery)
+        if not generation.images:
+            # Everything was withheld: paid for, so it counts as delivered for cost; nothing is posted.
+            job.images_delivered = job.images_made
+            await self._finish(job, JobState.DONE, None)
+            return
+        # The images are paid for: kept in the database from now until Discord has them all.
         job.state = JobState.DELIVERING
         await self._write(lambda: self.storage.keep_results(job, [image.data for image in generation.images]), job)
         self._posting.add(job.id)
@@ -265,6 +276,32 @@ class Jobs:
             self._posting.discard(job.id)
         job.images_delivered = job.images_made
         await self._finish(job, JobState.DONE, None)
+
+    async def _screen_results(self, job: Job, generation: Generation, delivery: Delivery) -> None:
+        """Withhold the images screening flags, before any is posted in a channel that is not age-restricted."""
+        if not job.screening.results or not generation.images:
+            return
+        verdicts = await asyncio.gather(*(self._verdict(job, image.data) for image in generation.images))
+        flagged = sorted({category for verdict in verdicts for category in verdict})
+        kept = [image for image, verdict in zip(generation.images, verdicts, strict=True) if not verdict]
+        withheld = len(generation.images) - len(kept)
+        if not withheld:
+            return
+        log.info("job %d: %d of %d images withheld by screening (%s)", job.id, withheld, job.images_made,
+                 ", ".join(flagged))  # fmt: skip
+        generation.images = kept
+        job.images_withheld = withheld
+        await delivery.withheld(job, withheld, flagged, len(kept))
+
+    async def _verdict(self, job: Job, image: bytes) -> list[str]:
+        try:
+            return counted(await self.client.moderate("", (image,)), job.screening)
+        except ImageGenError as error:
+            if self.screening_on_error == "block":
+                log.error("job %d: screening an image failed, so it is withheld: %s", job.id, error.detail)
+                return ["unchecked"]
+            log.error("job %d: screening an image failed, posted unscreened: %s", job.id, error.detail)
+            return []
 
     async def _postpone(self, job: Job, failure: DeliveryFailed, give_up: bool = False) -> None:
         """Schedule the next attempt at posting a kept result, or give it up once it is kept no longer."""

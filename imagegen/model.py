@@ -188,6 +188,8 @@ class Job:
     upload_limit: int | None = None
     delivery_attempts: int = 0
     next_delivery_at: float | None = None
+    # Images made (and paid for) that screening kept from being posted.
+    images_withheld: int = 0
     id: int = field(default=0)
     # How the prompt is screened before the image call, decided at admission; not stored (a rerun decides again).
     screening: Screening = field(default_factory=Screening, repr=False, compare=False)

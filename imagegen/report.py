@@ -20,6 +20,7 @@ class ServerReport:
     cost: float
     refusals: int
     top_users: list[tuple[int, int]]
+    withheld: int = 0
 
 
 def summarize(jobs: list[Job], prices: PriceTable, top: int = 3) -> ServerReport:
@@ -31,7 +32,8 @@ def summarize(jobs: list[Job], prices: PriceTable, top: int = 3) -> ServerReport
         cost += prices.estimate(job.request, job.images_made)
     refusals = sum(1 for job in jobs if job.state is JobState.REFUSED)
     leaders = [(user, images) for user, images in by_user.most_common(top) if images]
-    return ServerReport(sum(by_user.values()), cost, refusals, leaders)
+    withheld = sum(job.images_withheld for job in jobs)
+    return ServerReport(sum(by_user.values()) - withheld, cost, refusals, leaders, withheld)
 
 
 def month_start(now: float) -> float:

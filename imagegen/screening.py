@@ -18,10 +18,16 @@ class Screening:
 
     mode: str = "off"
     categories: tuple[str, ...] = (*CATEGORIES, ALWAYS)
+    # Whether each image is screened too before it is posted (never in age-restricted channels).
+    results: bool = False
 
 
 def screening_for(
-    operator_mode: str, server_mode: str | None, server_categories: tuple[str, ...], age_restricted: bool
+    operator_mode: str,
+    server_mode: str | None,
+    server_categories: tuple[str, ...],
+    age_restricted: bool,
+    results: bool = False,
 ) -> Screening:
     """The stricter of the operator's and the server's screening. The operator's mode counts every category;
     a server that screens more strictly counts the categories it chose. Sexual content does not count in an
@@ -32,7 +38,7 @@ def screening_for(
     else:
         mode, chosen = operator_mode, CATEGORIES
     counted = [category for category in chosen if not (age_restricted and category == "sexual")]
-    return Screening(mode, (*counted, ALWAYS))
+    return Screening(mode, (*counted, ALWAYS), results=results and not age_restricted)
 
 
 def counted(flagged: dict[str, bool], screening: Screening) -> list[str]:

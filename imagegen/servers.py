@@ -37,6 +37,7 @@ class ServerSettings:
     # Screening prompts: off, log or block (the stricter of this and the operator's holds), and what counts.
     screening: str | None = None
     screening_categories: tuple[str, ...] = ()
+    screen_results: bool | None = None
 
     def limits(self, base: Limits) -> Limits:
         """The limits in force here: for each, the stricter of the operator's and this server's.

@@ -93,6 +93,7 @@ class Settings:
     screening: str = "off"
     screening_model: str = "omni-moderation-latest"
     screening_on_error: str = "allow"
+    screen_results: bool = False
     # Proxy URLs may carry a password: kept out of repr.
     discord_proxy: str | None = field(default=None, repr=False)
     image_api_proxy: str | None = field(default=None, repr=False)
@@ -264,6 +265,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         screening=read.choice("SCREENING", "off", SCREENING_MODES),
         screening_model=read.raw("SCREENING_MODEL") or "omni-moderation-latest",
         screening_on_error=read.choice("SCREENING_ON_ERROR", "allow", ("allow", "block")),
+        screen_results=read.choice("SCREEN_RESULTS", "off", ("off", "on")) == "on",
         discord_proxy=read.proxy("DISCORD_PROXY"),
         image_api_proxy=read.proxy("IMAGE_API_PROXY"),
     )

@@ -158,12 +158,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job_id, position)
     );
     """,
+    # Images screening kept from being posted (paid for, so they count for cost).
+    """
+    ALTER TABLE jobs ADD COLUMN images_withheld INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 _COLUMNS = (
     "user_id, guild_id, channel_id, interaction_id, message_id, locale, prompt, options, state, created_at, "
     "started_at, finished_at, images_asked, images_delivered, input_tokens, output_tokens, error_code, "
-    "delivery_error, notified, images_made, upload_limit, delivery_attempts, next_delivery_at"
+    "delivery_error, notified, images_made, upload_limit, delivery_attempts, next_delivery_at, images_withheld"
 )
 _COLUMN_COUNT = len(_COLUMNS.split(","))
 
@@ -393,7 +397,7 @@ def _row(job: Job) -> tuple[Any, ...]:
         json.dumps(options), str(job.state), job.created_at, job.started_at, job.finished_at, request.n,
         job.images_delivered, usage.get("input_tokens"), usage.get("output_tokens"), job.error_code,
         job.delivery_error, int(job.notified), job.images_made, job.upload_limit, job.delivery_attempts,
-        job.next_delivery_at,
+        job.next_delivery_at, job.images_withheld,
     )  # fmt: skip
 
 
@@ -424,4 +428,5 @@ def _job(row: aiosqlite.Row) -> Job:
         upload_limit=row["upload_limit"],
         delivery_attempts=row["delivery_attempts"],
         next_delivery_at=row["next_delivery_at"],
+        images_withheld=row["images_withheld"],
     )

@@ -8,7 +8,7 @@ import pytest
 
 from bot import ImageBot
 from tests.fakes.discord import GUILD_ID, NSFW_CHANNEL_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord, Recorded
-from tests.fakes.image_api import FakeImageAPI, api_error, png
+from tests.fakes.image_api import FakeImageAPI, api_error, b64_images, png
 from tests.helpers import answer_of
 
 ALICE, ADMIN = 500000000000000005, 500000000000000009
@@ -135,3 +135,47 @@ async def test_reference_images_are_screened_with_the_prompt(
     inputs = image_api.moderation_calls[0].body["input"]
     assert inputs[0] == {"type": "text", "text": "like this"}
     assert inputs[1]["type"] == "image_url" and inputs[1]["image_url"]["url"].startswith("data:image/")
+
+
+async def test_a_flagged_image_is_withheld_the_others_posted_and_moderators_told(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(screen_results=True)
+    await admin(fake_discord, "log-channel", channel=Channel(OTHER_CHANNEL_ID))
+    violent, calm = png(8, 8, (200, 0, 0)), png(8, 8, (0, 0, 200))
+    image_api.violent_images.add(violent)
+    image_api.then(b64_images(violent, calm))
+    sent = await fake_discord.slash("imagine", {"prompt": "two knights", "n": 2}, user_id=ALICE)
+    result = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
+    assert [blob for _, blob in result[0].files.values()] == [calm]
+    private = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(sent["token"]) if r.flags & 64 and "withheld" in r.content]
+    )
+    assert "One of your images was withheld by this server's screening (violence)" in private[0].content
+    report = await fake_discord.wait_for(lambda: [r for r in log_posts(fake_discord) if "withheld" in r.content])
+    assert "An image for <@" in report[0].content and violent not in [b for _, b in report[0].files.values()]
+    await bot.core.jobs.queue.wait_idle()
+    job = await bot.core.job(1)
+    assert job is not None and (job.images_made, job.images_withheld, job.images_delivered) == (2, 1, 2)
+    sent = await fake_discord.slash("usage", {}, user_id=ADMIN, permissions=MANAGE_SERVER)
+    assert "Withheld by screening: 1 today" in (await answer_of(fake_discord, sent["token"])).content
+
+
+async def test_a_result_withheld_whole_shows_nothing_and_age_restricted_channels_are_not_screened(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot()
+    assert "Saved" in await admin(fake_discord, "screening", results="on")
+    violent = png(8, 8, (200, 0, 0))
+    image_api.violent_images.add(violent)
+    image_api.then(b64_images(violent))
+    sent = await fake_discord.slash("imagine", {"prompt": "a knight"}, user_id=ALICE)
+    await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(sent["token"]) if r.flags & 64 and "withheld" in r.content]
+    )
+    assert "withheld the result" in fake_discord.original(sent["token"])["content"]
+    assert not [r for r in fake_discord.for_token(sent["token"]) if r.files]
+    calls = len(image_api.moderation_calls)
+    image_api.then(b64_images(violent))
+    answer = await imagine(fake_discord, "a knight", channel_id=NSFW_CHANNEL_ID)
+    assert answer.files and len(image_api.moderation_calls) == calls

@@ -174,6 +174,37 @@ class InteractionDelivery:
             report += "\n" + texts.t(language, "log.cooloff", user=f"<@{job.user_id}>", **when)
         await self._to_log_channel(log_channel, report)
 
+    async def withheld(self, job: Job, count: int, categories: list[str], left: int) -> None:
+        private = texts.t(
+            self.interaction.locale,
+            "result.withheld",
+            count=count,
+            categories=category_names(self.interaction.locale, categories),
+        )
+        if self.status.usable:
+            try:
+                if not left:
+                    await self.status.stop()
+                    await self.interaction.edit_original_response(
+                        content=texts.t(self.locale, "result.withheld_all"), view=None, attachments=[]
+                    )
+                await self.interaction.followup.send(private, ephemeral=True)
+            except discord.HTTPException as error:
+                log.warning("job %d: could not say images were withheld: %s", job.id, error)
+        log_channel = self.bot.core.server(job.guild_id).log_channel
+        if log_channel is not None:
+            language = self.bot.core.server(job.guild_id).language or "en"
+            report = texts.t(
+                language,
+                "log.withheld",
+                count=count,
+                user=f"<@{job.user_id}>",
+                channel=f"<#{job.channel_id}>",
+                categories=category_names(language, categories),
+                prompt=inert(job.request.prompt, 1500),
+            )
+            await self._to_log_channel(log_channel, report)
+
     async def flagged(self, job: Job, categories: list[str]) -> None:
         log_channel = self.bot.core.server(job.guild_id).log_channel
         if log_channel is None:

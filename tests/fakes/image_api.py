@@ -84,6 +84,8 @@ class FakeImageAPI:
         self.models_status = 200
         # Answers of the moderation endpoint, in order; when none is left, a prompt is clean.
         self.verdicts: deque[Handler] = deque()
+        # Images the moderation endpoint flags (as violence) whenever it is shown them.
+        self.violent_images: set[bytes] = set()
         self.files: dict[str, bytes] = {}
         self.received = asyncio.Event()
         # Prompts whose answers wait until the test opens their gate.
@@ -187,7 +189,12 @@ class FakeImageAPI:
         return [call for call in self.calls if call.path.endswith("/moderations")]
 
     async def moderations(self, request: web.Request) -> web.StreamResponse:
-        self.calls.append(Call(request.method, request.path, dict(request.headers), await request.json()))
+        body = await request.json()
+        self.calls.append(Call(request.method, request.path, dict(request.headers), body))
+        shown = [base64.b64decode(part["image_url"]["url"].partition(",")[2])
+                 for part in body["input"] if part.get("type") == "image_url"]  # fmt: skip
+        if any(image in self.violent_images for image in shown):
+            return raw_json({"id": "modr-2", "results": [{"flagged": True, "categories": {"violence": True}}]})
         if self.verdicts:
             return await self.verdicts.popleft()(request)
         return raw_json({"id": "modr-0", "results": [{"flagged": False, "categories": {}, "category_scores": {}}]})
