@@ -316,6 +316,7 @@ class JobItem(discord.ui.DynamicItem[discord.ui.Button[Any]], template=custom_id
     check that the click comes from where the job lives, and the one error path. Each action is a subclass."""
 
     action = ""
+    anywhere_in_server = False
 
     def __init__(self, job_id: int, index: int | None = None, label: str = "") -> None:
         super().__init__(job_button(self.action, job_id, label or self.action, index))
@@ -335,7 +336,7 @@ class JobItem(discord.ui.DynamicItem[discord.ui.Button[Any]], template=custom_id
             job = await bot.core.job(self.job_id)
             if job is None:
                 await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
-            elif not belongs_here(interaction, job):
+            elif not belongs_here(interaction, job, channel=not self.anywhere_in_server):
                 await elsewhere(interaction, job)
             else:
                 await self.act(bot, interaction, job)
@@ -432,16 +433,66 @@ class Cancel(JobItem, template=custom_ids.job_template("cancel")):
             await bot.core.cancel(job.id)
 
 
-JOB_ITEMS = (Reroll, Rerun, Remix, Vary, TryInstead, Delete, Cancel)
+class Report(JobItem, template=custom_ids.job_template("report")):
+    """Any member sends a result to the server's log channel, once; moderators can remove it from there."""
+
+    action = "report"
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        locale = interaction.locale
+        log_channel = bot.core.server(job.guild_id).log_channel
+        if log_channel is None or interaction.message is None or interaction.guild_id is None:
+            await interaction.response.send_message(texts.t(locale, "report.no_channel"), ephemeral=True)
+            return
+        if not await bot.core.report(job, interaction.user.id):
+            await interaction.response.send_message(texts.t(locale, "report.again"), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        language = bot.core.server(job.guild_id).language or "en"
+        message = interaction.message
+        text = texts.t(
+            language,
+            "log.reported",
+            reporter=interaction.user.mention,
+            user=f"<@{job.user_id}>",
+            link=message.jump_url,
+            prompt=inert(job.request.prompt, 1500),
+        )
+        view = buttons(job_button("remove", job.id, texts.t(language, "button.remove"), message.id))
+        await post_in_channel(bot, log_channel, text, ping=None, view=view)
+        await interaction.followup.send(texts.t(locale, "report.sent"), ephemeral=True)
 
 
-def belongs_here(interaction: discord.Interaction, job: Job) -> bool:
+class Remove(JobItem, template=custom_ids.job_template("remove")):
+    """From the log channel, a moderator removes a reported result (the button carries the result's message)."""
+
+    action = "remove"
+    # The button lives in the log channel, not where the job was made: the server must match, not the channel.
+    anywhere_in_server = True
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        if not interaction.permissions.manage_messages or self.index is None:
+            await interaction.response.send_message(texts.t(interaction.locale, "delete.not_allowed"), ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            await bot.http.delete_message(job.channel_id, self.index, reason="reported result removed by a moderator")
+            done = "report.removed"
+        except discord.NotFound:
+            done = "report.already_gone"
+        await interaction.followup.send(texts.t(interaction.locale, done), ephemeral=True)
+
+
+JOB_ITEMS = (Reroll, Rerun, Remix, Vary, TryInstead, Delete, Cancel, Report, Remove)
+
+
+def belongs_here(interaction: discord.Interaction, job: Job, channel: bool = True) -> bool:
     """Whether a click on a job's button (or form) comes from where the job lives: its server and channel.
 
     A custom id is only a string: anyone can send one with another server's job in it, and its prompt and cost
     must not cross servers.
     """
-    return interaction.guild_id == job.guild_id and interaction.channel_id == job.channel_id
+    return interaction.guild_id == job.guild_id and (not channel or interaction.channel_id == job.channel_id)
 
 
 def _is_image(attachment: discord.Attachment) -> bool:

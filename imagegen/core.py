@@ -219,6 +219,10 @@ class Core:
         """A rewrite of a prompt that names a living artist, if it names one."""
         return self.artists.suggest(prompt)
 
+    async def report(self, job: Job, user_id: int) -> bool:
+        """Record a member's report of a job's result; False if they had reported it already."""
+        return await self.storage.add_report(job.id, user_id, self.clock())
+
     async def mark_notified(self, job: Job, problem: str | None = None) -> None:
         """Record that the requester of an interrupted job was told (or why they could not be)."""
         await self.jobs.mark_notified(job, problem)

@@ -88,6 +88,10 @@ class Storage(Protocol):
         """Store a server's settings and record the change and who made it."""
         ...
 
+    async def add_report(self, job_id: int, user_id: int, at: float) -> bool:
+        """Record that a member reported a job's result; False if they had already."""
+        ...
+
     async def close(self) -> None:
         """Release the database."""
         ...
@@ -161,6 +165,15 @@ MIGRATIONS: tuple[str, ...] = (
     # Images screening kept from being posted (paid for, so they count for cost).
     """
     ALTER TABLE jobs ADD COLUMN images_withheld INTEGER NOT NULL DEFAULT 0;
+    """,
+    # Members' reports of results to moderators: one per member and result.
+    """
+    CREATE TABLE reports (
+        job_id INTEGER NOT NULL REFERENCES jobs (id),
+        user_id INTEGER NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (job_id, user_id)
+    );
     """,
 )
 
@@ -331,6 +344,14 @@ class SqliteStorage:
             (guild_id, user_id, change, at),
         )
         await self.connection.commit()
+
+    async def add_report(self, job_id: int, user_id: int, at: float) -> bool:
+        async with self.connection.execute(
+            "INSERT OR IGNORE INTO reports (job_id, user_id, at) VALUES (?, ?, ?)", (job_id, user_id, at)
+        ) as cursor:
+            added = cursor.rowcount == 1
+        await self.connection.commit()
+        return added
 
     async def close(self) -> None:
         await self.connection.close()

@@ -41,12 +41,12 @@ async def a_result(fake: FakeDiscord, api: FakeImageAPI, **options: Any) -> tupl
     return message, job_id
 
 
-async def test_a_result_carries_reroll_remix_and_delete_for_its_job(
+async def test_a_result_carries_reroll_remix_delete_and_report_for_its_job(
     bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     message, job_id = await a_result(fake_discord, image_api)
     assert custom_ids(message) == [
-        *(f"imagine:{action}:{job_id}" for action in ("reroll", "remix", "delete")),
+        *(f"imagine:{action}:{job_id}" for action in ("reroll", "remix", "delete", "report")),
         f"imagine:vary:{job_id}:1",
     ]
 

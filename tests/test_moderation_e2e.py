@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot import ImageBot
-from tests.fakes.discord import GUILD_ID, FakeDiscord, User
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, MANAGE_MESSAGES, OTHER_CHANNEL_ID, Channel, FakeDiscord, User
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 from tests.helpers import answer_of, custom_ids
 
@@ -81,3 +81,36 @@ async def test_a_barred_member_is_told_privately_and_everyone_else_draws(
     assert "can use the bot here again" in await admin(fake_discord, "unbar", user=User(ALICE))
     assert await imagine(fake_discord, "a boat") == "drawn"
     assert "Barred members: none" in await admin(fake_discord, "show")
+
+
+async def test_a_member_reports_a_result_once_and_a_moderator_removes_it_from_the_log_channel(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await admin(fake_discord, "log-channel", channel=Channel(OTHER_CHANNEL_ID))
+    image_api.then(b64_images(png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "a **loud** poster"}, user_id=BOB)
+    await answer_of(fake_discord, sent["token"])
+    result = fake_discord.original(sent["token"])
+    report = next(custom_id for custom_id in custom_ids(result) if "report" in custom_id)
+    click = await fake_discord.click(result, report, user_id=ALICE)
+    thanks = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(click["token"]) if r.flags & 64 and r.content]
+    )
+    assert "moderators have been told" in thanks[0].content
+    posts = [r for r in fake_discord.requests if r.path == f"/channels/{OTHER_CHANNEL_ID}/messages"]
+    assert len(posts) == 1 and f"<@{ALICE}> reported a result drawn for <@{BOB}>" in posts[0].content
+    assert f"/channels/{GUILD_ID}/{CHANNEL_ID}/{result['id']}" in posts[0].content and "\\*\\*loud" in posts[0].content
+    again = await fake_discord.click(result, report, user_id=ALICE)
+    assert "already reported" in (await answer_of(fake_discord, again["token"])).content
+    note_message = next(m for m in fake_discord.messages.values() if "reported a result" in m["content"])
+    remove = custom_ids(note_message)[0]
+    denied = await fake_discord.click(note_message, remove, user_id=ALICE, channel_id=OTHER_CHANNEL_ID)
+    assert "Only the person who asked" in (await answer_of(fake_discord, denied["token"])).content
+    removed = await fake_discord.click(
+        note_message, remove, user_id=ADMIN, channel_id=OTHER_CHANNEL_ID, permissions=MANAGE_MESSAGES
+    )
+    done = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.for_token(removed["token"]) if r.flags & 64 and r.content]
+    )
+    assert "removed" in done[0].content and result["id"] not in fake_discord.messages
+    assert [r for r in fake_discord.requests if r.method == "DELETE" and r.path.endswith(f"/{result['id']}")]

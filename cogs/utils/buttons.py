@@ -18,6 +18,8 @@ STYLES: dict[str, tuple[discord.ButtonStyle, str | None]] = {
     "delete": (discord.ButtonStyle.secondary, "🗑️"),
     "try": (discord.ButtonStyle.primary, "✨"),
     "vary": (discord.ButtonStyle.secondary, "🎲"),
+    "report": (discord.ButtonStyle.secondary, "🚩"),
+    "remove": (discord.ButtonStyle.danger, "🗑️"),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-JOB_ACTIONS = ("cancel", "rerun", "reroll", "remix", "delete", "try", "vary")
+JOB_ACTIONS = ("cancel", "rerun", "reroll", "remix", "delete", "try", "vary", "report", "remove")
 REMIX_FORM = "imagine:remix-modal:"
 EDIT_FORM = "imagine:edit-modal:"
 _REMIX = re.compile(re.escape(REMIX_FORM) + r"(\d+)")

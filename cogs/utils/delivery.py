@@ -239,9 +239,10 @@ async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
 
 
 def result_buttons(locale: object, job_id: int, images: int) -> discord.ui.View:
-    """Reroll, Remix and Delete, then Vary for each image of the first message of a result."""
+    """Reroll, Remix, Delete and Report, then Vary for each image of the first message of a result."""
     actions = [
-        job_button(action, job_id, texts.t(locale, f"button.{action}")) for action in ("reroll", "remix", "delete")
+        job_button(action, job_id, texts.t(locale, f"button.{action}"))
+        for action in ("reroll", "remix", "delete", "report")
     ]
     if images == 1:
         actions.append(job_button("vary", job_id, texts.t(locale, "button.vary"), 1))

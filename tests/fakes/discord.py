@@ -481,6 +481,11 @@ class FakeDiscord:
             return json_response(self._message(payload or {}, files))
         if parts[0] == "channels" and len(parts) == 2:
             return json_response(self.channel_payload())
+        if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and method == "DELETE":
+            found = self.messages.pop(parts[3], None)
+            return (
+                web.Response(status=204) if found else json_response({"message": "Unknown Message", "code": 10008}, 404)
+            )
         if parts[0] == "channels" and len(parts) == 4 and parts[2] == "messages" and parts[3] in self.messages:
             return json_response(self.messages[parts[3]])
         return json_response({"message": "404: Not Found", "code": 0}, 404)
