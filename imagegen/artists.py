@@ -1,4 +1,5 @@
-"""The curated list of living artists whose names get prompts refused, and the style phrases to use instead."""
+"""The curated names that get prompts refused (living artists, copyrighted characters, brands, celebrities) and
+what to write instead: a style phrase, or a generic description."""
 
 from __future__ import annotations
 
@@ -8,25 +9,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BUNDLED = Path(__file__).with_name("data") / "artists.toml"
+# The kinds of names, as the TOML tables that list them; living artists come with a style, the others with a
+# generic description.
+KINDS = ("artist", "character", "brand", "celebrity")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
 class Artist:
-    """One artist: the names people type and the style phrase, in English and Chinese."""
+    """One name to avoid, of one kind: the spellings people type and what to write instead, in English and
+    Chinese."""
 
     names: tuple[str, ...]
     style_en: str
     style_zh: str
+    kind: str = "artist"
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """An artist found in a prompt, the phrase to use instead, and the prompt rewritten with it."""
+    """A name found in a prompt, what kind it is, the phrase to use instead, and the prompt rewritten with it."""
 
     name: str
     style: str
     prompt: str
+    kind: str = "artist"
 
 
 def _pattern(name: str) -> re.Pattern[str]:
@@ -56,6 +63,9 @@ class ArtistList:
                 data = tomllib.load(file)
             for entry in data.get("artist", []):
                 artists.append(Artist(tuple(entry["names"]), entry["style_en"], entry["style_zh"]))
+            for kind in KINDS[1:]:
+                for entry in data.get(kind, []):
+                    artists.append(Artist(tuple(entry["names"]), entry["instead_en"], entry["instead_zh"], kind))
         return cls(artists)
 
     def suggest(self, prompt: str) -> Suggestion | None:
@@ -68,7 +78,7 @@ class ArtistList:
             rewritten = prompt
             for name in sorted(artist.names, key=len, reverse=True):
                 rewritten = _pattern(name).sub(style, rewritten)
-            return Suggestion(name=match.group(0), style=style, prompt=_tidy(rewritten, style))
+            return Suggestion(name=match.group(0), style=style, prompt=_tidy(rewritten, style), kind=artist.kind)
         return None
 
 

@@ -36,3 +36,27 @@ def test_operators_add_artists_in_their_own_file(tmp_path: Path) -> None:
     found = artists.suggest("portrait by Jane Doe")
     assert found is not None and found.prompt == "portrait by soft pastel"
     assert artists.suggest("Makoto Shinkai sky") is not None
+
+
+def test_characters_brands_and_celebrities_are_listed_thirty_of_each_at_least() -> None:
+    kinds = [artist.kind for artist in ARTISTS.artists]
+    assert all(kinds.count(kind) >= 30 for kind in ("character", "brand", "celebrity"))
+
+
+def test_a_character_brand_or_celebrity_gets_a_generic_description_in_the_prompts_language() -> None:
+    pikachu = ARTISTS.suggest("Pikachu surfing a wave")
+    assert pikachu is not None and pikachu.kind == "character"
+    assert pikachu.prompt == "a small yellow electric mouse creature with red cheeks surfing a wave"
+    spider = ARTISTS.suggest("画一个蜘蛛侠在城市里")
+    assert spider is not None and spider.prompt == "画一个身穿红蓝紧身衣、戴面罩的灵巧超级英雄在城市里"
+    brand = ARTISTS.suggest("a can of Coca-Cola on a beach")
+    assert brand is not None and brand.kind == "brand" and "Coca-Cola" not in brand.prompt
+    person = ARTISTS.suggest("Taylor Swift singing")
+    assert person is not None and person.kind == "celebrity"
+
+
+def test_operators_add_their_own_characters(tmp_path: Path) -> None:
+    extra = tmp_path / "more.toml"
+    extra.write_text('[[character]]\nnames = ["Blorbo"]\ninstead_en = "a round blob"\ninstead_zh = "圆团子"\n')
+    found = ArtistList.load(BUNDLED, extra).suggest("Blorbo at dawn")
+    assert found is not None and (found.kind, found.prompt) == ("character", "a round blob at dawn")

@@ -8,7 +8,7 @@ import pytest
 
 from bot import ImageBot
 from tests.fakes.discord import GUILD_ID, NSFW_CHANNEL_ID, OTHER_CHANNEL_ID, Channel, FakeDiscord, Recorded
-from tests.fakes.image_api import FakeImageAPI, api_error, b64_images, png
+from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, api_error, b64_images, png, raw_json
 from tests.helpers import answer_of
 
 ALICE, ADMIN = 500000000000000005, 500000000000000009
@@ -179,3 +179,14 @@ async def test_a_result_withheld_whole_shows_nothing_and_age_restricted_channels
     image_api.then(b64_images(violent))
     answer = await imagine(fake_discord, "a knight", channel_id=NSFW_CHANNEL_ID)
     assert answer.files and len(image_api.moderation_calls) == calls
+
+
+async def test_a_refusal_naming_a_character_says_which_and_offers_a_rewrite_to_run(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(raw_json(MODERATION_BODY, 400))
+    answer = await imagine(fake_discord, "Pikachu at the beach")
+    assert "**Pikachu**, a copyrighted character" in answer.content
+    assert "a small yellow electric mouse creature with red cheeks at the beach" in answer.content
+    view = (answer.message or {}).get("components") or []
+    assert any("imagine:try:" in c["custom_id"] for row in view for c in row["components"])

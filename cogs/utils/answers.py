@@ -165,7 +165,7 @@ def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None 
     view = None
     suggestion = bot.core.suggest(refused.prompt)
     if suggestion is not None:
-        parts.append(texts.t(locale, "refused.artist", name=suggestion.name, style=suggestion.style))
+        parts.append(texts.t(locale, f"refused.{suggestion.kind}", name=suggestion.name, style=suggestion.style))
         parts.append(texts.t(locale, "refused.suggested") + "\n" + _code(suggestion.prompt))
         if job_id is not None:
             view = buttons(job_button("try", job_id, texts.t(locale, "button.try")))
