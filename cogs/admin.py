@@ -220,6 +220,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         mode=localised("opt.admin.mode"),
         categories=localised("opt.admin.categories"),
         results=localised("cmd.admin.results"),
+        log_images=localised("opt.admin.log_images"),
     )
     async def screening(
         self,
@@ -227,6 +228,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         mode: Literal["off", "log", "block"] | None = None,
         categories: str | None = None,
         results: Literal["off", "on"] | None = None,
+        log_images: Literal["off", "on"] | None = None,
     ) -> None:
         """Screen prompts before any image is drawn: log flagged ones for moderators, or block them; the
         categories that count (all by default; sexual content involving minors always counts); and whether each
@@ -243,6 +245,8 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             changes["screening_categories"] = chosen
         if results is not None:
             changes["screen_results"] = results == "on"
+        if log_images is not None:
+            changes["log_withheld_images"] = log_images == "on"
         await self._save(interaction, **changes)
 
     def describe(self, locale: object, server: ServerSettings) -> str:

@@ -57,9 +57,9 @@ class Delivery(Protocol):
         """Screening flagged the prompt and the job goes on (log mode): tell the server's moderators."""
         ...
 
-    async def withheld(self, job: Job, count: int, categories: list[str], left: int) -> None:
-        """Screening kept ``count`` images from being posted (``left`` are posted): tell the requester privately
-        and the server's moderators."""
+    async def withheld(self, job: Job, images: list[bytes], categories: list[str], left: int) -> None:
+        """Screening kept ``images`` from being posted (``left`` are posted): tell the requester privately and
+        the server's moderators."""
         ...
 
     async def ended(self, job: Job) -> bool:
@@ -284,14 +284,15 @@ class Jobs:
         verdicts = await asyncio.gather(*(self._verdict(job, image.data) for image in generation.images))
         flagged = sorted({category for verdict in verdicts for category in verdict})
         kept = [image for image, verdict in zip(generation.images, verdicts, strict=True) if not verdict]
-        withheld = len(generation.images) - len(kept)
+        held = [image.data for image, verdict in zip(generation.images, verdicts, strict=True) if verdict]
+        withheld = len(held)
         if not withheld:
             return
         log.info("job %d: %d of %d images withheld by screening (%s)", job.id, withheld, job.images_made,
                  ", ".join(flagged))  # fmt: skip
         generation.images = kept
         job.images_withheld = withheld
-        await delivery.withheld(job, withheld, flagged, len(kept))
+        await delivery.withheld(job, held, flagged, len(kept))
 
     async def _verdict(self, job: Job, image: bytes) -> list[str]:
         try:

@@ -38,6 +38,8 @@ class ServerSettings:
     screening: str | None = None
     screening_categories: tuple[str, ...] = ()
     screen_results: bool | None = None
+    # Whether the log channel's note of a withheld image shows it (behind a spoiler).
+    log_withheld_images: bool = False
 
     def limits(self, base: Limits) -> Limits:
         """The limits in force here: for each, the stricter of the operator's and this server's.

@@ -190,3 +190,21 @@ async def test_a_refusal_naming_a_character_says_which_and_offers_a_rewrite_to_r
     assert "a small yellow electric mouse creature with red cheeks at the beach" in answer.content
     view = (answer.message or {}).get("components") or []
     assert any("imagine:try:" in c["custom_id"] for row in view for c in row["components"])
+
+
+async def test_moderators_see_a_withheld_image_behind_a_spoiler_if_asked_and_settings_survive_a_restart(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first: ImageBot = await start_bot()
+    await admin(fake_discord, "log-channel", channel=Channel(OTHER_CHANNEL_ID))
+    await admin(fake_discord, "screening", mode="log", categories="violence", results="on", log_images="on")
+    await first.close()
+    await start_bot()
+    shown = await admin(fake_discord, "show")
+    assert "Screening: log" in shown
+    violent = png(8, 8, (200, 0, 0))
+    image_api.violent_images.add(violent)
+    image_api.then(b64_images(violent))
+    await fake_discord.slash("imagine", {"prompt": "a knight"}, user_id=ALICE)
+    report = await fake_discord.wait_for(lambda: [r for r in log_posts(fake_discord) if "withheld" in r.content])
+    assert [(name, blob) for name, blob in report[0].files.values()] == [("SPOILER_withheld_1.png", violent)]

@@ -174,7 +174,8 @@ class InteractionDelivery:
             report += "\n" + texts.t(language, "log.cooloff", user=f"<@{job.user_id}>", **when)
         await self._to_log_channel(log_channel, report)
 
-    async def withheld(self, job: Job, count: int, categories: list[str], left: int) -> None:
+    async def withheld(self, job: Job, images: list[bytes], categories: list[str], left: int) -> None:
+        count = len(images)
         private = texts.t(
             self.interaction.locale,
             "result.withheld",
@@ -191,9 +192,9 @@ class InteractionDelivery:
                 await self.interaction.followup.send(private, ephemeral=True)
             except discord.HTTPException as error:
                 log.warning("job %d: could not say images were withheld: %s", job.id, error)
-        log_channel = self.bot.core.server(job.guild_id).log_channel
-        if log_channel is not None:
-            language = self.bot.core.server(job.guild_id).language or "en"
+        server = self.bot.core.server(job.guild_id)
+        if server.log_channel is not None:
+            language = server.language or "en"
             report = texts.t(
                 language,
                 "log.withheld",
@@ -203,7 +204,14 @@ class InteractionDelivery:
                 categories=category_names(language, categories),
                 prompt=inert(job.request.prompt, 1500),
             )
-            await self._to_log_channel(log_channel, report)
+            # Moderators see the image only if the server asked, and then only behind a spoiler.
+            shown = images if server.log_withheld_images else []
+            files = [discord.File(io.BytesIO(data), filename=f"SPOILER_withheld_{n}.png", spoiler=True)
+                     for n, data in enumerate(shown, start=1)]  # fmt: skip
+            try:
+                await post_in_channel(self.bot, server.log_channel, report, ping=None, files=files)
+            except discord.HTTPException as error:
+                log.warning("could not report to log channel %s: %s", server.log_channel, error)
 
     async def flagged(self, job: Job, categories: list[str]) -> None:
         log_channel = self.bot.core.server(job.guild_id).log_channel
