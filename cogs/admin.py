@@ -195,25 +195,22 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
     @app_commands.describe(user=localised("opt.admin.user"))
     async def bar(self, interaction: discord.Interaction, user: discord.User) -> None:
         """Stop a member from using the bot here; they are told privately when they try, without a reason."""
-        guild_id = self._admin(interaction)
-        current = self.bot.core.server(guild_id).barred
-        await self.bot.core.change_server(
-            guild_id, interaction.user.id, barred=tuple(dict.fromkeys([*current, user.id]))
-        )
-        await interaction.response.send_message(texts.t(interaction.locale, "admin.barred", user=user.mention),
-                                                ephemeral=True)  # fmt: skip
+        await self._bar(interaction, user, barred=True)
 
     @app_commands.command(name="unbar", description=localised("cmd.admin.unbar"))
     @app_commands.describe(user=localised("opt.admin.user"))
     async def unbar(self, interaction: discord.Interaction, user: discord.User) -> None:
         """Let a barred member use the bot here again."""
+        await self._bar(interaction, user, barred=False)
+
+    async def _bar(self, interaction: discord.Interaction, user: discord.User, *, barred: bool) -> None:
         guild_id = self._admin(interaction)
-        current = self.bot.core.server(guild_id).barred
+        others = [member for member in self.bot.core.server(guild_id).barred if member != user.id]
         await self.bot.core.change_server(
-            guild_id, interaction.user.id, barred=tuple(u for u in current if u != user.id)
+            guild_id, interaction.user.id, barred=tuple([*others, user.id] if barred else others)
         )
-        await interaction.response.send_message(texts.t(interaction.locale, "admin.unbarred", user=user.mention),
-                                                ephemeral=True)  # fmt: skip
+        key = "admin.barred" if barred else "admin.unbarred"
+        await interaction.response.send_message(texts.t(interaction.locale, key, user=user.mention), ephemeral=True)
 
     @app_commands.command(name="screening", description=localised("cmd.admin.screening"))
     @app_commands.describe(
