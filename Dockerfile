@@ -11,12 +11,16 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
 
-COPY bot.py ./
+COPY bot.py cli.py ./
 COPY cogs ./cogs
 COPY imagegen ./imagegen
 
 RUN useradd --create-home --uid 10001 bot && mkdir -p /app/data && chown bot /app/data
 USER bot
+
+# With METRICS_PORT set, the orchestrator restarts the bot when /healthz stops answering (the event loop is stuck).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD [ -z "$METRICS_PORT" ] || python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['METRICS_PORT'] + '/healthz', timeout=4)"
 
 # Settings come from the environment (compose passes .env); nothing secret is baked into the image.
 CMD ["uv", "run", "--no-sync", "bot.py"]

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import discord
 import yarl
+from aiohttp import web
 from dotenv import load_dotenv
 from python_socks import ProxyError
 
@@ -27,6 +28,7 @@ from imagegen.catalogue import BUNDLED as BUNDLED_MODELS
 from imagegen.catalogue import Catalogue, CatalogueError
 from imagegen.check import check
 from imagegen.core import Core
+from imagegen.health import start_health
 from imagegen.network import proxy_options, proxy_secrets, via
 from imagegen.settings import Settings, SettingsError, load_settings
 from imagegen.storage import StorageError
@@ -65,6 +67,7 @@ async def serve(settings: Settings, core: Core) -> int:
     interrupted = await core.start()
     async with ImageBot(settings, core) as bot:
         bot.interrupted = interrupted
+        operations = await start_operations(settings, core, bot)
         loop = asyncio.get_running_loop()
         closing: set[asyncio.Task[None]] = set()
 
@@ -89,7 +92,35 @@ async def serve(settings: Settings, core: Core) -> int:
         except discord.PrivilegedIntentsRequired:
             print("error: the bot asked Discord for an intent it was not granted", file=sys.stderr)
             return 1
+        finally:
+            if operations is not None:
+                await operations.cleanup()
     return 0
+
+
+async def start_operations(settings: Settings, core: Core, bot: ImageBot) -> web.AppRunner | None:
+    """/metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT, when a port is set."""
+    if not settings.metrics_port:
+        return None
+
+    async def ready() -> str | None:
+        if bot.is_closed() or not bot.is_ready() or not getattr(bot.ws, "open", False):
+            return "not connected to the Discord gateway"
+        try:
+            await asyncio.wait_for(core.storage.ping(), 2)
+        except Exception as error:
+            return f"the database does not answer ({type(error).__name__})"
+        return None
+
+    def refresh() -> None:
+        core.metrics.guilds.set(len(bot.guilds))
+        for shard, latency in getattr(bot, "latencies", [(bot.shard_id, bot.latency)]):
+            if latency == latency:  # NaN until the first heartbeat
+                core.metrics.gateway.labels(shard=str(shard or 0)).set(latency)
+
+    runner = await start_health(settings.metrics_host, settings.metrics_port, core.metrics, ready, refresh)
+    log.info("metrics and health checks on http://%s:%d", settings.metrics_host, settings.metrics_port)
+    return runner
 
 
 async def log_in(bot: ImageBot, settings: Settings) -> bool:

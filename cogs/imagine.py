@@ -276,6 +276,8 @@ async def start_job(
     )
     try:
         callback = await interaction.response.defer(thinking=True)
+        acknowledged = discord.utils.utcnow() - interaction.created_at
+        bot.core.metrics.acknowledge.observe(max(0.0, acknowledged.total_seconds()))
         if reference_urls:
             # A plain message from here on, so a problem with the files can be answered privately.
             await interaction.edit_original_response(content=texts.t(interaction.locale, "status.preparing"))

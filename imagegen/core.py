@@ -16,6 +16,7 @@ from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
 from .client import ImageClient
 from .jobs import Admission, Delivery, Jobs, Redeliver
+from .metrics import Metrics
 from .model import ImageRequest, Job
 from .models import ModelCatalog
 from .network import image_api_options, proxy_options
@@ -63,6 +64,7 @@ class Core:
         self.images = ImageClient(session, settings, catalogue, cdn=cdn)
         queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
         self.prices = PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
+        self.metrics = Metrics(known_model=lambda model: model in self.models.models)
         self.jobs = Jobs(
             storage,
             self.images,
@@ -72,6 +74,7 @@ class Core:
             retention=settings.result_retention_seconds,
             max_kept_images=settings.max_queue_size * settings.max_images,
             screening_on_error=settings.screening_on_error,
+            metrics=self.metrics,
         )
         self.servers = ServerSettingsStore(storage)
         self.models = ModelCatalog(

@@ -13,6 +13,7 @@ from . import images, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
 from .errors import DeliveryFailed, ImageGenError, KeptFull, Refused, ScreeningUnavailable
+from .metrics import Metrics
 from .model import UNFINISHED, ImageRequest, Job, JobState
 from .prices import PriceTable
 from .queue import Entry, FairQueue, Place
@@ -101,6 +102,7 @@ class Jobs:
         retention: float = 24 * 3600.0,
         max_kept_images: int = 400,
         screening_on_error: str = "allow",
+        metrics: Metrics | None = None,
     ) -> None:
         self.storage = storage
         self.client = client
@@ -110,6 +112,9 @@ class Jobs:
         self.clock = clock
         self.retention = retention
         self.screening_on_error = screening_on_error
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.metrics.queued.set_function(lambda: self.queue.waiting)
+        self.metrics.running.set_function(lambda: self.queue.running)
         # Kept results are bounded: past this many images waiting to be posted, new requests are refused.
         self.max_kept_images = max_kept_images
         self._kept: dict[int, int] = {}
@@ -185,13 +190,15 @@ class Jobs:
     async def _execute(self, job: Job, delivery: Delivery) -> None:
         job.state = JobState.RUNNING
         job.started_at = self.clock()
+        self.metrics.wait.observe(max(0.0, job.started_at - job.created_at))
         await self._save(job)
         try:
             await delivery.started(job)
             try:
                 await self._screen(job, delivery)
-                generation = await self.client.generate(job.request, self._previewer(job, delivery))
+                generation = await self._generate(job, delivery)
             except Refused as refused:
+                self.metrics.refusals.labels(reason=refused.reason).inc()
                 until = self.usage.refused(job.user_id, self.clock())
                 refused.cooloff_until = int(until) if until is not None else None
                 await self._finish(job, JobState.REFUSED, refused.reason)
@@ -217,6 +224,23 @@ class Jobs:
             raise
         finally:
             self._active.pop(job.id, None)
+
+    async def _generate(self, job: Job, delivery: Delivery) -> Generation:
+        """The image call, timed and counted by outcome."""
+        model = self.metrics.model(job.request.model)
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            return await self.client.generate(job.request, self._previewer(job, delivery))
+        except Refused:
+            outcome = "refused"
+            raise
+        except ImageGenError as error:
+            outcome = "error"
+            self.metrics.errors.labels(model=model, kind=type(error).__name__).inc()
+            raise
+        finally:
+            self.metrics.upstream.labels(model=model, outcome=outcome).observe(time.monotonic() - started)
 
     async def _screen(self, job: Job, delivery: Delivery) -> None:
         """Ask the moderation endpoint about the prompt before paying for an image: raise Refused when it is
@@ -380,6 +404,7 @@ class Jobs:
         job.error_code = error_code
         job.finished_at = self.clock()
         self._kept.pop(job.id, None)
+        self.metrics.job_ended(job, self.prices)
         reservation = self._reservations.pop(job.id, None)
         if reservation is not None:
             reservation.settle(delivered=job.images_delivered, paid=job.images_made)

@@ -94,6 +94,8 @@ class Settings:
     screening_model: str = "omni-moderation-latest"
     screening_on_error: str = "allow"
     screen_results: bool = False
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     # Proxy URLs may carry a password: kept out of repr.
     discord_proxy: str | None = field(default=None, repr=False)
     image_api_proxy: str | None = field(default=None, repr=False)
@@ -266,6 +268,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         screening_model=read.raw("SCREENING_MODEL") or "omni-moderation-latest",
         screening_on_error=read.choice("SCREENING_ON_ERROR", "allow", ("allow", "block")),
         screen_results=read.choice("SCREEN_RESULTS", "off", ("off", "on")) == "on",
+        metrics_port=read.integer("METRICS_PORT", 0, 0, 65535) or None,
+        metrics_host=read.raw("METRICS_HOST") or "127.0.0.1",
         discord_proxy=read.proxy("DISCORD_PROXY"),
         image_api_proxy=read.proxy("IMAGE_API_PROXY"),
     )

@@ -92,6 +92,10 @@ class Storage(Protocol):
         """Record that a member reported a job's result; False if they had already."""
         ...
 
+    async def ping(self) -> None:
+        """Raise if the database does not answer."""
+        ...
+
     async def close(self) -> None:
         """Release the database."""
         ...
@@ -352,6 +356,10 @@ class SqliteStorage:
             added = cursor.rowcount == 1
         await self.connection.commit()
         return added
+
+    async def ping(self) -> None:
+        async with self.connection.execute("SELECT 1") as cursor:
+            await cursor.fetchone()
 
     async def close(self) -> None:
         await self.connection.close()

@@ -137,6 +137,8 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
+        self.gateway_open = asyncio.Event()
+        self.gateway_open.set()
         self.messages: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, bytes] = {}
         # When each interaction's first callback arrived, by token.
@@ -203,7 +205,18 @@ class FakeDiscord:
 
     # -- gateway -----------------------------------------------------------------------------------------------
 
+    async def drop_gateway(self) -> None:
+        """Close the gateway connection and keep it closed until ``reopen_gateway``."""
+        self.gateway_open.clear()
+        for socket in self._sockets:
+            await socket.close()
+
+    def reopen_gateway(self) -> None:
+        """Let the bot connect to the gateway again (it resumes its session)."""
+        self.gateway_open.set()
+
     async def gateway(self, request: web.Request) -> web.WebSocketResponse:
+        await self.gateway_open.wait()
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         self._sockets.append(socket)
@@ -216,6 +229,8 @@ class FakeDiscord:
                 await self._dispatch(socket, "READY", self._ready())
                 await self._dispatch(socket, "GUILD_CREATE", self._guild())
                 self.identified.set()
+            elif data["op"] == 6:
+                await self._dispatch(socket, "RESUMED", {})
         return socket
 
     async def _dispatch(self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
