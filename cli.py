@@ -29,6 +29,7 @@ from imagegen.catalogue import Catalogue, CatalogueError
 from imagegen.check import check
 from imagegen.core import Core
 from imagegen.health import start_health
+from imagegen.logs import JsonFormatter, install_context
 from imagegen.network import proxy_options, proxy_secrets, via
 from imagegen.settings import Settings, SettingsError, load_settings
 from imagegen.storage import StorageError
@@ -193,7 +194,9 @@ def main(argv: list[str]) -> int:
         for problem in error.problems:
             print(f"error: MODELS_FILE {problem}", file=sys.stderr)
         return 2
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level))
+    install_context()
+    formatter = JsonFormatter() if settings.log_format == "json" else discord.utils.MISSING
+    discord.utils.setup_logging(level=getattr(logging, settings.log_level), formatter=formatter)
     redaction.install(
         (
             settings.discord_token.get(),

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from imagegen import texts
+from imagegen import logs, texts
 from imagegen.catalogue import aspect
 from imagegen.model import QUALITIES, ImageRequest, Job, size_choices
 from imagegen.uploads import check_declared
@@ -333,6 +333,7 @@ class JobItem(discord.ui.DynamicItem[discord.ui.Button[Any]], template=custom_id
         return cls(int(match["job"]), index, getattr(item, "label", None) or "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        logs.about(job=self.job_id, guild=interaction.guild_id, interaction=interaction.id)
         bot = bot_of(interaction)
         try:
             job = await bot.core.job(self.job_id)

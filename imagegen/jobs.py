@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from . import images, workers
+from . import images, logs, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
 from .errors import DeliveryFailed, ImageGenError, KeptFull, Refused, ScreeningUnavailable
@@ -188,6 +188,8 @@ class Jobs:
         return True
 
     async def _execute(self, job: Job, delivery: Delivery) -> None:
+        # Every line logged while this job runs says which job and server it is about.
+        logs.about(job=job.id, guild=job.guild_id, interaction=job.interaction_id)
         job.state = JobState.RUNNING
         job.started_at = self.clock()
         self.metrics.wait.observe(max(0.0, job.started_at - job.created_at))
@@ -405,6 +407,7 @@ class Jobs:
         job.finished_at = self.clock()
         self._kept.pop(job.id, None)
         self.metrics.job_ended(job, self.prices)
+        log.info("job %d ended %s: %d of %d images delivered", job.id, state, job.images_delivered, job.request.n)
         reservation = self._reservations.pop(job.id, None)
         if reservation is not None:
             reservation.settle(delivered=job.images_delivered, paid=job.images_made)

@@ -96,6 +96,7 @@ class Settings:
     screen_results: bool = False
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    log_format: str = "text"
     # Proxy URLs may carry a password: kept out of repr.
     discord_proxy: str | None = field(default=None, repr=False)
     image_api_proxy: str | None = field(default=None, repr=False)
@@ -270,6 +271,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         screen_results=read.choice("SCREEN_RESULTS", "off", ("off", "on")) == "on",
         metrics_port=read.integer("METRICS_PORT", 0, 0, 65535) or None,
         metrics_host=read.raw("METRICS_HOST") or "127.0.0.1",
+        log_format=read.choice("LOG_FORMAT", "text", ("text", "json")),
         discord_proxy=read.proxy("DISCORD_PROXY"),
         image_api_proxy=read.proxy("IMAGE_API_PROXY"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = (
     "DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "IMAGE_MODEL", "IMAGE_MODELS", "DISCORD_GUILD_ID",
     "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE", "DATA_DIR", "MODELS_FILE",
-    "ALLOWED_MODELS", "DISCORD_PROXY", "IMAGE_API_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+    "ALLOWED_MODELS", "DISCORD_PROXY", "IMAGE_API_PROXY", "LOG_FORMAT", "METRICS_PORT", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
     "http_proxy", "https_proxy", "all_proxy", "no_proxy",
 )  # fmt: skip
 
@@ -289,3 +290,15 @@ async def test_check_says_when_discord_refuses_the_token(
     fake_discord.fail("GET", "/users/@me", 401)
     code, _out, err = await run("check", **configured(image_api, tmp_path, fake_discord))
     assert code == 1 and "Discord refused DISCORD_TOKEN" in err
+
+
+async def test_with_log_format_json_every_line_is_one_json_object_from_the_first_on(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    process = await start(**configured(image_api, tmp_path, fake_discord, LOG_FORMAT="json"))
+    seen = await line_on_stderr(process, "connected to Gateway")
+    lines = [json.loads(line) for line in seen.splitlines()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["logger"].startswith("discord") for line in lines)
+    process.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(process.wait(), 30)

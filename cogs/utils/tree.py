@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.enums import AppCommandOptionType
 
+from imagegen import logs
 from imagegen.errors import InvalidRequest
 
 from .answers import answer_error, cause_of
@@ -41,6 +42,7 @@ class ImageTree(app_commands.CommandTree[Any]):
         await answer_error(self.client, interaction, cause_of(error))
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        logs.about(guild=interaction.guild_id, interaction=interaction.id)
         command = interaction.command
         if interaction.type is not discord.InteractionType.application_command:
             return True
