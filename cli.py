@@ -23,6 +23,7 @@ from dotenv import load_dotenv
 from python_socks import ProxyError
 
 from bot import ImageBot
+from cogs.utils.ops import OpsWebhook
 from imagegen import redaction, workers
 from imagegen.catalogue import BUNDLED as BUNDLED_MODELS
 from imagegen.catalogue import Catalogue, CatalogueError
@@ -31,6 +32,7 @@ from imagegen.core import Core
 from imagegen.health import start_health
 from imagegen.logs import JsonFormatter, install_context
 from imagegen.network import proxy_options, proxy_secrets, via
+from imagegen.redaction import RedactingFilter
 from imagegen.settings import Settings, SettingsError, load_settings
 from imagegen.storage import StorageError
 
@@ -42,6 +44,13 @@ USAGE = "usage: python bot.py [run | sync | check]"
 MAX_RETRY_WAIT = 30.0
 # What a connection that cannot be made raises: the network, the proxy before it, or Discord's own front.
 UNREACHABLE = (OSError, aiohttp.ClientError, ProxyError, TimeoutError, discord.DiscordServerError)
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Everything in the settings that must never reach a log line."""
+    webhook = [settings.ops_webhook_url.rsplit("/", 1)[-1]] if settings.ops_webhook_url else []
+    proxies = proxy_secrets(settings.discord_proxy, settings.image_api_proxy)
+    return [settings.discord_token.get(), settings.openai_api_key.get(), *proxies, *webhook]
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -69,6 +78,10 @@ async def serve(settings: Settings, core: Core) -> int:
     async with ImageBot(settings, core) as bot:
         bot.interrupted = interrupted
         operations = await start_operations(settings, core, bot)
+        ops = OpsWebhook(settings.ops_webhook_url, core.discord_session) if settings.ops_webhook_url else None
+        if ops is not None:
+            ops.addFilter(RedactingFilter(secrets_of(settings)))
+            logging.getLogger().addHandler(ops)
         loop = asyncio.get_running_loop()
         closing: set[asyncio.Task[None]] = set()
 
@@ -94,6 +107,9 @@ async def serve(settings: Settings, core: Core) -> int:
             print("error: the bot asked Discord for an intent it was not granted", file=sys.stderr)
             return 1
         finally:
+            if ops is not None:
+                logging.getLogger().removeHandler(ops)
+                await ops.drain()
             if operations is not None:
                 await operations.cleanup()
     return 0
@@ -197,13 +213,7 @@ def main(argv: list[str]) -> int:
     install_context()
     formatter = JsonFormatter() if settings.log_format == "json" else discord.utils.MISSING
     discord.utils.setup_logging(level=getattr(logging, settings.log_level), formatter=formatter)
-    redaction.install(
-        (
-            settings.discord_token.get(),
-            settings.openai_api_key.get(),
-            *proxy_secrets(settings.discord_proxy, settings.image_api_proxy),
-        )
-    )
+    redaction.install(secrets_of(settings))
     point_discord_at(settings)
     try:
         if mode == "check":

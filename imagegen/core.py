@@ -59,6 +59,8 @@ class Core:
         cdn: aiohttp.ClientSession | None = None,
     ) -> None:
         self.settings = settings
+        # The way out to Discord (through DISCORD_PROXY), for what the core's owner sends there itself.
+        self.discord_session = cdn if cdn is not None else session
         self.storage = storage
         self.catalogue = catalogue
         self.images = ImageClient(session, settings, catalogue, cdn=cdn)
@@ -100,7 +102,9 @@ class Core:
                 aiohttp.ClientSession(**image_api_options(settings.image_api_proxy)) as session,
                 aiohttp.ClientSession(**proxy_options(settings.discord_proxy)) as cdn,
             ):
-                yield cls(settings, session, storage, catalogue, cdn=cdn)
+                core = cls(settings, session, storage, catalogue, cdn=cdn)
+                core.discord_session = cdn
+                yield core
         finally:
             await storage.close()
 

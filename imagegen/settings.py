@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SCREENING_MODES = ("off", "log", "block")
+_WEBHOOK = re.compile(r"https://(?:\w+\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d{17,20}/[\w.-]{60,}")
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class Settings:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     log_format: str = "text"
+    # A Discord webhook URL carries its token: kept out of repr.
+    ops_webhook_url: str | None = field(default=None, repr=False)
     # Proxy URLs may carry a password: kept out of repr.
     discord_proxy: str | None = field(default=None, repr=False)
     image_api_proxy: str | None = field(default=None, repr=False)
@@ -177,6 +181,19 @@ class _Reader:
             parse,
             "a URL starting with " + " or ".join(f"{s}://" for s in schemes),
         )
+
+    def webhook(self, name: str) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if not _WEBHOOK.fullmatch(value):
+            # The value holds the webhook's token: name the setting, never echo it.
+            self.problems.append(
+                f"{name} is not valid: expected a Discord webhook URL such as "
+                "https://discord.com/api/webhooks/123456789012345678/abc..."
+            )
+            return None
+        return value
 
     def proxy(self, name: str) -> str | None:
         def parse(text: str) -> str:
@@ -272,6 +289,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         metrics_port=read.integer("METRICS_PORT", 0, 0, 65535) or None,
         metrics_host=read.raw("METRICS_HOST") or "127.0.0.1",
         log_format=read.choice("LOG_FORMAT", "text", ("text", "json")),
+        ops_webhook_url=read.webhook("OPS_WEBHOOK_URL"),
         discord_proxy=read.proxy("DISCORD_PROXY"),
         image_api_proxy=read.proxy("IMAGE_API_PROXY"),
     )

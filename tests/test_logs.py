@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import logging
 
+import aiohttp
+import discord
+import discord.http
 import pytest
 
+from cogs.utils.ops import OpsWebhook
 from imagegen import logs
 from imagegen.redaction import RedactingFilter
+
+# Discord's webhook tokens are 68 characters long; discord.py refuses shorter ones.
+TOKEN = "hook-" + "x" * 63
 
 
 def test_a_json_line_carries_the_job_server_and_interaction_from_the_context() -> None:
@@ -50,3 +57,38 @@ async def test_every_line_of_a_running_job_says_which_job_it_is(
     assert line["interaction_id"] == int(sent["id"]) and line["guild_id"] == int(sent["guild_id"])
     drawn = [json.loads(formatter.format(r)) for r in caplog.records if r.name.startswith("imagegen.jobs")]
     assert any(line.get("job_id") == 1 for line in drawn)
+
+
+async def test_errors_reach_the_ops_webhook_once_per_kind_in_each_window(
+    fake_discord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discord.http.Route, "BASE", fake_discord.api_url)
+    logger = logging.getLogger("imagegen.test_ops")
+    async with aiohttp.ClientSession() as session:
+        ops = OpsWebhook(f"https://discord.com/api/webhooks/123456789012345678/{TOKEN}", session)
+        logger.addHandler(ops)
+        try:
+            logger.error("credit used up (%s)", "first")
+            logger.error("credit used up (%s)", "second")  # the same kind, inside the window
+            logger.error("the key was refused")
+            logger.warning("only a warning")
+            await ops.drain()
+            ops.quiet = 0  # a window that has passed
+            logger.error("credit used up (%s)", "later")
+            await ops.drain()
+        finally:
+            logger.removeHandler(ops)
+    posts = [r.content for r in fake_discord.requests if r.path.startswith(f"/webhooks/123456789012345678/{TOKEN}")]
+    assert posts == [
+        "⚠️ ERROR imagegen.test_ops: credit used up (first)",
+        "⚠️ ERROR imagegen.test_ops: the key was refused",
+        "⚠️ ERROR imagegen.test_ops: credit used up (later)",
+    ]
+
+
+def test_a_malformed_ops_webhook_url_is_a_settings_problem_that_keeps_its_token_out() -> None:
+    from imagegen.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"DISCORD_TOKEN": "t", "OPENAI_API_KEY": "k", "OPS_WEBHOOK_URL": "https://evil.example/tok3n"})
+    assert caught.value.problems[0].startswith("OPS_WEBHOOK_URL is not valid") and "tok3n" not in str(caught.value)
