@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
+from imagegen.chart import Labels
 from imagegen.model import Job
 
 from .utils.delivery import redeliver
@@ -38,15 +40,29 @@ class Usage(commands.Cog):
             content = texts.t(locale, "usage.limited", **with_times(counts))
         else:
             content = texts.t(locale, "usage.unlimited", used=usage.used)
-        if interaction.guild_id is not None and interaction.permissions.manage_guild:
-            content += "\n\n" + await self.server_report(locale, interaction.guild_id)
+        admin = interaction.guild_id is not None and interaction.permissions.manage_guild
         pending = await core.pending(interaction.user.id)
-        if not pending:
+        if not pending and not admin:
             await interaction.response.send_message(content, ephemeral=True)
             return
-        # Results that were made but Discord would not take: the member asked, so they are posted again now.
+        # Drawing the month and posting kept results take a moment: acknowledge first.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await interaction.followup.send(content + "\n\n" + await self.post_kept(locale, pending), ephemeral=True)
+        files: list[discord.File] = []
+        if admin and interaction.guild_id is not None:
+            content += "\n\n" + await self.server_report(locale, interaction.guild_id)
+            # In English: the bundled font has no Chinese glyphs, and boxes would help no one.
+            english = texts.ENGLISH
+            labels = Labels(
+                texts.t(english, "chart.title"),
+                texts.t(english, "chart.budget", amount="{amount}"),
+                texts.t(english, "chart.spend"),
+            )
+            chart = await core.month_chart(interaction.guild_id, labels)
+            files.append(discord.File(io.BytesIO(chart), filename="usage.png"))
+        if pending:
+            # Results that were made but Discord would not take: the member asked, so they are posted again now.
+            content += "\n\n" + await self.post_kept(locale, pending)
+        await interaction.followup.send(content, ephemeral=True, files=files)
 
     async def post_kept(self, locale: object, pending: list[Job]) -> str:
         """Post a member's kept results now; says what became of them."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
@@ -10,10 +11,11 @@ from typing import Any
 
 import aiohttp
 
-from . import policy
+from . import policy, workers
 from .artists import BUNDLED as BUNDLED_ARTISTS
 from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
+from .chart import DAYS, Labels, Month, draw
 from .client import ImageClient
 from .jobs import Admission, Delivery, Jobs, Redeliver
 from .metrics import Metrics
@@ -253,6 +255,29 @@ class Core:
     async def redeliver(self, post: Redeliver, user_id: int | None = None) -> list[Job]:
         """Post kept results again: those due, or all of one member's; returns those now posted."""
         return await self.jobs.redeliver(post, user_id)
+
+    async def month(self, guild_id: int) -> Month:
+        """A server's last 30 days: images per day by model, estimated dollars per day, and its daily budget."""
+        today = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).date()
+        days = [today - datetime.timedelta(days=back) for back in range(DAYS - 1, -1, -1)]
+        start = datetime.datetime.combine(days[0], datetime.time(), datetime.UTC).timestamp()
+        index = {day: position for position, day in enumerate(days)}
+        images: dict[str, list[int]] = {}
+        spend = [0.0] * DAYS
+        for job in await self.storage.server_jobs_since(guild_id, start):
+            day = index.get(datetime.datetime.fromtimestamp(job.created_at, datetime.UTC).date())
+            if day is None:
+                continue
+            posted = job.images_delivered - job.images_withheld
+            if posted:
+                images.setdefault(job.request.model, [0] * DAYS)[day] += posted
+            spend[day] += self.prices.estimate(job.request, job.images_made)
+        budget = self.server(guild_id).limits(self.operator_limits).daily_budget_per_server
+        return Month(days, images, spend, budget)
+
+    async def month_chart(self, guild_id: int, labels: Labels) -> bytes:
+        """``month`` drawn as a PNG, off the event loop."""
+        return await workers.run(draw, await self.month(guild_id), labels)
 
     def kept_until(self, job: Job) -> float:
         """When a kept result is given up."""

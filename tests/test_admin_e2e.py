@@ -252,3 +252,18 @@ async def test_the_admin_commands_are_for_manage_server_and_described_in_chinese
     limits = next(option for option in group["options"] if option["name"] == "limits")
     per_member = next(option for option in limits["options"] if option["name"] == "daily_images_per_user")
     assert per_member["description_localizations"]["zh-CN"] == "每位成员每日张数（0 为不限）"
+
+
+async def test_admins_get_the_month_as_a_picture_and_members_do_not(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await draw(fake_discord, image_api, user_id=ALICE)
+    await bot.core.jobs.queue.wait_idle()
+    sent = await fake_discord.slash("usage", {}, user_id=ADMIN, permissions=MANAGE_SERVER)
+    report = await answer_of(fake_discord, sent["token"])
+    [(name, blob)] = report.files.values()
+    assert name == "usage.png" and blob.startswith(b"\x89PNG")
+    month = await bot.core.month(GUILD_ID)
+    assert sum(month.images["gpt-image-2"]) == 1 and month.spend[-1] > 0
+    sent = await fake_discord.slash("usage", {}, user_id=ALICE)
+    assert not (await answer_of(fake_discord, sent["token"])).files
