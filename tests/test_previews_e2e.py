@@ -81,3 +81,16 @@ async def test_no_stream_is_asked_for_several_images_without_previews_or_on_a_mo
         await fake_discord.wait_for(lambda: results(fake_discord, sent["token"]))  # noqa: B023
         assert "stream" not in image_api.generation_calls[-1].body
     await bot.core.jobs.queue.wait_idle()
+
+
+async def test_an_edit_streams_its_previews_too(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
+    bot: ImageBot = await start_bot(preview_images=1)
+    gate = asyncio.Event()
+    image_api.then(streamed([png(300, 300, (9, 9, 9))], png(), after_partials=gate, kind="image_edit"))
+    upload = fake_discord.upload("ref.png", png(32, 32))
+    sent = await fake_discord.slash("imagine", {"prompt": "make it night", "image": upload}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: previews(fake_discord, sent["token"]))
+    gate.set()
+    await fake_discord.wait_for(lambda: results(fake_discord, sent["token"]))
+    await bot.core.jobs.queue.wait_idle()
+    assert image_api.edit_calls[0].body["stream"] == "true" and image_api.edit_calls[0].body["partial_images"] == "1"
