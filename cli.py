@@ -31,7 +31,7 @@ from imagegen.check import check
 from imagegen.core import Core
 from imagegen.health import start_health
 from imagegen.logs import JsonFormatter, install_context
-from imagegen.network import proxy_options, proxy_secrets, via
+from imagegen.network import proxy_options, via
 from imagegen.redaction import RedactingFilter
 from imagegen.settings import Settings, SettingsError, load_settings
 from imagegen.storage import StorageError
@@ -44,13 +44,6 @@ USAGE = "usage: python bot.py [run | sync | check]"
 MAX_RETRY_WAIT = 30.0
 # What a connection that cannot be made raises: the network, the proxy before it, or Discord's own front.
 UNREACHABLE = (OSError, aiohttp.ClientError, ProxyError, TimeoutError, discord.DiscordServerError)
-
-
-def secrets_of(settings: Settings) -> list[str]:
-    """Everything in the settings that must never reach a log line."""
-    webhook = [settings.ops_webhook_url.rsplit("/", 1)[-1]] if settings.ops_webhook_url else []
-    proxies = proxy_secrets(settings.discord_proxy, settings.image_api_proxy)
-    return [settings.discord_token.get(), settings.openai_api_key.get(), *proxies, *webhook]
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -80,7 +73,7 @@ async def serve(settings: Settings, core: Core) -> int:
         operations = await start_operations(settings, core, bot)
         ops = OpsWebhook(settings.ops_webhook_url, core.discord_session) if settings.ops_webhook_url else None
         if ops is not None:
-            ops.addFilter(RedactingFilter(secrets_of(settings)))
+            ops.addFilter(RedactingFilter(settings.secrets()))
             logging.getLogger().addHandler(ops)
         loop = asyncio.get_running_loop()
         closing: set[asyncio.Task[None]] = set()
@@ -152,7 +145,7 @@ async def log_in(bot: ImageBot, settings: Settings) -> bool:
             await bot.login(settings.discord_token.get())
             return True
         except UNREACHABLE as error:
-            reason = redaction.redact(str(error) or type(error).__name__, proxy_secrets(settings.discord_proxy))
+            reason = redaction.redact(str(error) or type(error).__name__, settings.secrets())
             print(f"error: cannot reach Discord{where} ({reason}); trying again in {delay:g} s", file=sys.stderr)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_WAIT)
@@ -213,7 +206,7 @@ def main(argv: list[str]) -> int:
     install_context()
     formatter = JsonFormatter() if settings.log_format == "json" else discord.utils.MISSING
     discord.utils.setup_logging(level=getattr(logging, settings.log_level), formatter=formatter)
-    redaction.install(secrets_of(settings))
+    redaction.install(settings.secrets())
     point_discord_at(settings)
     try:
         if mode == "check":

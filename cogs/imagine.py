@@ -23,7 +23,7 @@ from .utils import custom_ids
 from .utils.answers import answer_error
 from .utils.buttons import PromptModal, buttons, job_button, submitted_text
 from .utils.channel import post_in_channel
-from .utils.delivery import InteractionDelivery, redeliver
+from .utils.delivery import InteractionDelivery, redeliver, report_text
 from .utils.markup import inert
 from .utils.translator import localised
 
@@ -121,7 +121,7 @@ class Imagine(commands.Cog):
         settings = self.bot.settings
         request = ImageRequest(
             prompt=prompt,
-            model=(model or default_model(self.bot, interaction.guild_id)).strip(),
+            model=(model or self.bot.core.default_model(interaction.guild_id)).strip(),
             n=n,
             size=size,
             quality=quality,
@@ -134,7 +134,7 @@ class Imagine(commands.Cog):
     async def size_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         """Offer the sizes the chosen model takes, labelled by their shape, ``auto`` first; what the member typed
         first when the model takes it."""
-        model = str(getattr(interaction.namespace, "model", None) or default_model(self.bot, interaction.guild_id))
+        model = str(getattr(interaction.namespace, "model", None) or self.bot.core.default_model(interaction.guild_id))
         rule = self.bot.core.model(model).sizes
         offered = size_choices(rule)
         typed = rule.normalise(current) if current.strip() else None
@@ -219,7 +219,7 @@ class Imagine(commands.Cog):
             return
         settings = self.bot.settings
         request = ImageRequest(
-            prompt=prompt, model=default_model(self.bot, interaction.guild_id), moderation=settings.moderation
+            prompt=prompt, model=self.bot.core.default_model(interaction.guild_id), moderation=settings.moderation
         )
         await start_job(self.bot, interaction, request, [message.attachments[index].url])
 
@@ -248,11 +248,6 @@ class Imagine(commands.Cog):
 def bot_of(interaction: discord.Interaction) -> ImageBot:
     """The bot an interaction came to."""
     return cast("ImageBot", interaction.client)
-
-
-def default_model(bot: ImageBot, guild_id: int | None) -> str:
-    """The model used when a member picks none: the server's choice, else the bot's default."""
-    return bot.core.default_model(guild_id)
 
 
 async def start_job(
@@ -443,26 +438,19 @@ class Report(JobItem, template=custom_ids.job_template("report")):
 
     async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
         locale = interaction.locale
-        log_channel = bot.core.server(job.guild_id).log_channel
-        if log_channel is None or interaction.message is None or interaction.guild_id is None:
+        server = bot.core.server(job.guild_id)
+        if server.log_channel is None or interaction.message is None or interaction.guild_id is None:
             await interaction.response.send_message(texts.t(locale, "report.no_channel"), ephemeral=True)
             return
         if not await bot.core.report(job, interaction.user.id):
             await interaction.response.send_message(texts.t(locale, "report.again"), ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        language = bot.core.server(job.guild_id).language or "en"
+        language = server.language or "en"
         message = interaction.message
-        text = texts.t(
-            language,
-            "log.reported",
-            reporter=interaction.user.mention,
-            user=f"<@{job.user_id}>",
-            link=message.jump_url,
-            prompt=inert(job.request.prompt, 1500),
-        )
+        text = report_text(language, "log.reported", job, reporter=interaction.user.mention, link=message.jump_url)
         view = buttons(job_button("remove", job.id, texts.t(language, "button.remove"), message.id))
-        await post_in_channel(bot, log_channel, text, ping=None, view=view)
+        await post_in_channel(bot, server.log_channel, text, ping=None, view=view)
         await interaction.followup.send(texts.t(locale, "report.sent"), ephemeral=True)
 
 

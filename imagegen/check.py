@@ -11,7 +11,7 @@ from .catalogue import Catalogue
 from .client import ImageClient
 from .errors import AuthFailed, ImageGenError, UpstreamUnavailable
 from .models import ModelCatalog
-from .network import image_api_options, proxy_secrets, via
+from .network import image_api_options, via
 from .redaction import redact
 from .settings import Settings
 
@@ -24,11 +24,7 @@ async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDi
 
     0 when all is well; 1 when the API cannot be used or IMAGE_MODEL is set to a model it does not list.
     """
-    secrets = (
-        settings.openai_api_key.get(),
-        settings.discord_token.get(),
-        *proxy_secrets(settings.discord_proxy, settings.image_api_proxy),
-    )
+    secrets = settings.secrets()
 
     def say(line: str, error: bool = False) -> None:
         print(redact(line, secrets), file=sys.stderr if error else sys.stdout)

@@ -180,8 +180,9 @@ class Core:
     ) -> tuple[ImageRequest, Admission]:
         """The request as it may run here, let in and counted against every limit in one step (nothing awaits);
         raises InvalidRequest, LimitReached or a queue error saying why not."""
+        server = self.server(guild_id)
         request, limits = policy.admit(
-            self.server(guild_id),
+            server,
             user_id,
             request,
             self.settings,
@@ -194,7 +195,6 @@ class Core:
         )
         exempt = self.exempt(guild_id, roles)
         admission = self.jobs.reserve(user_id, guild_id, request, exempt=exempt, limits=limits)
-        server = self.server(guild_id)
         admission.screening = screening_for(
             self.settings.screening,
             server.screening,

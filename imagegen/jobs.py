@@ -138,8 +138,9 @@ class Jobs:
         """Let a request in and count it against every limit at once, or raise: over the server's budget, a daily
         limit or the cooldown (``exempt`` users skip all but the budget; ``limits`` replace the operator's), queue
         full, too many of theirs, stopping. Nothing awaits in between, so a burst cannot slip past a limit."""
-        if sum(self._kept.values()) >= self.max_kept_images:
-            raise KeptFull(f"{sum(self._kept.values())} images are waiting to be posted")
+        kept = sum(self._kept.values())
+        if kept >= self.max_kept_images:
+            raise KeptFull(f"{kept} images are waiting to be posted")
         place = self.queue.reserve(user_id)
         try:
             per_image = self.prices.per_image(request)

@@ -62,6 +62,8 @@ class ModelCatalog:
         self._chosen: str | None = None
         self._fetched_at: float | None = None
         self._refreshing: asyncio.Task[None] | None = None
+        # The models offered, with what they were worked out from: metrics ask on every job and API call.
+        self._offered: tuple[list[ListedModel] | None, datetime.date, str, tuple[str, ...]] | None = None
 
     @property
     def default(self) -> str:
@@ -71,11 +73,15 @@ class ModelCatalog:
     @property
     def models(self) -> tuple[str, ...]:
         """The models to offer now: the default, the configured ones, then those listed that are not shut down."""
-        listed = [model.id for model in self.listed or () if not self._retired(model)]
-        return tuple(dict.fromkeys([self.default, *self.fallback, *listed]))
+        today, default = self.today(), self.default
+        cached = self._offered
+        if cached is None or cached[0] is not self.listed or cached[1:3] != (today, default):
+            listed = [model.id for model in self.listed or () if not self._retired(model, today)]
+            offered = tuple(dict.fromkeys([default, *self.fallback, *listed]))
+            cached = self._offered = (self.listed, today, default, offered)
+        return cached[3]
 
-    def _retired(self, model: ListedModel) -> bool:
-        today = self.today()
+    def _retired(self, model: ListedModel, today: datetime.date) -> bool:
         shut = model.shutdown is not None and model.shutdown <= today
         return shut or self.catalogue.lookup(model.id).retired(today)
 

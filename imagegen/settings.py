@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from .network import PROXY_SCHEMES
+from .network import PROXY_SCHEMES, proxy_secrets
 
 T = TypeVar("T")
 
@@ -112,6 +112,12 @@ class Settings:
         if quality == "medium":
             return self.timeout_medium
         return self.timeout_high
+
+    def secrets(self) -> list[str]:
+        """Everything in the settings that must never reach a log line or the console."""
+        webhook = [self.ops_webhook_url.rsplit("/", 1)[-1]] if self.ops_webhook_url else []
+        proxies = proxy_secrets(self.discord_proxy, self.image_api_proxy)
+        return [self.discord_token.get(), self.openai_api_key.get(), *proxies, *webhook]
 
 
 class _Reader:

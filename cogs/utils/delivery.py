@@ -155,24 +155,17 @@ class InteractionDelivery:
 
     async def report_refusal(self, job: Job, refused: Refused) -> None:
         """Tell the server's moderators, in its log channel if it has one: who, where, the prompt, the reason."""
-        log_channel = self.bot.core.server(job.guild_id).log_channel
-        if log_channel is None:
+        server = self.bot.core.server(job.guild_id)
+        if server.log_channel is None:
             return
-        language = self.bot.core.server(job.guild_id).language or "en"
+        language = server.language or "en"
         key = "log.screened" if refused.categories else "log.refused"
-        report = texts.t(
-            language,
-            key,
-            user=f"<@{job.user_id}>",
-            channel=f"<#{job.channel_id}>",
-            reason=refused.reason,
-            categories=category_names(language, refused.categories),
-            prompt=inert(job.request.prompt, 1500),
-        )
+        categories = category_names(language, refused.categories)
+        report = report_text(language, key, job, reason=refused.reason, categories=categories)
         if refused.cooloff_until is not None:
             when = with_times({"ready": refused.cooloff_until})
             report += "\n" + texts.t(language, "log.cooloff", user=f"<@{job.user_id}>", **when)
-        await self._to_log_channel(log_channel, report)
+        await self._to_log_channel(server.log_channel, report)
 
     async def withheld(self, job: Job, images: list[bytes], categories: list[str], left: int) -> None:
         count = len(images)
@@ -193,46 +186,36 @@ class InteractionDelivery:
             except discord.HTTPException as error:
                 log.warning("job %d: could not say images were withheld: %s", job.id, error)
         server = self.bot.core.server(job.guild_id)
-        if server.log_channel is not None:
-            language = server.language or "en"
-            report = texts.t(
-                language,
-                "log.withheld",
-                count=count,
-                user=f"<@{job.user_id}>",
-                channel=f"<#{job.channel_id}>",
-                categories=category_names(language, categories),
-                prompt=inert(job.request.prompt, 1500),
-            )
-            # Moderators see the image only if the server asked, and then only behind a spoiler.
-            shown = images if server.log_withheld_images else []
-            files = [discord.File(io.BytesIO(data), filename=f"SPOILER_withheld_{n}.png", spoiler=True)
-                     for n, data in enumerate(shown, start=1)]  # fmt: skip
-            try:
-                await post_in_channel(self.bot, server.log_channel, report, ping=None, files=files)
-            except discord.HTTPException as error:
-                log.warning("could not report to log channel %s: %s", server.log_channel, error)
+        if server.log_channel is None:
+            return
+        language = server.language or "en"
+        categories_named = category_names(language, categories)
+        report = report_text(language, "log.withheld", job, count=count, categories=categories_named)
+        # Moderators see the image only if the server asked, and then only behind a spoiler.
+        shown = images if server.log_withheld_images else []
+        files = [discord.File(io.BytesIO(data), filename=f"SPOILER_withheld_{n}.png", spoiler=True)
+                 for n, data in enumerate(shown, start=1)]  # fmt: skip
+        await self._to_log_channel(server.log_channel, report, files)
 
     async def flagged(self, job: Job, categories: list[str]) -> None:
-        log_channel = self.bot.core.server(job.guild_id).log_channel
-        if log_channel is None:
+        server = self.bot.core.server(job.guild_id)
+        if server.log_channel is None:
             return
-        language = self.bot.core.server(job.guild_id).language or "en"
-        report = texts.t(
-            language,
-            "log.flagged",
-            user=f"<@{job.user_id}>",
-            channel=f"<#{job.channel_id}>",
-            categories=category_names(language, categories),
-            prompt=inert(job.request.prompt, 1500),
-        )
-        await self._to_log_channel(log_channel, report)
+        language = server.language or "en"
+        report = report_text(language, "log.flagged", job, categories=category_names(language, categories))
+        await self._to_log_channel(server.log_channel, report)
 
-    async def _to_log_channel(self, log_channel: int, report: str) -> None:
+    async def _to_log_channel(self, log_channel: int, report: str, files: list[discord.File] | None = None) -> None:
         try:
-            await post_in_channel(self.bot, log_channel, report, ping=None)
+            await post_in_channel(self.bot, log_channel, report, ping=None, files=files or ())
         except discord.HTTPException as error:
             log.warning("could not report to log channel %s: %s", log_channel, error)
+
+
+def report_text(language: str, key: str, job: Job, **params: object) -> str:
+    """A report for a server's moderators: who asked, in which channel, the prompt (inert), and ``params``."""
+    user, channel = f"<@{job.user_id}>", f"<#{job.channel_id}>"
+    return texts.t(language, key, user=user, channel=channel, prompt=inert(job.request.prompt, 1500), **params)
 
 
 async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
