@@ -22,6 +22,7 @@ from .metrics import Metrics
 from .model import ImageRequest, Job
 from .models import ModelCatalog
 from .network import image_api_options, proxy_options
+from .postgres import PostgresStorage
 from .prices import PriceTable
 from .queue import FairQueue
 from .quota import Limits, Usage, next_midnight
@@ -46,6 +47,13 @@ class MemberUsage:
     def left(self) -> int:
         """Images left today (meaningless without a limit)."""
         return max(0, self.limit - self.used)
+
+
+async def open_storage(settings: Settings) -> Storage:
+    """PostgreSQL when DATABASE_URL is set, else SQLite in DATA_DIR; raises StorageError naming what is wrong."""
+    if settings.database_url:
+        return await PostgresStorage.open(settings.database_url.get())
+    return await SqliteStorage.open(settings.data_dir)
 
 
 class Core:
@@ -98,7 +106,7 @@ class Core:
 
         Raises StorageError when the database cannot be used.
         """
-        storage = await SqliteStorage.open(settings.data_dir)
+        storage = await open_storage(settings)
         try:
             async with (
                 aiohttp.ClientSession(**image_api_options(settings.image_api_proxy)) as session,

@@ -191,6 +191,12 @@ class Job:
     # Images made (and paid for) that screening kept from being posted.
     images_withheld: int = 0
     id: int = field(default=0)
+    # The process that holds the job (PostgreSQL's shared queue), and until when unless it renews its lease.
+    owner: str | None = None
+    lease_until: float | None = None
+    # What another process needs to carry the job on: the interaction to answer through (its token expires after
+    # 15 minutes) and how the job is screened. Forgotten when the job ends.
+    handover: dict[str, Any] | None = field(default=None, repr=False)
     # How the prompt is screened before the image call, decided at admission; not stored (a rerun decides again).
     screening: Screening = field(default_factory=Screening, repr=False, compare=False)
 

@@ -104,6 +104,12 @@ class Settings:
     # Proxy URLs may carry a password: kept out of repr.
     discord_proxy: str | None = field(default=None, repr=False)
     image_api_proxy: str | None = field(default=None, repr=False)
+    # PostgreSQL instead of SQLite (its URL may carry a password): the queue and limits then live in the database.
+    database_url: Secret | None = None
+    # How many shards the bot has in all (None: Discord's recommendation) and which of them this process runs.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    job_lease_seconds: float = 60.0
 
     def timeout_for(self, quality: str) -> float:
         """The read timeout for one generation: slower qualities get longer."""
@@ -117,7 +123,8 @@ class Settings:
         """Everything in the settings that must never reach a log line or the console."""
         webhook = [self.ops_webhook_url.rsplit("/", 1)[-1]] if self.ops_webhook_url else []
         proxies = proxy_secrets(self.discord_proxy, self.image_api_proxy)
-        return [self.discord_token.get(), self.openai_api_key.get(), *proxies, *webhook]
+        database = [urlparse(self.database_url.get()).password or ""] if self.database_url else []
+        return [self.discord_token.get(), self.openai_api_key.get(), *proxies, *webhook, *filter(None, database)]
 
 
 class _Reader:
@@ -201,6 +208,17 @@ class _Reader:
             return None
         return value
 
+    def database(self, name: str) -> Secret | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        parts = urlparse(value)
+        if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or "host=" in parts.query):
+            # The value may hold a password: name the setting, never echo it.
+            self.problems.append(f"{name} is not valid: expected a URL such as postgresql://user:pass@host:5432/db")
+            return None
+        return Secret(value)
+
     def proxy(self, name: str) -> str | None:
         def parse(text: str) -> str:
             parts = urlparse(text)
@@ -219,6 +237,19 @@ class _Reader:
                 f"{name} is not valid: expected a proxy URL such as http://host:port or socks5://user:pass@host:port"
             )
             return None
+
+
+def _shard_ids(text: str) -> tuple[int, ...]:
+    shards: list[int] = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        first, _, last = part.partition("-")
+        low, high = int(first), int(last or first)
+        if low < 0 or high < low:
+            raise ValueError(text)
+        shards.extend(range(low, high + 1))
+    if not shards:
+        raise ValueError(text)
+    return tuple(sorted(set(shards)))
 
 
 def _model_list(text: str) -> tuple[str, ...]:
@@ -298,7 +329,20 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ops_webhook_url=read.webhook("OPS_WEBHOOK_URL"),
         discord_proxy=read.proxy("DISCORD_PROXY"),
         image_api_proxy=read.proxy("IMAGE_API_PROXY"),
+        database_url=read.database("DATABASE_URL"),
+        shard_count=read.integer("SHARD_COUNT", 0, 0, 100_000) or None,
+        shard_ids=read.parsed("SHARD_IDS", None, _shard_ids, "shard numbers such as 0-3 or 0,2"),
+        job_lease_seconds=read.seconds("JOB_LEASE_SECONDS", 60.0, 2.0, 3600.0),
     )
+    if settings.shard_ids is not None and settings.shard_count is None:
+        read.problems.append("SHARD_IDS is set without SHARD_COUNT: say how many shards there are in all")
+    elif settings.shard_ids is not None and settings.shard_count is not None:
+        outside = [shard for shard in settings.shard_ids if shard >= settings.shard_count]
+        if outside:
+            read.problems.append(
+                f"SHARD_IDS names shard {outside[0]}, but SHARD_COUNT={settings.shard_count} numbers them from 0 to "
+                f"{settings.shard_count - 1}"
+            )
     if read.problems:
         raise SettingsError(read.problems)
     return settings

@@ -9,6 +9,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +40,12 @@ def _transient() -> Iterator[None]:
         yield
     except sqlite3.OperationalError as error:
         raise StorageBusy(str(error)) from error
+
+
+class Row(Protocol):
+    """A database row read by column name (SQLite's and asyncpg's alike)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 class Storage(Protocol):
@@ -101,92 +108,28 @@ class Storage(Protocol):
         ...
 
 
-# Each entry upgrades the schema by one version; never edit one that has shipped, add another.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        user_id INTEGER NOT NULL,
-        guild_id INTEGER,
-        channel_id INTEGER NOT NULL,
-        interaction_id INTEGER,
-        message_id INTEGER,
-        locale TEXT NOT NULL,
-        prompt TEXT NOT NULL,
-        options TEXT NOT NULL,
-        state TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        started_at REAL,
-        finished_at REAL,
-        images_asked INTEGER NOT NULL,
-        images_delivered INTEGER NOT NULL DEFAULT 0,
-        input_tokens INTEGER,
-        output_tokens INTEGER,
-        error_code TEXT,
-        delivery_error TEXT,
-        notified INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX jobs_by_state ON jobs (state);
-    CREATE INDEX jobs_by_user ON jobs (user_id, created_at);
-    """,
-    # Reference images, already checked and shrunk: kept so Reroll and Remix work days later.
-    """
-    CREATE TABLE job_references (
-        job_id INTEGER NOT NULL REFERENCES jobs (id),
-        position INTEGER NOT NULL,
-        data BLOB NOT NULL,
-        PRIMARY KEY (job_id, position)
-    );
-    """,
-    # Settings admins change from Discord, and the record of every change.
-    """
-    CREATE TABLE server_settings (
-        guild_id INTEGER PRIMARY KEY,
-        settings TEXT NOT NULL
-    );
-    CREATE TABLE settings_changes (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        guild_id INTEGER NOT NULL,
-        user_id INTEGER NOT NULL,
-        change TEXT NOT NULL,
-        at REAL NOT NULL
-    );
-    """,
-    # Result images kept from the moment they arrive until Discord has them, and the retries of posting them.
-    """
-    ALTER TABLE jobs ADD COLUMN images_made INTEGER NOT NULL DEFAULT 0;
-    UPDATE jobs SET images_made = images_delivered;
-    ALTER TABLE jobs ADD COLUMN upload_limit INTEGER;
-    ALTER TABLE jobs ADD COLUMN delivery_attempts INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE jobs ADD COLUMN next_delivery_at REAL;
-    CREATE TABLE job_results (
-        job_id INTEGER NOT NULL REFERENCES jobs (id),
-        position INTEGER NOT NULL,
-        name TEXT NOT NULL,
-        PRIMARY KEY (job_id, position)
-    );
-    """,
-    # Images screening kept from being posted (paid for, so they count for cost).
-    """
-    ALTER TABLE jobs ADD COLUMN images_withheld INTEGER NOT NULL DEFAULT 0;
-    """,
-    # Members' reports of results to moderators: one per member and result.
-    """
-    CREATE TABLE reports (
-        job_id INTEGER NOT NULL REFERENCES jobs (id),
-        user_id INTEGER NOT NULL,
-        at REAL NOT NULL,
-        PRIMARY KEY (job_id, user_id)
-    );
-    """,
-)
+def migrations(dialect: str) -> tuple[str, ...]:
+    """The SQL scripts that bring a database of ``dialect`` (sqlite or postgres) up to date, one per version.
 
-_COLUMNS = (
+    Both dialects share one history: script N of each makes the same change, in its own SQL.
+    """
+    folder = resources.files("imagegen") / "migrations" / dialect
+    scripts = sorted(
+        (entry.name, entry.read_text(encoding="utf-8")) for entry in folder.iterdir() if entry.name.endswith(".sql")
+    )
+    return tuple(text for _, text in scripts)
+
+
+# Each script upgrades the schema by one version; never edit one that has shipped, add another.
+MIGRATIONS = migrations("sqlite")
+
+COLUMNS = (
     "user_id, guild_id, channel_id, interaction_id, message_id, locale, prompt, options, state, created_at, "
     "started_at, finished_at, images_asked, images_delivered, input_tokens, output_tokens, error_code, "
-    "delivery_error, notified, images_made, upload_limit, delivery_attempts, next_delivery_at, images_withheld"
+    "delivery_error, notified, images_made, upload_limit, delivery_attempts, next_delivery_at, images_withheld, "
+    "owner, lease_until, handover"
 )
-_COLUMN_COUNT = len(_COLUMNS.split(","))
+COLUMN_COUNT = len(COLUMNS.split(","))
 
 
 class SqliteStorage:
@@ -238,7 +181,7 @@ class SqliteStorage:
 
     async def add_job(self, job: Job) -> Job:
         async with self.connection.execute(
-            f"INSERT INTO jobs ({_COLUMNS}) VALUES ({', '.join('?' * _COLUMN_COUNT)})", _row(job)
+            f"INSERT INTO jobs ({COLUMNS}) VALUES ({', '.join('?' * COLUMN_COUNT)})", job_row(job)
         ) as cursor:
             job.id = int(cursor.lastrowid or 0)
         await self.connection.executemany(
@@ -254,8 +197,8 @@ class SqliteStorage:
             await self.connection.commit()
 
     async def _update(self, job: Job) -> None:
-        assignments = ", ".join(f"{name.strip()} = ?" for name in _COLUMNS.split(","))
-        await self.connection.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*_row(job), job.id))
+        assignments = ", ".join(f"{name.strip()} = ?" for name in COLUMNS.split(","))
+        await self.connection.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*job_row(job), job.id))
 
     async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
         # The images go to files beside the database (one write each, no write-ahead log copy), named in it.
@@ -306,7 +249,7 @@ class SqliteStorage:
             row = await cursor.fetchone()
         if row is None:
             return None
-        job = _job(row)
+        job = row_job(row)
         query = "SELECT data FROM job_references WHERE job_id = ? ORDER BY position"
         async with self.connection.execute(query, (job_id,)) as cursor:
             references = tuple(bytes(reference["data"]) for reference in await cursor.fetchall())
@@ -318,12 +261,12 @@ class SqliteStorage:
         query = f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY id"
         async with self.connection.execute(query, [str(state) for state in states]) as cursor:
             rows = await cursor.fetchall()
-        return [_job(row) for row in rows]
+        return [row_job(row) for row in rows]
 
     async def used_since(self, since: float) -> list[Job]:
         query = "SELECT * FROM jobs WHERE created_at >= ? AND images_made > 0 ORDER BY id"
         async with self.connection.execute(query, (since,)) as cursor:
-            return [_job(row) for row in await cursor.fetchall()]
+            return [row_job(row) for row in await cursor.fetchall()]
 
     async def server_jobs_since(self, guild_id: int, since: float) -> list[Job]:
         query = (
@@ -331,7 +274,7 @@ class SqliteStorage:
             "AND state IN ('done', 'refused', 'delivering', 'undeliverable')"
         )
         async with self.connection.execute(query, (guild_id, since)) as cursor:
-            return [_job(row) for row in await cursor.fetchall()]
+            return [row_job(row) for row in await cursor.fetchall()]
 
     async def server_settings(self) -> dict[int, str]:
         async with self.connection.execute("SELECT guild_id, settings FROM server_settings") as cursor:
@@ -410,7 +353,7 @@ def _explain(path: Path, error: sqlite3.Error) -> str:
     return f"the database {path} cannot be used: {text}"
 
 
-def _row(job: Job) -> tuple[Any, ...]:
+def job_row(job: Job) -> tuple[Any, ...]:
     request = job.request
     options = {
         "model": request.model,
@@ -426,11 +369,12 @@ def _row(job: Job) -> tuple[Any, ...]:
         json.dumps(options), str(job.state), job.created_at, job.started_at, job.finished_at, request.n,
         job.images_delivered, usage.get("input_tokens"), usage.get("output_tokens"), job.error_code,
         job.delivery_error, int(job.notified), job.images_made, job.upload_limit, job.delivery_attempts,
-        job.next_delivery_at, job.images_withheld,
+        job.next_delivery_at, job.images_withheld, job.owner, job.lease_until,
+        json.dumps(job.handover) if job.handover is not None else None,
     )  # fmt: skip
 
 
-def _job(row: aiosqlite.Row) -> Job:
+def row_job(row: Row) -> Job:
     options = json.loads(row["options"])
     usage = None
     if row["input_tokens"] is not None or row["output_tokens"] is not None:
@@ -458,4 +402,7 @@ def _job(row: aiosqlite.Row) -> Job:
         delivery_attempts=row["delivery_attempts"],
         next_delivery_at=row["next_delivery_at"],
         images_withheld=row["images_withheld"],
+        owner=row["owner"],
+        lease_until=row["lease_until"],
+        handover=json.loads(row["handover"]) if row["handover"] else None,
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from imagegen.core import Core
 from imagegen.settings import Secret, Settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI
+from tests.postgres_server import Server, drop_database, new_database
 
 DISCORD_TOKEN = "fake-discord-token-SECRET"
 API_KEY = "sk-fake-api-key-SECRET"
@@ -44,9 +46,44 @@ async def image_api() -> AsyncIterator[FakeImageAPI]:
     await fake.close()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server for the whole run: TEST_DATABASE_URL's, else one started for the tests."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    server = Server()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def settings(image_api: FakeImageAPI, tmp_path: Path) -> Settings:
+async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test."""
+    url = await new_database(postgres_server)
+    yield url
+    await drop_database(postgres_server, url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[Secret | None]:
+    """Every test that runs the bot runs it on SQLite (None) and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    server = str(request.getfixturevalue("postgres_server"))
+    url = await new_database(server)
+    yield Secret(url)
+    await drop_database(server, url)
+
+
+@pytest.fixture
+def settings(image_api: FakeImageAPI, tmp_path: Path, database_url: Secret | None) -> Settings:
     return Settings(
+        database_url=database_url,
         discord_token=Secret(DISCORD_TOKEN),
         openai_api_key=Secret(API_KEY),
         openai_base_url=image_api.url,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from tests.fakes.discord import FakeDiscord, Recorded
+
+if TYPE_CHECKING:
+    from bot import ImageBot
 
 
 async def result_of(fake: FakeDiscord, token: str) -> Recorded:
@@ -41,3 +46,15 @@ def status_edits(fake: FakeDiscord, token: str) -> list[Recorded]:
 def custom_ids(message: dict[str, Any]) -> list[str]:
     """The custom ids of a message's buttons, in order."""
     return [c["custom_id"] for row in message.get("components", []) for c in row["components"]]
+
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+async def database_rows(bot: ImageBot, query: str) -> list[tuple[Any, ...]]:
+    """Rows of a query (no parameters, SQL both engines read alike) on the bot's own database."""
+    storage: Any = bot.core.storage
+    if hasattr(storage, "pool"):
+        return [tuple(row) for row in await storage.pool.fetch(query)]
+    async with storage.connection.execute(query) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from bot import ImageBot
@@ -18,7 +17,7 @@ from tests.fakes.discord import (
     Role,
 )
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
-from tests.helpers import answer_of
+from tests.helpers import answer_of, database_rows
 
 ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
@@ -35,10 +34,8 @@ async def draw(fake: FakeDiscord, api: FakeImageAPI, **kwargs: Any) -> Recorded:
     return await answer_of(fake, sent["token"])
 
 
-def changes(bot: ImageBot) -> list[tuple[int, str]]:
-    connection = sqlite3.connect(bot.settings.data_dir / "bot.sqlite3")
-    rows = connection.execute("SELECT user_id, change FROM settings_changes ORDER BY id").fetchall()
-    connection.close()
+async def changes(bot: ImageBot) -> list[tuple[int, str]]:
+    rows = await database_rows(bot, "SELECT user_id, change FROM settings_changes ORDER BY id")
     return [(int(user), str(change)) for user, change in rows]
 
 
@@ -46,14 +43,14 @@ async def test_members_without_manage_server_cannot_change_settings(bot: ImageBo
     sent = await fake_discord.slash("imagine-admin", {"daily_images_per_user": 1}, subcommand="limits", user_id=ALICE)
     answer = await answer_of(fake_discord, sent["token"])
     assert answer.flags & 64 and "Only members with the Manage Server permission" in answer.content
-    assert changes(bot) == []
+    assert await changes(bot) == []
 
 
 async def test_a_limit_set_by_an_admin_is_confirmed_recorded_and_applies_at_once(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     assert "Saved: images per member per day: 1" in await admin(fake_discord, "limits", daily_images_per_user=1)
-    assert changes(bot) == [(ADMIN, '{"daily_images_per_user": 1}')]
+    assert await changes(bot) == [(ADMIN, '{"daily_images_per_user": 1}')]
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files
     assert "images for today" in (await draw(fake_discord, image_api, user_id=ALICE)).content
 

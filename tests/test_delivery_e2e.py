@@ -16,6 +16,7 @@ from bot import ImageBot
 from imagegen.model import Job, JobState
 from tests.fakes.discord import CHANNEL_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
+from tests.helpers import SQLITE_ONLY, database_rows
 
 ALICE = 500000000000000005
 CHANNEL_POSTS = f"/channels/{CHANNEL_ID}/messages"
@@ -175,6 +176,7 @@ async def test_a_kept_result_is_posted_after_a_restart_and_still_counts_today(
     assert stored is not None and stored.state is JobState.DONE
 
 
+@SQLITE_ONLY
 async def test_a_database_write_that_fails_after_the_image_was_paid_for_is_retried(
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
@@ -254,8 +256,11 @@ async def test_a_kept_result_whose_files_are_gone_is_given_up_with_the_reason(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     job = await refuse_results(fake_discord, image_api, bot)
-    for kept in bot.core.jobs.storage.results_dir.iterdir():  # type: ignore[attr-defined]
-        kept.unlink()
+    if bot.settings.database_url:
+        await database_rows(bot, "DELETE FROM job_results")
+    else:
+        for kept in bot.core.jobs.storage.results_dir.iterdir():  # type: ignore[attr-defined]
+            kept.unlink()
     accept_results(fake_discord)
     later = time.time() + 61
     bot.core.jobs.clock = lambda: later

@@ -13,7 +13,7 @@ from imagegen.model import ImageRequest, Job, JobState
 from imagegen.storage import SqliteStorage
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
-from tests.helpers import custom_ids, private_reply, result_of, status_edits
+from tests.helpers import SQLITE_ONLY, custom_ids, private_reply, result_of, status_edits
 
 ALICE, BOB, CAROL = 500000000000000005, 500000000000000006, 500000000000000007
 
@@ -237,6 +237,7 @@ async def test_stopping_interrupts_queued_and_running_jobs_and_says_so(
     assert image_api.prompts == ["running"]
 
 
+@SQLITE_ONLY
 async def test_after_a_crash_the_next_start_tells_each_requester_and_runs_it_again_on_click(
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, settings
 ) -> None:
@@ -280,6 +281,7 @@ async def test_a_rerun_click_on_a_job_the_database_does_not_know_gets_a_clear_me
     assert "no longer have a record" in (await private_reply(fake_discord, click["token"])).content
 
 
+@SQLITE_ONLY
 async def test_a_restart_does_not_announce_a_job_twice(start_bot, fake_discord: FakeDiscord, settings) -> None:
     storage = await SqliteStorage.open(settings.data_dir)
     job = Job(user_id=ALICE, channel_id=CHANNEL_ID, guild_id=GUILD_ID, request=ImageRequest("once", "gpt-image-1"))

@@ -1,0 +1,209 @@
+"""PostgreSQL, for operators who outgrow one process: the same records as SQLite, shared by every process."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Sequence
+from urllib.parse import urlparse
+
+import asyncpg
+
+from .model import Job, JobState
+from .storage import COLUMN_COUNT, COLUMNS, StorageBusy, StorageError, job_row, migrations, row_job
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = migrations("postgres")
+# The advisory lock two processes starting together take, so only the first migrates.
+MIGRATION_LOCK = 7_243_001
+# Where processes hear that a server's settings changed.
+SETTINGS_CHANNEL = "imagine_settings"
+CONNECT_TIMEOUT = 10.0
+# Errors that may pass when tried again: the connection lost, the server restarting or too busy, a deadlock.
+TRANSIENT = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.ConnectionDoesNotExistError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def where(url: str) -> str:
+    """A database URL without its password, to name it to the operator."""
+    parts = urlparse(url)
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"postgresql://{host}{port}{parts.path}"
+
+
+async def connect_pool(url: str, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """A pool of connections to ``url``; raises StorageError naming the database (never its password)."""
+    try:
+        return await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT, command_timeout=30
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        reason = type(error).__name__ if isinstance(error, TimeoutError) else str(error).split("\n")[0]
+        raise StorageError(f"the database {where(url)} cannot be reached: {reason}") from error
+
+
+class PostgresStorage:
+    """Jobs, kept results and settings in PostgreSQL; ``pool`` is shared with the queue and limits."""
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStorage:
+        """Connect and bring the schema up to date (once, however many processes start together)."""
+        pool = await connect_pool(url)
+        storage = cls(pool, url)
+        try:
+            await storage._migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return storage
+
+    async def _migrate(self) -> None:
+        async with self.pool.acquire() as db:
+            await db.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            try:
+                await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                version = await db.fetchval("SELECT max(version) FROM schema_version") or 0
+                if version > len(MIGRATIONS):
+                    raise StorageError(
+                        f"the database {where(self.url)} is on schema version {version}, newer than this bot knows "
+                        f"({len(MIGRATIONS)}): run the newer bot, or restore a backup"
+                    )
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    async with db.transaction():
+                        await db.execute(script)
+                        await db.execute("INSERT INTO schema_version (version) VALUES ($1)", number)
+                    log.info("database migrated to schema version %d", number)
+            finally:
+                await db.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+    async def schema_version(self) -> int:
+        """The schema version the database is on."""
+        return int(await self.pool.fetchval("SELECT max(version) FROM schema_version") or 0)
+
+    async def add_job(self, job: Job) -> Job:
+        marks = ", ".join(f"${n}" for n in range(1, COLUMN_COUNT + 1))
+        async with _transient(), self.pool.acquire() as db, db.transaction():
+            job.id = int(
+                await db.fetchval(f"INSERT INTO jobs ({COLUMNS}) VALUES ({marks}) RETURNING id", *job_row(job))
+            )
+            await db.executemany(
+                "INSERT INTO job_references (job_id, position, data) VALUES ($1, $2, $3)",
+                [(job.id, position, data) for position, data in enumerate(job.request.references)],
+            )
+        return job
+
+    async def save_job(self, job: Job) -> None:
+        async with _transient():
+            await self.pool.execute(_UPDATE, *job_row(job), job.id)
+
+    async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
+        async with _transient(), self.pool.acquire() as db, db.transaction():
+            await db.execute("DELETE FROM job_results WHERE job_id = $1", job.id)
+            await db.executemany(
+                "INSERT INTO job_results (job_id, position, data) VALUES ($1, $2, $3)",
+                [(job.id, position, data) for position, data in enumerate(images)],
+            )
+            await db.execute(_UPDATE, *job_row(job), job.id)
+
+    async def results(self, job_id: int) -> list[bytes]:
+        rows = await self.pool.fetch("SELECT data FROM job_results WHERE job_id = $1 ORDER BY position", job_id)
+        return [bytes(row["data"]) for row in rows]
+
+    async def drop_results(self, job: Job) -> None:
+        async with _transient(), self.pool.acquire() as db, db.transaction():
+            await db.execute("DELETE FROM job_results WHERE job_id = $1", job.id)
+            await db.execute(_UPDATE, *job_row(job), job.id)
+
+    async def get_job(self, job_id: int) -> Job | None:
+        row = await self.pool.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id)
+        if row is None:
+            return None
+        job = row_job(row)
+        rows = await self.pool.fetch("SELECT data FROM job_references WHERE job_id = $1 ORDER BY position", job_id)
+        job.request = dataclasses.replace(job.request, references=tuple(bytes(r["data"]) for r in rows))
+        return job
+
+    async def jobs_in(self, states: Sequence[JobState]) -> list[Job]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM jobs WHERE state = ANY($1::text[]) ORDER BY id", [str(state) for state in states]
+        )
+        return [row_job(row) for row in rows]
+
+    async def used_since(self, since: float) -> list[Job]:
+        rows = await self.pool.fetch("SELECT * FROM jobs WHERE created_at >= $1 AND images_made > 0 ORDER BY id", since)
+        return [row_job(row) for row in rows]
+
+    async def server_jobs_since(self, guild_id: int, since: float) -> list[Job]:
+        rows = await self.pool.fetch(
+            "SELECT * FROM jobs WHERE guild_id = $1 AND created_at >= $2 "
+            "AND state IN ('done', 'refused', 'delivering', 'undeliverable')",
+            guild_id,
+            since,
+        )
+        return [row_job(row) for row in rows]
+
+    async def server_settings(self) -> dict[int, str]:
+        rows = await self.pool.fetch("SELECT guild_id, settings FROM server_settings")
+        return {int(row["guild_id"]): str(row["settings"]) for row in rows}
+
+    async def save_server_settings(self, guild_id: int, settings: str, user_id: int, change: str, at: float) -> None:
+        async with self.pool.acquire() as db, db.transaction():
+            await db.execute(
+                "INSERT INTO server_settings (guild_id, settings) VALUES ($1, $2) "
+                "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
+                guild_id,
+                settings,
+            )
+            await db.execute(
+                "INSERT INTO settings_changes (guild_id, user_id, change, at) VALUES ($1, $2, $3, $4)",
+                guild_id,
+                user_id,
+                change,
+                at,
+            )
+            # Every process listening hears of it once this commits.
+            await db.execute("SELECT pg_notify($1, $2)", SETTINGS_CHANNEL, str(guild_id))
+
+    async def add_report(self, job_id: int, user_id: int, at: float) -> bool:
+        added = await self.pool.fetchval(
+            "INSERT INTO reports (job_id, user_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1",
+            job_id,
+            user_id,
+            at,
+        )
+        return added is not None
+
+    async def ping(self) -> None:
+        await self.pool.fetchval("SELECT 1")
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+_UPDATE = "UPDATE jobs SET {} WHERE id = ${}".format(
+    ", ".join(f"{name.strip()} = ${n}" for n, name in enumerate(COLUMNS.split(","), start=1)), COLUMN_COUNT + 1
+)
+
+
+@contextlib.asynccontextmanager
+async def _transient() -> AsyncIterator[None]:
+    """Turns errors that may pass into StorageBusy, so a write after an image was paid for is tried again."""
+    try:
+        yield
+    except TRANSIENT as error:
+        raise StorageBusy(str(error) or type(error).__name__) from error

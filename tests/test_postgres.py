@@ -1,0 +1,77 @@
+"""The PostgreSQL store: the same records as SQLite, migrated once however many processes start together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+import pytest
+
+from imagegen import postgres
+from imagegen.model import JobState
+from imagegen.postgres import PostgresStorage
+from imagegen.storage import StorageError
+from tests.test_storage import a_job
+
+
+async def test_a_job_round_trips_with_its_references_and_kept_results(postgres_url: str) -> None:
+    db = await PostgresStorage.open(postgres_url)
+    job = a_job()
+    job.request = job.request.__class__(**{**job.request.__dict__, "references": (b"ref-1", b"ref-2")})
+    job.handover = {"interaction": {"id": "1", "token": "t"}}
+    job = await db.add_job(job)
+    job.state, job.images_made, job.usage = JobState.DELIVERING, 2, {"input_tokens": 5, "output_tokens": 9}
+    await db.keep_results(job, [b"one", b"two"])
+    loaded = await db.get_job(job.id)
+    assert loaded == job and loaded.handover == job.handover
+    assert await db.results(job.id) == [b"one", b"two"]
+    job.state = JobState.DONE
+    await db.drop_results(job)
+    assert await db.results(job.id) == []
+    assert [found.id for found in await db.jobs_in([JobState.DONE])] == [job.id]
+    assert await db.add_report(job.id, 7, 1.0) and not await db.add_report(job.id, 7, 2.0)
+    await db.close()
+
+
+async def test_processes_starting_together_migrate_once(postgres_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "imagegen.postgres")
+    opened = await asyncio.gather(*(PostgresStorage.open(postgres_url) for _ in range(4)))
+    versions = {await db.schema_version() for db in opened}
+    for db in opened:
+        await db.close()
+    assert versions == {len(postgres.MIGRATIONS)}
+    assert len([r for r in caplog.records if "migrated" in r.getMessage()]) == len(postgres.MIGRATIONS)
+
+
+async def test_a_database_on_a_newer_schema_is_refused_by_name(postgres_url: str) -> None:
+    await (await PostgresStorage.open(postgres_url)).close()
+    connection = await asyncpg.connect(postgres_url)
+    await connection.execute("INSERT INTO schema_version (version) VALUES (99)")
+    await connection.close()
+    with pytest.raises(StorageError, match="schema version 99, newer than this bot knows"):
+        await PostgresStorage.open(postgres_url)
+
+
+async def test_a_database_that_cannot_be_reached_is_named_without_its_password(unused_tcp_port: int) -> None:
+    url = f"postgresql://bot:hunter2@127.0.0.1:{unused_tcp_port}/imagine"
+    with pytest.raises(StorageError) as raised:
+        await PostgresStorage.open(url)
+    assert f"postgresql://127.0.0.1:{unused_tcp_port}/imagine cannot be reached" in str(raised.value)
+    assert "hunter2" not in str(raised.value)
+
+
+async def test_writes_go_on_after_the_database_drops_every_connection(postgres_url: str) -> None:
+    db = await PostgresStorage.open(postgres_url)
+    job = await db.add_job(a_job())
+    killer = await asyncpg.connect(postgres_url)
+    await killer.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
+    await killer.close()
+    job.state = JobState.DONE
+    await db.save_job(job)
+    stored = await db.get_job(job.id)
+    await db.close()
+    assert stored is not None and stored.state is JobState.DONE
