@@ -259,8 +259,8 @@ async def start_job(
     """
     age_restricted = isinstance(interaction.channel, discord.TextChannel) and interaction.channel.is_nsfw()
     roles = [role.id for role in interaction.user.roles] if isinstance(interaction.user, discord.Member) else []
-    # Admitted and counted against every limit in one step, before anything awaits.
-    request, admission = bot.core.admit(
+    # Admitted and counted against every limit in one step, before the acknowledgement.
+    request, admission = await bot.core.admit(
         request,
         user_id=interaction.user.id,
         guild_id=interaction.guild_id,
@@ -291,7 +291,7 @@ async def start_job(
         delivery = InteractionDelivery(bot, interaction, job)
         await bot.core.submit(job, delivery, admission)
     finally:
-        admission.release()
+        await admission.release()
     await delivery.status.start()
 
 

@@ -33,7 +33,7 @@ class Usage(commands.Cog):
     async def usage(self, interaction: discord.Interaction) -> None:
         """Images today, what is left, and when the count resets."""
         core = self.bot.core
-        usage = core.member_usage(interaction.user.id, interaction.guild_id)
+        usage = await core.member_usage(interaction.user.id, interaction.guild_id)
         locale = interaction.locale
         if usage.limit:
             counts = {"used": usage.used, "limit": usage.limit, "left": usage.left, "reset": usage.reset}

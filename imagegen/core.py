@@ -17,7 +17,8 @@ from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
 from .chart import DAYS, Labels, Month, draw
 from .client import ImageClient
-from .jobs import Admission, Delivery, Jobs, Redeliver
+from .dispatch import Admission, LocalQueue
+from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
 from .model import ImageRequest, Job
 from .models import ModelCatalog
@@ -74,14 +75,16 @@ class Core:
         self.storage = storage
         self.catalogue = catalogue
         self.images = ImageClient(session, settings, catalogue, cdn=cdn)
-        queue = FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size)
+        queue = LocalQueue(
+            FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size),
+            Usage(Limits.from_settings(settings)),
+        )
         self.prices = PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
         self.metrics = Metrics(known_model=lambda model: model in self.models.models)
         self.jobs = Jobs(
             storage,
             self.images,
             queue,
-            Usage(Limits.from_settings(settings)),
             self.prices,
             retention=settings.result_retention_seconds,
             max_kept_images=settings.max_queue_size * settings.max_images,
@@ -141,7 +144,7 @@ class Core:
     @property
     def operator_limits(self) -> Limits:
         """The operator's limits, every server's ceiling."""
-        return self.jobs.usage.limits
+        return self.jobs.queue.limits
 
     async def change_server(self, guild_id: int, user_id: int, **changes: Any) -> ServerSettings:
         """Change a server's settings, recorded with who did; raises InvalidRequest for a limit looser than the
@@ -175,7 +178,7 @@ class Core:
 
     # -- requests and jobs ----------------------------------------------------------------------------------------
 
-    def admit(
+    async def admit(
         self,
         request: ImageRequest,
         *,
@@ -202,7 +205,7 @@ class Core:
             references=references,
         )
         exempt = self.exempt(guild_id, roles)
-        admission = self.jobs.reserve(user_id, guild_id, request, exempt=exempt, limits=limits)
+        admission = await self.jobs.reserve(user_id, guild_id, request, exempt=exempt, limits=limits)
         admission.screening = screening_for(
             self.settings.screening,
             server.screening,
@@ -246,11 +249,11 @@ class Core:
 
     # -- usage and kept results -----------------------------------------------------------------------------------
 
-    def member_usage(self, user_id: int, guild_id: int | None) -> MemberUsage:
+    async def member_usage(self, user_id: int, guild_id: int | None) -> MemberUsage:
         """A member's images today against the daily limit in force for them."""
         now = self.jobs.clock()
         limit = self.server(guild_id).limits(self.operator_limits).daily_images_per_user
-        return MemberUsage(self.jobs.usage.used(user_id, now), limit, next_midnight(now))
+        return MemberUsage(await self.jobs.queue.used(user_id, now), limit, next_midnight(now))
 
     async def server_report(self, guild_id: int) -> tuple[ServerReport, ServerReport]:
         """A server's day and month: images, estimated cost, refusals, who drew most."""

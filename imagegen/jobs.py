@@ -6,19 +6,18 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from . import images, logs, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
-from .errors import DeliveryFailed, ImageGenError, KeptFull, Refused, ScreeningUnavailable
+from .dispatch import Admission, JobQueue, Request
+from .errors import DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable
 from .metrics import Metrics
 from .model import UNFINISHED, ImageRequest, Job, JobState
 from .prices import PriceTable
-from .queue import Entry, FairQueue, Place
-from .quota import Limits, Reservation, Usage, day_start
-from .screening import Screening, counted
+from .quota import Limits
+from .screening import counted
 from .storage import Storage, StorageBusy
 from .stream import OnPartial
 
@@ -72,22 +71,6 @@ class Delivery(Protocol):
 Redeliver = Callable[[Job, Generation], Awaitable[None]]
 
 
-@dataclass
-class Admission:
-    """A request let in: its held place in the queue and what it holds against the limits, until it is a job."""
-
-    place: Place
-    reservation: Reservation
-    screening: Screening = field(default_factory=Screening)
-    submitted: bool = False
-
-    def release(self) -> None:
-        """Give both back if the request never became a job; does nothing once it did."""
-        self.place.release()
-        if not self.submitted:
-            self.reservation.cancel()
-
-
 class Jobs:
     """Records, queues and runs jobs, and keeps their images until they are posted. Knows nothing of Discord."""
 
@@ -95,8 +78,7 @@ class Jobs:
         self,
         storage: Storage,
         client: ImageClient,
-        queue: FairQueue,
-        usage: Usage | None = None,
+        queue: JobQueue,
         prices: PriceTable | None = None,
         clock: Callable[[], float] = time.time,
         retention: float = 24 * 3600.0,
@@ -107,7 +89,7 @@ class Jobs:
         self.storage = storage
         self.client = client
         self.queue = queue
-        self.usage = usage if usage is not None else Usage(Limits())
+        queue.runner = self._run
         self.prices = prices if prices is not None else PriceTable(Catalogue([], ModelInfo()))
         self.clock = clock
         self.retention = retention
@@ -117,16 +99,15 @@ class Jobs:
         self.metrics.running.set_function(lambda: self.queue.running)
         # Kept results are bounded: past this many images waiting to be posted, new requests are refused.
         self.max_kept_images = max_kept_images
-        self._kept: dict[int, int] = {}
         self.write_retry_delays: tuple[float, ...] = WRITE_RETRY_DELAYS
         # Jobs queued or running in this process, with their way back to the requester.
         self._active: dict[int, tuple[Job, Delivery]] = {}
-        # What each job not yet ended holds against the limits.
-        self._reservations: dict[int, Reservation] = {}
+        # How a job another process accepted reaches its requester from here (the bot sets it).
+        self.adopt: Callable[[Job], Delivery] | None = None
         # Jobs whose kept result is being posted right now, so two attempts never post it twice.
         self._posting: set[int] = set()
 
-    def reserve(
+    async def reserve(
         self,
         user_id: int,
         guild_id: int | None,
@@ -135,38 +116,38 @@ class Jobs:
         exempt: bool = False,
         limits: Limits | None = None,
     ) -> Admission:
-        """Let a request in and count it against every limit at once, or raise: over the server's budget, a daily
-        limit or the cooldown (``exempt`` users skip all but the budget; ``limits`` replace the operator's), queue
-        full, too many of theirs, stopping. Nothing awaits in between, so a burst cannot slip past a limit."""
-        kept = sum(self._kept.values())
-        if kept >= self.max_kept_images:
-            raise KeptFull(f"{kept} images are waiting to be posted")
-        place = self.queue.reserve(user_id)
-        try:
-            per_image = self.prices.per_image(request)
-            reservation = self.usage.reserve(user_id, guild_id, request.n, self.clock(), limits, per_image, exempt)
-        except BaseException:
-            place.release()
-            raise
-        return Admission(place, reservation)
+        """Let a request in and count it against every limit at once, or raise: too many images kept, over the
+        server's budget, a daily limit or the cooldown (``exempt`` users skip all but the budget; ``limits`` replace
+        the operator's), queue full, too many of theirs, stopping. A burst cannot slip past a limit: the queue
+        checks and counts in one step."""
+        checked = Request(
+            user_id,
+            guild_id,
+            request.n,
+            self.prices.per_image(request),
+            limits if limits is not None else self.queue.limits,
+            exempt,
+            self.clock(),
+        )
+        return await self.queue.admit(checked, self.max_kept_images)
 
     async def submit(self, job: Job, delivery: Delivery, admission: Admission | None = None) -> Job:
         """Record ``job`` and queue it in its ``admission``'s place; it runs when its turn comes."""
         if admission is None:
-            admission = self.reserve(job.user_id, job.guild_id, job.request)
+            admission = await self.reserve(job.user_id, job.guild_id, job.request)
         job.state = JobState.QUEUED
         job.created_at = self.clock()
+        job.screening = admission.screening
         try:
             await self.storage.add_job(job)
         except BaseException:
-            admission.release()
+            await admission.release()
             raise
         self._active[job.id] = (job, delivery)
-        self._reservations[job.id] = admission.reservation
-        job.screening = admission.screening
         admission.submitted = True
+        await admission.hold.submitted()
         try:
-            self.queue.submit(Entry(job.id, job.user_id, lambda: self._execute(job, delivery)), admission.place)
+            await self.queue.enqueue(job, admission)
         except ImageGenError as refused:
             self._active.pop(job.id, None)
             await self._finish(job, JobState.CANCELLED, type(refused).__name__)
@@ -180,13 +161,36 @@ class Jobs:
 
     async def cancel(self, job_id: int) -> bool:
         """Cancel a job that is still waiting; False if it already started or ended."""
-        if not self.queue.cancel(job_id):
+        if not await self.queue.cancel(job_id):
             return False
-        job, delivery = self._active.pop(job_id)
+        job, delivery = self._active.pop(job_id, (None, None))
+        if job is None or delivery is None:
+            # Accepted by another process: answered from here, through its interaction.
+            job = await self.storage.get_job(job_id)
+            if job is None or self.adopt is None:
+                return True
+            delivery = self.adopt(job)
         await self._finish(job, JobState.CANCELLED, None)
         await delivery.ended(job)
         log.info("job %d cancelled by its requester", job_id)
         return True
+
+    async def _run(self, job: Job) -> None:
+        """Run a job whose turn came: one accepted here with its way back, or one another process accepted."""
+        active = self._active.get(job.id)
+        if active is not None:
+            local, delivery = active
+            local.owner, local.lease_until = job.owner, job.lease_until
+            await self._execute(local, delivery)
+            return
+        if self.adopt is None:
+            raise RuntimeError(f"job {job.id} came from another process, but there is no way to deliver it")
+        found = await self.storage.get_job(job.id)
+        if found is None:
+            return
+        found.owner, found.lease_until = job.owner, job.lease_until
+        self._active[found.id] = (found, self.adopt(found))
+        await self._execute(found, self._active[found.id][1])
 
     async def _execute(self, job: Job, delivery: Delivery) -> None:
         # Every line logged while this job runs says which job and server it is about.
@@ -202,7 +206,7 @@ class Jobs:
                 generation = await self._generate(job, delivery)
             except Refused as refused:
                 self.metrics.refusals.labels(reason=refused.reason).inc()
-                until = self.usage.refused(job.user_id, self.clock())
+                until = await self.queue.refused(job.user_id, self.clock())
                 refused.cooloff_until = int(until) if until is not None else None
                 await self._finish(job, JobState.REFUSED, refused.reason)
                 await delivery.failed(job, refused)
@@ -216,10 +220,14 @@ class Jobs:
             finally:
                 generation.release()
         except asyncio.CancelledError:
-            # A result already kept stays kept: the next start posts it.
+            # A result already kept stays kept: the next start posts it. A job not drawn yet goes to another
+            # process if there is one.
             if job.state in UNFINISHED:
-                await self._finish(job, JobState.INTERRUPTED, "shutdown")
-                await self._tell_ended(job, delivery)
+                if await self.queue.hand_back(job):
+                    log.info("job %d handed back to the queue for another process", job.id)
+                else:
+                    await self._finish(job, JobState.INTERRUPTED, "shutdown")
+                    await self._tell_ended(job, delivery)
             raise
         except Exception:
             if job.state in UNFINISHED:
@@ -341,7 +349,7 @@ class Jobs:
             log.error("job %d: result given up after %d attempts: %s", job.id, job.delivery_attempts, failure.detail)
             await self._finish(job, JobState.UNDELIVERABLE, "undeliverable")
             return
-        self._kept[job.id] = job.images_made - job.images_delivered
+        self.queue.kept(job)
         delay = REDELIVERY_DELAYS[min(job.delivery_attempts, len(REDELIVERY_DELAYS)) - 1]
         job.next_delivery_at = min(now + delay, expires)
         log.warning(
@@ -406,12 +414,11 @@ class Jobs:
         job.state = state
         job.error_code = error_code
         job.finished_at = self.clock()
-        self._kept.pop(job.id, None)
+        # Its interaction's token goes with it: nothing needs it any more.
+        job.handover = None
         self.metrics.job_ended(job, self.prices)
         log.info("job %d ended %s: %d of %d images delivered", job.id, state, job.images_delivered, job.request.n)
-        reservation = self._reservations.pop(job.id, None)
-        if reservation is not None:
-            reservation.settle(delivered=job.images_delivered, paid=job.images_made)
+        await self.queue.settle(job, self.prices.per_image(job.request))
         if job.images_made:
             # Posted, or given up: either way the kept images go.
             await self._write(lambda: self.storage.drop_results(job), job)
@@ -443,8 +450,8 @@ class Jobs:
     async def shutdown(self, grace: float) -> None:
         """Take no new jobs, let running ones finish for ``grace`` seconds, and mark the rest interrupted."""
         never_started, cut_short = await self.queue.close(grace)
-        for entry in never_started:
-            job, delivery = self._active.pop(entry.job_id)
+        for job_id in never_started:
+            job, delivery = self._active.pop(job_id)
             await self._finish(job, JobState.INTERRUPTED, "shutdown")
             await self._tell_ended(job, delivery)
         if never_started or cut_short:
@@ -457,24 +464,12 @@ class Jobs:
             await self._save(job)
 
     async def recover(self) -> list[Job]:
-        """At start: count today's images, keep kept results counted until they are posted, and interrupt the jobs
-        a previous process left queued or running; return those whose requesters are still to be told."""
-        now = self.clock()
-        used = await self.storage.used_since(day_start(now))
-        kept = [job for job in used if job.state is JobState.DELIVERING]
-        self.usage.load(
-            [
-                (job.user_id, job.guild_id, job.images_delivered, self.prices.estimate(job.request, job.images_made))
-                for job in used
-                if job.state is not JobState.DELIVERING
-            ],
-            now,
-        )
-        for job in kept:
-            per_image = self.prices.per_image(job.request)
-            held = self.usage.hold(job.user_id, job.guild_id, job.images_made, per_image, job.created_at)
-            self._reservations[job.id] = held
-            self._kept[job.id] = job.images_made - job.images_delivered
+        """At start: take up today's counts and the kept results, interrupt the jobs a previous process left queued
+        or running (unless the queue is shared: another process carries them on), and return those whose
+        requesters are still to be told."""
+        await self.queue.start(self.storage, lambda job: self.prices.per_image(job.request), self.clock)
+        if self.queue.shared:
+            return []
         left = await self.storage.jobs_in(UNFINISHED)
         for job in left:
             await self._finish(job, JobState.INTERRUPTED, "restart")

@@ -45,7 +45,7 @@ async def test_a_flagged_prompt_is_blocked_before_any_image_kindly_and_reported(
     assert call.body == {"model": "omni-moderation-latest", "input": [{"type": "text", "text": "a brutal fight"}]}
     assert (await imagine(fake_discord, "a calm lake")).files
     await bot.core.jobs.queue.wait_idle()
-    assert bot.core.member_usage(ALICE, GUILD_ID).used == 1  # the blocked prompt used none of the allowance
+    assert (await bot.core.member_usage(ALICE, GUILD_ID)).used == 1  # the blocked prompt used none of the allowance
     image_api.flag("hate")
     second = await imagine(fake_discord, "something hateful")
     assert "take a short break" in second.content  # two refusals in the window: cooling off
