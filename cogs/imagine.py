@@ -23,7 +23,7 @@ from .utils import custom_ids
 from .utils.answers import answer_error
 from .utils.buttons import PromptModal, buttons, job_button, submitted_text
 from .utils.channel import post_in_channel
-from .utils.delivery import InteractionDelivery, redeliver, report_text
+from .utils.delivery import InteractionDelivery, adopted, handover, redeliver, report_text
 from .utils.markup import inert
 from .utils.translator import localised
 
@@ -70,6 +70,7 @@ class Imagine(commands.Cog):
             self.announcing = asyncio.create_task(self.announce_interrupted(left))
         if not self.post_kept_results.is_running():
             self.post_kept_results.start()
+        self.bot.core.serve(functools.partial(adopted, self.bot))
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
@@ -287,6 +288,7 @@ async def start_job(
             interaction_id=interaction.id,
             message_id=callback.message_id if callback is not None else None,
             upload_limit=interaction.filesize_limit,
+            handover=handover(interaction),
         )
         delivery = InteractionDelivery(bot, interaction, job)
         await bot.core.submit(job, delivery, admission)

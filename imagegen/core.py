@@ -17,7 +17,7 @@ from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
 from .chart import DAYS, Labels, Month, draw
 from .client import ImageClient
-from .dispatch import Admission, LocalQueue
+from .dispatch import Admission, JobQueue, LocalQueue
 from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
 from .model import ImageRequest, Job
@@ -31,6 +31,7 @@ from .report import ServerReport, day_and_month
 from .screening import screening_for
 from .servers import ServerSettings, ServerSettingsStore, check_ceiling
 from .settings import Settings
+from .shared import SharedQueue
 from .storage import SqliteStorage, Storage
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,25 @@ class Core:
         self.storage = storage
         self.catalogue = catalogue
         self.images = ImageClient(session, settings, catalogue, cdn=cdn)
-        queue = LocalQueue(
-            FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size),
-            Usage(Limits.from_settings(settings)),
-        )
+        limits = Limits.from_settings(settings)
+        queue: JobQueue
+        if isinstance(storage, PostgresStorage):
+            queue = SharedQueue(
+                storage.pool,
+                storage.url,
+                limits,
+                settings.max_concurrent_jobs,
+                settings.max_queued_per_user,
+                settings.max_queue_size,
+                lease=settings.job_lease_seconds,
+            )
+            queue.on_settings = self._settings_changed
+            queue.on_moved = self._moved
+        else:
+            queue = LocalQueue(
+                FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size),
+                Usage(limits),
+            )
         self.prices = PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
         self.metrics = Metrics(known_model=lambda model: model in self.models.models)
         self.jobs = Jobs(
@@ -128,6 +144,17 @@ class Core:
         left = await self.jobs.recover()
         self.models.refresh()
         return left
+
+    def serve(self, adopt: Callable[[Job], Delivery]) -> None:
+        """Start running jobs; those another process accepted reach their requesters through ``adopt``."""
+        self.jobs.serve(adopt)
+
+    async def _settings_changed(self, guild_id: int) -> None:
+        log.info("server %d's settings changed in another process: read again", guild_id)
+        await self.servers.load()
+
+    async def _moved(self, job_id: int) -> None:
+        await self.jobs.moved(job_id)
 
     async def close(self) -> None:
         """Take no new jobs, let running ones finish for the grace time, and stop reading the model list."""

@@ -90,6 +90,18 @@ class JobQueue(Protocol):
         """Take up what the database says (today's counts, kept results) and start running jobs."""
         ...
 
+    def serve(self) -> None:
+        """Start running jobs (once they can be delivered)."""
+        ...
+
+    async def claim_kept(self, job: Job) -> bool:
+        """Hold a kept result while posting it, so no other process posts it too; False if one holds it."""
+        ...
+
+    async def release_kept(self, job: Job) -> None:
+        """Let go of a kept result after an attempt at posting it."""
+        ...
+
     async def admit(self, request: Request, max_kept: int) -> Admission:
         """Check every limit and count the request against them in one step, or raise saying which stops it."""
         ...
@@ -191,6 +203,15 @@ class LocalQueue:
                 held = self.usage.hold(job.user_id, job.guild_id, job.images_made, per_image(job), job.created_at)
                 self._reservations[job.id] = held
                 self.kept(job)
+
+    def serve(self) -> None:
+        return None  # jobs run as soon as they are queued
+
+    async def claim_kept(self, job: Job) -> bool:
+        return True  # one process: Jobs itself knows what it is posting
+
+    async def release_kept(self, job: Job) -> None:
+        return None
 
     async def admit(self, request: Request, max_kept: int) -> Admission:
         # Nothing awaits from the first check to the last count, so a burst cannot slip past a limit.

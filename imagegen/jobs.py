@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from .metrics import Metrics
 from .model import UNFINISHED, ImageRequest, Job, JobState
 from .prices import PriceTable
 from .quota import Limits
-from .screening import counted
+from .screening import Screening, counted
 from .storage import Storage, StorageBusy
 from .stream import OnPartial
 
@@ -64,6 +65,10 @@ class Delivery(Protocol):
 
     async def ended(self, job: Job) -> bool:
         """The job was cancelled or interrupted before it could finish: say so; False if that could not be said."""
+        ...
+
+    async def moved(self, job: Job) -> None:
+        """Another process carries the job on from here (and answers its requester): stop showing its progress."""
         ...
 
 
@@ -138,6 +143,11 @@ class Jobs:
         job.state = JobState.QUEUED
         job.created_at = self.clock()
         job.screening = admission.screening
+        if self.queue.shared:
+            # Whichever process draws it must screen it as admitted here.
+            job.handover = {**(job.handover or {}), "screening": dataclasses.asdict(job.screening)}
+        else:
+            job.handover = None  # one process: nothing to hand over, no token to keep
         try:
             await self.storage.add_job(job)
         except BaseException:
@@ -189,8 +199,23 @@ class Jobs:
         if found is None:
             return
         found.owner, found.lease_until = job.owner, job.lease_until
+        screening = dict((found.handover or {}).get("screening") or {})
+        if screening:
+            found.screening = Screening(**{**screening, "categories": tuple(screening.get("categories", ()))})
+        log.info("job %d: drawn here for another process's request", found.id)
         self._active[found.id] = (found, self.adopt(found))
         await self._execute(found, self._active[found.id][1])
+
+    def serve(self, adopt: Callable[[Job], Delivery]) -> None:
+        """Start running jobs, those of other processes included (delivered through ``adopt``)."""
+        self.adopt = adopt
+        self.queue.serve()
+
+    async def moved(self, job_id: int) -> None:
+        """A job accepted here is carried on by another process: this one stops showing its progress."""
+        active = self._active.pop(job_id, None)
+        if active is not None:
+            await active[1].moved(active[0])
 
     async def _execute(self, job: Job, delivery: Delivery) -> None:
         # Every line logged while this job runs says which job and server it is about.
@@ -387,6 +412,8 @@ class Jobs:
         return done
 
     async def _redeliver_one(self, job: Job, redeliver: Redeliver) -> bool:
+        if not await self.queue.claim_kept(job):
+            return False  # another process is posting it
         self._posting.add(job.id)
         try:
             kept = await self.storage.results(job.id)
@@ -404,6 +431,7 @@ class Jobs:
                 return False
         finally:
             self._posting.discard(job.id)
+            await self.queue.release_kept(job)
         job.images_delivered = job.images_made
         job.delivery_error = None
         await self._finish(job, JobState.DONE, None)

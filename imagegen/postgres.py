@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import asyncpg
 
 from .model import Job, JobState
-from .storage import COLUMN_COUNT, COLUMNS, StorageBusy, StorageError, job_row, migrations, row_job
+from .storage import COLUMN_COUNT, COLUMNS, UPDATED, StorageBusy, StorageError, job_row, migrations, row_job
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ TRANSIENT = (
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
     asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InternalClientError,
     ConnectionError,
     TimeoutError,
 )
@@ -109,7 +110,7 @@ class PostgresStorage:
 
     async def save_job(self, job: Job) -> None:
         async with _transient():
-            await self.pool.execute(_UPDATE, *job_row(job), job.id)
+            await self.pool.execute(_UPDATE, *job_row(job)[: len(UPDATED)], job.id)
 
     async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
         async with _transient(), self.pool.acquire() as db, db.transaction():
@@ -118,7 +119,7 @@ class PostgresStorage:
                 "INSERT INTO job_results (job_id, position, data) VALUES ($1, $2, $3)",
                 [(job.id, position, data) for position, data in enumerate(images)],
             )
-            await db.execute(_UPDATE, *job_row(job), job.id)
+            await db.execute(_UPDATE, *job_row(job)[: len(UPDATED)], job.id)
 
     async def results(self, job_id: int) -> list[bytes]:
         rows = await self.pool.fetch("SELECT data FROM job_results WHERE job_id = $1 ORDER BY position", job_id)
@@ -127,7 +128,7 @@ class PostgresStorage:
     async def drop_results(self, job: Job) -> None:
         async with _transient(), self.pool.acquire() as db, db.transaction():
             await db.execute("DELETE FROM job_results WHERE job_id = $1", job.id)
-            await db.execute(_UPDATE, *job_row(job), job.id)
+            await db.execute(_UPDATE, *job_row(job)[: len(UPDATED)], job.id)
 
     async def get_job(self, job_id: int) -> Job | None:
         row = await self.pool.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id)
@@ -196,7 +197,7 @@ class PostgresStorage:
 
 
 _UPDATE = "UPDATE jobs SET {} WHERE id = ${}".format(
-    ", ".join(f"{name.strip()} = ${n}" for n, name in enumerate(COLUMNS.split(","), start=1)), COLUMN_COUNT + 1
+    ", ".join(f"{name} = ${n}" for n, name in enumerate(UPDATED, start=1)), len(UPDATED) + 1
 )
 
 

@@ -127,9 +127,12 @@ COLUMNS = (
     "user_id, guild_id, channel_id, interaction_id, message_id, locale, prompt, options, state, created_at, "
     "started_at, finished_at, images_asked, images_delivered, input_tokens, output_tokens, error_code, "
     "delivery_error, notified, images_made, upload_limit, delivery_attempts, next_delivery_at, images_withheld, "
-    "owner, lease_until, handover"
+    "handover, owner, lease_until"
 )
 COLUMN_COUNT = len(COLUMNS.split(","))
+# Saving a job writes every column but the last two: who holds it and until when change only with the queue's own
+# statements (a claim, a renewed lease), never with a copy of the job that may be older.
+UPDATED = [name.strip() for name in COLUMNS.split(",")][:-2]
 
 
 class SqliteStorage:
@@ -197,8 +200,9 @@ class SqliteStorage:
             await self.connection.commit()
 
     async def _update(self, job: Job) -> None:
-        assignments = ", ".join(f"{name.strip()} = ?" for name in COLUMNS.split(","))
-        await self.connection.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*job_row(job), job.id))
+        assignments = ", ".join(f"{name} = ?" for name in UPDATED)
+        values = job_row(job)[: len(UPDATED)]
+        await self.connection.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values, job.id))
 
     async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
         # The images go to files beside the database (one write each, no write-ahead log copy), named in it.
@@ -369,8 +373,8 @@ def job_row(job: Job) -> tuple[Any, ...]:
         json.dumps(options), str(job.state), job.created_at, job.started_at, job.finished_at, request.n,
         job.images_delivered, usage.get("input_tokens"), usage.get("output_tokens"), job.error_code,
         job.delivery_error, int(job.notified), job.images_made, job.upload_limit, job.delivery_attempts,
-        job.next_delivery_at, job.images_withheld, job.owner, job.lease_until,
-        json.dumps(job.handover) if job.handover is not None else None,
+        job.next_delivery_at, job.images_withheld, json.dumps(job.handover) if job.handover is not None else None,
+        job.owner, job.lease_until,
     )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ import io
 import logging
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -142,6 +142,9 @@ class InteractionDelivery:
             return False
         return True
 
+    async def moved(self, job: Job) -> None:
+        await self.status.stop()
+
     def explain_gone(self, job: Job, error: ModelNotFound) -> None:
         """Say whose choice the missing model was, so the right person changes it; tell the operator what instead."""
         model = job.request.model
@@ -210,6 +213,46 @@ class InteractionDelivery:
             await post_in_channel(self.bot, log_channel, report, ping=None, files=files or ())
         except discord.HTTPException as error:
             log.warning("could not report to log channel %s: %s", log_channel, error)
+
+
+def handover(interaction: discord.Interaction) -> dict[str, Any]:
+    """What another process needs to answer this interaction: the payload Discord sent, in brief, token included
+    (it opens nothing but this interaction's replies, and only for 15 minutes)."""
+    user = interaction.user
+    person = {"id": str(user.id), "username": user.name, "discriminator": "0", "avatar": None, "global_name": None}
+    payload: dict[str, Any] = {
+        "id": str(interaction.id),
+        "application_id": str(interaction.application_id),
+        "type": interaction.type.value,
+        "token": interaction.token,
+        "version": interaction.version,
+        "locale": str(interaction.locale),
+        "attachment_size_limit": interaction.filesize_limit,
+        "app_permissions": str(interaction.app_permissions.value),
+        "channel_id": str(interaction.channel_id),
+        "user": person,
+    }
+    if interaction.guild_id is not None:
+        payload["guild_id"] = str(interaction.guild_id)
+        payload["member"] = {"user": person, "roles": [], "joined_at": None, "deaf": False, "mute": False, "flags": 0}
+        if interaction.guild_locale is not None:
+            payload["guild_locale"] = str(interaction.guild_locale)
+    return {"interaction": payload}
+
+
+def adopted(bot: ImageBot, job: Job) -> InteractionDelivery:
+    """The way back to the requester of a job another process accepted: its interaction, rebuilt from the job's
+    handover (the channel when that is gone or has expired)."""
+    payload = dict((job.handover or {}).get("interaction") or {})
+    if not payload:
+        # Nothing to answer through (a job from before the handover was recorded): an interaction that has
+        # long expired makes the delivery post in the channel.
+        payload = {"id": str(discord.utils.time_snowflake(discord.utils.utcnow()) - (1 << 40)), "token": "",
+                   "application_id": str(bot.application_id or 0), "type": 2, "version": 1,
+                   "attachment_size_limit": job.upload_limit or DEFAULT_UPLOAD_LIMIT,
+                   "user": {"id": str(job.user_id), "username": "", "discriminator": "0", "avatar": None}}  # fmt: skip
+    interaction: discord.Interaction = discord.Interaction(data=payload, state=bot._connection)  # type: ignore[arg-type]
+    return InteractionDelivery(bot, interaction, job)
 
 
 def report_text(language: str, key: str, job: Job, **params: object) -> str:

@@ -3,6 +3,8 @@
 ALTER TABLE jobs ADD COLUMN owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION;
 ALTER TABLE jobs ADD COLUMN handover TEXT;
+-- Whether what the job held against the limits was settled when it ended (once, whichever process ended it).
+ALTER TABLE jobs ADD COLUMN settled BOOLEAN NOT NULL DEFAULT FALSE;
 -- The shared queue and limits, only PostgreSQL has: the processes alive, today's counts, each member's cooldown
 -- and cooling-off, and the places held for requests being acknowledged.
 CREATE TABLE processes (
@@ -20,6 +22,8 @@ CREATE TABLE usage_counts (
 );
 CREATE TABLE member_state (
     user_id BIGINT PRIMARY KEY,
+    -- When a job of theirs last started, as a number of the jobs' own sequence: users take turns in that order.
+    served BIGINT,
     last_request DOUBLE PRECISION,
     cooling_until DOUBLE PRECISION,
     refusals TEXT NOT NULL DEFAULT '[]'

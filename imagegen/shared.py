@@ -1,0 +1,558 @@
+"""The queue and the limits in PostgreSQL, shared by every process of the bot.
+
+A process claims the next job (users in turn, ``FOR UPDATE SKIP LOCKED``) while fewer than MAX_CONCURRENT_JOBS
+hold a lease, and renews the lease of each job it runs. A job whose lease runs out (its process died) goes back to
+the queue and another process draws it and delivers it through the interaction's token. Daily counts, the budget,
+the cooldown, the cooling-off and the room in the queue are checked and counted in one transaction, the member's
+and the server's rows locked, so several processes together never exceed a limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Union
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from .dispatch import Admission, PerImage, Request, Runner
+from .errors import KeptFull, QueueFull, ShuttingDown, UserQueueFull
+from .model import Job
+from .quota import Limits, Usage, day_of
+from .storage import Storage, row_job
+
+log = logging.getLogger(__name__)
+Connection = Union["asyncpg.Connection[Any]", "PoolConnectionProxy[Any]"]
+
+# Where processes tell each other that the queue changed: "queued", "free", "claimed:<id>:<process>", "gone:<id>".
+JOBS_CHANNEL = "imagine_jobs"
+SETTINGS_CHANNEL = "imagine_settings"
+# Claims are taken one at a time across processes, so the count of running jobs they check is exact.
+CLAIM_LOCK = 7_243_002
+# Admissions check the room left in the queue one at a time across processes, so a burst cannot overfill it.
+ROOM_LOCK = 7_243_003
+# A place held for a request being acknowledged is forgotten after this long (its process may have died).
+PLACE_SECONDS = 300.0
+# How often a process looks at the queue when nothing told it to.
+POLL_SECONDS = 1.0
+
+# The queue's order, as FairQueue's: users take turns, each from when they joined the line or last had a job
+# started (whichever is later); each user's first waiting job, then each user's second, and so on.
+_ORDER = """
+    WITH waiting AS (
+        SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS turn,
+               min(id) OVER (PARTITION BY user_id) AS joined
+        FROM jobs WHERE state = 'queued'
+    ), ordered AS (
+        SELECT waiting.id, waiting.turn, greatest(waiting.joined, coalesce(member_state.served, 0)) AS since
+        FROM waiting LEFT JOIN member_state ON member_state.user_id = waiting.user_id
+    )
+"""
+_WAITING = _ORDER + "SELECT id FROM ordered ORDER BY turn, since, id"
+_CLAIM = (
+    _ORDER
+    + """
+    UPDATE jobs SET state = 'running', owner = $1, lease_until = $2::float8 + $3::float8, started_at = $2
+    WHERE id = (
+        SELECT jobs.id FROM jobs JOIN ordered ON ordered.id = jobs.id
+        ORDER BY ordered.turn, ordered.since, jobs.id LIMIT 1
+        FOR UPDATE OF jobs SKIP LOCKED
+    )
+    RETURNING *
+"""
+)
+_SERVED = """
+    INSERT INTO member_state (user_id, served) VALUES ($1, nextval(pg_get_serial_sequence('jobs', 'id')))
+    ON CONFLICT (user_id) DO UPDATE SET served = excluded.served
+"""
+
+
+def process_name() -> str:
+    """This process's name in the database: host, pid and a random part (pids repeat across restarts)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class _SharedHold:
+    """What one admitted request holds in the database until it is a job."""
+
+    def __init__(self, queue: SharedQueue, place: int, request: Request, previous: float | None) -> None:
+        self.queue = queue
+        self.place = place
+        self.request = request
+        self.previous = previous
+
+    async def cancel(self) -> None:
+        request = self.request
+        async with self.queue.pool.acquire() as db, db.transaction():
+            # The member's row first, as admission locks it, so the two never wait on each other.
+            await db.execute(
+                "UPDATE member_state SET last_request = $2 WHERE user_id = $1 AND last_request = $3",
+                request.user_id,
+                self.previous,
+                request.now,
+            )
+            await db.execute("DELETE FROM places WHERE id = $1", self.place)
+            await _count(db, request, -request.images, -request.per_image * request.images, day_of(request.now))
+
+    async def submitted(self) -> None:
+        await self.queue.pool.execute("DELETE FROM places WHERE id = $1", self.place)
+
+
+class SharedQueue:
+    """The queue, the leases and the limits in PostgreSQL; one per process."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        url: str,
+        limits: Limits,
+        max_running: int,
+        max_per_user: int,
+        max_waiting: int,
+        lease: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        name: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.url = url
+        self.limits = limits
+        self.max_running = max_running
+        self.max_per_user = max_per_user
+        self.max_waiting = max_waiting
+        self.lease = lease
+        self.clock = clock
+        self.name = name or process_name()
+        self.shared = True
+        self.runner: Runner = _no_runner
+        # Told when a server's settings changed in any process; and when a job accepted here was taken by another
+        # process or left the queue (its status message is no longer this process's to keep).
+        self.on_settings: Callable[[int], Awaitable[None]] | None = None
+        self.on_moved: Callable[[int], Awaitable[None]] | None = None
+        self._closed = False
+        self._serving = False
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        # Jobs accepted here that have not started yet, anywhere.
+        self._mine: set[int] = set()
+        # Jobs whose lease this process lost: their task is cancelled without ending them.
+        self._lost: set[int] = set()
+        self._positions: dict[int, int] = {}
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._pump_lock = asyncio.Lock()
+        self._listener: asyncpg.Connection | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._notes: set[asyncio.Task[None]] = set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def waiting(self) -> int:
+        return len(self._positions)
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    # -- starting and stopping ------------------------------------------------------------------------------------
+
+    async def start(self, storage: Storage, per_image: PerImage, clock: Callable[[], float]) -> None:
+        """Say this process is alive and listen for the others; jobs run once ``serve`` is called."""
+        self.clock = clock
+        await self.pool.execute(
+            "INSERT INTO processes (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = $2",
+            self.name,
+            self.clock(),
+        )
+        self._listener = await asyncpg.connect(self.url)
+        await self._listener.add_listener(JOBS_CHANNEL, self._heard)
+        await self._listener.add_listener(SETTINGS_CHANNEL, self._heard)
+        self._background.append(asyncio.create_task(self._heartbeat(), name="queue-heartbeat"))
+        await self._refresh_positions()
+        log.info("shared queue: this process is %s", self.name)
+
+    def serve(self) -> None:
+        """Start claiming jobs (once the bot can deliver them)."""
+        if not self._serving and not self._closed:
+            self._serving = True
+            self._background.append(asyncio.create_task(self._dispatch(), name="queue-dispatch"))
+
+    async def close(self, grace: float) -> tuple[list[int], list[int]]:
+        """Take no new jobs. Jobs accepted here that wait stay in the queue for the others, or are returned to be
+        interrupted when no other process is alive; running ones get ``grace`` seconds, then are cancelled (and
+        handed back by Jobs)."""
+        self._closed = True
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+        others = await self._others_alive()
+        never_started: list[int] = []
+        if others:
+            # They stay queued: another process draws them and answers through their interactions.
+            for job_id in list(self._mine):
+                if self.on_moved is not None:
+                    await self.on_moved(job_id)
+        elif self._mine:
+            rows = await self.pool.fetch(
+                "UPDATE jobs SET state = 'interrupted' WHERE id = ANY($1::bigint[]) AND state = 'queued' RETURNING id",
+                list(self._mine),
+            )
+            never_started = [int(row["id"]) for row in rows]
+        self._mine.clear()
+        tasks = {task: job_id for job_id, task in self._tasks.items()}
+        cut_short: list[int] = []
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+            cut_short = [tasks[task] for task in late]
+        await self.pool.execute("DELETE FROM processes WHERE id = $1", self.name)
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        if never_started or cut_short:
+            log.info("shared queue: %s stopped with %d jobs waiting and %d cut short", self.name,
+                     len(never_started), len(cut_short))  # fmt: skip
+        return never_started, cut_short
+
+    async def _others_alive(self) -> bool:
+        found = await self.pool.fetchval(
+            "SELECT count(*) FROM processes WHERE id <> $1 AND seen_at >= $2", self.name, self.clock() - self.lease
+        )
+        return bool(found)
+
+    async def hand_back(self, job: Job) -> bool:
+        if job.id in self._lost:
+            return True  # another process holds it now
+        if not await self._others_alive():
+            return False
+        handed = await self.pool.fetchval(
+            "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL, started_at = NULL "
+            "WHERE id = $1 AND owner = $2 RETURNING id",
+            job.id,
+            self.name,
+        )
+        await self._notify("queued")
+        return handed is not None
+
+    # -- admission --------------------------------------------------------------------------------------------
+
+    async def admit(self, request: Request, max_kept: int) -> Admission:
+        if self._closed:
+            raise ShuttingDown()
+        day = day_of(request.now)
+        async with self.pool.acquire() as db, db.transaction():
+            kept = await db.fetchval(
+                "SELECT coalesce(sum(images_made - images_delivered), 0) FROM jobs WHERE state = 'delivering'"
+            )
+            if kept >= max_kept:
+                raise KeptFull(f"{kept} images are waiting to be posted")
+            # Locks the member's row until the end: their requests are admitted one at a time, in any process.
+            member = await _member(db, request.user_id)
+            counts = await _lock_counts(db, request, day)
+            check = Usage(self.limits)
+            check.day = day
+            check.by_user[request.user_id] = counts.get("user", (0, 0.0))[0]
+            if request.guild_id is not None:
+                images, spent = counts.get("server", (0, 0.0))
+                check.by_server[request.guild_id] = images
+                check.spent[request.guild_id] = spent
+            if member["last_request"] is not None:
+                check.last_request[request.user_id] = member["last_request"]
+            if member["cooling_until"] is not None:
+                check.cooling_until[request.user_id] = member["cooling_until"]
+            check.check(request.user_id, request.guild_id, request.images, request.now, request.limits,
+                        request.per_image, request.exempt)  # fmt: skip
+            # Last, and one admission at a time across processes (held until commit): the room in the queue.
+            await db.execute("SELECT pg_advisory_xact_lock($1)", ROOM_LOCK)
+            pending = await db.fetchrow(
+                "SELECT count(*) FILTER (WHERE user_id = $1), count(*) FROM ("
+                "SELECT user_id FROM jobs WHERE state IN ('queued', 'running') "
+                "UNION ALL SELECT user_id FROM places WHERE at >= $2) pending",
+                request.user_id,
+                request.now - PLACE_SECONDS,
+            )
+            theirs, everyone = tuple(pending) if pending is not None else (0, 0)
+            if theirs >= self.max_per_user:
+                raise UserQueueFull(limit=self.max_per_user)
+            if everyone >= self.max_waiting + self.max_running:
+                raise QueueFull()
+            await _count(db, request, request.images, request.per_image * request.images, day)
+            await db.execute("UPDATE member_state SET last_request = $2 WHERE user_id = $1", request.user_id,
+                             request.now)  # fmt: skip
+            place = await db.fetchval(
+                "INSERT INTO places (user_id, owner, at) VALUES ($1, $2, $3) RETURNING id",
+                request.user_id,
+                self.name,
+                request.now,
+            )
+        return Admission(_SharedHold(self, int(place), request, member["last_request"]))
+
+    async def settle(self, job: Job, per_image: float) -> None:
+        async with self.pool.acquire() as db, db.transaction():
+            first = await db.fetchval(
+                "UPDATE jobs SET settled = TRUE WHERE id = $1 AND NOT settled RETURNING id", job.id
+            )
+            if first is None:
+                return
+            request = Request(job.user_id, job.guild_id, job.request.n, per_image, self.limits, False, job.created_at)
+            images = job.request.n - job.images_delivered
+            cost = per_image * (job.request.n - job.images_made)
+            await _count(db, request, -images, -cost, day_of(job.created_at))
+
+    def kept(self, job: Job) -> None:
+        return None  # the database knows: jobs delivering hold their images there
+
+    async def refused(self, user_id: int, now: float) -> float | None:
+        limits = self.limits
+        if not limits.refusals_before_cooloff:
+            return None
+        async with self.pool.acquire() as db, db.transaction():
+            row = await _member(db, user_id)
+            recent = [when for when in json.loads(row["refusals"]) if now - when < limits.refusal_window_seconds]
+            recent.append(now)
+            if len(recent) < limits.refusals_before_cooloff:
+                query = "UPDATE member_state SET refusals = $2 WHERE user_id = $1"
+                await db.execute(query, user_id, json.dumps(recent))
+                return None
+            until = now + limits.cooloff_seconds
+            await db.execute(
+                "UPDATE member_state SET refusals = '[]', cooling_until = $2 WHERE user_id = $1", user_id, until
+            )
+            return until
+
+    async def used(self, user_id: int, now: float) -> int:
+        found = await self.pool.fetchval(
+            "SELECT images FROM usage_counts WHERE day = $1 AND scope = 'user' AND id = $2", day_of(now), user_id
+        )
+        return int(found or 0)
+
+    # -- the queue ----------------------------------------------------------------------------------------------
+
+    async def enqueue(self, job: Job, admission: Admission) -> None:
+        if self._closed:
+            raise ShuttingDown()
+        self._mine.add(job.id)
+        self._idle.clear()
+        await self._notify("queued")
+        await self._pump()
+
+    def position(self, job_id: int) -> int | None:
+        return self._positions.get(job_id)
+
+    async def cancel(self, job_id: int) -> bool:
+        gone = await self.pool.fetchval(
+            "UPDATE jobs SET state = 'cancelled' WHERE id = $1 AND state = 'queued' RETURNING id", job_id
+        )
+        if gone is None:
+            return False
+        self._mine.discard(job_id)
+        self._settle_idle()
+        await self._notify(f"gone:{job_id}")
+        await self._refresh_positions()
+        return True
+
+    async def claim_kept(self, job: Job) -> bool:
+        """Hold a kept result while posting it, so no other process posts it too; False if one holds it."""
+        now = self.clock()
+        held = await self.pool.fetchval(
+            "UPDATE jobs SET owner = $2, lease_until = $3 WHERE id = $1 AND state = 'delivering' "
+            "AND (lease_until IS NULL OR lease_until < $4 OR owner = $2) RETURNING id",
+            job.id,
+            self.name,
+            now + self.lease,
+            now,
+        )
+        return held is not None
+
+    async def release_kept(self, job: Job) -> None:
+        """Let go of a kept result after an attempt at posting it."""
+        await self._release(job.id)
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def _dispatch(self) -> None:
+        while not self._closed:
+            self._wake.clear()
+            try:
+                await self._take_over()
+                await self._pump()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("shared queue: cannot read the queue (%s); trying again", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def _pump(self) -> None:
+        """Claim jobs while there is room, start them, and note where the others stand."""
+        async with self._pump_lock:
+            while self._serving and not self._closed:
+                job = await self._claim()
+                if job is None:
+                    break
+                self._start(job)
+            await self._refresh_positions()
+
+    async def _claim(self) -> Job | None:
+        now = self.clock()
+        async with self.pool.acquire() as db, db.transaction():
+            await db.execute("SELECT pg_advisory_xact_lock($1)", CLAIM_LOCK)
+            running = await db.fetchval("SELECT count(*) FROM jobs WHERE lease_until >= $1", now)
+            if running >= self.max_running:
+                return None
+            row = await db.fetchrow(_CLAIM, self.name, now, self.lease)
+            if row is None:
+                return None
+            await db.execute(_SERVED, row["user_id"])
+            await db.execute("SELECT pg_notify($1, $2)", JOBS_CHANNEL, f"claimed:{row['id']}:{self.name}")
+        return row_job(row)
+
+    def _start(self, job: Job) -> None:
+        self._mine.discard(job.id)
+        self._idle.clear()
+        self._tasks[job.id] = asyncio.create_task(self._hold(job), name=f"job-{job.id}")
+
+    async def _hold(self, job: Job) -> None:
+        try:
+            await self.runner(job)
+        except Exception:
+            log.exception("job %s failed unexpectedly", job.id)
+        finally:
+            self._tasks.pop(job.id, None)
+            if job.id not in self._lost:
+                with contextlib.suppress(Exception):
+                    await self._release(job.id)
+                    await self._notify("free")
+            self._lost.discard(job.id)
+            self._wake.set()
+            self._settle_idle()
+
+    async def _release(self, job_id: int) -> None:
+        await self.pool.execute(
+            "UPDATE jobs SET owner = NULL, lease_until = NULL WHERE id = $1 AND owner = $2", job_id, self.name
+        )
+
+    async def _take_over(self) -> None:
+        """Put back in the queue the jobs whose process stopped renewing their lease (it died)."""
+        rows = await self.pool.fetch(
+            "UPDATE jobs SET state = 'queued', owner = NULL, lease_until = NULL, started_at = NULL "
+            "WHERE state = 'running' AND (lease_until IS NULL OR lease_until < $1) RETURNING id, owner",
+            self.clock(),
+        )
+        for row in rows:
+            log.warning("job %d: its process stopped answering; it goes back to the queue", row["id"])
+
+    async def _refresh_positions(self) -> None:
+        rows = await self.pool.fetch(_WAITING)
+        self._positions = {int(row["id"]): index for index, row in enumerate(rows, start=1)}
+
+    async def _heartbeat(self) -> None:
+        """Say this process is alive and renew the leases of the jobs it runs; cancel any whose lease was lost."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                now = self.clock()
+                await self.pool.execute(
+                    "INSERT INTO processes (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = $2",
+                    self.name,
+                    now,
+                )
+                held = list(self._tasks)
+                if not held:
+                    continue
+                rows = await self.pool.fetch(
+                    "UPDATE jobs SET lease_until = $3 WHERE id = ANY($1::bigint[]) AND owner = $2 RETURNING id",
+                    held,
+                    self.name,
+                    now + self.lease,
+                )
+                for job_id in set(held) - {int(row["id"]) for row in rows}:
+                    task = self._tasks.get(job_id)
+                    if task is not None:
+                        log.error("job %d: this process lost its lease (another process has it); stopping it", job_id)
+                        self._lost.add(job_id)
+                        task.cancel()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("shared queue: cannot renew leases (%s)", error)
+
+    def _settle_idle(self) -> None:
+        if not self._tasks and not self._mine:
+            self._idle.set()
+
+    # -- notifications ------------------------------------------------------------------------------------------
+
+    async def _notify(self, payload: str) -> None:
+        await self.pool.execute("SELECT pg_notify($1, $2)", JOBS_CHANNEL, payload)
+
+    def _heard(self, connection: Connection, pid: int, channel: str, payload: object) -> None:
+        task = asyncio.create_task(self._handle(channel, str(payload)))
+        self._notes.add(task)
+        task.add_done_callback(self._notes.discard)
+
+    async def _handle(self, channel: str, payload: str) -> None:
+        try:
+            if channel == SETTINGS_CHANNEL:
+                if self.on_settings is not None:
+                    await self.on_settings(int(payload))
+                return
+            kind, _, rest = payload.partition(":")
+            job, _, by = rest.partition(":")
+            if kind in ("claimed", "gone") and job and int(job) in self._mine and by != self.name:
+                self._mine.discard(int(job))
+                self._settle_idle()
+                if self.on_moved is not None:
+                    await self.on_moved(int(job))
+            self._wake.set()
+        except Exception:
+            log.exception("shared queue: could not handle %s %r", channel, payload)
+
+
+async def _member(db: Connection, user_id: int) -> asyncpg.Record:
+    """The member's row (made if new), locked until the transaction ends: one admission at a time per member."""
+    row = await db.fetchrow(
+        "INSERT INTO member_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id "
+        "RETURNING last_request, cooling_until, refusals",
+        user_id,
+    )
+    assert row is not None  # an upsert with RETURNING always returns its row
+    return row  # type: ignore[no-any-return]
+
+
+async def _lock_counts(db: Connection, request: Request, day: Any) -> dict[str, tuple[int, float]]:
+    """Today's counts of the member and the server, their rows locked until the transaction ends."""
+    rows = await db.fetch(
+        "INSERT INTO usage_counts (day, scope, id) VALUES ($1, 'user', $2)"
+        + (", ($1, 'server', $3)" if request.guild_id is not None else "")
+        + " ON CONFLICT (day, scope, id) DO UPDATE SET images = usage_counts.images RETURNING scope, images, spent",
+        *((day, request.user_id, request.guild_id) if request.guild_id is not None else (day, request.user_id)),
+    )
+    return {str(row["scope"]): (int(row["images"]), float(row["spent"])) for row in rows}
+
+
+async def _count(db: Connection, request: Request, images: int, cost: float, day: Any) -> None:
+    """Add ``images`` (and ``cost``, for the server) to the day's counts; negative to give them back."""
+    await db.execute(
+        "UPDATE usage_counts SET images = images + $3, spent = spent + $4 WHERE day = $1 AND "
+        "((scope = 'user' AND id = $2) OR (scope = 'server' AND id = $5))",
+        day,
+        request.user_id,
+        images,
+        cost,
+        request.guild_id if request.guild_id is not None else -1,
+    )
+
+
+async def _no_runner(job: Job) -> None:
+    raise RuntimeError("the queue was started without a runner")
