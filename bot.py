@@ -21,13 +21,20 @@ log = logging.getLogger("bot")
 EXTENSIONS = ("cogs.imagine", "cogs.usage", "cogs.admin")
 
 
-class ImageBot(commands.Bot):
+class ImageBot(commands.AutoShardedBot):
     """The bot: the settings and the core, with the cogs on top. Without a core it only knows its commands
-    (enough to sync them)."""
+    (enough to sync them).
+
+    It runs the shards SHARD_IDS names of SHARD_COUNT, or all of Discord's recommended count without them.
+    """
 
     def __init__(self, settings: Settings, core: Core | None, **options: Any) -> None:
         # Discord's REST and gateway go through DISCORD_PROXY when there is one.
         options = {**proxy_options(settings.discord_proxy), **options}
+        if settings.shard_count is not None:
+            options.setdefault("shard_count", settings.shard_count)
+        if settings.shard_ids is not None:
+            options.setdefault("shard_ids", list(settings.shard_ids))
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -41,6 +48,7 @@ class ImageBot(commands.Bot):
         self._core = core
         # Jobs a previous process left unfinished whose requesters are still to be told, once connected.
         self.interrupted: list[Job] = []
+        self._max_concurrency: int | None = None
 
     @property
     def core(self) -> Core:
@@ -59,6 +67,18 @@ class ImageBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %s", len(synced), guild_id)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """With a shared database, shards of every process take turns by Discord's ``max_concurrency`` buckets;
+        otherwise discord.py paces this process's own shards."""
+        gate = self._core.identify_gate if self._core is not None else None
+        if gate is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+            return
+        if self._max_concurrency is None:
+            _, _, limit = await self.http.get_bot_gateway()
+            self._max_concurrency = max(1, int(limit.get("max_concurrency", 1)))
+        await gate.wait((shard_id or 0) % self._max_concurrency)
 
     async def close(self) -> None:
         # Running jobs get their grace time while Discord is still connected, so their results can be posted.

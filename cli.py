@@ -114,7 +114,7 @@ async def start_operations(settings: Settings, core: Core, bot: ImageBot) -> web
         return None
 
     async def ready() -> str | None:
-        if bot.is_closed() or not bot.is_ready() or not getattr(bot.ws, "open", False):
+        if bot.is_closed() or not bot.is_ready() or any(shard.is_closed() for shard in bot.shards.values()):
             return "not connected to the Discord gateway"
         try:
             await asyncio.wait_for(core.storage.ping(), 2)

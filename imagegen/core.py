@@ -31,7 +31,7 @@ from .report import ServerReport, day_and_month
 from .screening import screening_for
 from .servers import ServerSettings, ServerSettingsStore, check_ceiling
 from .settings import Settings
-from .shared import SharedQueue
+from .shared import IdentifyGate, SharedQueue
 from .storage import SqliteStorage, Storage
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ class Core:
         self.catalogue = catalogue
         self.images = ImageClient(session, settings, catalogue, cdn=cdn)
         limits = Limits.from_settings(settings)
+        # Shards of every process take turns to IDENTIFY through the database, when there is a shared one.
+        self.identify_gate: IdentifyGate | None = None
         queue: JobQueue
         if isinstance(storage, PostgresStorage):
             queue = SharedQueue(
@@ -90,6 +92,7 @@ class Core:
             )
             queue.on_settings = self._settings_changed
             queue.on_moved = self._moved
+            self.identify_gate = IdentifyGate(storage.pool)
         else:
             queue = LocalQueue(
                 FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size),
@@ -160,6 +163,8 @@ class Core:
         """Take no new jobs, let running ones finish for the grace time, and stop reading the model list."""
         if not self.jobs.queue.closed:
             await self.jobs.shutdown(self.settings.shutdown_grace)
+        if self.identify_gate is not None:
+            await self.identify_gate.close()
         await self.models.close()
 
     # -- servers --------------------------------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -58,3 +61,20 @@ async def database_rows(bot: ImageBot, query: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in await storage.pool.fetch(query)]
     async with storage.connection.execute(query) as cursor:
         return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def eventually(check: Callable[[], Any], expected: Any = None, within: float = 15.0) -> Any:
+    """Poll ``check`` (a function, or one returning an awaitable) until it gives ``expected`` (or, without one,
+    anything truthy), and return that; raise TimeoutError after ``within`` seconds. For what no request to a fake
+    announces: a row in the database, a prompt another process sent."""
+
+    async def poll() -> Any:
+        while True:
+            value = check()
+            if inspect.isawaitable(value):
+                value = await value
+            if (value == expected) if expected is not None else value:
+                return value
+            await asyncio.sleep(0.02)
+
+    return await asyncio.wait_for(poll(), within)

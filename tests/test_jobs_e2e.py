@@ -37,6 +37,8 @@ async def test_queue_positions_are_shown_and_move_as_the_queue_moves(
     first = await fake_discord.slash("imagine", {"prompt": "first"}, user_id=ALICE)
     await fake_discord.wait_for(lambda: image_api.prompts == ["first"])
     second = await fake_discord.slash("imagine", {"prompt": "second"}, user_id=BOB)
+    # Queued one after the other (two requests arriving together may be queued in either order).
+    await fake_discord.wait_for(lambda: status_edits(fake_discord, second["token"]))
     third = await fake_discord.slash("imagine", {"prompt": "third"}, user_id=CAROL)
     await fake_discord.wait_for(
         lambda: any("position 2" in r.content for r in status_edits(fake_discord, third["token"]))

@@ -19,6 +19,9 @@ from tests.fakes.peers import peer_recorder
 
 APP_ID = 100000000000000001
 GUILD_ID = 200000000000000002
+# A second server, on shard 1 of 2 (GUILD_ID is on shard 0): (id >> 22) % shards picks a server's shard.
+SECOND_GUILD_ID = 200000000004194404
+SECOND_CHANNEL_ID = 300000000000000044
 CHANNEL_ID = 300000000000000003
 OTHER_CHANNEL_ID = 300000000000000033
 DM_CHANNEL_ID = 300000000000000099
@@ -137,6 +140,14 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
         self.identified = asyncio.Event()
+        # Servers the bot is in; the shards Discord recommends and how many may IDENTIFY at once.
+        self.guilds = [GUILD_ID]
+        self.recommended_shards = 1
+        self.max_concurrency = 1
+        # Each IDENTIFY: (shard, shard count, when); the socket of each shard that identified.
+        self.identifies: list[tuple[int, int, float]] = []
+        self._shards: dict[int, web.WebSocketResponse] = {}
+        self.shard_count = 1
         self.gateway_open = asyncio.Event()
         self.gateway_open.set()
         self.messages: dict[str, dict[str, Any]] = {}
@@ -226,9 +237,16 @@ class FakeDiscord:
             if data["op"] == 1:
                 await socket.send_json({"op": 11})
             elif data["op"] == 2:
-                await self._dispatch(socket, "READY", self._ready())
-                await self._dispatch(socket, "GUILD_CREATE", self._guild())
-                self.identified.set()
+                shard, count = data["d"].get("shard") or [0, 1]
+                self.identifies.append((shard, count, time.monotonic()))
+                self._shards[shard], self.shard_count = socket, count
+                mine = [guild for guild in self.guilds if shard_of(guild, count) == shard]
+                await self._dispatch(socket, "READY", self._ready(mine, [shard, count]))
+                for guild in mine:
+                    await self._dispatch(socket, "GUILD_CREATE", self._guild(guild))
+                async with self._changed:
+                    self.identified.set()
+                    self._changed.notify_all()
             elif data["op"] == 6:
                 await self._dispatch(socket, "RESUMED", {})
         return socket
@@ -237,23 +255,27 @@ class FakeDiscord:
         await socket.send_json({"op": 0, "t": event, "s": next(self._seq), "d": data})
 
     async def send_event(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway event to the connected bot."""
+        """Send a gateway event to the connected bot: to the shard of the event's server (shard 0 outside one)."""
         await asyncio.wait_for(self.identified.wait(), 15)
-        await self._dispatch(self._sockets[-1], event, data)
+        guild = data.get("guild_id")
+        shard = shard_of(int(guild), self.shard_count) if guild else 0
+        socket = self._shards.get(shard)
+        await self._dispatch(socket if socket is not None and not socket.closed else self._sockets[-1], event, data)
 
-    def _ready(self) -> dict[str, Any]:
+    def _ready(self, guilds: list[int], shard: list[int]) -> dict[str, Any]:
         return {
             "v": 10,
             "user": BOT_USER,
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
+            "shard": shard,
+            "guilds": [{"id": str(guild), "unavailable": True} for guild in guilds],
             "session_id": "fake-session",
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(APP_ID), "flags": 0},
         }
 
-    def _guild(self) -> dict[str, Any]:
+    def _guild(self, guild_id: int = GUILD_ID) -> dict[str, Any]:
         return {
-            "id": str(GUILD_ID),
+            "id": str(guild_id),
             "name": "Fake Guild",
             "owner_id": "1",
             "member_count": 3,
@@ -265,7 +287,9 @@ class FakeDiscord:
                 self.channel_payload(),
                 self.channel_payload(OTHER_CHANNEL_ID, "art"),
                 self.channel_payload(NSFW_CHANNEL_ID, "after-dark"),
-            ],
+            ]
+            if guild_id == GUILD_ID
+            else [{**self.channel_payload(SECOND_CHANNEL_ID), "guild_id": str(guild_id)}],
             "members": [],
             "emojis": [],
             "stickers": [],
@@ -479,6 +503,10 @@ class FakeDiscord:
         parts = path.strip("/").split("/")
         if path == "/users/@me":
             return json_response(BOT_USER)
+        if path == "/gateway/bot":
+            limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": self.max_concurrency}
+            return json_response({"url": self.gateway_url, "shards": self.recommended_shards,
+                                  "session_start_limit": limit})  # fmt: skip
         if path == "/oauth2/applications/@me":
             return json_response(_application())
         if parts[0] == "applications" and parts[-1] == "commands" and method == "PUT":
@@ -570,6 +598,11 @@ class FakeDiscord:
             "flags": int(data.get("flags", 0) or 0),
             "components": data.get("components") or [],
         }
+
+
+def shard_of(guild_id: int, shards: int) -> int:
+    """The shard Discord sends a server's events to."""
+    return (guild_id >> 22) % shards
 
 
 def _application() -> dict[str, Any]:
