@@ -150,3 +150,25 @@ async def test_a_members_daily_limit_holds_across_processes(
     }
     tokens = [p["token"] for p, c in zip(sent, callbacks, strict=True) if c.payload["type"] == 5]
     await shards.wait_for(lambda: all(any(r.files for r in shards.for_token(token)) for token in tokens), 30)
+
+
+async def test_a_process_stopped_with_sigterm_hands_its_jobs_to_the_other(
+    spawn: Spawn, shards: FakeDiscord, image_api: FakeImageAPI, postgres_url: str
+) -> None:
+    first = await spawn(0, MAX_CONCURRENT_JOBS=1)
+    gate = image_api.hold("running when stopped")
+    running = await shards.slash("imagine", {"prompt": "running when stopped"}, user_id=ALICE)
+    await eventually(lambda: image_api.prompts == ["running when stopped"])
+    waiting = await shards.slash("imagine", {"prompt": "waiting when stopped"}, user_id=ADMIN)
+    await shards.wait_for(lambda: any("position 1" in r.content for r in shards.for_token(waiting["token"])))
+    await spawn(1, MAX_CONCURRENT_JOBS=1)
+
+    first.send_signal(signal.SIGTERM)
+    assert await first.wait() == 0
+    assert await state_of(postgres_url, "running when stopped") == "queued"  # its lease let go after the grace
+    assert await state_of(postgres_url, "waiting when stopped") == "queued"
+    gate["running when stopped"].set()
+    tokens = [running["token"], waiting["token"]]
+    await shards.wait_for(lambda: all(any(r.files for r in shards.for_token(token)) for token in tokens), 30)
+    everything = [r.content for sent in (running, waiting) for r in shards.for_token(sent["token"])]
+    assert not any("interrupted" in content for content in everything)
