@@ -31,15 +31,18 @@ from imagegen.check import check
 from imagegen.core import Core
 from imagegen.health import start_health
 from imagegen.logs import JsonFormatter, install_context
+from imagegen.migrate import TABLES, sqlite_to_postgres
 from imagegen.network import proxy_options, via
+from imagegen.postgres import where
+from imagegen.prices import PriceTable
 from imagegen.redaction import RedactingFilter
 from imagegen.settings import Settings, SettingsError, load_settings
-from imagegen.storage import StorageError
+from imagegen.storage import DATABASE_NAME, StorageError
 
 log = logging.getLogger("bot")
 
 ROOT = Path(__file__).resolve().parent
-USAGE = "usage: python bot.py [run | sync | check]"
+USAGE = "usage: python bot.py [run | sync | check | migrate-to-postgres]"
 # The longest wait between tries to reach Discord or the image API at start.
 MAX_RETRY_WAIT = 30.0
 # What a connection that cannot be made raises: the network, the proxy before it, or Discord's own front.
@@ -184,10 +187,28 @@ async def sync(settings: Settings) -> int:
     return 0
 
 
+async def migrate(settings: Settings, catalogue: Catalogue) -> int:
+    """Copy the SQLite database in DATA_DIR into the empty PostgreSQL database DATABASE_URL names."""
+    if not settings.database_url:
+        print("error: set DATABASE_URL to the (empty) PostgreSQL database to copy into", file=sys.stderr)
+        return 2
+    prices = PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
+    url = settings.database_url.get()
+    try:
+        copied = await sqlite_to_postgres(settings.data_dir, url, lambda job: prices.per_image(job.request))
+    except StorageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for table in TABLES:
+        print(f"{table}: {copied[table]}")
+    print(f"copied {settings.data_dir / DATABASE_NAME} into {where(url)}; start the bot with DATABASE_URL set")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Read the settings and do what the command line asks."""
     mode = argv[0] if argv else "run"
-    if mode not in ("run", "sync", "check") or len(argv) > 1:
+    if mode not in ("run", "sync", "check", "migrate-to-postgres") or len(argv) > 1:
         print(USAGE, file=sys.stderr)
         return 2
     load_dotenv(ROOT / ".env", override=False)
@@ -213,6 +234,8 @@ def main(argv: list[str]) -> int:
             return run_loop(check(settings, catalogue, reach_discord))
         if mode == "sync":
             return run_loop(sync(settings))
+        if mode == "migrate-to-postgres":
+            return run_loop(migrate(settings, catalogue))
         return run_loop(run(settings, catalogue))
     finally:
         workers.shutdown()

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from imagegen.model import ImageRequest, Job, JobState
+from imagegen.postgres import PostgresStorage
+from imagegen.storage import SqliteStorage
 from tests.conftest import API_KEY, DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
@@ -23,6 +26,7 @@ SETTINGS = (
     "DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "IMAGE_MODEL", "IMAGE_MODELS", "DISCORD_GUILD_ID",
     "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE", "DATA_DIR", "MODELS_FILE",
     "ALLOWED_MODELS", "DISCORD_PROXY", "IMAGE_API_PROXY", "LOG_FORMAT", "METRICS_PORT", "OPS_WEBHOOK_URL",
+    "DATABASE_URL", "SHARD_COUNT", "SHARD_IDS", "JOB_LEASE_SECONDS",
     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
     "http_proxy", "https_proxy", "all_proxy", "no_proxy",
 )  # fmt: skip
@@ -303,3 +307,29 @@ async def test_with_log_format_json_every_line_is_one_json_object_from_the_first
     assert any(line["logger"].startswith("discord") for line in lines)
     process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(process.wait(), 30)
+
+
+async def test_migrate_to_postgres_copies_the_sqlite_database_and_reports_the_counts(
+    image_api: FakeImageAPI, tmp_path: Path, postgres_url: str
+) -> None:
+    sqlite = await SqliteStorage.open(tmp_path)
+    job = await sqlite.add_job(Job(user_id=7, channel_id=8, guild_id=9, request=ImageRequest("a heron", "gpt-image-1")))
+    await sqlite.save_server_settings(9, '{"language": "zh"}', 7, '{"language": "zh"}', 1.0)
+    await sqlite.close()
+    code, out, err = await run("migrate-to-postgres", **configured(image_api, tmp_path, DATABASE_URL=postgres_url))
+    assert code == 0, err
+    assert "jobs: 1" in out and "server settings: 1" in out and "settings changes: 1" in out
+    assert "postgresql://127.0.0.1" in out and "Traceback" not in err
+    copied = await PostgresStorage.open(postgres_url)
+    stored = await copied.get_job(job.id)
+    await copied.close()
+    assert stored is not None and stored.request.prompt == "a heron" and stored.state is JobState.INTERRUPTED
+    code, _, err = await run("migrate-to-postgres", **configured(image_api, tmp_path, DATABASE_URL=postgres_url))
+    assert code == 1 and "already has jobs or settings: migrate into an empty one" in err
+
+
+async def test_migrate_to_postgres_without_a_database_url_says_what_to_set(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    code, _, err = await run("migrate-to-postgres", **configured(image_api, tmp_path))
+    assert code == 2 and "set DATABASE_URL" in err

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import time
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from imagegen import postgres
+from imagegen.migrate import sqlite_to_postgres
 from imagegen.model import JobState
 from imagegen.postgres import PostgresStorage
-from imagegen.storage import StorageBusy, StorageError
+from imagegen.quota import day_of
+from imagegen.storage import SqliteStorage, StorageBusy, StorageError
 from tests.test_storage import a_job
 
 
@@ -84,3 +89,38 @@ async def test_a_write_when_the_database_dropped_every_connection_is_worth_tryin
     stored = await db.get_job(job.id)
     await db.close()
     assert stored is not None and stored.state is JobState.DONE
+
+
+async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    sqlite = await SqliteStorage.open(tmp_path)
+    now = time.time()
+    done = a_job("done today", JobState.DONE)
+    done.request = dataclasses.replace(done.request, references=(b"reference",))
+    done.created_at, done.images_made, done.images_delivered = now, 2, 2
+    await sqlite.add_job(done)
+    kept = a_job("kept", JobState.DELIVERING)
+    kept.created_at, kept.images_made = now, 2
+    await sqlite.add_job(kept)
+    await sqlite.keep_results(kept, [b"one", b"two"])
+    left = await sqlite.add_job(a_job("left queued", JobState.QUEUED))
+    await sqlite.save_server_settings(3, '{"language": "zh"}', 1, '{"language": "zh"}', now)
+    await sqlite.add_report(done.id, 5, now)
+    await sqlite.close()
+
+    copied = await sqlite_to_postgres(tmp_path, postgres_url, lambda job: 0.25, now)
+    assert dict(copied) == {"jobs": 3, "reference images": 1, "kept results": 2, "server settings": 1,
+                            "settings changes": 1, "reports": 1}  # fmt: skip
+    db = await PostgresStorage.open(postgres_url)
+    assert await db.get_job(done.id) == done
+    assert await db.results(kept.id) == [b"one", b"two"]
+    stored_left = await db.get_job(left.id)
+    assert stored_left is not None and stored_left.state is JobState.INTERRUPTED
+    assert await db.server_settings() == {3: '{"language": "zh"}'}
+    assert not await db.add_report(done.id, 5, now)
+    counts = {tuple(row[:2]): tuple(row[2:]) for row in await db.pool.fetch(
+        "SELECT scope, id, images, spent FROM usage_counts WHERE day = $1", day_of(now))}  # fmt: skip
+    assert counts == {("user", 1): (4, 0.0), ("server", 3): (4, 1.0)}
+    assert (await db.add_job(a_job("after"))).id == left.id + 1
+    await db.close()
