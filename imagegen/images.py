@@ -36,14 +36,21 @@ class ImageFile:
 
 
 def inspect(data: bytes) -> ImageFile | None:
-    """Return the image in ``data`` if it is a whole PNG, JPEG, WebP or GIF, else None."""
+    """Return the image in ``data`` if it is a whole PNG, JPEG, WebP or GIF, else None.
+
+    A PNG is checked by its structure (every chunk read and its checksum verified, as far as IEND) without decoding
+    a pixel: a tenth of the CPU of a full decode (bench/). Other formats have no such check and are decoded.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 extension = _EXTENSIONS.get(image.format or "")
                 size = image.size
-                image.load()
+                if image.format == "PNG":
+                    image.verify()
+                else:
+                    image.load()
     except (
         OSError,
         ValueError,

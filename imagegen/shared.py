@@ -455,6 +455,10 @@ class SharedQueue:
         )
         for row in rows:
             log.warning("job %d: its process stopped answering; it goes back to the queue", row["id"])
+        # What processes that died left behind: places of requests never acknowledged, their own rows.
+        now = self.clock()
+        await self.pool.execute("DELETE FROM places WHERE at < $1", now - PLACE_SECONDS)
+        await self.pool.execute("DELETE FROM processes WHERE seen_at < $1", now - 86400)
 
     async def _refresh_positions(self) -> None:
         rows = await self.pool.fetch(_WAITING)

@@ -20,6 +20,22 @@ def test_inspect_accepts_images_and_rejects_everything_else() -> None:
     assert images.inspect(b"") is None
 
 
+def test_a_png_damaged_anywhere_is_rejected_without_decoding_it() -> None:
+    whole = png(200, 200, noise=True)
+    middle = len(whole) // 2
+    flipped = whole[:middle] + bytes([whole[middle] ^ 0xFF]) + whole[middle + 1 :]
+    assert images.inspect(whole) is not None
+    assert images.inspect(flipped) is None  # a chunk's checksum no longer matches
+    assert images.inspect(whole[:-100]) is None  # cut before its end
+
+
+def test_a_jpeg_is_decoded_to_be_checked() -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 20, 30)).save(buffer, "JPEG")
+    assert images.inspect(buffer.getvalue()) is not None
+    assert images.inspect(buffer.getvalue()[: len(buffer.getvalue()) // 2]) is None
+
+
 def test_an_image_under_the_limit_is_left_alone() -> None:
     image = images.inspect(png(50, 50))
     assert image is not None and images.fit(image, 10_000_000) is image
