@@ -39,12 +39,17 @@ class Admission:
     hold: Hold
     screening: Screening = field(default_factory=Screening)
     submitted: bool = False
+    # Told once the request is settled either way (a job, or nothing), so a stopping bot can wait for it.
+    on_release: Callable[[], None] | None = None
 
     async def release(self) -> None:
-        """Give everything back if the request never became a job; does nothing once it did."""
+        """Give everything back if the request never became a job; call once the request is settled."""
         if not self.submitted:
             self.submitted = True
             await self.hold.cancel()
+        if self.on_release is not None:
+            done, self.on_release = self.on_release, None
+            done()
 
 
 @dataclass(frozen=True)

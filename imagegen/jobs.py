@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -13,7 +14,7 @@ from . import images, logs, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
 from .dispatch import Admission, JobQueue, Request
-from .errors import DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable
+from .errors import DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable, ShuttingDown
 from .metrics import Metrics
 from .model import UNFINISHED, ImageRequest, Job, JobState
 from .prices import PriceTable
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 REDELIVERY_DELAYS = (60.0, 300.0, 1800.0, 3600.0)
 # A write after an image was paid for is tried again after these many seconds before it is given up.
 WRITE_RETRY_DELAYS = (0.2, 1.0, 5.0, 15.0)
+# How long a stopping bot waits, at least, for requests it acknowledged to be recorded or refused.
+ADMITTED_WAIT = 10.0
 
 
 class Delivery(Protocol):
@@ -109,6 +112,10 @@ class Jobs:
         self._active: dict[int, tuple[Job, Delivery]] = {}
         # How a job another process accepted reaches its requester from here (the bot sets it).
         self.adopt: Callable[[Job], Delivery] | None = None
+        # Requests admitted and acknowledged but not yet recorded: a stopping bot answers them before it goes.
+        self._admitting = 0
+        self._none_admitting = asyncio.Event()
+        self._none_admitting.set()
         # Jobs whose kept result is being posted right now, so two attempts never post it twice.
         self._posting: set[int] = set()
 
@@ -134,12 +141,25 @@ class Jobs:
             exempt,
             self.clock(),
         )
-        return await self.queue.admit(checked, self.max_kept_images)
+        admission = await self.queue.admit(checked, self.max_kept_images)
+        self._admitting += 1
+        self._none_admitting.clear()
+        admission.on_release = self._admitted
+        return admission
+
+    def _admitted(self) -> None:
+        self._admitting -= 1
+        if not self._admitting:
+            self._none_admitting.set()
 
     async def submit(self, job: Job, delivery: Delivery, admission: Admission | None = None) -> Job:
         """Record ``job`` and queue it in its ``admission``'s place; it runs when its turn comes."""
         if admission is None:
             admission = await self.reserve(job.user_id, job.guild_id, job.request)
+        if self.queue.closed:
+            # Acknowledged while the bot was stopping: nothing was drawn or paid; the requester is told to retry.
+            await admission.release()
+            raise ShuttingDown()
         job.state = JobState.QUEUED
         job.created_at = self.clock()
         job.screening = admission.screening
@@ -476,8 +496,14 @@ class Jobs:
                 return
 
     async def shutdown(self, grace: float) -> None:
-        """Take no new jobs, let running ones finish for ``grace`` seconds, and mark the rest interrupted."""
+        """Take no new jobs, let running ones finish for ``grace`` seconds, and mark the rest interrupted.
+
+        Requests acknowledged but not yet recorded get as long (at least ADMITTED_WAIT seconds) to be told the bot
+        is restarting, while it can still answer them.
+        """
         never_started, cut_short = await self.queue.close(grace)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._none_admitting.wait(), max(grace, ADMITTED_WAIT))
         for job_id in never_started:
             job, delivery = self._active.pop(job_id)
             await self._finish(job, JobState.INTERRUPTED, "shutdown")

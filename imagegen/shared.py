@@ -18,7 +18,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, Union
+from typing import Any, NoReturn, Union
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -37,8 +37,6 @@ JOBS_CHANNEL = "imagine_jobs"
 SETTINGS_CHANNEL = "imagine_settings"
 # Claims are taken one at a time across processes, so the count of running jobs they check is exact.
 CLAIM_LOCK = 7_243_002
-# Admissions check the room left in the queue one at a time across processes, so a burst cannot overfill it.
-ROOM_LOCK = 7_243_003
 # Shards IDENTIFY one per bucket at a time, across processes: this number plus the bucket.
 IDENTIFY_LOCK = 7_244_000
 # A place held for a request being acknowledged is forgotten after this long (its process may have died).
@@ -254,53 +252,54 @@ class SharedQueue:
     async def admit(self, request: Request, max_kept: int) -> Admission:
         if self._closed:
             raise ShuttingDown()
-        day = day_of(request.now)
-        async with self.pool.acquire() as db, db.transaction():
-            kept = await db.fetchval(
-                "SELECT coalesce(sum(images_made - images_delivered), 0) FROM jobs WHERE state = 'delivering'"
-            )
-            if kept >= max_kept:
-                raise KeptFull(f"{kept} images are waiting to be posted")
-            # Locks the member's row until the end: their requests are admitted one at a time, in any process.
-            member = await _member(db, request.user_id)
-            counts = await _lock_counts(db, request, day)
-            check = Usage(self.limits)
-            check.day = day
-            check.by_user[request.user_id] = counts.get("user", (0, 0.0))[0]
-            if request.guild_id is not None:
-                images, spent = counts.get("server", (0, 0.0))
-                check.by_server[request.guild_id] = images
-                check.spent[request.guild_id] = spent
-            if member["last_request"] is not None:
-                check.last_request[request.user_id] = member["last_request"]
-            if member["cooling_until"] is not None:
-                check.cooling_until[request.user_id] = member["cooling_until"]
-            check.check(request.user_id, request.guild_id, request.images, request.now, request.limits,
-                        request.per_image, request.exempt)  # fmt: skip
-            # Last, and one admission at a time across processes (held until commit): the room in the queue.
-            await db.execute("SELECT pg_advisory_xact_lock($1)", ROOM_LOCK)
-            pending = await db.fetchrow(
-                "SELECT count(*) FILTER (WHERE user_id = $1), count(*) FROM ("
-                "SELECT user_id FROM jobs WHERE state IN ('queued', 'running') "
-                "UNION ALL SELECT user_id FROM places WHERE at >= $2) pending",
-                request.user_id,
-                request.now - PLACE_SECONDS,
-            )
-            theirs, everyone = tuple(pending) if pending is not None else (0, 0)
-            if theirs >= self.max_per_user:
-                raise UserQueueFull(limit=self.max_per_user)
-            if everyone >= self.max_waiting + self.max_running:
-                raise QueueFull()
-            await _count(db, request, request.images, request.per_image * request.images, day)
-            await db.execute("UPDATE member_state SET last_request = $2 WHERE user_id = $1", request.user_id,
-                             request.now)  # fmt: skip
-            place = await db.fetchval(
-                "INSERT INTO places (user_id, owner, at) VALUES ($1, $2, $3) RETURNING id",
-                request.user_id,
-                self.name,
-                request.now,
-            )
-        return Admission(_SharedHold(self, int(place), request, member["last_request"]))
+        limits = request.limits
+        found = await self.pool.fetchrow(
+            "SELECT * FROM imagine_admit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            request.user_id,
+            request.guild_id,
+            day_of(request.now),
+            request.images,
+            request.per_image * request.images,
+            limits.daily_images_per_user,
+            limits.daily_images_per_server,
+            limits.daily_budget_per_server,
+            limits.cooldown_seconds,
+            request.exempt,
+            request.now,
+            self.max_per_user,
+            self.max_waiting + self.max_running,
+            max_kept,
+            request.now - PLACE_SECONDS,
+            self.name,
+        )
+        assert found is not None  # the function always returns its one row
+        if found["o_place"] is None:
+            self._refusal(request, found, max_kept)
+        return Admission(_SharedHold(self, int(found["o_place"]), request, found["o_last_request"]))
+
+    def _refusal(self, request: Request, found: asyncpg.Record, max_kept: int) -> NoReturn:
+        """Raise what stopped the request, checked in the order one process checks (imagegen/dispatch.py)."""
+        if found["o_kept"] >= max_kept:
+            raise KeptFull(f"{found['o_kept']} images are waiting to be posted")
+        if found["o_theirs"] >= self.max_per_user:
+            raise UserQueueFull(limit=self.max_per_user)
+        if found["o_everyone"] >= self.max_waiting + self.max_running:
+            raise QueueFull()
+        check = Usage(self.limits)
+        check.day = day_of(request.now)
+        check.by_user[request.user_id] = found["o_user_images"]
+        if request.guild_id is not None:
+            check.by_server[request.guild_id] = found["o_server_images"]
+            check.spent[request.guild_id] = found["o_spent"]
+        if found["o_last_request"] is not None:
+            check.last_request[request.user_id] = found["o_last_request"]
+        if found["o_cooling_until"] is not None:
+            check.cooling_until[request.user_id] = found["o_cooling_until"]
+        check.check(request.user_id, request.guild_id, request.images, request.now, request.limits,
+                    request.per_image, request.exempt)  # fmt: skip
+        # The database saw a limit this check did not: the two disagree, which they must not.
+        log.error("admission refused by the database but not by the limits: %s", dict(found))
+        raise QueueFull()
 
     async def settle(self, job: Job, per_image: float) -> None:
         async with self.pool.acquire() as db, db.transaction():
@@ -526,7 +525,7 @@ class SharedQueue:
 
 
 async def _member(db: Connection, user_id: int) -> asyncpg.Record:
-    """The member's row (made if new), locked until the transaction ends: one admission at a time per member."""
+    """The member's row (made if new), locked until the transaction ends."""
     row = await db.fetchrow(
         "INSERT INTO member_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id "
         "RETURNING last_request, cooling_until, refusals",
@@ -534,17 +533,6 @@ async def _member(db: Connection, user_id: int) -> asyncpg.Record:
     )
     assert row is not None  # an upsert with RETURNING always returns its row
     return row  # type: ignore[no-any-return]
-
-
-async def _lock_counts(db: Connection, request: Request, day: Any) -> dict[str, tuple[int, float]]:
-    """Today's counts of the member and the server, their rows locked until the transaction ends."""
-    rows = await db.fetch(
-        "INSERT INTO usage_counts (day, scope, id) VALUES ($1, 'user', $2)"
-        + (", ($1, 'server', $3)" if request.guild_id is not None else "")
-        + " ON CONFLICT (day, scope, id) DO UPDATE SET images = usage_counts.images RETURNING scope, images, spent",
-        *((day, request.user_id, request.guild_id) if request.guild_id is not None else (day, request.user_id)),
-    )
-    return {str(row["scope"]): (int(row["images"]), float(row["spent"])) for row in rows}
 
 
 async def _count(db: Connection, request: Request, images: int, cost: float, day: Any) -> None:

@@ -13,7 +13,7 @@ from imagegen.model import ImageRequest, Job, JobState
 from imagegen.storage import SqliteStorage
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
-from tests.helpers import SQLITE_ONLY, custom_ids, private_reply, result_of, status_edits
+from tests.helpers import SQLITE_ONLY, custom_ids, eventually, private_reply, result_of, status_edits
 
 ALICE, BOB, CAROL = 500000000000000005, 500000000000000006, 500000000000000007
 
@@ -320,3 +320,19 @@ async def test_a_burst_larger_than_the_queue_is_answered_at_once_and_never_half_
     refused = [c for c in callbacks if c.payload["type"] == 4]
     assert len(deferred) == 3  # one drawing, two waiting
     assert len(refused) == 5 and all("queue is full" in c.content and c.flags & 64 for c in refused)
+
+
+async def test_a_request_acknowledged_as_the_bot_stops_is_told_to_try_again_before_it_goes(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    fake_discord.download_gate = asyncio.Event()
+    reference = fake_discord.upload("cat.png", png(32, 32))
+    sent = await fake_discord.slash("imagine", {"prompt": "my cat as a knight", "image": reference}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.requests if "/attachments/" in r.path])
+    stopping = asyncio.create_task(bot.close())
+    await eventually(lambda: bot.core.jobs.queue.closed)
+    fake_discord.download_gate.set()
+    answer = await private_reply(fake_discord, sent["token"])
+    await stopping
+    assert "restarting" in answer.content
+    assert image_api.generation_calls == [] and image_api.edit_calls == []

@@ -134,6 +134,8 @@ class FakeDiscord:
         # While set and not open, uploads wait here: a result on its way to Discord, held there.
         self.upload_gate: asyncio.Event | None = None
         self.uploads_waiting = 0
+        # While set and not open, reading an attachment from the CDN waits here.
+        self.download_gate: asyncio.Event | None = None
         # Real snowflakes of now: discord.py reads an interaction's age (and token expiry) from its id.
         self._ids = itertools.count(snowflake())
         self._seq = itertools.count(1)
@@ -387,7 +389,9 @@ class FakeDiscord:
         return self.upload(name, blob, kind)
 
     async def attachment(self, request: web.Request) -> web.Response:
-        self.requests.append(Recorded("GET", request.path, {}, None))
+        await self._record(Recorded("GET", request.path, {}, None))
+        if self.download_gate is not None:
+            await self.download_gate.wait()
         blob = self.uploads.get(request.match_info["id"])
         return web.Response(body=blob) if blob is not None else web.Response(status=404)
 

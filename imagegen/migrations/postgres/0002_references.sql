@@ -5,3 +5,4 @@ CREATE TABLE job_references (
     data BYTEA NOT NULL,
     PRIMARY KEY (job_id, position)
 );
+ALTER TABLE job_references ALTER COLUMN data SET STORAGE EXTERNAL;

@@ -36,3 +36,53 @@ CREATE TABLE places (
 );
 CREATE INDEX places_by_user ON places (user_id);
 CREATE INDEX jobs_waiting ON jobs (id) WHERE state IN ('queued', 'running');
+
+-- Admission in one round trip, so the rows it locks (the member's, the member's and the server's counts, the room
+-- in the queue) are held for as little as possible: when every limit allows the request, count it, start the
+-- cooldown and hold a place; either way return what the limits were checked against, for the bot to say which
+-- one stopped it. The limits are those of imagegen/quota.py, Usage.check, and of the queue.
+CREATE FUNCTION imagine_admit(
+    p_user BIGINT, p_guild BIGINT, p_day DATE, p_images INTEGER, p_cost DOUBLE PRECISION, p_user_limit INTEGER,
+    p_server_limit INTEGER, p_budget DOUBLE PRECISION, p_cooldown DOUBLE PRECISION, p_exempt BOOLEAN,
+    p_now DOUBLE PRECISION, p_max_per_user INTEGER, p_max_total INTEGER, p_max_kept INTEGER,
+    p_places_since DOUBLE PRECISION, p_owner TEXT
+) RETURNS TABLE (
+    o_place BIGINT, o_kept BIGINT, o_user_images INTEGER, o_server_images INTEGER, o_spent DOUBLE PRECISION,
+    o_last_request DOUBLE PRECISION, o_cooling_until DOUBLE PRECISION, o_theirs BIGINT, o_everyone BIGINT
+) LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT coalesce(sum(images_made - images_delivered), 0) INTO o_kept FROM jobs WHERE state = 'delivering';
+    INSERT INTO member_state AS m (user_id) VALUES (p_user)
+        ON CONFLICT (user_id) DO UPDATE SET user_id = m.user_id
+        RETURNING m.last_request, m.cooling_until INTO o_last_request, o_cooling_until;
+    INSERT INTO usage_counts AS c (day, scope, id) VALUES (p_day, 'user', p_user)
+        ON CONFLICT (day, scope, id) DO UPDATE SET images = c.images RETURNING c.images INTO o_user_images;
+    o_server_images := 0;
+    o_spent := 0;
+    IF p_guild IS NOT NULL THEN
+        INSERT INTO usage_counts AS c (day, scope, id) VALUES (p_day, 'server', p_guild)
+            ON CONFLICT (day, scope, id) DO UPDATE SET images = c.images
+            RETURNING c.images, c.spent INTO o_server_images, o_spent;
+    END IF;
+    -- One admission at a time across processes from here: the room left in the queue.
+    PERFORM pg_advisory_xact_lock(7243003);
+    SELECT count(*) FILTER (WHERE pending.user_id = p_user), count(*) INTO o_theirs, o_everyone FROM (
+        SELECT user_id FROM jobs WHERE state IN ('queued', 'running')
+        UNION ALL SELECT user_id FROM places WHERE at >= p_places_since
+    ) pending;
+    IF o_kept < p_max_kept AND o_theirs < p_max_per_user AND o_everyone < p_max_total
+        AND (p_guild IS NULL OR p_budget = 0 OR o_spent + p_cost <= p_budget + 1e-9)
+        AND (p_exempt OR (
+            (o_cooling_until IS NULL OR o_cooling_until <= p_now)
+            AND (p_cooldown = 0 OR o_last_request IS NULL OR p_now - o_last_request >= p_cooldown)
+            AND (p_user_limit = 0 OR o_user_images + p_images <= p_user_limit)
+            AND (p_guild IS NULL OR p_server_limit = 0 OR o_server_images + p_images <= p_server_limit)))
+    THEN
+        UPDATE usage_counts SET images = images + p_images, spent = spent + p_cost
+            WHERE day = p_day AND ((scope = 'user' AND id = p_user) OR (scope = 'server' AND id = p_guild));
+        UPDATE member_state SET last_request = p_now WHERE user_id = p_user;
+        INSERT INTO places (user_id, owner, at) VALUES (p_user, p_owner, p_now) RETURNING id INTO o_place;
+    END IF;
+    RETURN NEXT;
+END
+$$;

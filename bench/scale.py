@@ -1,0 +1,269 @@
+"""Benchmarks of running at scale: PostgreSQL, several processes, and the floors this machine allows.
+
+``uv run python bench/scale.py`` measures, side by side in one run (absolute times drift on shared machines,
+ratios hold):
+- jobs per second with 1, 2 and 4 bot processes sharing one PostgreSQL (instant upstream, four ~2 MB PNGs a job,
+  each process allowed four jobs at once), and the ratio to one process;
+- PostgreSQL's own time per job (``active_time`` of ``pg_stat_database``, all processes together);
+- the bots' CPU per job against the floor of the same work (base64-decoding the answer and uploading the bytes,
+  ``bench/floor.py``);
+- the acknowledgement p99 of 200 ``/imagine`` at once on SQLite and on PostgreSQL, each against a bare discord.py
+  bot that only defers (``bench/bare.py``), runs interleaved.
+It writes bench/SCALE.md. A PostgreSQL is started for it (as the tests do) unless TEST_DATABASE_URL names one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from run import USERS, Bot, answer_of, four_pngs, machine, percentile  # noqa: E402
+
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, SECOND_CHANNEL_ID, FakeDiscord, shard_of  # noqa: E402
+from tests.fakes.image_api import FakeImageAPI, gated, png  # noqa: E402
+from tests.postgres_server import Server, drop_database, new_database  # noqa: E402
+
+ROUNDS = 3
+JOBS = 60
+PER_PROCESS = 4
+
+
+def guilds_for(shards: int) -> list[int]:
+    """One server on each shard: GUILD_ID for the shard it falls on, others found next to it."""
+    found = {shard_of(GUILD_ID, shards): GUILD_ID}
+    candidate = GUILD_ID
+    while len(found) < shards:
+        candidate += 1 << 22
+        found.setdefault(shard_of(candidate, shards), candidate)
+    return [found[shard] for shard in range(shards)]
+
+
+async def spawn(script: str, discord: FakeDiscord, api: FakeImageAPI, workdir: Path, name: str, **settings: str) -> Bot:
+    stats = workdir / f"{name}.jsonl"
+    stats.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "DISCORD_TOKEN": "bench-discord-token",
+        "OPENAI_API_KEY": "sk-bench-key",
+        "OPENAI_BASE_URL": api.url,
+        "DISCORD_API_URL": discord.api_url,
+        "DISCORD_GATEWAY_URL": discord.gateway_url,
+        "DATA_DIR": str(workdir / name),
+        "LOG_LEVEL": "WARNING",
+        "PREVIEW_IMAGES": "0",
+        "BENCH_STATS": str(stats),
+        **settings,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bench" / script), env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    return Bot(process, stats)
+
+
+async def fakes(shards: int = 1) -> tuple[FakeDiscord, FakeImageAPI]:
+    discord, api = FakeDiscord(), FakeImageAPI()
+    discord.guilds = guilds_for(shards)
+    discord.max_concurrency = shards
+    await discord.start()
+    await api.start()
+    return discord, api
+
+
+async def acknowledged(kind: str, workdir: Path, database: str | None, count: int = 200) -> float:
+    """The p99 of ``count`` /imagine at once, slow upstream, for the bot (on ``database``) or the bare bot."""
+    discord, api = await fakes()
+    gate = asyncio.Event()
+    api.then(*[gated(gate, web.Response(body=answer_of([png()]), content_type="application/json"))] * count)
+    settings = {"MAX_QUEUE_SIZE": "1000", "SHUTDOWN_GRACE_SECONDS": "1"}
+    if database:
+        settings["DATABASE_URL"] = database
+    bot = await spawn("bare.py" if kind == "bare" else "probe.py", discord, api, workdir, kind, **settings)
+    await asyncio.wait_for(discord.identified.wait(), 30)
+    sent: dict[str, float] = {}
+
+    async def send(index: int) -> None:
+        payload = discord.interaction(
+            {"id": "1", "name": "imagine", "type": 1,
+             "options": [{"name": "prompt", "type": 3, "value": f"slow {index}"}]},
+            user_id=USERS + index,
+        )  # fmt: skip
+        sent[payload["token"]] = time.monotonic()
+        await discord.send_event("INTERACTION_CREATE", payload)
+
+    await asyncio.gather(*(send(index) for index in range(count)))
+    await discord.wait_for(lambda: len(discord.acknowledged) >= count, 120)
+    latencies = [1000 * (at - sent[token]) for token, at in discord.acknowledged.items()]
+    gate.set()
+    await bot.stop()
+    await discord.close()
+    await api.close()
+    return percentile(latencies, 0.99)
+
+
+async def throughput(processes: int, workdir: Path, database: str) -> dict[str, float]:
+    """JOBS jobs of four ~2 MB PNGs, instant upstream, spread over ``processes`` processes (one shard each)."""
+    discord, api = await fakes(processes)
+    body = answer_of(four_pngs())
+    api.then(*[web.Response(body=body, content_type="application/json")] * JOBS)
+    bots = [
+        await spawn(
+            "probe.py",
+            discord,
+            api,
+            workdir,
+            f"shard{shard}",
+            DATABASE_URL=database,
+            SHARD_COUNT=str(processes),
+            SHARD_IDS=str(shard),
+            MAX_CONCURRENT_JOBS=str(PER_PROCESS * processes),
+            MAX_QUEUE_SIZE="1000",
+        )
+        for shard in range(processes)
+    ]
+    await discord.wait_for(lambda: len({shard for shard, _, _ in discord.identifies}) == processes, 60)
+    before = [await bot.snapshot() for bot in bots]
+    database_before = await active_ms(database)
+    started = time.monotonic()
+    tokens = []
+    for index in range(JOBS):
+        guild = discord.guilds[index % processes]
+        channel = CHANNEL_ID if guild == GUILD_ID else SECOND_CHANNEL_ID
+        options = {"prompt": f"fast {index}", "n": 4}
+        sent = await discord.slash("imagine", options, user_id=USERS + index, guild_id=guild, channel_id=channel)
+        tokens.append(sent["token"])
+    posted = {token: False for token in tokens}
+
+    def all_posted() -> bool:
+        for request in discord.requests:
+            if request.files and request.method == "PATCH":
+                posted[request.path.split("/")[3]] = True
+        return all(posted.values())
+
+    await discord.wait_for(all_posted, 600)
+    elapsed = time.monotonic() - started
+    after = [await bot.snapshot() for bot in bots]
+    for bot in bots:
+        await bot.stop()
+    # Read once the bots' connections closed: a backend reports its statistics when it ends, at the latest.
+    database_ms = await active_ms(database) - database_before
+    (workdir / "answer.json").write_bytes(body)
+    await discord.close()
+    await api.close()
+    cpu = sum(a["cpu"] - b["cpu"] for a, b in zip(after, before, strict=True))
+    return {
+        "processes": processes,
+        "jobs_per_s": JOBS / elapsed,
+        "cpu_s_per_job": cpu / JOBS,
+        "database_ms_per_job": database_ms / JOBS,
+    }
+
+
+async def active_ms(url: str) -> float:
+    """Milliseconds PostgreSQL's backends spent running statements in this database so far."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("SELECT pg_stat_force_next_flush()")
+        return float(
+            await connection.fetchval("SELECT active_time FROM pg_stat_database WHERE datname = current_database()")
+        )
+    finally:
+        await connection.close()
+
+
+async def floor(workdir: Path) -> float:
+    """CPU seconds per job of decoding the answer and uploading its images, and nothing else."""
+    discord = FakeDiscord()
+    await discord.start()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bench" / "floor.py"), str(workdir / "answer.json"),
+        f"{discord.api_url}/channels/1/messages", str(JOBS), stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    await discord.close()
+    return float(json.loads(out)["cpu_s_per_job"])
+
+
+async def main() -> None:
+    given = os.environ.get("TEST_DATABASE_URL")
+    server = None if given else Server()
+    admin = given or (server.url if server else "")
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            workdir = Path(scratch)
+            speed: dict[int, dict[str, float]] = {}
+            for processes in (1, 2, 4):
+                url = await new_database(admin)
+                speed[processes] = await throughput(processes, workdir, url)
+                await drop_database(admin, url)
+                print("throughput:", json.dumps(speed[processes]), flush=True)
+            cpu_floor = await floor(workdir)
+            print("floor:", cpu_floor, flush=True)
+            acks: dict[str, list[float]] = {"bare": [], "sqlite": [], "postgres": []}
+            for _ in range(ROUNDS):
+                for kind in acks:
+                    database = await new_database(admin) if kind == "postgres" else None
+                    acks[kind].append(await acknowledged(kind, workdir, database))
+                    if database:
+                        await drop_database(admin, database)
+                print("acknowledgement p99:", json.dumps(acks), flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+    text = report(speed, cpu_floor, {kind: statistics.median(values) for kind, values in acks.items()}, acks)
+    (ROOT / "bench" / "SCALE.md").write_text(text)
+    print(text)
+
+
+def report(speed: dict[int, dict[str, float]], cpu_floor: float, ack: dict[str, float],
+           runs: dict[str, list[float]]) -> str:  # fmt: skip
+    one = speed[1]["jobs_per_s"]
+    rows = "\n".join(
+        f"| {n} | {s['jobs_per_s']:.2f} | ×{s['jobs_per_s'] / one:.2f} | {s['database_ms_per_job']:.2f} ms | "
+        f"{s['cpu_s_per_job']:.3f} s (×{s['cpu_s_per_job'] / cpu_floor:.2f} of the floor) |"
+        for n, s in speed.items()
+    )
+    spread = {kind: f"{min(values):.0f}–{max(values):.0f}" for kind, values in runs.items()}
+    return f"""# Running at scale: benchmarks
+
+`uv run python bench/scale.py`, {time.strftime("%Y-%m-%d")}, on {machine()}. Every bot process and the fakes
+(Discord, the image API) and PostgreSQL share this machine's cores; figures are measured side by side in one run.
+
+## Throughput with several processes sharing one PostgreSQL
+
+{JOBS} jobs, instant upstream, four ~2 MB PNGs a job, spread over the processes' shards; each process may run
+{PER_PROCESS} jobs at once (MAX_CONCURRENT_JOBS = {PER_PROCESS} × processes). Target: 2 processes ≥ 1.6× one;
+database time ≤ 5 ms a job; CPU per job ≤ 2× the floor.
+
+| processes | jobs/s | vs one | PostgreSQL time per job | bots' CPU per job |
+|---|---|---|---|---|
+{rows}
+
+Floor of the same work (base64-decoding the answer and uploading its four images, `bench/floor.py`):
+{cpu_floor:.3f} CPU s a job.
+
+## Acknowledgement, 200 `/imagine` at once
+
+p99, median of {ROUNDS} interleaved runs (lowest–highest). Target: ≤ 1.2× the bare bot.
+
+| bot | p99 | vs bare |
+|---|---|---|
+| bare discord.py, defers only | {ack["bare"]:.0f} ms ({spread["bare"]}) | ×1.00 |
+| this bot, SQLite | {ack["sqlite"]:.0f} ms ({spread["sqlite"]}) | ×{ack["sqlite"] / ack["bare"]:.2f} |
+| this bot, PostgreSQL | {ack["postgres"]:.0f} ms ({spread["postgres"]}) | ×{ack["postgres"] / ack["bare"]:.2f} |
+"""
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
