@@ -54,7 +54,7 @@ class MemberUsage:
 async def open_storage(settings: Settings) -> Storage:
     """PostgreSQL when DATABASE_URL is set, else SQLite in DATA_DIR; raises StorageError naming what is wrong."""
     if settings.database_url:
-        return await PostgresStorage.open(settings.database_url.get())
+        return await PostgresStorage.open(settings.database_url.get(), settings.data_dir)
     return await SqliteStorage.open(settings.data_dir)
 
 

@@ -395,6 +395,9 @@ class Jobs:
             await self._finish(job, JobState.UNDELIVERABLE, "undeliverable")
             return
         self.queue.kept(job)
+        if job.delivery_attempts == 1:
+            # From now on any process may have to post them: where every process can read them.
+            await self._write(lambda: self.storage.share_results(job), job)
         delay = REDELIVERY_DELAYS[min(job.delivery_attempts, len(REDELIVERY_DELAYS)) - 1]
         job.next_delivery_at = min(now + delay, expires)
         log.warning(

@@ -27,7 +27,7 @@ async def sqlite_to_postgres(
     so the daily limits and budgets carry on where they were (``per_image`` prices a job's image)."""
     source = await SqliteStorage.open(data_dir)
     try:
-        target = await PostgresStorage.open(url)
+        target = await PostgresStorage.open(url, data_dir)
     except BaseException:
         await source.close()
         raise

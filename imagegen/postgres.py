@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from urllib.parse import urlparse
 
 import asyncpg
 
 from .model import Job, JobState
-from .storage import COLUMN_COUNT, COLUMNS, UPDATED, StorageBusy, StorageError, job_row, migrations, row_job
+from .storage import (
+    COLUMN_COUNT,
+    COLUMNS,
+    RESULTS_DIRECTORY,
+    UPDATED,
+    StorageBusy,
+    StorageError,
+    ensure_directory,
+    job_row,
+    migrations,
+    read_files,
+    remove_files,
+    row_job,
+    write_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +71,24 @@ async def connect_pool(url: str, min_size: int = 2, max_size: int = 10) -> async
 
 
 class PostgresStorage:
-    """Jobs, kept results and settings in PostgreSQL; ``pool`` is shared with the queue and limits."""
+    """Jobs, kept results and settings in PostgreSQL; ``pool`` is shared with the queue and limits.
 
-    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+    Result images are kept in files under ``data_dir`` while they are first posted (a second or two; writing 8 MB
+    into the database for each job would make it the bottleneck, bench/SCALE.md), and moved into the database
+    if posting them fails, so that any process can post them later.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, url: str, data_dir: Path) -> None:
         self.pool = pool
         self.url = url
+        self.results_dir = data_dir / RESULTS_DIRECTORY
 
     @classmethod
-    async def open(cls, url: str) -> PostgresStorage:
+    async def open(cls, url: str, data_dir: Path) -> PostgresStorage:
         """Connect and bring the schema up to date (once, however many processes start together)."""
+        await asyncio.to_thread(ensure_directory, data_dir)
         pool = await connect_pool(url)
-        storage = cls(pool, url)
+        storage = cls(pool, url, data_dir)
         try:
             await storage._migrate()
         except BaseException:
@@ -113,22 +136,45 @@ class PostgresStorage:
             await self.pool.execute(_UPDATE, *job_row(job)[: len(UPDATED)], job.id)
 
     async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
+        names = await asyncio.to_thread(write_files, self.results_dir, job.id, images)
         async with _transient(), self.pool.acquire() as db, db.transaction():
             await db.execute("DELETE FROM job_results WHERE job_id = $1", job.id)
             await db.executemany(
-                "INSERT INTO job_results (job_id, position, data) VALUES ($1, $2, $3)",
-                [(job.id, position, data) for position, data in enumerate(images)],
+                "INSERT INTO job_results (job_id, position, name) VALUES ($1, $2, $3)",
+                [(job.id, position, name) for position, name in enumerate(names)],
             )
             await db.execute(_UPDATE, *job_row(job)[: len(UPDATED)], job.id)
 
+    async def share_results(self, job: Job) -> None:
+        rows = await self.pool.fetch("SELECT position, name FROM job_results WHERE job_id = $1 AND data IS NULL",
+                                     job.id)  # fmt: skip
+        names = [str(row["name"]) for row in rows]
+        found = await asyncio.to_thread(read_files, self.results_dir, names)
+        if len(found) != len(names):
+            return  # some are gone already: what is left stays where it is
+        async with _transient(), self.pool.acquire() as db, db.transaction():
+            await db.executemany(
+                "UPDATE job_results SET data = $3, name = NULL WHERE job_id = $1 AND position = $2",
+                [(job.id, row["position"], data) for row, data in zip(rows, found, strict=True)],
+            )
+        await asyncio.to_thread(remove_files, self.results_dir, names)
+
     async def results(self, job_id: int) -> list[bytes]:
-        rows = await self.pool.fetch("SELECT data FROM job_results WHERE job_id = $1 ORDER BY position", job_id)
-        return [bytes(row["data"]) for row in rows]
+        rows = await self.pool.fetch("SELECT name, data FROM job_results WHERE job_id = $1 ORDER BY position", job_id)
+        found = []
+        for row in rows:
+            if row["data"] is not None:
+                found.append(bytes(row["data"]))
+            else:
+                found.extend(await asyncio.to_thread(read_files, self.results_dir, [str(row["name"])]))
+        return found
 
     async def drop_results(self, job: Job) -> None:
+        rows = await self.pool.fetch("SELECT name FROM job_results WHERE job_id = $1 AND name IS NOT NULL", job.id)
         async with _transient(), self.pool.acquire() as db, db.transaction():
             await db.execute("DELETE FROM job_results WHERE job_id = $1", job.id)
             await db.execute(_UPDATE, *job_row(job)[: len(UPDATED)], job.id)
+        await asyncio.to_thread(remove_files, self.results_dir, [str(row["name"]) for row in rows])
 
     async def get_job(self, job_id: int) -> Job | None:
         row = await self.pool.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id)

@@ -148,6 +148,10 @@ class SharedQueue:
         self._idle = asyncio.Event()
         self._idle.set()
         self._pump_lock = asyncio.Lock()
+        # Passes of the dispatcher begun and over, for enqueue to wait for one that saw its job.
+        self._cycles = 0
+        self._done_cycles = 0
+        self._cycled = asyncio.Condition()
         self._listener: asyncpg.Connection | None = None
         self._background: list[asyncio.Task[None]] = []
         self._notes: set[asyncio.Task[None]] = set()
@@ -192,6 +196,8 @@ class SharedQueue:
         interrupted when no other process is alive; running ones get ``grace`` seconds, then are cancelled (and
         handed back by Jobs)."""
         self._closed = True
+        async with self._cycled:
+            self._cycled.notify_all()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -348,7 +354,15 @@ class SharedQueue:
         self._mine.add(job.id)
         self._idle.clear()
         await self._notify("queued")
-        await self._pump()
+        if not self._serving:
+            await self._refresh_positions()
+            return
+        # Returns once a pass of the dispatcher that began after now is over: the job is claimed or its place in
+        # line known. A burst of requests shares passes instead of each reading the whole queue.
+        asked = self._cycles
+        self._wake.set()
+        async with self._cycled:
+            await self._cycled.wait_for(lambda: self._done_cycles > asked or self._closed)
 
     def position(self, job_id: int) -> int | None:
         return self._positions.get(job_id)
@@ -386,13 +400,21 @@ class SharedQueue:
         await self._idle.wait()
 
     async def _dispatch(self) -> None:
+        looked = 0.0
         while not self._closed:
             self._wake.clear()
+            self._cycles += 1
+            cycle = self._cycles
             try:
-                await self._take_over()
+                if time.monotonic() - looked >= POLL_SECONDS:
+                    looked = time.monotonic()
+                    await self._take_over()
                 await self._pump()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("shared queue: cannot read the queue (%s); trying again", error)
+            async with self._cycled:
+                self._done_cycles = cycle
+                self._cycled.notify_all()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 

@@ -79,6 +79,11 @@ class Storage(Protocol):
         """A job's kept result images, in order."""
         ...
 
+    async def share_results(self, job: Job) -> None:
+        """Make a job's kept result images readable by every process that shares the database (after posting
+        them failed, when another process may have to post them)."""
+        ...
+
     async def drop_results(self, job: Job) -> None:
         """Forget a job's kept result images and write the job, in one transaction."""
         ...
@@ -145,7 +150,7 @@ class SqliteStorage:
     @classmethod
     async def open(cls, data_dir: Path) -> SqliteStorage:
         """Open (creating if needed) the database in ``data_dir`` and bring its schema up to date."""
-        await asyncio.to_thread(_ensure_directory, data_dir)
+        await asyncio.to_thread(ensure_directory, data_dir)
         path = data_dir / DATABASE_NAME
         try:
             connection = await aiosqlite.connect(path, timeout=LOCK_TIMEOUT)
@@ -206,7 +211,7 @@ class SqliteStorage:
 
     async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
         # The images go to files beside the database (one write each, no write-ahead log copy), named in it.
-        names = await asyncio.to_thread(_write_files, self.results_dir, job.id, images)
+        names = await asyncio.to_thread(write_files, self.results_dir, job.id, images)
         with _transient():
             await self._keep(job, names)
 
@@ -227,7 +232,10 @@ class SqliteStorage:
         query = "SELECT name FROM job_results WHERE job_id = ? ORDER BY position"
         async with self.connection.execute(query, (job_id,)) as cursor:
             names = [str(row["name"]) for row in await cursor.fetchall()]
-        return await asyncio.to_thread(_read_files, self.results_dir, names)
+        return await asyncio.to_thread(read_files, self.results_dir, names)
+
+    async def share_results(self, job: Job) -> None:
+        return None  # one process: the files are where it will look
 
     async def drop_results(self, job: Job) -> None:
         query = "SELECT name FROM job_results WHERE job_id = ?"
@@ -241,7 +249,7 @@ class SqliteStorage:
             except BaseException:
                 await self.connection.rollback()
                 raise
-        await asyncio.to_thread(_remove_files, self.results_dir, names)
+        await asyncio.to_thread(remove_files, self.results_dir, names)
 
     @property
     def results_dir(self) -> Path:
@@ -312,7 +320,7 @@ class SqliteStorage:
         await self.connection.close()
 
 
-def _ensure_directory(data_dir: Path) -> None:
+def ensure_directory(data_dir: Path) -> None:
     if data_dir.exists() and not data_dir.is_dir():
         raise StorageError(f"DATA_DIR {data_dir} is not a directory")
     try:
@@ -321,7 +329,7 @@ def _ensure_directory(data_dir: Path) -> None:
         raise StorageError(f"DATA_DIR {data_dir} cannot be created: {error.strerror}") from error
 
 
-def _write_files(directory: Path, job_id: int, images: Sequence[bytes]) -> list[str]:
+def write_files(directory: Path, job_id: int, images: Sequence[bytes]) -> list[str]:
     directory.mkdir(exist_ok=True)
     names = []
     for position, data in enumerate(images):
@@ -333,7 +341,7 @@ def _write_files(directory: Path, job_id: int, images: Sequence[bytes]) -> list[
     return names
 
 
-def _read_files(directory: Path, names: list[str]) -> list[bytes]:
+def read_files(directory: Path, names: list[str]) -> list[bytes]:
     found = []
     for name in names:
         try:
@@ -343,7 +351,7 @@ def _read_files(directory: Path, names: list[str]) -> list[bytes]:
     return found
 
 
-def _remove_files(directory: Path, names: list[str]) -> None:
+def remove_files(directory: Path, names: list[str]) -> None:
     for name in names:
         (directory / name).unlink(missing_ok=True)
 

@@ -320,7 +320,7 @@ async def test_migrate_to_postgres_copies_the_sqlite_database_and_reports_the_co
     assert code == 0, err
     assert "jobs: 1" in out and "server settings: 1" in out and "settings changes: 1" in out
     assert "postgresql://127.0.0.1" in out and "Traceback" not in err
-    copied = await PostgresStorage.open(postgres_url)
+    copied = await PostgresStorage.open(postgres_url, tmp_path)
     stored = await copied.get_job(job.id)
     await copied.close()
     assert stored is not None and stored.request.prompt == "a heron" and stored.state is JobState.INTERRUPTED

@@ -20,8 +20,8 @@ from imagegen.storage import SqliteStorage, StorageBusy, StorageError
 from tests.test_storage import a_job
 
 
-async def test_a_job_round_trips_with_its_references_and_kept_results(postgres_url: str) -> None:
-    db = await PostgresStorage.open(postgres_url)
+async def test_a_job_round_trips_with_its_references_and_kept_results(tmp_path: Path, postgres_url: str) -> None:
+    db = await PostgresStorage.open(postgres_url, tmp_path)
     job = a_job()
     job.request = job.request.__class__(**{**job.request.__dict__, "references": (b"ref-1", b"ref-2")})
     job.handover = {"interaction": {"id": "1", "token": "t"}}
@@ -31,6 +31,10 @@ async def test_a_job_round_trips_with_its_references_and_kept_results(postgres_u
     loaded = await db.get_job(job.id)
     assert loaded == job and loaded.handover == job.handover
     assert await db.results(job.id) == [b"one", b"two"]
+    assert len(list((tmp_path / "results").iterdir())) == 2  # beside the process while first posted
+    await db.share_results(job)
+    assert list((tmp_path / "results").iterdir()) == []  # in the database once any process may post them
+    assert await db.results(job.id) == [b"one", b"two"]
     job.state = JobState.DONE
     await db.drop_results(job)
     assert await db.results(job.id) == []
@@ -39,9 +43,11 @@ async def test_a_job_round_trips_with_its_references_and_kept_results(postgres_u
     await db.close()
 
 
-async def test_processes_starting_together_migrate_once(postgres_url: str, caplog: pytest.LogCaptureFixture) -> None:
+async def test_processes_starting_together_migrate_once(
+    tmp_path: Path, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, "imagegen.postgres")
-    opened = await asyncio.gather(*(PostgresStorage.open(postgres_url) for _ in range(4)))
+    opened = await asyncio.gather(*(PostgresStorage.open(postgres_url, tmp_path) for _ in range(4)))
     versions = {await db.schema_version() for db in opened}
     for db in opened:
         await db.close()
@@ -49,25 +55,29 @@ async def test_processes_starting_together_migrate_once(postgres_url: str, caplo
     assert len([r for r in caplog.records if "migrated" in r.getMessage()]) == len(postgres.MIGRATIONS)
 
 
-async def test_a_database_on_a_newer_schema_is_refused_by_name(postgres_url: str) -> None:
-    await (await PostgresStorage.open(postgres_url)).close()
+async def test_a_database_on_a_newer_schema_is_refused_by_name(tmp_path: Path, postgres_url: str) -> None:
+    await (await PostgresStorage.open(postgres_url, tmp_path)).close()
     connection = await asyncpg.connect(postgres_url)
     await connection.execute("INSERT INTO schema_version (version) VALUES (99)")
     await connection.close()
     with pytest.raises(StorageError, match="schema version 99, newer than this bot knows"):
-        await PostgresStorage.open(postgres_url)
+        await PostgresStorage.open(postgres_url, tmp_path)
 
 
-async def test_a_database_that_cannot_be_reached_is_named_without_its_password(unused_tcp_port: int) -> None:
+async def test_a_database_that_cannot_be_reached_is_named_without_its_password(
+    tmp_path: Path, unused_tcp_port: int
+) -> None:
     url = f"postgresql://bot:hunter2@127.0.0.1:{unused_tcp_port}/imagine"
     with pytest.raises(StorageError) as raised:
-        await PostgresStorage.open(url)
+        await PostgresStorage.open(url, tmp_path)
     assert f"postgresql://127.0.0.1:{unused_tcp_port}/imagine cannot be reached" in str(raised.value)
     assert "hunter2" not in str(raised.value)
 
 
-async def test_a_write_when_the_database_dropped_every_connection_is_worth_trying_again(postgres_url: str) -> None:
-    db = await PostgresStorage.open(postgres_url)
+async def test_a_write_when_the_database_dropped_every_connection_is_worth_trying_again(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    db = await PostgresStorage.open(postgres_url, tmp_path)
     job = await db.add_job(a_job())
     killer = await asyncpg.connect(postgres_url)
     await killer.execute(
@@ -112,7 +122,7 @@ async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
     copied = await sqlite_to_postgres(tmp_path, postgres_url, lambda job: 0.25, now)
     assert dict(copied) == {"jobs": 3, "reference images": 1, "kept results": 2, "server settings": 1,
                             "settings changes": 1, "reports": 1}  # fmt: skip
-    db = await PostgresStorage.open(postgres_url)
+    db = await PostgresStorage.open(postgres_url, tmp_path)
     assert await db.get_job(done.id) == done
     assert await db.results(kept.id) == [b"one", b"two"]
     stored_left = await db.get_job(left.id)
