@@ -12,8 +12,10 @@ from .client import ImageClient
 from .errors import AuthFailed, ImageGenError, UpstreamUnavailable
 from .models import ModelCatalog
 from .network import image_api_options, via
+from .postgres import MIGRATIONS, connect_pool, where
 from .redaction import redact
 from .settings import Settings
+from .storage import StorageError
 
 # Logs in to Discord (nothing more) and says whether it cannot be reached or refuses the token; True when it can.
 ReachDiscord = Callable[[Settings, Callable[..., None]], Awaitable[bool]]
@@ -32,6 +34,7 @@ async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDi
     base = settings.openai_base_url
     say(f"settings: ok (image API {base}, up to {settings.max_images} images)")
     discord_ok = await reach_discord(settings, say)
+    database_ok = await reach_database(settings, say)
     async with aiohttp.ClientSession(**image_api_options(settings.image_api_proxy)) as session:
         client = ImageClient(session, settings, catalogue)
         try:
@@ -69,4 +72,29 @@ async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDi
         )
         return 1
     say(f"ok: {default} is available" if default in {m.id for m in listed} else f"ok: using {default}")
-    return 0 if discord_ok else 1
+    return 0 if discord_ok and database_ok else 1
+
+
+async def reach_database(settings: Settings, say: Callable[..., None]) -> bool:
+    """With DATABASE_URL: connect to PostgreSQL and say which schema version it is on (without changing it)."""
+    if not settings.database_url:
+        return True
+    url = settings.database_url.get()
+    try:
+        pool = await connect_pool(url, min_size=1, max_size=1)
+    except StorageError as error:
+        say(f"error: {error}", error=True)
+        return False
+    try:
+        exists = await pool.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+        version = await pool.fetchval("SELECT max(version) FROM schema_version") if exists else 0
+    finally:
+        await pool.close()
+    known = len(MIGRATIONS)
+    if (version or 0) > known:
+        say(f"error: the database {where(url)} is on schema version {version}, newer than this bot knows ({known})",
+            error=True)  # fmt: skip
+        return False
+    state = "up to date" if version == known else f"version {version or 0}, migrated to {known} at start"
+    say(f"database: ok ({where(url)}, schema {state})")
+    return True

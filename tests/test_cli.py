@@ -333,3 +333,15 @@ async def test_migrate_to_postgres_without_a_database_url_says_what_to_set(
 ) -> None:
     code, _, err = await run("migrate-to-postgres", **configured(image_api, tmp_path))
     assert code == 2 and "set DATABASE_URL" in err
+
+
+async def test_check_says_whether_the_database_can_be_reached(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path, postgres_url: str, unused_tcp_port: int
+) -> None:
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=postgres_url))
+    assert code == 0, err
+    assert "database: ok (postgresql://127.0.0.1" in out and "migrated to" in out
+    unreachable = f"postgresql://bot:hunter2@127.0.0.1:{unused_tcp_port}/imagine"
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=unreachable))
+    assert code == 1 and f"127.0.0.1:{unused_tcp_port}/imagine cannot be reached" in err
+    assert "hunter2" not in out + err
