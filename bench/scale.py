@@ -195,33 +195,51 @@ async def floor(workdir: Path) -> float:
     return float(json.loads(out)["cpu_s_per_job"])
 
 
+async def speeds(admin: str, workdir: Path) -> tuple[dict[int, dict[str, float]], float]:
+    """Throughput with 1, 2 and 4 processes, then the CPU floor of the same work."""
+    speed: dict[int, dict[str, float]] = {}
+    for processes in (1, 2, 4):
+        url = await new_database(admin)
+        speed[processes] = await throughput(processes, workdir, url)
+        await drop_database(admin, url)
+        print("throughput:", json.dumps(speed[processes]), flush=True)
+    cpu_floor = await floor(workdir)
+    print("floor:", cpu_floor, flush=True)
+    return speed, cpu_floor
+
+
+async def acks(admin: str, workdir: Path) -> dict[str, list[float]]:
+    """Acknowledgement p99 of the bare bot, the bot on SQLite and on PostgreSQL, in interleaved rounds."""
+    runs: dict[str, list[float]] = {"bare": [], "sqlite": [], "postgres": []}
+    for _ in range(ROUNDS):
+        for kind in runs:
+            database = await new_database(admin) if kind == "postgres" else None
+            runs[kind].append(await acknowledged(kind, workdir, database))
+            if database:
+                await drop_database(admin, database)
+        print("acknowledgement p99:", json.dumps(runs), flush=True)
+    return runs
+
+
 async def main() -> None:
+    """Every scenario, written to bench/SCALE.md; or one (``speed`` or ``ack``), printed only."""
     given = os.environ.get("TEST_DATABASE_URL")
     server = None if given else Server()
     admin = given or (server.url if server else "")
     try:
         with tempfile.TemporaryDirectory() as scratch:
             workdir = Path(scratch)
-            speed: dict[int, dict[str, float]] = {}
-            for processes in (1, 2, 4):
-                url = await new_database(admin)
-                speed[processes] = await throughput(processes, workdir, url)
-                await drop_database(admin, url)
-                print("throughput:", json.dumps(speed[processes]), flush=True)
-            cpu_floor = await floor(workdir)
-            print("floor:", cpu_floor, flush=True)
-            acks: dict[str, list[float]] = {"bare": [], "sqlite": [], "postgres": []}
-            for _ in range(ROUNDS):
-                for kind in acks:
-                    database = await new_database(admin) if kind == "postgres" else None
-                    acks[kind].append(await acknowledged(kind, workdir, database))
-                    if database:
-                        await drop_database(admin, database)
-                print("acknowledgement p99:", json.dumps(acks), flush=True)
+            if sys.argv[1:] == ["ack"]:
+                await acks(admin, workdir)
+                return
+            speed, cpu_floor = await speeds(admin, workdir)
+            if sys.argv[1:] == ["speed"]:
+                return
+            runs = await acks(admin, workdir)
     finally:
         if server is not None:
             server.stop()
-    text = report(speed, cpu_floor, {kind: statistics.median(values) for kind, values in acks.items()}, acks)
+    text = report(speed, cpu_floor, {kind: statistics.median(values) for kind, values in runs.items()}, runs)
     (ROOT / "bench" / "SCALE.md").write_text(text)
     print(text)
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot import ImageBot
 from imagegen.model import Job, JobState
-from tests.fakes.discord import CHANNEL_ID, FakeDiscord, Recorded
+from tests.fakes.discord import CHANNEL_ID, DISCONNECT, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 from tests.helpers import SQLITE_ONLY, database_rows
 
@@ -269,3 +269,16 @@ async def test_a_kept_result_whose_files_are_gone_is_given_up_with_the_reason(
     assert stored is not None and stored.state is JobState.UNDELIVERABLE
     assert stored.delivery_error == "the kept images are missing"
     assert [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS] == []
+
+
+async def test_an_answer_that_cannot_reach_discord_is_logged_and_the_bot_goes_on(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_discord.fail("POST", "/callback", DISCONNECT)
+    await fake_discord.slash("imagine", {"prompt": "a boat", "size": "5x5"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.requests if r.status == DISCONNECT])
+    image_api.then(b64_images(png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "a boat"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
+    assert any("Discord cannot be reached" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -78,6 +79,10 @@ async def answer_error(
                 log.warning("could not answer interaction %s: %s", interaction.id, failure)
                 return
             file = _reopened(file)
+        except (aiohttp.ClientError, OSError) as failure:
+            # Discord out of reach (or the connection to it cut, as when the bot stops): nothing else can be said.
+            log.warning("could not answer interaction %s: Discord cannot be reached (%s)", interaction.id, failure)
+            return
     if interaction.channel_id is None:
         return
     text = texts.shorten(texts.t(interaction.locale, "job.late", user=interaction.user.mention, text=content), 2000)

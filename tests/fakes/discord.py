@@ -35,6 +35,8 @@ BOT_USER = {
     "bot": True,
 }
 MIB = 1024 * 1024
+# The status of a scripted failure that closes the connection instead of answering.
+DISCONNECT = 599
 # View Channel and Send Messages: an ordinary member. Moderators add Manage Messages.
 MEMBER_PERMISSIONS = 0x400 | 0x800
 MANAGE_MESSAGES = 0x2000
@@ -190,7 +192,8 @@ class FakeDiscord:
     def fail(
         self, method: str, path_contains: str, status: int, code: int = 0, times: int = 1, files_only: bool = False
     ) -> None:
-        """Make the next ``times`` matching requests fail (only those uploading files, with ``files_only``)."""
+        """Make the next ``times`` matching requests fail (only those uploading files, with ``files_only``); status
+        ``DISCONNECT`` closes the connection without an answer."""
         body = {"message": "scripted failure", "code": code}
         self.failures.append(Failure(method, path_contains, status, body, times, files_only))
 
@@ -484,6 +487,9 @@ class FakeDiscord:
             or self._too_large(files)
             or self._answer(request.method, path, payload, files)
         )
+        if response.status == DISCONNECT and request.transport is not None:
+            # Discord out of reach mid-request: the connection closes without an answer.
+            request.transport.close()
         # Recorded once answered, so a test waking on this request sees the state it produced.
         recorded = Recorded(request.method, path, dict(request.query), payload, files, arrived, response.status)
         await self._record(recorded)
