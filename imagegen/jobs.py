@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -108,8 +109,10 @@ class Jobs:
         # Kept results are bounded: past this many images waiting to be posted, new requests are refused.
         self.max_kept_images = max_kept_images
         self.write_retry_delays: tuple[float, ...] = WRITE_RETRY_DELAYS
-        # Jobs queued or running in this process, with their way back to the requester.
+        # Jobs queued or running in this process, with their way back to the requester; and those being recorded,
+        # by their arrival (a shared queue may hand one back to run before its recording returns).
         self._active: dict[int, tuple[Job, Delivery]] = {}
+        self._arriving: dict[str, tuple[Job, Delivery]] = {}
         # How a job another process accepted reaches its requester from here (the bot sets it).
         self.adopt: Callable[[Job], Delivery] | None = None
         # Requests admitted and acknowledged but not yet recorded: a stopping bot answers them before it goes.
@@ -163,17 +166,23 @@ class Jobs:
         job.state = JobState.QUEUED
         job.created_at = self.clock()
         job.screening = admission.screening
+        arrival = uuid.uuid4().hex
         if self.queue.shared:
-            # Whichever process draws it must screen it as admitted here.
-            job.handover = {**(job.handover or {}), "screening": dataclasses.asdict(job.screening)}
+            # Whichever process draws it must screen it as admitted here; this one may claim it before it has
+            # finished recording it, and knows it by its arrival.
+            job.handover = {**(job.handover or {}), "screening": dataclasses.asdict(job.screening), "arrival": arrival}
         else:
             job.handover = None  # one process: nothing to hand over, no token to keep
+        self._arriving[arrival] = (job, delivery)
         try:
             await self.storage.add_job(job)
         except BaseException:
             await admission.release()
             raise
-        self._active[job.id] = (job, delivery)
+        finally:
+            self._arriving.pop(arrival, None)
+        if job.state is JobState.QUEUED:  # else this process already runs it (or ran it) from its arrival
+            self._active[job.id] = (job, delivery)
         admission.submitted = True
         await admission.hold.submitted()
         try:
@@ -207,9 +216,12 @@ class Jobs:
 
     async def _run(self, job: Job) -> None:
         """Run a job whose turn came: one accepted here with its way back, or one another process accepted."""
-        active = self._active.get(job.id)
+        arrival = (job.handover or {}).get("arrival")
+        active = self._active.get(job.id) or self._arriving.get(str(arrival))
         if active is not None:
             local, delivery = active
+            local.id = job.id
+            self._active[job.id] = active
             local.owner, local.lease_until = job.owner, job.lease_until
             await self._execute(local, delivery)
             return

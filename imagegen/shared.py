@@ -25,7 +25,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from .dispatch import Admission, PerImage, Request, Runner
 from .errors import KeptFull, QueueFull, ShuttingDown, UserQueueFull
-from .model import Job
+from .model import Job, JobState
 from .postgres import connect_pool
 from .quota import Limits, Usage, day_of
 from .storage import Storage, row_job
@@ -36,8 +36,6 @@ Connection = Union["asyncpg.Connection[Any]", "PoolConnectionProxy[Any]"]
 # Where processes tell each other that the queue changed: "queued", "free", "claimed:<id>:<process>", "gone:<id>".
 JOBS_CHANNEL = "imagine_jobs"
 SETTINGS_CHANNEL = "imagine_settings"
-# Claims are taken one at a time across processes, so the count of running jobs they check is exact.
-CLAIM_LOCK = 7_243_002
 # Shards IDENTIFY one per bucket at a time, across processes: this number plus the bucket.
 IDENTIFY_LOCK = 7_244_000
 # A place held for a request being acknowledged is forgotten after this long (its process may have died).
@@ -47,9 +45,9 @@ ADMISSION_CONNECTIONS = 4
 # How often a process looks at the queue when nothing told it to.
 POLL_SECONDS = 1.0
 
-# The queue's order, as FairQueue's: users take turns, each from when they joined the line or last had a job
-# started (whichever is later); each user's first waiting job, then each user's second, and so on.
-_ORDER = """
+# The queue's order, as FairQueue's (and imagine_claim's): users take turns, each from when they joined the line
+# or last had a job started (whichever is later); each user's first waiting job, then each one's second, and so on.
+_WAITING = """
     WITH waiting AS (
         SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS turn,
                min(id) OVER (PARTITION BY user_id) AS joined
@@ -58,23 +56,7 @@ _ORDER = """
         SELECT waiting.id, waiting.turn, greatest(waiting.joined, coalesce(member_state.served, 0)) AS since
         FROM waiting LEFT JOIN member_state ON member_state.user_id = waiting.user_id
     )
-"""
-_WAITING = _ORDER + "SELECT id FROM ordered ORDER BY turn, since, id"
-_CLAIM = (
-    _ORDER
-    + """
-    UPDATE jobs SET state = 'running', owner = $1, lease_until = $2::float8 + $3::float8, started_at = $2
-    WHERE id = (
-        SELECT jobs.id FROM jobs JOIN ordered ON ordered.id = jobs.id
-        ORDER BY ordered.turn, ordered.since, jobs.id LIMIT 1
-        FOR UPDATE OF jobs SKIP LOCKED
-    )
-    RETURNING *
-"""
-)
-_SERVED = """
-    INSERT INTO member_state (user_id, served) VALUES ($1, nextval(pg_get_serial_sequence('jobs', 'id')))
-    ON CONFLICT (user_id) DO UPDATE SET served = excluded.served
+    SELECT id FROM ordered ORDER BY turn, since, id
 """
 
 
@@ -369,8 +351,10 @@ class SharedQueue:
     async def enqueue(self, job: Job, admission: Admission) -> None:
         if self._closed:
             raise ShuttingDown()
-        self._mine.add(job.id)
-        self._idle.clear()
+        # Unless this process claimed it (and perhaps ran it) while it was being recorded.
+        if job.state is JobState.QUEUED and job.id not in self._tasks:
+            self._mine.add(job.id)
+            self._idle.clear()
         await self._notify("queued")
         if not self._serving:
             await self._refresh_positions()
@@ -447,18 +431,10 @@ class SharedQueue:
             await self._refresh_positions()
 
     async def _claim(self) -> Job | None:
-        now = self.clock()
-        async with self.pool.acquire() as db, db.transaction():
-            await db.execute("SELECT pg_advisory_xact_lock($1)", CLAIM_LOCK)
-            running = await db.fetchval("SELECT count(*) FROM jobs WHERE lease_until >= $1", now)
-            if running >= self.max_running:
-                return None
-            row = await db.fetchrow(_CLAIM, self.name, now, self.lease)
-            if row is None:
-                return None
-            await db.execute(_SERVED, row["user_id"])
-            await db.execute("SELECT pg_notify($1, $2)", JOBS_CHANNEL, f"claimed:{row['id']}:{self.name}")
-        return row_job(row)
+        row = await self.pool.fetchrow(
+            "SELECT * FROM imagine_claim($1, $2, $3, $4)", self.name, self.clock(), self.lease, self.max_running
+        )
+        return row_job(row) if row is not None else None
 
     def _start(self, job: Job) -> None:
         self._mine.discard(job.id)

@@ -86,3 +86,43 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- Claiming the next job in one round trip: one claim at a time across processes, so the count of running jobs
+-- is exact (a process that finds another claiming leaves it: that claim is announced and wakes it); users take
+-- turns, each from when they joined the line or last had a job started, as in imagegen/queue.py; the claim is
+-- announced to every process.
+CREATE FUNCTION imagine_claim(p_owner TEXT, p_now DOUBLE PRECISION, p_lease DOUBLE PRECISION, p_max_running INTEGER)
+RETURNS SETOF jobs LANGUAGE plpgsql AS $$
+DECLARE
+    claimed jobs%ROWTYPE;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(7243002) THEN
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM jobs WHERE lease_until >= p_now) >= p_max_running THEN
+        RETURN;
+    END IF;
+    WITH waiting AS (
+        SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS turn,
+               min(id) OVER (PARTITION BY user_id) AS joined
+        FROM jobs WHERE state = 'queued'
+    ), ordered AS (
+        SELECT waiting.id, waiting.turn, greatest(waiting.joined, coalesce(member_state.served, 0)) AS since
+        FROM waiting LEFT JOIN member_state ON member_state.user_id = waiting.user_id
+    )
+    UPDATE jobs SET state = 'running', owner = p_owner, lease_until = p_now + p_lease, started_at = p_now
+    WHERE jobs.id = (
+        SELECT next.id FROM jobs AS next JOIN ordered ON ordered.id = next.id
+        ORDER BY ordered.turn, ordered.since, next.id LIMIT 1
+        FOR UPDATE OF next SKIP LOCKED
+    )
+    RETURNING * INTO claimed;
+    IF claimed.id IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO member_state AS m (user_id, served) VALUES (claimed.user_id, nextval(pg_get_serial_sequence('jobs', 'id')))
+        ON CONFLICT (user_id) DO UPDATE SET served = excluded.served;
+    PERFORM pg_notify('imagine_jobs', 'claimed:' || claimed.id || ':' || p_owner);
+    RETURN NEXT claimed;
+END
+$$;
