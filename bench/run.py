@@ -102,12 +102,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def acknowledgement(workdir: Path, count: int = 200) -> dict[str, float]:
-    """``count`` /imagine at once from as many users, upstream too slow to answer: how fast is each deferred?"""
-    discord, api = await fakes()
-    gate = asyncio.Event()
-    api.then(*[gated(gate, web.Response(body=answer_of([png()]), content_type="application/json"))] * count)
-    bot = await start_bot(discord, api, workdir, MAX_QUEUE_SIZE="1000", SHUTDOWN_GRACE_SECONDS="1")
+async def burst(discord: FakeDiscord, count: int) -> list[float]:
+    """Send ``count`` /imagine at once from as many users; return how long each took to be acknowledged, in ms."""
     sent: dict[str, float] = {}
 
     async def send(index: int) -> None:
@@ -120,9 +116,17 @@ async def acknowledgement(workdir: Path, count: int = 200) -> dict[str, float]:
         await discord.send_event("INTERACTION_CREATE", payload)
 
     await asyncio.gather(*(send(index) for index in range(count)))
-
     await discord.wait_for(lambda: len(discord.acknowledged) >= count, 120)
-    latencies = [1000 * (at - sent[token]) for token, at in discord.acknowledged.items()]
+    return [1000 * (at - sent[token]) for token, at in discord.acknowledged.items()]
+
+
+async def acknowledgement(workdir: Path, count: int = 200) -> dict[str, float]:
+    """``count`` /imagine at once from as many users, upstream too slow to answer: how fast is each deferred?"""
+    discord, api = await fakes()
+    gate = asyncio.Event()
+    api.then(*[gated(gate, web.Response(body=answer_of([png()]), content_type="application/json"))] * count)
+    bot = await start_bot(discord, api, workdir, MAX_QUEUE_SIZE="1000", SHUTDOWN_GRACE_SECONDS="1")
+    latencies = await burst(discord, count)
     gate.set()
     await bot.stop()
     await discord.close()

@@ -29,7 +29,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from run import USERS, Bot, answer_of, four_pngs, machine, percentile  # noqa: E402
+from run import USERS, Bot, answer_of, burst, four_pngs, machine, percentile  # noqa: E402
 
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, SECOND_CHANNEL_ID, FakeDiscord, shard_of  # noqa: E402
 from tests.fakes.image_api import FakeImageAPI, gated, png  # noqa: E402
@@ -91,20 +91,7 @@ async def acknowledged(kind: str, workdir: Path, database: str | None, count: in
         settings["DATABASE_URL"] = database
     bot = await spawn("bare.py" if kind == "bare" else "probe.py", discord, api, workdir, kind, **settings)
     await asyncio.wait_for(discord.identified.wait(), 30)
-    sent: dict[str, float] = {}
-
-    async def send(index: int) -> None:
-        payload = discord.interaction(
-            {"id": "1", "name": "imagine", "type": 1,
-             "options": [{"name": "prompt", "type": 3, "value": f"slow {index}"}]},
-            user_id=USERS + index,
-        )  # fmt: skip
-        sent[payload["token"]] = time.monotonic()
-        await discord.send_event("INTERACTION_CREATE", payload)
-
-    await asyncio.gather(*(send(index) for index in range(count)))
-    await discord.wait_for(lambda: len(discord.acknowledged) >= count, 120)
-    latencies = [1000 * (at - sent[token]) for token, at in discord.acknowledged.items()]
+    latencies = await burst(discord, count)
     gate.set()
     await bot.stop()
     await discord.close()

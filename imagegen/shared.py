@@ -45,19 +45,8 @@ ADMISSION_CONNECTIONS = 4
 # How often a process looks at the queue when nothing told it to.
 POLL_SECONDS = 1.0
 
-# The queue's order, as FairQueue's (and imagine_claim's): users take turns, each from when they joined the line
-# or last had a job started (whichever is later); each user's first waiting job, then each one's second, and so on.
-_WAITING = """
-    WITH waiting AS (
-        SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS turn,
-               min(id) OVER (PARTITION BY user_id) AS joined
-        FROM jobs WHERE state = 'queued'
-    ), ordered AS (
-        SELECT waiting.id, waiting.turn, greatest(waiting.joined, coalesce(member_state.served, 0)) AS since
-        FROM waiting LEFT JOIN member_state ON member_state.user_id = waiting.user_id
-    )
-    SELECT id FROM ordered ORDER BY turn, since, id
-"""
+# Where every waiting job stands (the view is in migrations/postgres/0007_leases.sql).
+_WAITING = "SELECT id FROM queue_order ORDER BY turn, since, id"
 
 
 def process_name() -> str:

@@ -87,10 +87,20 @@ BEGIN
 END
 $$;
 
+-- The queue's order, as imagegen/queue.py's FairQueue: users take turns, each from when they joined the line or
+-- last had a job started (whichever is later); each user's first waiting job, then each one's second, and so on.
+CREATE VIEW queue_order AS
+    WITH waiting AS (
+        SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS turn,
+               min(id) OVER (PARTITION BY user_id) AS joined
+        FROM jobs WHERE state = 'queued'
+    )
+    SELECT waiting.id, waiting.turn, greatest(waiting.joined, coalesce(member_state.served, 0)) AS since
+    FROM waiting LEFT JOIN member_state ON member_state.user_id = waiting.user_id;
+
 -- Claiming the next job in one round trip: one claim at a time across processes, so the count of running jobs
--- is exact (a process that finds another claiming leaves it: that claim is announced and wakes it); users take
--- turns, each from when they joined the line or last had a job started, as in imagegen/queue.py; the claim is
--- announced to every process.
+-- is exact (a process that finds another claiming leaves it: that claim is announced and wakes it); the first job
+-- in queue_order; the claim is announced to every process.
 CREATE FUNCTION imagine_claim(p_owner TEXT, p_now DOUBLE PRECISION, p_lease DOUBLE PRECISION, p_max_running INTEGER)
 RETURNS SETOF jobs LANGUAGE plpgsql AS $$
 DECLARE
@@ -102,18 +112,10 @@ BEGIN
     IF (SELECT count(*) FROM jobs WHERE lease_until >= p_now) >= p_max_running THEN
         RETURN;
     END IF;
-    WITH waiting AS (
-        SELECT id, user_id, row_number() OVER (PARTITION BY user_id ORDER BY id) AS turn,
-               min(id) OVER (PARTITION BY user_id) AS joined
-        FROM jobs WHERE state = 'queued'
-    ), ordered AS (
-        SELECT waiting.id, waiting.turn, greatest(waiting.joined, coalesce(member_state.served, 0)) AS since
-        FROM waiting LEFT JOIN member_state ON member_state.user_id = waiting.user_id
-    )
     UPDATE jobs SET state = 'running', owner = p_owner, lease_until = p_now + p_lease, started_at = p_now
     WHERE jobs.id = (
-        SELECT next.id FROM jobs AS next JOIN ordered ON ordered.id = next.id
-        ORDER BY ordered.turn, ordered.since, next.id LIMIT 1
+        SELECT next.id FROM jobs AS next JOIN queue_order ON queue_order.id = next.id
+        ORDER BY queue_order.turn, queue_order.since, next.id LIMIT 1
         FOR UPDATE OF next SKIP LOCKED
     )
     RETURNING * INTO claimed;
