@@ -179,7 +179,8 @@ class FakeDiscord:
     async def start(self) -> None:
         self.runner = web.AppRunner(self.app)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        # Discord takes a burst of new connections; the default backlog (128) would drop some for a second.
+        site = web.TCPSite(self.runner, "127.0.0.1", 0, backlog=1024)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
