@@ -175,7 +175,7 @@ class LocalQueue:
         self.fair = fair
         self.usage = usage
         self.limits = usage.limits
-        self.runner: Runner = _no_runner
+        self.runner: Runner = no_runner
         self.shared = False
         self._reservations: dict[int, Reservation] = {}
         self._kept: dict[int, int] = {}
@@ -277,5 +277,6 @@ class LocalQueue:
         await self.fair.wait_idle()
 
 
-async def _no_runner(job: Job) -> None:
+async def no_runner(job: Job) -> None:
+    """The runner of a queue no Jobs has taken yet."""
     raise RuntimeError("the queue was started without a runner")

@@ -161,13 +161,10 @@ class PostgresStorage:
 
     async def results(self, job_id: int) -> list[bytes]:
         rows = await self.pool.fetch("SELECT name, data FROM job_results WHERE job_id = $1 ORDER BY position", job_id)
-        found = []
-        for row in rows:
-            if row["data"] is not None:
-                found.append(bytes(row["data"]))
-            else:
-                found.extend(await asyncio.to_thread(read_files, self.results_dir, [str(row["name"])]))
-        return found
+        if all(row["data"] is not None for row in rows):
+            return [bytes(row["data"]) for row in rows]
+        # Still in files beside the process that made them (never some in files and some in the database).
+        return await asyncio.to_thread(read_files, self.results_dir, [str(row["name"]) for row in rows])
 
     async def drop_results(self, job: Job) -> None:
         rows = await self.pool.fetch("SELECT name FROM job_results WHERE job_id = $1 AND name IS NOT NULL", job.id)

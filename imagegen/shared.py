@@ -23,10 +23,10 @@ from typing import Any, NoReturn, Union
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from .dispatch import Admission, PerImage, Request, Runner
+from .dispatch import Admission, PerImage, Request, Runner, no_runner
 from .errors import KeptFull, QueueFull, ShuttingDown, UserQueueFull
 from .model import Job, JobState
-from .postgres import connect_pool
+from .postgres import SETTINGS_CHANNEL, connect_pool
 from .quota import Limits, Usage, day_of
 from .storage import Storage, row_job
 
@@ -35,7 +35,6 @@ Connection = Union["asyncpg.Connection[Any]", "PoolConnectionProxy[Any]"]
 
 # Where processes tell each other that the queue changed: "queued", "free", "claimed:<id>:<process>", "gone:<id>".
 JOBS_CHANNEL = "imagine_jobs"
-SETTINGS_CHANNEL = "imagine_settings"
 # Shards IDENTIFY one per bucket at a time, across processes: this number plus the bucket.
 IDENTIFY_LOCK = 7_244_000
 # A place held for a request being acknowledged is forgotten after this long (its process may have died).
@@ -105,7 +104,7 @@ class SharedQueue:
         self.clock = clock
         self.name = name or process_name()
         self.shared = True
-        self.runner: Runner = _no_runner
+        self.runner: Runner = no_runner
         # Told when a server's settings changed in any process; and when a job accepted here was taken by another
         # process or left the queue (its status message is no longer this process's to keep).
         self.on_settings: Callable[[int], Awaitable[None]] | None = None
@@ -121,7 +120,6 @@ class SharedQueue:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._pump_lock = asyncio.Lock()
         # Passes of the dispatcher begun and over, for enqueue to wait for one that saw its job.
         self._cycles = 0
         self._done_cycles = 0
@@ -410,14 +408,13 @@ class SharedQueue:
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 
     async def _pump(self) -> None:
-        """Claim jobs while there is room, start them, and note where the others stand."""
-        async with self._pump_lock:
-            while self._serving and not self._closed:
-                job = await self._claim()
-                if job is None:
-                    break
-                self._start(job)
-            await self._refresh_positions()
+        """Claim jobs while there is room, start them, and note where the others stand (the dispatcher only)."""
+        while self._serving and not self._closed:
+            job = await self._claim()
+            if job is None:
+                break
+            self._start(job)
+        await self._refresh_positions()
 
     async def _claim(self) -> Job | None:
         row = await self.pool.fetchrow(
@@ -592,10 +589,6 @@ async def _count(db: Connection, request: Request, images: int, cost: float, day
         cost,
         request.guild_id if request.guild_id is not None else -1,
     )
-
-
-async def _no_runner(job: Job) -> None:
-    raise RuntimeError("the queue was started without a runner")
 
 
 class IdentifyGate:
