@@ -18,7 +18,7 @@ from imagegen.settings import Settings
 
 log = logging.getLogger("bot")
 
-EXTENSIONS = ("cogs.imagine", "cogs.usage", "cogs.admin")
+EXTENSIONS = ("cogs.imagine", "cogs.iterate", "cogs.usage", "cogs.admin")
 
 
 class ImageBot(commands.AutoShardedBot):

@@ -12,6 +12,7 @@ from imagegen import texts
 from imagegen.errors import InvalidRequest
 from imagegen.screening import CATEGORIES
 from imagegen.servers import ServerSettings
+from imagegen.styles import MAX_STYLE_NAME, MAX_STYLE_PHRASE
 from imagegen.wordlist import MAX_PHRASE_LENGTH, MAX_PHRASES, normalise
 
 from .utils.markup import inert
@@ -245,6 +246,51 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         if log_images is not None:
             changes["log_withheld_images"] = log_images == "on"
         await self._save(interaction, **changes)
+
+    styles = app_commands.Group(name="styles", description=localised("cmd.admin.styles"))
+
+    @styles.command(name="add", description=localised("cmd.admin.styles.add"))
+    @app_commands.describe(name=localised("opt.admin.style_name"), phrase=localised("opt.admin.style_phrase"))
+    async def styles_add(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, MAX_STYLE_NAME],
+        phrase: app_commands.Range[str, 1, MAX_STYLE_PHRASE],
+    ) -> None:
+        """A style of this server's own, offered first in /imagine's style option."""
+        guild_id = self._admin(interaction)
+        count = await self.bot.core.change_styles(guild_id, interaction.user.id, name, phrase)
+        text = texts.t(interaction.locale, "admin.styles.added", name=inert(name), phrase=inert(phrase), count=count)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @styles.command(name="remove", description=localised("cmd.admin.styles.remove"))
+    @app_commands.describe(name=localised("opt.admin.style_name"))
+    async def styles_remove(self, interaction: discord.Interaction, name: str) -> None:
+        """Remove one of this server's own styles (the bot's own stay)."""
+        guild_id = self._admin(interaction)
+        count = await self.bot.core.change_styles(guild_id, interaction.user.id, name, None)
+        text = texts.t(interaction.locale, "admin.styles.removed", name=inert(name), count=count)
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @styles_remove.autocomplete("name")
+    async def own_styles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """This server's own styles whose names contain what was typed."""
+        own = self.bot.core.server(interaction.guild_id).styles
+        needle = current.strip().casefold()
+        names = [name for name, _ in own if needle in name.casefold()][:25]
+        return [app_commands.Choice(name=name, value=name) for name in names]
+
+    @styles.command(name="list", description=localised("cmd.admin.styles.list"))
+    async def styles_list(self, interaction: discord.Interaction) -> None:
+        """This server's own styles and what each adds."""
+        own = self.bot.core.server(self._admin(interaction)).styles
+        locale = interaction.locale
+        if not own:
+            await interaction.response.send_message(texts.t(locale, "admin.styles.none"), ephemeral=True)
+            return
+        listed = texts.shorten("\n".join(f"• {inert(name)}: {inert(phrase)}" for name, phrase in own), 1800)
+        text = texts.t(locale, "admin.styles.list", count=len(own), styles=listed)
+        await interaction.response.send_message(text, ephemeral=True)
 
     def describe(self, locale: object, server: ServerSettings) -> str:
         """The settings in words."""

@@ -6,24 +6,22 @@ import asyncio
 import dataclasses
 import functools
 import logging
-import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from imagegen import logs, texts
-from imagegen.catalogue import aspect
-from imagegen.model import QUALITIES, ImageRequest, Job, size_choices
+from imagegen import texts
+from imagegen.model import QUALITIES, ImageRequest, Job
 from imagegen.uploads import check_declared
 
-from .utils import custom_ids
+from .utils import choices, custom_ids
 from .utils.answers import answer_error
 from .utils.buttons import PromptModal, buttons, job_button, submitted_text
 from .utils.channel import post_in_channel
-from .utils.delivery import InteractionDelivery, adopted, handover, redeliver, report_text
+from .utils.delivery import adopted, redeliver, report_text
+from .utils.jobs import JobItem, belongs_here, elsewhere, start_job
 from .utils.markup import inert
 from .utils.translator import localised
 
@@ -101,6 +99,7 @@ class Imagine(commands.Cog):
         model=localised("opt.model"),
         image=localised("opt.image"),
         image2=localised("opt.image2"),
+        style=localised("opt.style"),
     )
     @app_commands.choices(quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES)
     async def imagine(
@@ -114,6 +113,7 @@ class Imagine(commands.Cog):
         model: str | None = None,
         image: discord.Attachment | None = None,
         image2: discord.Attachment | None = None,
+        style: str | None = None,
     ) -> None:
         """Draw ``n`` images from ``prompt`` (starting from up to two reference images) and post them."""
         attachments = [upload for upload in (image, image2) if upload is not None]
@@ -129,36 +129,13 @@ class Imagine(commands.Cog):
             background=background,
             moderation=settings.moderation,
         )
+        if style:
+            request = self.bot.core.with_style(request, style, interaction.guild_id)
         await start_job(self.bot, interaction, request, [upload.url for upload in attachments])
 
-    @imagine.autocomplete("size")
-    async def size_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        """Offer the sizes the chosen model takes, labelled by their shape, ``auto`` first; what the member typed
-        first when the model takes it."""
-        model = str(getattr(interaction.namespace, "model", None) or self.bot.core.default_model(interaction.guild_id))
-        rule = self.bot.core.model(model).sizes
-        offered = size_choices(rule)
-        typed = rule.normalise(current) if current.strip() else None
-        needle = current.strip().lower()
-        matching = [size for size in offered if needle in size or needle in self._size_label(interaction.locale, size)]
-        values = list(dict.fromkeys([*([typed] if typed else []), *(matching or offered)]))[:25]
-        return [app_commands.Choice(name=self._size_label(interaction.locale, value), value=value) for value in values]
-
-    @staticmethod
-    def _size_label(locale: object, size: str) -> str:
-        if size == "auto":
-            return texts.t(locale, "choice.size.auto")
-        shape, ratio = aspect(size)
-        label = texts.t(locale, f"size.{shape}", ratio=ratio)
-        return label if ":" in size else f"{label} — {size.replace('x', '×')}"
-
-    @imagine.autocomplete("model")
-    async def model_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        """Offer the image models the API lists (or the configured ones) that this server allows."""
-        names = await self.bot.core.search_models(current, interaction.guild_id)
-        return [app_commands.Choice(name=name, value=name) for name in names]
+    imagine.autocomplete("size")(choices.sizes)
+    imagine.autocomplete("model")(choices.models)
+    imagine.autocomplete("style")(choices.styles)
 
     async def edit_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """The "Edit image" message menu: ask what should change about the message's first image."""
@@ -244,108 +221,6 @@ class Imagine(commands.Cog):
                 await self.bot.core.mark_notified(job, f"cannot post in channel {job.channel_id}: {error}")
             else:
                 await self.bot.core.mark_notified(job)
-
-
-def bot_of(interaction: discord.Interaction) -> ImageBot:
-    """The bot an interaction came to."""
-    return cast("ImageBot", interaction.client)
-
-
-async def start_job(
-    bot: ImageBot, interaction: discord.Interaction, request: ImageRequest, reference_urls: Sequence[str] = ()
-) -> None:
-    """Check, acknowledge, record and queue a request as the clicking or typing user's job.
-
-    Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes.
-    """
-    age_restricted = isinstance(interaction.channel, discord.TextChannel) and interaction.channel.is_nsfw()
-    roles = [role.id for role in interaction.user.roles] if isinstance(interaction.user, discord.Member) else []
-    # Admitted and counted against every limit in one step, before the acknowledgement.
-    request, admission = await bot.core.admit(
-        request,
-        user_id=interaction.user.id,
-        guild_id=interaction.guild_id,
-        channel_id=interaction.channel_id,
-        age_restricted=age_restricted,
-        references=len(reference_urls),
-        roles=roles,
-    )
-    try:
-        callback = await interaction.response.defer(thinking=True)
-        acknowledged = discord.utils.utcnow() - interaction.created_at
-        bot.core.metrics.acknowledge.observe(max(0.0, acknowledged.total_seconds()))
-        if reference_urls:
-            # A plain message from here on, so a problem with the files can be answered privately.
-            await interaction.edit_original_response(content=texts.t(interaction.locale, "status.preparing"))
-            references = [await bot.core.fetch_reference(url) for url in reference_urls]
-            request = dataclasses.replace(request, references=tuple(references))
-        job = Job(
-            user_id=interaction.user.id,
-            channel_id=interaction.channel_id or 0,
-            guild_id=interaction.guild_id,
-            request=request,
-            locale=str(interaction.locale),
-            interaction_id=interaction.id,
-            message_id=callback.message_id if callback is not None else None,
-            upload_limit=interaction.filesize_limit,
-            handover=handover(interaction),
-        )
-        delivery = InteractionDelivery(bot, interaction, job)
-        await bot.core.submit(job, delivery, admission)
-    finally:
-        await admission.release()
-    await delivery.status.start()
-
-
-async def elsewhere(interaction: discord.Interaction, job: Job) -> None:
-    """Answer a click (or form) about a job from somewhere the job does not live."""
-    log.warning(
-        "job %d (guild %s, channel %d) clicked from guild %s, channel %s",
-        job.id,
-        job.guild_id,
-        job.channel_id,
-        interaction.guild_id,
-        interaction.channel_id,
-    )
-    await interaction.response.send_message(texts.t(interaction.locale, "button.elsewhere"), ephemeral=True)
-
-
-class JobItem(discord.ui.DynamicItem[discord.ui.Button[Any]], template=custom_ids.job_template("[a-z]+")):
-    """What every button about a job shares: the job (read from the custom id, the rest from the database), the
-    check that the click comes from where the job lives, and the one error path. Each action is a subclass."""
-
-    action = ""
-    anywhere_in_server = False
-
-    def __init__(self, job_id: int, index: int | None = None, label: str = "") -> None:
-        super().__init__(job_button(self.action, job_id, label or self.action, index))
-        self.job_id = job_id
-        self.index = index
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> JobItem:
-        index = int(match["index"]) if match["index"] else None
-        return cls(int(match["job"]), index, getattr(item, "label", None) or "")
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        logs.about(job=self.job_id, guild=interaction.guild_id, interaction=interaction.id)
-        bot = bot_of(interaction)
-        try:
-            job = await bot.core.job(self.job_id)
-            if job is None:
-                await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
-            elif not belongs_here(interaction, job, channel=not self.anywhere_in_server):
-                await elsewhere(interaction, job)
-            else:
-                await self.act(bot, interaction, job)
-        except Exception as error:
-            await answer_error(bot, interaction, error)
-
-    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
-        """What the button does for its job."""
-        raise NotImplementedError
 
 
 class Reroll(JobItem, template=custom_ids.job_template("reroll")):
@@ -477,15 +352,6 @@ class Remove(JobItem, template=custom_ids.job_template("remove")):
 
 
 JOB_ITEMS = (Reroll, Rerun, Remix, Vary, TryInstead, Delete, Cancel, Report, Remove)
-
-
-def belongs_here(interaction: discord.Interaction, job: Job, channel: bool = True) -> bool:
-    """Whether a click on a job's button (or form) comes from where the job lives: its server and channel.
-
-    A custom id is only a string: anyone can send one with another server's job in it, and its prompt and cost
-    must not cross servers.
-    """
-    return interaction.guild_id == job.guild_id and (not channel or interaction.channel_id == job.channel_id)
 
 
 def _is_image(attachment: discord.Attachment) -> bool:

@@ -12,7 +12,7 @@ BUNDLED = Path(__file__).with_name("data") / "artists.toml"
 # The kinds of names, as the TOML tables that list them; living artists come with a style, the others with a
 # generic description.
 KINDS = ("artist", "character", "brand", "celebrity")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Suggestion:
 
 def _pattern(name: str) -> re.Pattern[str]:
     escaped = re.escape(name)
-    if _CJK.search(name):
+    if CJK.search(name):
         return re.compile(escaped)
     # Latin names must stand as words: "Loish" should not match inside another word.
     return re.compile(rf"(?<![\w]){escaped}(?![\w])", re.IGNORECASE)
@@ -74,7 +74,7 @@ class ArtistList:
             match = pattern.search(prompt)
             if match is None:
                 continue
-            style = artist.style_zh if _CJK.search(prompt) else artist.style_en
+            style = artist.style_zh if CJK.search(prompt) else artist.style_en
             rewritten = prompt
             for name in sorted(artist.names, key=len, reverse=True):
                 rewritten = _pattern(name).sub(style, rewritten)

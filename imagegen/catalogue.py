@@ -51,21 +51,21 @@ class SizeRule:
         typed = size.strip().lower().replace("×", "x").replace("*", "x").replace(" ", "")
         if typed == "auto":
             return "auto"
-        dimensions = _SIZE.fullmatch(typed)
+        given = _SIZE.fullmatch(typed)
         ratio = _RATIO.fullmatch(typed)
         if self.kind == "ratio":
-            if dimensions:
-                typed = _ratio_of(int(dimensions[1]), int(dimensions[2]))
+            if given:
+                typed = _ratio_of(int(given[1]), int(given[2]))
             return typed if typed in self.sizes else None
         if ratio:
             # A ratio asks for the suggested (or listed) size of that shape.
             wanted = _ratio_of(int(ratio[1]), int(ratio[2]))
-            return next((known for known in self.sizes if _ratio_of(*_dimensions(known)) == wanted), None)
-        if not dimensions:
+            return next((known for known in self.sizes if _ratio_of(*dimensions(known)) == wanted), None)
+        if not given:
             return None
         if self.kind == "list":
             return typed if typed in self.sizes else None
-        return typed if self._fits(int(dimensions[1]), int(dimensions[2])) else None
+        return typed if self._fits(int(given[1]), int(given[2])) else None
 
     def _fits(self, width: int, height: int) -> bool:
         pixels = width * height
@@ -86,7 +86,7 @@ class SizeRule:
         """
         if self.kind == "free":
             return AUTO_PIXELS
-        known = [math.prod(_dimensions(size)) for size in self.sizes if _SIZE.fullmatch(size)]
+        known = [math.prod(dimensions(size)) for size in self.sizes if _SIZE.fullmatch(size)]
         return max(known, default=PRICE_PIXELS)
 
 
@@ -105,6 +105,8 @@ class ModelInfo:
     partial_images: bool = False
     references: str = ""
     input_fidelity: bool = False
+    # Whether its largest sizes are worth an Upscale (an edit of an image at the largest size of its shape).
+    upscale: bool = False
     expiring_urls: bool = False
     rank: int = 0
     shutdown: datetime.date | None = None
@@ -124,8 +126,7 @@ class ModelInfo:
             base = self.price["default"]
         else:
             base = max(self.price.values())
-        dimensions = _SIZE.fullmatch(size)
-        pixels = math.prod(_dimensions(size)) if dimensions else self.sizes.largest_pixels()
+        pixels = math.prod(dimensions(size)) if _SIZE.fullmatch(size) else self.sizes.largest_pixels()
         scaled = base * max(pixels, PRICE_PIXELS) / PRICE_PIXELS if self.sizes.kind != "ratio" else base
         return scaled + self.partial_price * previews
 
@@ -218,7 +219,8 @@ def aspect(size: str) -> tuple[str, str]:
     return shape, _ratio_of(width, height)
 
 
-def _dimensions(size: str) -> tuple[int, int]:
+def dimensions(size: str) -> tuple[int, int]:
+    """The width and height of a ``WxH`` size."""
     width, _, height = size.partition("x")
     return int(width), int(height)
 
@@ -247,8 +249,8 @@ def _entries(data: dict[str, Any], source: str, problems: list[str]) -> tuple[li
 
 _KNOWN_KEYS = {
     "match", "name", "prompt_limit", "max_n", "sizes", "size_rule", "ratios", "qualities", "background",
-    "moderation", "output_format", "partial_images", "references", "input_fidelity", "expiring_urls", "rank",
-    "shutdown", "replacement", "price", "partial_price",
+    "moderation", "output_format", "partial_images", "references", "input_fidelity", "upscale", "expiring_urls",
+    "rank", "shutdown", "replacement", "price", "partial_price",
 }  # fmt: skip
 
 
@@ -264,7 +266,9 @@ def _info(raw: dict[str, Any], where: str, problems: list[str]) -> ModelInfo | N
                 problems.append(f"{where}: '{key}' must be a positive whole number")
             else:
                 values[key] = raw[key]
-    for key in ("background", "moderation", "output_format", "partial_images", "input_fidelity", "expiring_urls"):
+    booleans = ("background", "moderation", "output_format", "partial_images", "input_fidelity", "upscale",
+                "expiring_urls")  # fmt: skip
+    for key in booleans:
         if key in raw:
             if not isinstance(raw[key], bool):
                 problems.append(f"{where}: '{key}' must be true or false")

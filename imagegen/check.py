@@ -49,9 +49,11 @@ async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDi
         except ImageGenError as failure:
             say(f"error: GET {base}/models failed: {failure.detail}", error=True)
             return 1
-    models = ModelCatalog(client, catalogue, settings.image_model, settings.image_models, 0.0)
+    models = ModelCatalog(client, catalogue, settings.image_model, settings.image_models, 0.0,
+                          vision=settings.vision_model)  # fmt: skip
     models.use(listed)
     default = models.default
+    listed = models.listed or []
     if listed:
         say(f"image models this key can use ({len(listed)}):")
         for model in listed:
@@ -71,6 +73,9 @@ async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDi
             error=True,
         )
         return 1
+    vision = models.vision
+    say(f"/describe model: {vision}" if vision else "warning: no chat model with image input listed: set VISION_MODEL",
+        error=vision is None)  # fmt: skip
     say(f"ok: {default} is available" if default in {m.id for m in listed} else f"ok: using {default}")
     return 0 if discord_ok and database_ok else 1
 

@@ -9,6 +9,7 @@ import datetime
 import json
 import logging
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,16 @@ MODELS_TIMEOUT = 15.0
 # A moderation call answers in about a second; past this, it is treated as failed (see SCREENING_ON_ERROR).
 SCREENING_TIMEOUT = 10.0
 IMAGE_ENDPOINT_TYPE = "image-generation"
+# A chat model describing one image answers within seconds; a minute is plenty.
+DESCRIBE_TIMEOUT = 60.0
+DESCRIBE_PROMPTS = 4
+DESCRIBE_PROMPT_LIMIT = 1000
+DESCRIBE_INSTRUCTIONS = (
+    "You write prompts for an image generator. Look at the image and write four different prompts, each one or two "
+    "sentences, that would produce an image like it: subject, setting, composition, lighting, colours, medium and "
+    "style. Write them in {language}. Do not name real people or living artists. Answer with a JSON array of four "
+    "strings and nothing else."
+)
 # Names of models that draw, for APIs whose model list does not say which ones do.
 _IMAGE_NAME_HINTS = (
     "gpt-image", "chatgpt-image", "dall-e", "imagen", "flux", "stable-diffusion", "sdxl", "sd3", "ideogram",
@@ -302,8 +313,36 @@ class ImageClient:
                 flagged[str(name)] = flagged.get(str(name), False) or hit is True
         return flagged
 
+    async def describe(self, model: str, image: bytes, language: str) -> list[str]:
+        """Four short prompts, in ``language``, that would draw something like ``image``, from a chat model that
+        reads images; raises a domain error when it cannot be asked or its answer holds none."""
+        timeout = aiohttp.ClientTimeout(total=DESCRIBE_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
+        body = {
+            "model": model,
+            "messages": [
+                {"role": "system", "content": DESCRIBE_INSTRUCTIONS.format(language=language)},
+                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": data_url(image)}}]},
+            ],
+            "max_tokens": 800,
+        }
+        status, raw, retry_after = await self._call("POST", "chat/completions", timeout, json=body)
+        if not isinstance(raw, bytes) or status != 200:
+            error = map_error(status, raw if isinstance(raw, bytes) else b"", model, "", retry_after)
+            error.detail = redact(error.detail, (self.settings.openai_api_key.get(),))
+            raise error
+        payload = await _decode_json(raw)
+        try:
+            content = payload["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError) as error:
+            raise BadUpstreamResponse("chat answer has no message") from error
+        prompts = read_prompts(content if isinstance(content, str) else "")
+        if not prompts:
+            raise BadUpstreamResponse("chat answer holds no prompts")
+        return prompts
+
     async def list_models(self) -> list[ListedModel]:
-        """The models the key can use to draw, as ``GET /models`` lists them, with their shutdown dates."""
+        """The models the key can use, as ``GET /models`` lists them, with their shutdown dates and whether they
+        draw."""
         timeout = aiohttp.ClientTimeout(total=MODELS_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
         status, raw, retry_after = await self._call("GET", "models", timeout)
         if not isinstance(raw, bytes):
@@ -317,18 +356,19 @@ class ImageClient:
         if not isinstance(data, list):
             raise BadUpstreamResponse("model list has no data list")
         return [
-            ListedModel(str(entry["id"]), _shutdown_of(entry.get("shutdown_date")))
+            ListedModel(str(entry["id"]), _shutdown_of(entry.get("shutdown_date")), is_image_model(entry))
             for entry in data
-            if isinstance(entry, dict) and "id" in entry and is_image_model(entry)
+            if isinstance(entry, dict) and "id" in entry
         ]
 
 
 @dataclass(frozen=True)
 class ListedModel:
-    """A model ``GET /models`` lists, and the day it shuts down if the API says."""
+    """A model ``GET /models`` lists, the day it shuts down if the API says, and whether it draws."""
 
     id: str
     shutdown: datetime.date | None = None
+    draws: bool = True
 
 
 def _shutdown_of(value: object) -> datetime.date | None:
@@ -356,7 +396,30 @@ def _edit_form(request: ImageRequest, info: ModelInfo) -> aiohttp.FormData:
     for index, data in enumerate(request.references, start=1):
         kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
         form.add_field("image[]", data, filename=f"reference_{index}.{kind}", content_type=f"image/{kind}")
+    if request.mask is not None:
+        form.add_field("mask", request.mask, filename="mask.png", content_type="image/png")
     return form
+
+
+def read_prompts(content: str) -> list[str]:
+    """The prompts in a chat model's answer: a JSON array of strings as asked, else numbered or bulleted lines
+    (models wrap JSON in code fences, or ignore the format); at most four, each cut to a sane length."""
+    text = content.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, re.DOTALL)
+    if fenced:
+        text = fenced[1]
+    found: list[str] = []
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, list):
+        found = [item for item in parsed if isinstance(item, str)]
+    else:
+        lines = (re.sub(r"^\s*(?:\d+[.)、:]|[-*•])\s*", "", line) for line in text.splitlines())
+        found = [line.strip().strip('"') for line in lines]
+    prompts = [" ".join(prompt.split())[:DESCRIBE_PROMPT_LIMIT] for prompt in found]
+    return [prompt for prompt in prompts if prompt][:DESCRIBE_PROMPTS]
 
 
 def _source_of(entry: dict[str, Any]) -> tuple[str, str] | None:

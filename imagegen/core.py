@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -11,16 +12,17 @@ from typing import Any
 
 import aiohttp
 
-from . import policy, workers
+from . import policy, tools, workers
 from .artists import BUNDLED as BUNDLED_ARTISTS
 from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
 from .chart import DAYS, Labels, Month, draw
 from .client import ImageClient
 from .dispatch import Admission, JobQueue, LocalQueue
+from .errors import InvalidRequest, UploadRejected
 from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
-from .model import ImageRequest, Job
+from .model import Description, ImageRequest, Job
 from .models import ModelCatalog
 from .network import image_api_options, proxy_options
 from .postgres import PostgresStorage
@@ -33,6 +35,9 @@ from .servers import ServerSettings, ServerSettingsStore, check_ceiling
 from .settings import Settings
 from .shared import IdentifyGate, SharedQueue
 from .storage import SqliteStorage, Storage
+from .styles import BUNDLED as BUNDLED_STYLES
+from .styles import MAX_SERVER_STYLES, Style, StyleBook, check_server_style
+from .uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +123,11 @@ class Core:
             settings.image_models,
             settings.models_cache_seconds,
             watched=lambda: [*settings.image_models, *settings.allowed_models, *self.servers.default_models()],
+            vision=settings.vision_model,
         )
+        self.styles = StyleBook.load(BUNDLED_STYLES, *([settings.styles_file] if settings.styles_file else []))
+        # Members with a /describe under way: one each at a time, so a burst cannot run up the bill.
+        self._describing: set[int] = set()
         self.artists = ArtistList.load(BUNDLED_ARTISTS, *([settings.artists_file] if settings.artists_file else []))
 
     @classmethod
@@ -246,6 +255,94 @@ class Core:
             results=self.settings.screen_results or bool(server.screen_results),
         )
         return request, admission
+
+    def check_place(self, user_id: int, guild_id: int | None, channel_id: int | None) -> None:
+        """Raise InvalidRequest when the member may not use the bot here (DMs, barred, the server's channels)."""
+        policy.check_place(self.server(guild_id), user_id, self.settings, channel_id=channel_id,
+                           in_dm=guild_id is None)  # fmt: skip
+
+    # -- styles ---------------------------------------------------------------------------------------------------
+
+    def search_styles(self, text: str, guild_id: int | None, locale: object) -> list[Style]:
+        """Styles to offer for what a member typed: the server's own first."""
+        return self.styles.search(text, locale, self.server(guild_id).styles)
+
+    def with_style(self, request: ImageRequest, name: str, guild_id: int | None) -> ImageRequest:
+        """``request`` in the style named ``name``; raises InvalidRequest when no style has that name here."""
+        style = self.styles.find(name, self.server(guild_id).styles)
+        return dataclasses.replace(request, style=style.name, addition=style.phrase_for(request.prompt))
+
+    def style_label(self, name: str, guild_id: int | None, locale: object) -> str:
+        """How a style a request used is called in ``locale`` (its own name when it is no longer known)."""
+        try:
+            return self.styles.find(name, self.server(guild_id).styles).label(locale)
+        except InvalidRequest:
+            return name
+
+    async def change_styles(self, guild_id: int, user_id: int, name: str, phrase: str | None) -> int:
+        """Add (with ``phrase``) or remove (without) one of a server's own styles; returns how many it has.
+
+        Raises InvalidRequest when a style will not do, the server has too many, or one to remove is not there.
+        """
+        current = self.server(guild_id).styles
+        others = tuple(style for style in current if style[0].casefold() != name.strip().casefold())
+        if phrase is None:
+            if len(others) == len(current):
+                raise InvalidRequest("admin.styles.missing", name=name.strip()[:50])
+            updated = others
+        else:
+            added = check_server_style(name, phrase)
+            if len(others) >= MAX_SERVER_STYLES:
+                raise InvalidRequest("admin.styles.full", limit=MAX_SERVER_STYLES)
+            updated = (*others, added)
+        await self.change_server(guild_id, user_id, styles=updated)
+        return len(updated)
+
+    # -- single-image tools, /blend and /describe -----------------------------------------------------------------
+
+    def tools(self, model: str) -> list[str]:
+        """The single-image tools offered under a result of ``model``."""
+        return tools.offered(self.model(model))
+
+    def plan_tool(self, request: ImageRequest, tool: str, width: int, height: int) -> ImageRequest:
+        """The request a tool makes of a picked image of ``width``×``height`` from its job's ``request``; raises
+        InvalidRequest when the model cannot do it."""
+        return tools.plan(request, tool, width, height, self.model(request.model))
+
+    async def render_tool(self, request: ImageRequest, url: str) -> ImageRequest:
+        """A planned tool request with the picked image at ``url`` made into what is sent; raises UploadRejected."""
+        return await workers.run(tools.render, request, await self.fetch_image(url))
+
+    async def fetch_image(self, url: str) -> bytes:
+        """An image posted in Discord (a result, as it is at the click), read as it is; raises UploadRejected."""
+        data = await self.images.download(url, MAX_UPLOAD_BYTES, self.discord_session)
+        if data is None:
+            raise UploadRejected("upload.unreadable")
+        return data
+
+    async def describe(
+        self, url: str, *, user_id: int, guild_id: int | None, channel_id: int, locale: object, model: str | None
+    ) -> tuple[Description, bytes]:
+        """Prompts for the image at ``url`` in the member's language, recorded for the buttons that draw them (with
+        ``model``), and the image as it was read; raises InvalidRequest, UploadRejected or an upstream error."""
+        vision = self.models.vision
+        if vision is None:
+            raise InvalidRequest("describe.no_model")
+        if user_id in self._describing:
+            raise InvalidRequest("describe.busy")
+        self._describing.add(user_id)
+        try:
+            image = await self.fetch_reference(url)
+            language = "Simplified Chinese" if str(locale).startswith("zh") else "English"
+            prompts = await self.images.describe(vision, image, language)
+        finally:
+            self._describing.discard(user_id)
+        described = Description(user_id, guild_id, channel_id, tuple(prompts), model, self.clock())
+        return await self.storage.add_description(described), image
+
+    async def description(self, description_id: int) -> Description | None:
+        """A recorded /describe answer."""
+        return await self.storage.description(description_id)
 
     async def fetch_reference(self, url: str) -> bytes:
         """An uploaded reference image, checked and shrunk; raises UploadRejected."""

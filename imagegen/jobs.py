@@ -317,7 +317,7 @@ class Jobs:
         if job.screening.mode == "off":
             return
         try:
-            flagged = await self.client.moderate(job.request.prompt, job.request.references)
+            flagged = await self.client.moderate(job.request.text, job.request.references)
         except ImageGenError as error:
             if self.screening_on_error == "block":
                 log.error("job %d: screening failed, so it is not drawn: %s", job.id, error.detail)

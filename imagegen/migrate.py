@@ -54,7 +54,7 @@ async def sqlite_to_postgres(
                     "INSERT INTO job_references (job_id, position, data) VALUES ($1, $2, $3)",
                     [(job, position, bytes(data)) for job, position, data in references],
                 )
-                copied["reference images"] = len(references)
+                copied["reference images and masks"] = len(references)
                 kept = [(job.id, await source.results(job.id)) for job in jobs if job.state is JobState.DELIVERING]
                 await db.executemany(
                     "INSERT INTO job_results (job_id, position, data) VALUES ($1, $2, $3)",
@@ -73,7 +73,15 @@ async def sqlite_to_postgres(
                 reports = await _rows(source, "SELECT job_id, user_id, at FROM reports")
                 await db.executemany("INSERT INTO reports (job_id, user_id, at) VALUES ($1, $2, $3)", reports)
                 copied["reports"] = len(reports)
-                for table in ("jobs", "settings_changes"):
+                described = await _rows(source, "SELECT id, user_id, guild_id, channel_id, model, prompts, "
+                                                "created_at FROM descriptions")  # fmt: skip
+                await db.executemany(
+                    "INSERT INTO descriptions (id, user_id, guild_id, channel_id, model, prompts, created_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    described,
+                )
+                copied["descriptions"] = len(described)
+                for table in ("jobs", "settings_changes", "descriptions"):
                     await db.execute(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) "
                         f"FROM {table}"

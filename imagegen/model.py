@@ -34,6 +34,22 @@ class ImageRequest:
     references: tuple[bytes, ...] = field(default=(), repr=False)
     # Partial images to stream as live previews (each is billed); 0 for none.
     previews: int = 0
+    # The named style chosen (shown in the caption), and what is added to the prompt upstream: the style's phrase
+    # or a tool's instruction. The member's own prompt stays as they wrote it.
+    style: str = ""
+    addition: str = ""
+    # The single-image tool that made this request ("zoom:2", "pan:left", "vary:subtle", "upscale", "blend").
+    tool: str = ""
+    # For outpainting: PNG the size of the first reference, transparent where new pixels go.
+    mask: bytes | None = field(default=None, repr=False)
+    # How closely an edit keeps to its reference (``high``/``low``), sent only to models that take it.
+    fidelity: str = ""
+
+    @property
+    def text(self) -> str:
+        """The prompt as sent upstream: the member's, then the style's phrase or the tool's instruction."""
+        prompt = self.prompt.strip()
+        return f"{prompt}, {self.addition}" if self.addition else prompt
 
     def endpoint(self, info: ModelInfo) -> str:
         """The API path this request is sent to: edits when it has references and the model takes them so."""
@@ -46,8 +62,8 @@ class ImageRequest:
         """
         if not _MODEL_NAME.fullmatch(self.model):
             raise InvalidRequest("invalid.model", model=self.model[:100])
-        prompt = self.prompt.strip()
-        if not prompt:
+        prompt = self.text
+        if not self.prompt.strip():
             raise InvalidRequest("invalid.prompt_empty")
         if len(prompt) > info.prompt_limit:
             raise InvalidRequest(
@@ -78,6 +94,8 @@ class ImageRequest:
             raise InvalidRequest("invalid.background_model", background=self.background, model=self.model)
         if (references or self.references) and not info.references:
             raise InvalidRequest("invalid.reference_model", model=self.model)
+        if self.mask is not None and info.references != "edits":
+            raise InvalidRequest("invalid.mask_model", model=self.model)
         return replace(self, size=size)
 
     def edit_fields(self, info: ModelInfo) -> dict[str, str]:
@@ -86,13 +104,15 @@ class ImageRequest:
             key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in self.body(info).items()
         }
         fields.pop("moderation", None)
+        if self.fidelity and info.input_fidelity:
+            fields["input_fidelity"] = self.fidelity
         return fields
 
     def body(self, info: ModelInfo) -> dict[str, Any]:
         """The JSON body for ``POST /images/generations``: only what this model takes."""
         body: dict[str, Any] = {
             "model": self.model,
-            "prompt": self.prompt.strip(),
+            "prompt": self.text,
             "n": self.n,
         }
         if self.size != "auto":
@@ -204,3 +224,16 @@ class Job:
     def finished(self) -> bool:
         """Whether the job has reached a final state."""
         return self.state not in (*UNFINISHED, JobState.DELIVERING)
+
+
+@dataclass(frozen=True)
+class Description:
+    """What /describe answered: prompts for an image, whose buttons draw them in the channel it was asked in."""
+
+    user_id: int
+    guild_id: int | None
+    channel_id: int
+    prompts: tuple[str, ...]
+    model: str | None = None
+    created_at: float = 0.0
+    id: int = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import fnmatch
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +22,12 @@ FIRST_FETCH_WAIT = 2.0
 MAX_CHOICES = 25
 # A configured model that shuts down within this many days is warned about.
 SHUTDOWN_WARNING_DAYS = 30
+# Chat models that read images, in the order /describe prefers them when VISION_MODEL is unset: describing an
+# image is an easy task, so the small, cheap ones of each family come first.
+VISION_PREFERENCE = (
+    "gpt-5*mini*", "gpt-4.1-mini*", "gpt-4o-mini*", "gpt-5*", "gpt-4.1*", "gpt-4o*", "gemini-*flash*",
+    "gemini-*pro*", "claude-*", "qwen*vl*", "glm-*v*",
+)  # fmt: skip
 # The first and the longest wait between tries to reach the image API at start.
 FIRST_RETRY_WAIT = 1.0
 MAX_RETRY_WAIT = 30.0
@@ -48,6 +55,7 @@ class ModelCatalog:
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], datetime.date] = today_utc,
         watched: Callable[[], Iterable[str]] = tuple,
+        vision: str | None = None,
     ) -> None:
         self.client = client
         self.catalogue = catalogue
@@ -59,6 +67,9 @@ class ModelCatalog:
         # Models chosen elsewhere (the operator's lists, servers' defaults), warned about after each fetch.
         self.watched = watched
         self.listed: list[ListedModel] | None = None
+        # VISION_MODEL, and the models listed that do not draw (among them, the chat models /describe can use).
+        self.configured_vision = vision
+        self.others: list[str] = []
         self._chosen: str | None = None
         self._fetched_at: float | None = None
         self._refreshing: asyncio.Task[None] | None = None
@@ -126,9 +137,23 @@ class ModelCatalog:
         via = f" through IMAGE_API_PROXY {shown(settings.image_api_proxy)}" if settings.image_api_proxy else ""
         return f" at {settings.openai_base_url}{via}"
 
+    @property
+    def vision(self) -> str | None:
+        """The model /describe asks: VISION_MODEL, else the most preferred chat model listed, else None."""
+        if self.configured_vision:
+            return self.configured_vision
+        for pattern in VISION_PREFERENCE:
+            found = next(
+                (name for name in self.others if fnmatch.fnmatchcase(name.lower().rsplit("/", 1)[-1], pattern)), None
+            )
+            if found is not None:
+                return found
+        return None
+
     def use(self, listed: list[ListedModel]) -> None:
         """Take ``listed`` as what the API offers, and choose the default from it when none is configured."""
-        self.listed = listed
+        self.listed = [model for model in listed if model.draws]
+        self.others = [model.id for model in listed if not model.draws]
         if not self.configured:
             self._choose()
 

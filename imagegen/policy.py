@@ -50,6 +50,19 @@ def apply_caps(
     return request
 
 
+def check_place(
+    server: ServerSettings, user_id: int, settings: Settings, *, channel_id: int | None, in_dm: bool
+) -> None:
+    """Raise InvalidRequest when the member may not use the bot here: DMs the operator has not opened, a member
+    the server barred, a channel the server has not allowed."""
+    if in_dm and not settings.allow_dms:
+        raise InvalidRequest("dm.off")
+    if user_id in server.barred:
+        raise InvalidRequest("server.barred")
+    if not server.allows_channel(channel_id):
+        raise InvalidRequest("server.channel", channels=server.channels)
+
+
 def admit(
     server: ServerSettings,
     user_id: int,
@@ -69,16 +82,11 @@ def admit(
     quality cap and allowed models, the moderation level, then the request's own rules and largest ``n``.
     """
     limits = server.limits(base)
+    check_place(server, user_id, settings, channel_id=channel_id, in_dm=in_dm)
     if in_dm:
-        if not settings.allow_dms:
-            raise InvalidRequest("dm.off")
         per_day = stricter_cap(settings.dm_images_per_user_day, base.daily_images_per_user)
         limits = dataclasses.replace(limits, daily_images_per_user=per_day)
-    if user_id in server.barred:
-        raise InvalidRequest("server.barred")
-    if not server.allows_channel(channel_id):
-        raise InvalidRequest("server.channel", channels=server.channels)
-    if blocked(request.prompt, server.blocked_words) is not None:
+    if blocked(request.text, server.blocked_words) is not None:
         # Which phrase is not said: the list is the moderators' business, and naming it teaches evasion.
         raise InvalidRequest("server.blocked_word")
     info = catalogue.lookup(request.model)

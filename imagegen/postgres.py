@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import asyncpg
 
-from .model import Job, JobState
+from .model import Description, Job, JobState
 from .storage import (
     COLUMN_COUNT,
     COLUMNS,
@@ -20,12 +20,16 @@ from .storage import (
     UPDATED,
     StorageBusy,
     StorageError,
+    description_row,
     ensure_directory,
     job_row,
     migrations,
     read_files,
+    reference_rows,
     remove_files,
+    row_description,
     row_job,
+    with_references,
     write_files,
 )
 
@@ -127,7 +131,7 @@ class PostgresStorage:
             )
             await db.executemany(
                 "INSERT INTO job_references (job_id, position, data) VALUES ($1, $2, $3)",
-                [(job.id, position, data) for position, data in enumerate(job.request.references)],
+                reference_rows(job),
             )
         return job
 
@@ -178,8 +182,8 @@ class PostgresStorage:
         if row is None:
             return None
         job = row_job(row)
-        rows = await self.pool.fetch("SELECT data FROM job_references WHERE job_id = $1 ORDER BY position", job_id)
-        job.request = dataclasses.replace(job.request, references=tuple(bytes(r["data"]) for r in rows))
+        rows = await self.pool.fetch("SELECT position, data FROM job_references WHERE job_id = $1", job_id)
+        with_references(job, [(row["position"], bytes(row["data"])) for row in rows])
         return job
 
     async def jobs_in(self, states: Sequence[JobState]) -> list[Job]:
@@ -231,6 +235,18 @@ class PostgresStorage:
             at,
         )
         return added is not None
+
+    async def add_description(self, description: Description) -> Description:
+        description_id = await self.pool.fetchval(
+            "INSERT INTO descriptions (user_id, guild_id, channel_id, model, prompts, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            *description_row(description),
+        )
+        return dataclasses.replace(description, id=int(description_id))
+
+    async def description(self, description_id: int) -> Description | None:
+        row = await self.pool.fetchrow("SELECT * FROM descriptions WHERE id = $1", description_id)
+        return row_description(row) if row is not None else None
 
     async def ping(self) -> None:
         await self.pool.fetchval("SELECT 1")

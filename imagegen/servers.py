@@ -40,6 +40,8 @@ class ServerSettings:
     screen_results: bool | None = None
     # Whether the log channel's note of a withheld image shows it (behind a spoiler).
     log_withheld_images: bool = False
+    # The server's own named styles: (name, phrase) pairs, offered first in /imagine's style option.
+    styles: tuple[tuple[str, str], ...] = ()
 
     def limits(self, base: Limits) -> Limits:
         """The limits in force here: for each, the stricter of the operator's and this server's.
@@ -138,7 +140,7 @@ class ServerSettingsStore:
 
 
 def _jsonable(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    return [_jsonable(item) for item in value] if isinstance(value, tuple) else value
 
 
 def _to_json(settings: ServerSettings) -> str:
@@ -160,4 +162,6 @@ def _from_json(data: str) -> ServerSettings:
     for name in ("channels", "allowed_models", "exempt_roles", "blocked_words", "barred", "screening_categories"):
         if name in values:
             values[name] = tuple(values[name])
+    if "styles" in values:
+        values["styles"] = tuple((str(name), str(phrase)) for name, phrase in values["styles"])
     return ServerSettings(**values)

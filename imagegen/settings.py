@@ -10,6 +10,7 @@ from typing import TypeVar
 from urllib.parse import urlparse
 
 from .network import PROXY_SCHEMES, proxy_secrets
+from .styles import StyleBook, StylesError
 
 T = TypeVar("T")
 
@@ -68,6 +69,10 @@ class Settings:
     models_cache_seconds: float = 600.0
     progress_interval: float = 5.0
     artists_file: Path | None = None
+    # More named styles for /imagine's style option, beside data/styles.toml.
+    styles_file: Path | None = None
+    # The chat model that describes images for /describe; None: the best one GET /models lists.
+    vision_model: str | None = None
     log_level: str = "INFO"
     data_dir: Path = Path("data")
     max_concurrent_jobs: int = 4
@@ -266,6 +271,15 @@ def _existing_file(text: str) -> Path:
     return path
 
 
+def _styles_file(text: str) -> Path:
+    path = _existing_file(text)
+    try:
+        StyleBook.load(path)
+    except StylesError as error:
+        raise ValueError(text) from error
+    return path
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build the settings from an environment mapping, or raise SettingsError listing every problem."""
     read = _Reader(env)
@@ -295,6 +309,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         models_cache_seconds=read.seconds("MODELS_CACHE_SECONDS", 600.0, 10.0, 86400.0),
         progress_interval=read.seconds("PROGRESS_INTERVAL", 5.0, 3.0, 60.0),
         artists_file=read.parsed("ARTISTS_FILE", None, _existing_file, "the path of an existing TOML file"),
+        styles_file=read.parsed("STYLES_FILE", None, _styles_file, "a TOML file shaped as imagegen/data/styles.toml"),
+        vision_model=read.raw("VISION_MODEL"),
         log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS),
         data_dir=Path(read.raw("DATA_DIR") or "data"),
         max_concurrent_jobs=read.integer("MAX_CONCURRENT_JOBS", 4, 1, 100),

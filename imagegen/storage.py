@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from .model import ImageRequest, Job, JobState
+from .model import Description, ImageRequest, Job, JobState
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,14 @@ class Storage(Protocol):
 
     async def add_report(self, job_id: int, user_id: int, at: float) -> bool:
         """Record that a member reported a job's result; False if they had already."""
+        ...
+
+    async def add_description(self, description: Description) -> Description:
+        """Record what /describe answered; returns it with its id."""
+        ...
+
+    async def description(self, description_id: int) -> Description | None:
+        """A recorded /describe answer."""
         ...
 
     async def ping(self) -> None:
@@ -194,7 +202,7 @@ class SqliteStorage:
             job.id = int(cursor.lastrowid or 0)
         await self.connection.executemany(
             "INSERT INTO job_references (job_id, position, data) VALUES (?, ?, ?)",
-            [(job.id, position, data) for position, data in enumerate(job.request.references)],
+            reference_rows(job),
         )
         await self.connection.commit()
         return job
@@ -262,10 +270,9 @@ class SqliteStorage:
         if row is None:
             return None
         job = row_job(row)
-        query = "SELECT data FROM job_references WHERE job_id = ? ORDER BY position"
+        query = "SELECT position, data FROM job_references WHERE job_id = ? ORDER BY position"
         async with self.connection.execute(query, (job_id,)) as cursor:
-            references = tuple(bytes(reference["data"]) for reference in await cursor.fetchall())
-        job.request = dataclasses.replace(job.request, references=references)
+            with_references(job, [(row["position"], bytes(row["data"])) for row in await cursor.fetchall()])
         return job
 
     async def jobs_in(self, states: Sequence[JobState]) -> list[Job]:
@@ -311,6 +318,22 @@ class SqliteStorage:
             added = cursor.rowcount == 1
         await self.connection.commit()
         return added
+
+    async def add_description(self, description: Description) -> Description:
+        async with self.connection.execute(
+            "INSERT INTO descriptions (user_id, guild_id, channel_id, model, prompts, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            description_row(description),
+        ) as cursor:
+            description_id = cursor.lastrowid
+        await self.connection.commit()
+        return dataclasses.replace(description, id=int(description_id or 0))
+
+    async def description(self, description_id: int) -> Description | None:
+        query = "SELECT * FROM descriptions WHERE id = ?"
+        async with self.connection.execute(query, (description_id,)) as cursor:
+            row = await cursor.fetchone()
+        return row_description(row) if row is not None else None
 
     async def ping(self) -> None:
         async with self.connection.execute("SELECT 1") as cursor:
@@ -365,6 +388,44 @@ def _explain(path: Path, error: sqlite3.Error) -> str:
     return f"the database {path} cannot be used: {text}"
 
 
+# A job's mask is kept with its reference images, at this position (they count from 0).
+MASK_POSITION = -1
+
+
+def reference_rows(job: Job) -> list[tuple[int, int, bytes]]:
+    """The rows of ``job_references`` for a job: its reference images in order, and its mask if it has one."""
+    request = job.request
+    rows = [(job.id, position, data) for position, data in enumerate(request.references)]
+    return rows + ([(job.id, MASK_POSITION, request.mask)] if request.mask is not None else [])
+
+
+def with_references(job: Job, rows: Sequence[tuple[int, bytes]]) -> None:
+    """Give a job read from the database its reference images and mask, from (position, data) rows."""
+    references = tuple(data for position, data in sorted(rows) if position >= 0)
+    mask = next((data for position, data in rows if position == MASK_POSITION), None)
+    job.request = dataclasses.replace(job.request, references=references, mask=mask)
+
+
+def description_row(description: Description) -> tuple[Any, ...]:
+    """A /describe answer's columns, but its id."""
+    prompts = json.dumps(list(description.prompts), ensure_ascii=False)
+    described = description
+    return described.user_id, described.guild_id, described.channel_id, described.model, prompts, described.created_at
+
+
+def row_description(row: Row) -> Description:
+    """A /describe answer read from its row."""
+    return Description(
+        user_id=row["user_id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        prompts=tuple(json.loads(row["prompts"])),
+        model=row["model"],
+        created_at=row["created_at"],
+        id=row["id"],
+    )
+
+
 def job_row(job: Job) -> tuple[Any, ...]:
     request = job.request
     options = {
@@ -375,6 +436,9 @@ def job_row(job: Job) -> tuple[Any, ...]:
         "background": request.background,
         "moderation": request.moderation,
     }
+    # What only some requests carry is stored only when they do.
+    extras = {key: getattr(request, key) for key in ("style", "addition", "tool", "fidelity")}
+    options.update({key: value for key, value in extras.items() if value})
     usage = job.usage or {}
     return (
         job.user_id, job.guild_id, job.channel_id, job.interaction_id, job.message_id, job.locale, request.prompt,

@@ -29,9 +29,14 @@ def check_declared(size: int, content_type: str | None) -> None:
 def prepare_reference(data: bytes) -> bytes:
     """The upload as PNG (with transparency) or JPEG, at most MAX_REFERENCE_SIDE wide; raises UploadRejected.
 
-    Blocking: run it on the image worker. Whatever the file's name says, only a whole, still PNG, JPEG or WebP
-    passes.
+    Blocking: run it on the image worker.
     """
+    return _reencode(decode(data))
+
+
+def decode(data: bytes) -> Image.Image:
+    """An untrusted image, decoded; raises UploadRejected. Whatever the file's name says, only a whole, still PNG,
+    JPEG or WebP of at most MAX_UPLOAD_BYTES and MAX_UPLOAD_PIXELS passes. Blocking: run it on the image worker."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadRejected(
             "upload.too_large", size_mb=f"{len(data) / 1024 / 1024:.1f}", limit_mb=MAX_UPLOAD_BYTES >> 20
@@ -48,7 +53,7 @@ def prepare_reference(data: bytes) -> bytes:
                 if getattr(image, "n_frames", 1) > 1:
                     raise UploadRejected("upload.animated")
                 image.load()
-                return _reencode(image)
+                return image.copy()
     except UploadRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:

@@ -41,13 +41,14 @@ async def a_result(fake: FakeDiscord, api: FakeImageAPI, **options: Any) -> tupl
     return message, job_id
 
 
-async def test_a_result_carries_reroll_remix_delete_and_report_for_its_job(
+async def test_a_result_carries_reroll_remix_delete_report_and_the_single_image_tools(
     bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     message, job_id = await a_result(fake_discord, image_api)
+    tools = ("subtle", "strong", "zoom-1.5", "zoom-2", "pan-left", "pan-right", "pan-up", "pan-down", "upscale", "edit")
     assert custom_ids(message) == [
         *(f"imagine:{action}:{job_id}" for action in ("reroll", "remix", "delete", "report")),
-        f"imagine:vary:{job_id}:1",
+        *(f"imagine:tool:{job_id}:{tool}" for tool in tools),
     ]
 
 
@@ -151,7 +152,7 @@ async def test_try_this_instead_runs_the_rewritten_prompt(
     )
 
 
-async def test_vary_uses_the_chosen_image_of_the_result_as_the_reference(
+async def test_vary_on_a_result_posted_before_pick_existed_still_uses_its_chosen_image(
     bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     first, second = png(12, 12, (200, 0, 0)), png(12, 12, (0, 200, 0))
@@ -159,8 +160,11 @@ async def test_vary_uses_the_chosen_image_of_the_result_as_the_reference(
     sent = await fake_discord.slash("imagine", {"prompt": "two kites", "n": 2}, user_id=ALICE)
     await result_of(fake_discord, sent["token"])
     message = fake_discord.original(sent["token"])
-    varies = [custom_id for custom_id in custom_ids(message) if ":vary:" in custom_id]
-    assert [custom_id.rsplit(":", 1)[1] for custom_id in varies] == ["1", "2"]
+    job_id = int(custom_ids(message)[0].rsplit(":", 1)[1])
+    # Results posted by earlier versions carry a Vary button per image.
+    varies = [f"imagine:vary:{job_id}:1", f"imagine:vary:{job_id}:2"]
+    message["components"] = [{"type": 1, "components": [
+        {"type": 2, "style": 2, "label": "Vary", "custom_id": custom_id} for custom_id in varies]}]  # fmt: skip
     image_api.then(b64_images(png()))
     click = await fake_discord.click(message, varies[1], user_id=BOB)
     await result_of(fake_discord, click["token"])

@@ -114,7 +114,10 @@ async def test_check_lists_the_image_models_and_finds_the_configured_one(
     code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord))
     assert code == 0, err
     assert "discord: ok (logged in as imagine" in out
-    assert "gpt-image-2   <- default" in out and "dall-e-3" in out and "gpt-4o" not in out
+    listed = out.split("image models this key can use", 1)[1].split("default model:", 1)[0]
+    assert "gpt-image-2   <- default" in listed and "dall-e-3" in listed and "gpt-4o" not in listed
+    # The chat model that reads images is /describe's, not offered for drawing.
+    assert "/describe model: gpt-4o\n" in out
     assert "default model: gpt-image-2 (the most preferred model listed, as IMAGE_MODEL is not set)" in out
     assert "ok: gpt-image-2 is available" in out
     assert image_api.calls[0].headers["Authorization"] == f"Bearer {API_KEY}"

@@ -398,7 +398,7 @@ async def test_commands_sync_to_the_guild_at_start_with_chinese_descriptions(
     imagine = next(c for c in synced[0].payload if c["name"] == "imagine")
     assert imagine["description_localizations"]["zh-CN"] == "根据文字描述生成图片"
     options = {o["name"]: o for o in imagine["options"]}
-    assert list(options) == ["prompt", "n", "size", "quality", "background", "model", "image", "image2"]
+    assert list(options) == ["prompt", "n", "size", "quality", "background", "model", "image", "image2", "style"]
     assert options["n"]["max_value"] == 6 and options["n"]["min_value"] == 1
     assert options["size"]["autocomplete"] is True and "choices" not in options["size"]
     assert [c["value"] for c in options["quality"]["choices"]] == ["auto", "low", "medium", "high", "xhigh", "max"]

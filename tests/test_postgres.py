@@ -13,7 +13,7 @@ import pytest
 
 from imagegen import postgres
 from imagegen.migrate import sqlite_to_postgres
-from imagegen.model import JobState
+from imagegen.model import Description, JobState
 from imagegen.postgres import PostgresStorage
 from imagegen.quota import day_of
 from imagegen.storage import SqliteStorage, StorageBusy, StorageError
@@ -107,7 +107,7 @@ async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
     sqlite = await SqliteStorage.open(tmp_path)
     now = time.time()
     done = a_job("done today", JobState.DONE)
-    done.request = dataclasses.replace(done.request, references=(b"reference",))
+    done.request = dataclasses.replace(done.request, references=(b"reference",), mask=b"mask", tool="zoom-2")
     done.created_at, done.images_made, done.images_delivered = now, 2, 2
     await sqlite.add_job(done)
     kept = a_job("kept", JobState.DELIVERING)
@@ -117,11 +117,12 @@ async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
     left = await sqlite.add_job(a_job("left queued", JobState.QUEUED))
     await sqlite.save_server_settings(3, '{"language": "zh"}', 1, '{"language": "zh"}', now)
     await sqlite.add_report(done.id, 5, now)
+    described = await sqlite.add_description(Description(5, 3, 4, ("a cat", "a dog"), "gpt-image-2", now))
     await sqlite.close()
 
     copied = await sqlite_to_postgres(tmp_path, postgres_url, lambda job: 0.25, now)
-    assert dict(copied) == {"jobs": 3, "reference images": 1, "kept results": 2, "server settings": 1,
-                            "settings changes": 1, "reports": 1}  # fmt: skip
+    assert dict(copied) == {"jobs": 3, "reference images and masks": 2, "kept results": 2, "server settings": 1,
+                            "settings changes": 1, "reports": 1, "descriptions": 1}  # fmt: skip
     db = await PostgresStorage.open(postgres_url, tmp_path)
     assert await db.get_job(done.id) == done
     assert await db.results(kept.id) == [b"one", b"two"]
@@ -133,4 +134,6 @@ async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
         "SELECT scope, id, images, spent FROM usage_counts WHERE day = $1", day_of(now))}  # fmt: skip
     assert counts == {("user", 1): (4, 0.0), ("server", 3): (4, 1.0)}
     assert (await db.add_job(a_job("after"))).id == left.id + 1
+    assert await db.description(described.id) == described
+    assert (await db.add_description(described)).id == described.id + 1
     await db.close()

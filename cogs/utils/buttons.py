@@ -20,7 +20,13 @@ STYLES: dict[str, tuple[discord.ButtonStyle, str | None]] = {
     "vary": (discord.ButtonStyle.secondary, "🎲"),
     "report": (discord.ButtonStyle.secondary, "🚩"),
     "remove": (discord.ButtonStyle.danger, "🗑️"),
+    "pick": (discord.ButtonStyle.primary, None),
 }
+# What each single-image tool looks like; the pans show only their arrow.
+TOOL_EMOJI = {
+    "subtle": "🎨", "strong": "🎨", "zoom-1.5": "🔍", "zoom-2": "🔍", "pan-left": "⬅️", "pan-right": "➡️",
+    "pan-up": "⬆️", "pan-down": "⬇️", "upscale": "✨", "edit": "✏️",
+}  # fmt: skip
 
 
 def job_button(action: str, job_id: int, label: str, index: int | None = None) -> discord.ui.Button[Any]:
@@ -29,6 +35,19 @@ def job_button(action: str, job_id: int, label: str, index: int | None = None) -
     return discord.ui.Button(
         label=label, style=style, emoji=emoji, custom_id=custom_ids.job_action(action, job_id, index)
     )
+
+
+def tool_button(job_id: int, tool: str, label: str) -> discord.ui.Button[Any]:
+    """The button of a single-image tool (``label`` is kept for screen readers but not shown for the pans)."""
+    shown = None if tool.startswith("pan-") else label
+    return discord.ui.Button(label=shown, style=discord.ButtonStyle.secondary, emoji=TOOL_EMOJI[tool],
+                             custom_id=custom_ids.tool(job_id, tool))  # fmt: skip
+
+
+def idea_button(description_id: int, index: int) -> discord.ui.Button[Any]:
+    """The button that draws prompt ``index`` of a /describe answer."""
+    return discord.ui.Button(label=str(index), style=discord.ButtonStyle.primary, emoji="🎨",
+                             custom_id=custom_ids.idea(description_id, index))  # fmt: skip
 
 
 def buttons(*items: discord.ui.Item[Any]) -> discord.ui.View:

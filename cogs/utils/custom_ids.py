@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 
-JOB_ACTIONS = ("cancel", "rerun", "reroll", "remix", "delete", "try", "vary", "report", "remove")
+JOB_ACTIONS = ("cancel", "rerun", "reroll", "remix", "delete", "try", "vary", "report", "remove", "pick")
+# A single-image tool under a picked image: imagine:tool:<job>:<tool> (tools as imagegen.tools.TOOLS names them).
+TOOL_TEMPLATE = r"imagine:tool:(?P<job>\d+):(?P<tool>[a-z0-9.-]{1,20})"
+# A prompt /describe proposed: imagine:idea:<description>:<1-4>.
+IDEA_TEMPLATE = r"imagine:idea:(?P<description>\d+):(?P<index>\d)"
 REMIX_FORM = "imagine:remix-modal:"
 EDIT_FORM = "imagine:edit-modal:"
 _REMIX = re.compile(re.escape(REMIX_FORM) + r"(\d+)")
@@ -23,6 +27,16 @@ def job_action(action: str, job_id: int, index: int | None = None) -> str:
 def job_template(action: str) -> str:
     """The pattern ``job_action`` writes for ``action``, with the groups ``job`` and ``index``."""
     return rf"imagine:{action}:(?P<job>\d+)(?::(?P<index>\d+))?"
+
+
+def tool(job_id: int, name: str) -> str:
+    """The button of the single-image tool ``name`` under an image of a job."""
+    return f"imagine:tool:{job_id}:{name}"
+
+
+def idea(description_id: int, index: int) -> str:
+    """The button that draws prompt ``index`` (from 1) of a /describe answer."""
+    return f"imagine:idea:{description_id}:{index}"
 
 
 def remix_form(job_id: int) -> str:

@@ -1,0 +1,53 @@
+"""Autocomplete answers shared by the commands that take a size, a model or a style."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+import discord
+from discord import app_commands
+
+from imagegen import texts
+from imagegen.catalogue import aspect
+from imagegen.model import size_choices
+
+if TYPE_CHECKING:
+    from bot import ImageBot
+
+
+def _bot(interaction: discord.Interaction) -> ImageBot:
+    return cast("ImageBot", interaction.client)
+
+
+async def sizes(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The sizes the chosen model takes, labelled by their shape, ``auto`` first; what the member typed first when
+    the model takes it."""
+    core = _bot(interaction).core
+    model = str(getattr(interaction.namespace, "model", None) or core.default_model(interaction.guild_id))
+    rule = core.model(model).sizes
+    offered = size_choices(rule)
+    typed = rule.normalise(current) if current.strip() else None
+    needle = current.strip().lower()
+    matching = [size for size in offered if needle in size or needle in _size_label(interaction.locale, size)]
+    values = list(dict.fromkeys([*([typed] if typed else []), *(matching or offered)]))[:25]
+    return [app_commands.Choice(name=_size_label(interaction.locale, value), value=value) for value in values]
+
+
+def _size_label(locale: object, size: str) -> str:
+    if size == "auto":
+        return texts.t(locale, "choice.size.auto")
+    shape, ratio = aspect(size)
+    label = texts.t(locale, f"size.{shape}", ratio=ratio)
+    return label if ":" in size else f"{label} — {size.replace('x', '×')}"
+
+
+async def models(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The image models the API lists (or the configured ones) that this server allows."""
+    names = await _bot(interaction).core.search_models(current, interaction.guild_id)
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+async def styles(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The styles whose names (in either language) start with or contain what the member typed, named in theirs."""
+    found = _bot(interaction).core.search_styles(current, interaction.guild_id, interaction.locale)
+    return [app_commands.Choice(name=style.label(interaction.locale)[:100], value=style.name[:100]) for style in found]
