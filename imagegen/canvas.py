@@ -114,7 +114,8 @@ def _free(width: int, height: int, rule: SizeRule, pixels: int) -> tuple[int, in
         w, h = w * shrink, h * shrink
     step = rule.multiple
     # Rounded down, so the bounds above still hold; up again if that fell below the least pixels.
-    fw, fh = max(step, int(w // step) * step), max(step, int(h // step) * step)
+    # (A hair over, so a side that is a whole multiple in exact arithmetic is not lost to rounding.)
+    fw, fh = max(step, int((w + 1e-6) // step) * step), max(step, int((h + 1e-6) // step) * step)
     if fw * fh < rule.min_pixels:
         fw, fh = math.ceil(w / step) * step, math.ceil(h / step) * step
     return fw, fh

@@ -416,8 +416,11 @@ def read_prompts(content: str) -> list[str]:
     if isinstance(parsed, list):
         found = [item for item in parsed if isinstance(item, str)]
     else:
-        lines = (re.sub(r"^\s*(?:\d+[.)、:]|[-*•])\s*", "", line) for line in text.splitlines())
-        found = [line.strip().strip('"') for line in lines]
+        # Numbered or bulleted lines when there are some (a preamble such as "Sure:" is not a prompt), else every line.
+        marked = re.compile(r"^\s*(?:\d+[.)、:]|[-*•])\s*")
+        lines = [line for line in text.splitlines() if line.strip()]
+        chosen = [line for line in lines if marked.match(line)] or lines
+        found = [marked.sub("", line).strip().strip('"') for line in chosen]
     prompts = [" ".join(prompt.split())[:DESCRIBE_PROMPT_LIMIT] for prompt in found]
     return [prompt for prompt in prompts if prompt][:DESCRIBE_PROMPTS]
 

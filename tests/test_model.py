@@ -99,3 +99,19 @@ def test_previews_ask_for_a_stream_on_models_that_stream_and_edits_say_so_in_the
     streamed = ImageRequest("cat", "gpt-image-2", previews=2, references=(b"\x89PNG",))
     assert streamed.edit_fields(info)["stream"] == "true" and streamed.edit_fields(info)["partial_images"] == "2"
     assert "stream" not in ImageRequest("cat", "flux-pro", previews=2).body(CATALOGUE.lookup("flux-pro"))
+
+
+def test_a_mask_needs_a_model_that_takes_edits_and_the_prompt_limit_counts_the_style() -> None:
+    catalogue = Catalogue.load(BUNDLED)
+    masked = ImageRequest("a kite", "flux-kontext-pro", references=(b"x",), mask=b"m")
+    with pytest.raises(InvalidRequest) as refused:
+        masked.validated(catalogue.lookup("flux-kontext-pro"), 4)
+    assert refused.value.key == "invalid.mask_model"
+    long = ImageRequest("x" * 990, "dall-e-2", addition="y" * 20)
+    with pytest.raises(InvalidRequest) as refused:
+        long.validated(catalogue.lookup("dall-e-2"), 4)
+    assert refused.value.key == "invalid.prompt_too_long"
+    assert (
+        ImageRequest("a kite", "gpt-image-2", addition="watercolor").body(catalogue.lookup("gpt-image-2"))["prompt"]
+        == "a kite, watercolor"
+    )

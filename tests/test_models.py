@@ -139,3 +139,23 @@ async def test_at_start_the_log_warns_about_configured_models_that_are_gone(
     await bot.core.models.refresh()
     assert "model gpt-image-1 was shut down on 2026-10-23; use gpt-image-2 instead" in caplog.text
     assert "default model: gpt-image-2, the most preferred of the 2 image models the API lists" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("listed", "configured", "chosen"),
+    [
+        (["gpt-4o", "gpt-4o-mini", "claude-sonnet-4"], None, "gpt-4o-mini"),
+        (["openai/gpt-4.1", "gemini-2.5-flash"], None, "openai/gpt-4.1"),
+        (["qwen2.5-vl-72b-instruct", "text-embedding-3-small"], None, "qwen2.5-vl-72b-instruct"),
+        (["text-embedding-3-small", "whisper-1"], None, None),
+        (["gpt-4o"], "my-vision-model", "my-vision-model"),
+    ],
+)
+def test_describe_uses_vision_model_else_the_most_preferred_chat_model_listed(
+    settings: Settings, listed: list[str], configured: str | None, chosen: str | None
+) -> None:
+    catalog = ModelCatalog(ImageClient(None, settings, CATALOGUE), CATALOGUE, None, (), ttl=60, vision=configured)  # type: ignore[arg-type]
+    catalog.use([ListedModel("gpt-image-2"), *(ListedModel(name, draws=False) for name in listed)])
+    assert catalog.vision == chosen
+    # Chat models are never offered for drawing.
+    assert catalog.models == ("gpt-image-2",)

@@ -44,6 +44,16 @@ def test_an_artists_file_must_exist(tmp_path: Path) -> None:
         load_settings({**REQUIRED, "ARTISTS_FILE": str(tmp_path / "missing.toml")})
 
 
+def test_a_styles_file_must_exist_and_hold_styles(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text('[[style]]\nname = "Blueprint"\nphrase = "technical blueprint"\n', encoding="utf-8")
+    bad.write_text('[[style]]\nname = "No phrase"\n', encoding="utf-8")
+    assert load_settings({**REQUIRED, "STYLES_FILE": str(good), "VISION_MODEL": "gpt-4o"}).styles_file == good
+    for path in (bad, tmp_path / "missing.toml"):
+        with pytest.raises(SettingsError, match="STYLES_FILE"):
+            load_settings({**REQUIRED, "STYLES_FILE": str(path)})
+
+
 def test_secrets_never_reach_repr() -> None:
     text = repr(load_settings(REQUIRED))
     assert "discord-secret" not in text and "sk-secret" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from pathlib import Path
@@ -31,6 +32,17 @@ async def test_a_job_round_trips_with_everything_recorded(tmp_path: Path) -> Non
     loaded = await db.get_job(job.id)
     await db.close()
     assert loaded == job
+
+
+async def test_a_tool_jobs_mask_style_and_fidelity_round_trip(tmp_path: Path) -> None:
+    db = await SqliteStorage.open(tmp_path)
+    job = a_job()
+    job.request = dataclasses.replace(job.request, references=(b"canvas", b"second"), mask=b"mask", tool="pan-left",
+                                      style="Watercolor", addition="watercolor, extend it", fidelity="low")  # fmt: skip
+    job = await db.add_job(job)
+    loaded = await db.get_job(job.id)
+    await db.close()
+    assert loaded == job and loaded.request.mask == b"mask" and loaded.request.references == (b"canvas", b"second")
 
 
 async def test_the_database_uses_wal_and_records_its_schema_version(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from imagegen import errors
+from imagegen.client import read_prompts
 from imagegen.upstream import map_error, retry_after
 
 MODERATION = (
@@ -80,3 +81,17 @@ def test_a_rate_limit_carries_retry_after_in_seconds_or_as_a_date() -> None:
 def test_details_for_the_log_name_status_type_and_code() -> None:
     error = map_error(401, relay("new_api_error", None, "bad key"), "m", "p")
     assert error.detail.startswith("HTTP 401 type=new_api_error code=-: bad key")
+
+
+@pytest.mark.parametrize(
+    ("content", "prompts"),
+    [
+        ('["a fox", "a cat", "a dog", "a bird", "a fifth"]', ["a fox", "a cat", "a dog", "a bird"]),
+        ('```json\n["a fox", "a  cat"]\n```', ["a fox", "a cat"]),
+        ("Sure, here they are:\n1. a fox\n2) a cat\n- a dog", ["a fox", "a cat", "a dog"]),
+        ("a fox in snow\nA CAT", ["a fox in snow", "A CAT"]),
+        ("", []),
+    ],
+)
+def test_describe_reads_prompts_from_json_or_numbered_lines(content: str, prompts: list[str]) -> None:
+    assert read_prompts(content) == prompts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import io
 import itertools
 import json
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import aiohttp
 import discord
 from aiohttp import web
+from PIL import Image
 
 from tests.fakes.peers import peer_recorder
 
@@ -388,9 +390,15 @@ class FakeDiscord:
         return attachment
 
     def _stored(self, name: str, blob: bytes) -> dict[str, Any]:
-        # Files the bot posts are served back from this fake's CDN, as Discord does.
+        # Files the bot posts are served back from this fake's CDN, as Discord does, with an image's size.
         kind = "image/webp" if name.endswith(".webp") else "image/png"
-        return self.upload(name, blob, kind)
+        attachment = self.upload(name, blob, kind)
+        try:
+            with Image.open(io.BytesIO(blob)) as image:
+                attachment["width"], attachment["height"] = image.size
+        except OSError:
+            pass
+        return attachment
 
     async def attachment(self, request: web.Request) -> web.Response:
         await self._record(Recorded("GET", request.path, {}, None))
@@ -423,7 +431,11 @@ class FakeDiscord:
             else:
                 entries.append(_option(key, value))
         if subcommand is not None:
-            entries = [{"name": subcommand, "type": 1, "options": entries}]
+            # "styles add" is the subcommand add of the group styles.
+            *group, leaf = subcommand.split()
+            entries = [{"name": leaf, "type": 1, "options": entries}]
+            if group:
+                entries = [{"name": group[0], "type": 2, "options": entries}]
         data: dict[str, Any] = {"id": "1", "name": name, "type": 1, "options": entries}
         if any(resolved.values()):
             data["resolved"] = {kind: found for kind, found in resolved.items() if found}
@@ -431,12 +443,19 @@ class FakeDiscord:
         await self.send_event("INTERACTION_CREATE", payload)
         return payload
 
-    async def autocomplete(self, name: str, options: dict[str, Any], focused: str, **kwargs: Any) -> dict[str, Any]:
+    async def autocomplete(
+        self, name: str, options: dict[str, Any], focused: str, subcommand: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         """Type into an autocomplete option; returns the interaction payload sent."""
         entries = [_option(key, value) for key, value in options.items()]
         for entry in entries:
             if entry["name"] == focused:
                 entry["focused"] = True
+        if subcommand is not None:
+            *group, leaf = subcommand.split()
+            entries = [{"name": leaf, "type": 1, "options": entries}]
+            if group:
+                entries = [{"name": group[0], "type": 2, "options": entries}]
         data = {"id": "1", "name": name, "type": 1, "options": entries}
         payload = self.interaction(data, kind=4, **kwargs)
         await self.send_event("INTERACTION_CREATE", payload)
@@ -593,16 +612,7 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [
-                {
-                    "id": str(index),
-                    "filename": name,
-                    "size": len(blob),
-                    "url": f"https://cdn.invalid/{name}",
-                    "proxy_url": f"https://cdn.invalid/{name}",
-                }
-                for index, (name, blob) in enumerate(files.values())
-            ],
+            "attachments": [self._stored(name, blob) for name, blob in files.values()],
             "embeds": data.get("embeds") or [],
             "pinned": False,
             "type": 0,

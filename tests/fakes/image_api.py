@@ -49,6 +49,13 @@ def api_error(status: int, kind: str, code: str | None, message: str = "failed (
     return raw_json({"error": {"message": message, "type": kind, "param": "", "code": code}}, status, headers)
 
 
+def chat_answer(content: str) -> web.Response:
+    """A chat completion whose one choice says ``content``."""
+    message = {"role": "assistant", "content": content}
+    return raw_json({"id": "chatcmpl-1", "object": "chat.completion", "choices": [{"index": 0, "message": message,
+                     "finish_reason": "stop"}], "usage": {"prompt_tokens": 800, "completion_tokens": 90}})  # fmt: skip
+
+
 MODERATION_BODY = {
     "error": {
         "message": "Your request was rejected by the safety system. (request id: 2026112512000012345)",
@@ -96,6 +103,9 @@ class FakeImageAPI:
         app.router.add_post("/v1/images/edits", self.edits)
         app.router.add_get("/v1/models", self.list_models)
         app.router.add_post("/v1/moderations", self.moderations)
+        app.router.add_post("/v1/chat/completions", self.chat)
+        # Answers of the chat endpoint (/describe), in order; when none is left, four numbered prompts.
+        self.chats: deque[Handler] = deque()
         app.router.add_get("/files/{name}", self.file)
         self.app = app
         self.runner: web.AppRunner | None = None
@@ -198,6 +208,21 @@ class FakeImageAPI:
         if self.verdicts:
             return await self.verdicts.popleft()(request)
         return raw_json({"id": "modr-0", "results": [{"flagged": False, "categories": {}, "category_scores": {}}]})
+
+    @property
+    def chat_calls(self) -> list[Call]:
+        return [call for call in self.calls if call.path.endswith("/chat/completions")]
+
+    def answer_chat(self, content: str) -> None:
+        """The next chat completion answers with this message."""
+        self.chats.append(_constant(chat_answer(content)))
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.calls.append(Call(request.method, request.path, dict(request.headers), body))
+        if self.chats:
+            return await self.chats.popleft()(request)
+        return chat_answer('["a red fox in snow", "a fox, watercolor", "a fox at dusk", "a fox, pixel art"]')
 
     async def list_models(self, request: web.Request) -> web.Response:
         self.calls.append(Call(request.method, request.path, dict(request.headers), None))
