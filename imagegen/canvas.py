@@ -73,6 +73,17 @@ def pan_size(width: int, height: int, direction: str, rule: SizeRule) -> str | N
     return size if room >= max(new_width, new_height) * 0.05 else None
 
 
+def within(size: str, side: int) -> str:
+    """``size`` (WxH) scaled down, keeping its shape, so its longer side is at most ``side``.
+
+    A canvas need not be as large as the image asked for (the ``size`` sent says that): the API reads its inputs
+    at about this size anyway, and a smaller canvas is faster to make, to send and to keep.
+    """
+    width, height = dimensions(size)
+    scale = min(1.0, side / max(width, height))
+    return f"{max(1, round(width * scale))}x{max(1, round(height * scale))}"
+
+
 def zoom_out(data: bytes, factor: float, size: str) -> Canvas:
     """The picture shrunk by ``factor`` in the middle of a canvas of ``size`` (WxH)."""
     picture = decode(data).convert("RGBA")

@@ -77,10 +77,11 @@ def render(request: ImageRequest, data: bytes) -> ImageRequest:
     """``request`` (as planned) with what it sends made from the picked image ``data``; raises UploadRejected.
     Blocking: run it on the image worker."""
     tool = request.tool
+    size = canvas.within(request.size, uploads.MAX_REFERENCE_SIDE) if "x" in request.size else request.size
     if tool in ZOOM:
-        made = canvas.zoom_out(data, ZOOM[tool], request.size)
+        made = canvas.zoom_out(data, ZOOM[tool], size)
     elif tool in PAN:
-        made = canvas.pan(data, PAN[tool], request.size)
+        made = canvas.pan(data, PAN[tool], size)
     else:
         return dataclasses.replace(request, references=(uploads.prepare_reference(data),))
     return dataclasses.replace(request, references=(made.image,), mask=made.mask)

@@ -107,3 +107,12 @@ def test_rendering_a_planned_zoom_sends_canvas_and_mask_at_that_size() -> None:
     assert subtle.edit_fields(GPT15)["input_fidelity"] == "high"
     assert strong.edit_fields(GPT15)["input_fidelity"] == "low"
     assert "input_fidelity" not in subtle.edit_fields(GPT2)
+
+
+def test_a_large_pictures_canvas_is_made_small_while_the_size_asked_stays() -> None:
+    planned = tools.plan(ImageRequest("a kite", "gpt-image-2"), "pan-right", 3840, 2160, GPT2)
+    rendered = tools.render(planned, png(3840, 2160))
+    assert rendered.mask is not None
+    with Image.open(io.BytesIO(rendered.references[0])) as image, Image.open(io.BytesIO(rendered.mask)) as mask:
+        assert image.size == mask.size == (1536, 576)
+    assert rendered.size == "3840x1440"
