@@ -414,7 +414,16 @@ class SharedQueue:
             if job is None:
                 break
             self._start(job)
+        # Those queued here before the queue is read (so surely recorded by then).
+        known = set(self._mine)
         await self._refresh_positions()
+        # One that no longer waits was drawn by another process, and the notice of it came before this process
+        # had queued it, or was lost (the listener reconnecting): it is no longer this one's.
+        for job_id in (known & self._mine) - self._positions.keys():
+            self._mine.discard(job_id)
+            if self.on_moved is not None:
+                await self.on_moved(job_id)
+        self._settle_idle()
 
     async def _claim(self) -> Job | None:
         row = await self.pool.fetchrow(

@@ -12,10 +12,12 @@ import asyncpg
 import pytest
 
 from imagegen import postgres
+from imagegen.dispatch import Admission
 from imagegen.migrate import sqlite_to_postgres
-from imagegen.model import Description, JobState
+from imagegen.model import Description, Job, JobState
 from imagegen.postgres import PostgresStorage
-from imagegen.quota import day_of
+from imagegen.quota import Limits, day_of
+from imagegen.shared import SharedQueue
 from imagegen.storage import SqliteStorage, StorageBusy, StorageError
 from tests.test_storage import a_job
 
@@ -136,4 +138,42 @@ async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
     assert (await db.add_job(a_job("after"))).id == left.id + 1
     assert await db.description(described.id) == described
     assert (await db.add_description(described)).id == described.id + 1
+    await db.close()
+
+
+class Nothing:
+    """A hold on nothing."""
+
+    async def cancel(self) -> None:
+        """Nothing to give back."""
+
+    async def submitted(self) -> None:
+        """Nothing to keep."""
+
+
+async def test_a_job_another_process_drew_before_this_one_queued_it_is_not_waited_for(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    db = await PostgresStorage.open(postgres_url, tmp_path)
+    queues = [SharedQueue(db.pool, postgres_url, Limits(), 4, 3, 100, name=name) for name in ("a", "b")]
+    drawing, waiting = queues
+    await drawing.start(db, lambda job: 0.0, time.time)
+    drawn = asyncio.Event()
+
+    async def draw(job: Job) -> None:
+        job.state = JobState.DONE
+        await db.save_job(job)
+        drawn.set()
+
+    drawing.runner = draw
+    job = await db.add_job(a_job("raced"))
+    drawing.serve()
+    await asyncio.wait_for(drawn.wait(), 10)
+    # The other process queues its job only now: it was drawn before, and the notice of it never heard there.
+    await waiting.start(db, lambda job: 0.0, time.time)
+    await waiting.enqueue(job, Admission(Nothing()))
+    waiting.serve()
+    await asyncio.wait_for(waiting.wait_idle(), 10)
+    for queue in queues:
+        await queue.close(0.1)
     await db.close()
