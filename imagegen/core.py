@@ -19,7 +19,7 @@ from .catalogue import Catalogue, ModelInfo
 from .chart import DAYS, Labels, Month, draw
 from .client import ImageClient
 from .dispatch import Admission, JobQueue, LocalQueue
-from .errors import InvalidRequest, UploadRejected
+from .errors import InvalidRequest, ModelNotFound, UploadRejected
 from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
 from .model import Description, ImageRequest, Job
@@ -335,6 +335,10 @@ class Core:
             image = await self.fetch_reference(url)
             language = "Simplified Chinese" if str(locale).startswith("zh") else "English"
             prompts = await self.images.describe(vision, image, language)
+        except ModelNotFound as error:
+            # Members cannot choose this model: only the operator can change it.
+            log.error("/describe: the image API has no model %s (%s); set VISION_MODEL", vision, error.detail)
+            raise InvalidRequest("describe.model_gone", model=vision) from error
         finally:
             self._describing.discard(user_id)
         described = Description(user_id, guild_id, channel_id, tuple(prompts), model, self.clock())

@@ -11,7 +11,7 @@ from PIL import Image
 from bot import ImageBot
 from tests.conftest import BotFactory
 from tests.fakes.discord import FakeDiscord, Recorded
-from tests.fakes.image_api import FakeImageAPI, b64_images, png
+from tests.fakes.image_api import FakeImageAPI, api_error, b64_images, png
 from tests.helpers import callback_of, custom_ids, private_reply, result_of
 
 ALICE, BOB = 500000000000000005, 500000000000000006
@@ -320,3 +320,14 @@ async def test_describe_without_a_model_that_reads_images_says_so(
     sent = await fake_discord.slash("describe", {"image": photo}, user_id=ALICE)
     answer = await private_reply(fake_discord, sent["token"])
     assert "VISION_MODEL" in answer.content and not image_api.chat_calls
+
+
+async def test_describe_with_a_vision_model_the_api_lacks_tells_the_member_it_is_the_operators_to_change(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.answer_chat(api_error(503, "new_api_error", "model_not_found"))
+    photo = fake_discord.upload("photo.png", png(30, 30))
+    sent = await fake_discord.slash("describe", {"image": photo}, user_id=ALICE)
+    answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.content])
+    assert "no model called gpt-4o" in answer[0].content and "VISION_MODEL" in answer[0].content
+    assert "request id" not in answer[0].content

@@ -213,9 +213,9 @@ class FakeImageAPI:
     def chat_calls(self) -> list[Call]:
         return [call for call in self.calls if call.path.endswith("/chat/completions")]
 
-    def answer_chat(self, content: str) -> None:
-        """The next chat completion answers with this message."""
-        self.chats.append(_constant(chat_answer(content)))
+    def answer_chat(self, content: str | web.Response) -> None:
+        """The next chat completion answers with this message (or this response)."""
+        self.chats.append(_constant(content if isinstance(content, web.Response) else chat_answer(content)))
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
