@@ -19,7 +19,7 @@ from .catalogue import Catalogue, ModelInfo
 from .chart import DAYS, Labels, Month, draw
 from .client import ImageClient
 from .dispatch import Admission, JobQueue, LocalQueue
-from .errors import InvalidRequest, ModelNotFound, UploadRejected
+from .errors import ImageGenError, InvalidRequest, ModelNotFound, UploadRejected
 from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
 from .model import Description, ImageRequest, Job
@@ -334,7 +334,12 @@ class Core:
         try:
             image = await self.fetch_reference(url)
             language = "Simplified Chinese" if str(locale).startswith("zh") else "English"
-            prompts = await self.images.describe(vision, image, language)
+            try:
+                prompts = await self.images.describe(vision, image, language)
+            except ImageGenError:
+                self.metrics.describes.labels(outcome="error").inc()
+                raise
+            self.metrics.describes.labels(outcome="ok").inc()
         except ModelNotFound as error:
             # Members cannot choose this model: only the operator can change it.
             log.error("/describe: the image API has no model %s (%s); set VISION_MODEL", vision, error.detail)

@@ -46,6 +46,9 @@ class Metrics:
             "imagine_gateway_latency_seconds", "Heartbeat latency of each shard", ["shard"], registry=registry
         )
         self.guilds = Gauge("imagine_guilds", "Servers the bot is in", registry=registry)
+        self.describes = Counter(
+            "imagine_describes", "/describe calls to the chat model, by outcome", ["outcome"], registry=registry
+        )
 
     def model(self, name: str) -> str:
         """The model as a label: itself when offered, else ``other``."""
