@@ -66,11 +66,20 @@ def plan(request: ImageRequest, tool: str, width: int, height: int, info: ModelI
         fidelity = "high"
         if size is None:
             raise InvalidRequest("tool.largest", model=request.model)
-    addition = ", ".join(part for part in (request.addition, _INSTRUCTIONS[family]) if part)
+    addition = ", ".join(part for part in (_without_instruction(request), _INSTRUCTIONS[family]) if part)
     return dataclasses.replace(
         request, n=1, size=size or "auto", references=(), mask=None, previews=0, tool=tool, addition=addition,
         fidelity=fidelity,
     )  # fmt: skip
+
+
+def _without_instruction(request: ImageRequest) -> str:
+    """What a request adds to its prompt, but the instruction of the tool that made it: a zoom of a zoom says
+    "zoomed out" once (its style's phrase stays)."""
+    made_by = _INSTRUCTIONS.get(request.tool.split("-", 1)[0], "") if request.tool else ""
+    if made_by and request.addition.endswith(made_by):
+        return request.addition.removesuffix(made_by).removesuffix(", ")
+    return request.addition
 
 
 def render(request: ImageRequest, data: bytes) -> ImageRequest:

@@ -116,3 +116,12 @@ def test_a_large_pictures_canvas_is_made_small_while_the_size_asked_stays() -> N
     with Image.open(io.BytesIO(rendered.references[0])) as image, Image.open(io.BytesIO(rendered.mask)) as mask:
         assert image.size == mask.size == (1536, 576)
     assert rendered.size == "3840x1440"
+
+
+def test_a_tool_on_a_tool_result_gives_its_instruction_once_and_keeps_the_style() -> None:
+    request = ImageRequest("a kite", "gpt-image-2", style="Watercolor", addition="watercolor")
+    once = tools.plan(request, "zoom-2", 1024, 1024, GPT2)
+    twice = tools.plan(once, "zoom-2", 1024, 1024, GPT2)
+    then_pan = tools.plan(twice, "pan-left", 1024, 1024, GPT2)
+    assert twice.addition == once.addition and twice.addition.startswith("watercolor, zoomed out")
+    assert then_pan.addition.startswith("watercolor, keep the picture unchanged") and "zoomed" not in then_pan.addition
