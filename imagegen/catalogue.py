@@ -104,6 +104,8 @@ class ModelInfo:
     output_format: bool = False
     partial_images: bool = False
     references: str = ""
+    # The most reference images one request may carry (the edits endpoint of GPT image models takes 16).
+    max_references: int = 16
     input_fidelity: bool = False
     # Whether its largest sizes are worth an Upscale (an edit of an image at the largest size of its shape).
     upscale: bool = False
@@ -248,9 +250,9 @@ def _entries(data: dict[str, Any], source: str, problems: list[str]) -> tuple[li
 
 
 _KNOWN_KEYS = {
-    "match", "name", "prompt_limit", "max_n", "sizes", "size_rule", "ratios", "qualities", "background",
-    "moderation", "output_format", "partial_images", "references", "input_fidelity", "upscale", "expiring_urls",
-    "rank", "shutdown", "replacement", "price", "partial_price",
+    "match", "name", "prompt_limit", "max_n", "max_references", "sizes", "size_rule", "ratios", "qualities",
+    "background", "moderation", "output_format", "partial_images", "references", "input_fidelity", "upscale",
+    "expiring_urls", "rank", "shutdown", "replacement", "price", "partial_price",
 }  # fmt: skip
 
 
@@ -260,7 +262,7 @@ def _info(raw: dict[str, Any], where: str, problems: list[str]) -> ModelInfo | N
         if key not in _KNOWN_KEYS:
             problems.append(f"{where}: unknown key '{key}'")
     values: dict[str, Any] = {"name": str(raw.get("name") or raw["match"][0]).rstrip("*")}
-    for key in ("prompt_limit", "max_n", "rank"):
+    for key in ("prompt_limit", "max_n", "max_references", "rank"):
         if key in raw:
             if not isinstance(raw[key], int) or isinstance(raw[key], bool) or raw[key] < (0 if key == "rank" else 1):
                 problems.append(f"{where}: '{key}' must be a positive whole number")

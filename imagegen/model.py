@@ -92,8 +92,11 @@ class ImageRequest:
             raise InvalidRequest("invalid.background", background=self.background)
         if self.background != "auto" and not info.background:
             raise InvalidRequest("invalid.background_model", background=self.background, model=self.model)
-        if (references or self.references) and not info.references:
+        given = references or len(self.references)
+        if given and not info.references:
             raise InvalidRequest("invalid.reference_model", model=self.model)
+        if given > info.max_references:
+            raise InvalidRequest("invalid.references_many", model=self.model, count=given, limit=info.max_references)
         if self.mask is not None and info.references != "edits":
             raise InvalidRequest("invalid.mask_model", model=self.model)
         return replace(self, size=size)

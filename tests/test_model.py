@@ -115,3 +115,14 @@ def test_a_mask_needs_a_model_that_takes_edits_and_the_prompt_limit_counts_the_s
         ImageRequest("a kite", "gpt-image-2", addition="watercolor").body(catalogue.lookup("gpt-image-2"))["prompt"]
         == "a kite, watercolor"
     )
+
+
+def test_a_model_takes_at_most_its_number_of_reference_images() -> None:
+    catalogue = Catalogue.load(BUNDLED)
+    two = ImageRequest("blend them", "flux-kontext-pro", references=(b"a", b"b"))
+    with pytest.raises(InvalidRequest) as refused:
+        two.validated(catalogue.lookup("flux-kontext-pro"), 4)
+    assert refused.value.key == "invalid.references_many" and refused.value.params["limit"] == 1
+    with pytest.raises(InvalidRequest):
+        ImageRequest("blend", "gpt-image-2").validated(catalogue.lookup("gpt-image-2"), 4, references=17)
+    assert ImageRequest("blend", "gpt-image-2").validated(catalogue.lookup("gpt-image-2"), 4, references=5)
