@@ -88,6 +88,31 @@ async def test_a_button_from_another_server_or_channel_does_nothing_there(
     assert not [r for r in fake_discord.for_token(click["token"]) if r.method == "DELETE"]
 
 
+@pytest.mark.parametrize(
+    ("where", "tool"), [({"guild_id": OTHER_GUILD}, "zoom-2"), ({"channel_id": OTHER_CHANNEL_ID}, "upscale")]
+)
+async def test_an_image_tool_from_another_server_or_channel_reads_and_draws_nothing(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, where: dict[str, int], tool: str
+) -> None:
+    message, job_id = await a_result(fake_discord, image_api)
+    click = await fake_discord.click(message, f"imagine:tool:{job_id}:{tool}", user_id=MALLORY, **where)
+    answer = await answer_of(fake_discord, click["token"])
+    assert answer.flags & 64 and "belongs to a request made somewhere else" in answer.content
+    assert not image_api.edit_calls and not [r for r in fake_discord.requests if "/attachments/" in r.path]
+
+
+async def test_a_describe_button_from_another_channel_draws_nothing(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    photo = fake_discord.upload("photo.png", png(30, 30))
+    sent = await fake_discord.slash("describe", {"image": photo}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: custom_ids(fake_discord.original(sent["token"])))
+    message = fake_discord.original(sent["token"])
+    click = await fake_discord.click(message, custom_ids(message)[0], user_id=MALLORY, channel_id=OTHER_CHANNEL_ID)
+    answer = await answer_of(fake_discord, click["token"])
+    assert answer.flags & 64 and "somewhere else" in answer.content and not image_api.generation_calls
+
+
 async def test_a_remix_form_sent_from_another_server_does_nothing_there(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
