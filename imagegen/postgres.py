@@ -209,23 +209,26 @@ class PostgresStorage:
         rows = await self.pool.fetch("SELECT guild_id, settings FROM server_settings")
         return {int(row["guild_id"]): str(row["settings"]) for row in rows}
 
-    async def save_server_settings(self, guild_id: int, settings: str, user_id: int, change: str, at: float) -> None:
+    async def change_server_settings(self, guild_id: int, changes: str, user_id: int, at: float) -> str:
         async with self.pool.acquire() as db, db.transaction():
-            await db.execute(
+            stored = await db.fetchval(
                 "INSERT INTO server_settings (guild_id, settings) VALUES ($1, $2) "
-                "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
+                "ON CONFLICT (guild_id) DO UPDATE "
+                "SET settings = (server_settings.settings::jsonb || excluded.settings::jsonb)::text "
+                "RETURNING settings",
                 guild_id,
-                settings,
+                changes,
             )
             await db.execute(
                 "INSERT INTO settings_changes (guild_id, user_id, change, at) VALUES ($1, $2, $3, $4)",
                 guild_id,
                 user_id,
-                change,
+                changes,
                 at,
             )
             # Every process listening hears of it once this commits.
             await db.execute("SELECT pg_notify($1, $2)", SETTINGS_CHANNEL, str(guild_id))
+        return str(stored)
 
     async def add_report(self, job_id: int, user_id: int, at: float) -> bool:
         added = await self.pool.fetchval(

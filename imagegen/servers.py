@@ -131,20 +131,19 @@ class ServerSettingsStore:
         return self._cache.get(guild_id, ServerSettings()) if guild_id is not None else ServerSettings()
 
     async def change(self, guild_id: int, user_id: int, **changes: Any) -> ServerSettings:
-        """Apply ``changes``, store them and record who made them; returns the new settings."""
-        updated = dataclasses.replace(self.get(guild_id), **changes)
+        """Apply ``changes``, store them and record who made them; returns the new settings.
+
+        Only the changed settings are written, merged in the database: what another process changed meanwhile
+        stays, and comes back with the result.
+        """
         record = json.dumps({key: _jsonable(value) for key, value in changes.items()}, ensure_ascii=False)
-        await self.storage.save_server_settings(guild_id, _to_json(updated), user_id, record, self.clock())
-        self._cache[guild_id] = updated
+        stored = await self.storage.change_server_settings(guild_id, record, user_id, self.clock())
+        updated = self._cache[guild_id] = _from_json(stored)
         return updated
 
 
 def _jsonable(value: Any) -> Any:
     return [_jsonable(item) for item in value] if isinstance(value, tuple) else value
-
-
-def _to_json(settings: ServerSettings) -> str:
-    return json.dumps({key: _jsonable(value) for key, value in dataclasses.asdict(settings).items()})
 
 
 # Names settings were stored under before they took the names of the operator's settings.
@@ -157,7 +156,10 @@ _RENAMED = {
 
 def _from_json(data: str) -> ServerSettings:
     fields = {field.name for field in dataclasses.fields(ServerSettings)}
-    stored = {_RENAMED.get(key, key): value for key, value in json.loads(data).items()}
+    loaded = json.loads(data)
+    # A setting changed since it was renamed is stored under both names: the new one is the newer value.
+    stored = {_RENAMED.get(key, key): value for key, value in loaded.items() if key in _RENAMED}
+    stored.update({key: value for key, value in loaded.items() if key not in _RENAMED})
     values = {key: value for key, value in stored.items() if key in fields}
     for name in ("channels", "allowed_models", "exempt_roles", "blocked_words", "barred", "screening_categories"):
         if name in values:

@@ -93,11 +93,15 @@ class Storage(Protocol):
         ...
 
     async def server_settings(self) -> dict[int, str]:
-        """Every server's settings, as the JSON ``save_server_settings`` stored."""
+        """Every server's settings, as the JSON ``change_server_settings`` stored."""
         ...
 
-    async def save_server_settings(self, guild_id: int, settings: str, user_id: int, change: str, at: float) -> None:
-        """Store a server's settings and record the change and who made it."""
+    async def change_server_settings(self, guild_id: int, changes: str, user_id: int, at: float) -> str:
+        """Merge ``changes`` (a JSON object of the settings that change) into a server's stored settings in one
+        statement, record who made them, and return the settings as stored now.
+
+        Only the changed keys are written: two processes changing different settings of one server keep both.
+        """
         ...
 
     async def add_report(self, job_id: int, user_id: int, at: float) -> bool:
@@ -299,17 +303,21 @@ class SqliteStorage:
         async with self.connection.execute("SELECT guild_id, settings FROM server_settings") as cursor:
             return {int(row[0]): str(row[1]) for row in await cursor.fetchall()}
 
-    async def save_server_settings(self, guild_id: int, settings: str, user_id: int, change: str, at: float) -> None:
-        await self.connection.execute(
+    async def change_server_settings(self, guild_id: int, changes: str, user_id: int, at: float) -> str:
+        # json_patch drops a key set to null: read back, it is the default (None) either way.
+        async with self.connection.execute(
             "INSERT INTO server_settings (guild_id, settings) VALUES (?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings",
-            (guild_id, settings),
-        )
+            "ON CONFLICT (guild_id) DO UPDATE SET settings = json_patch(settings, excluded.settings) "
+            "RETURNING settings",
+            (guild_id, changes),
+        ) as cursor:
+            row = await cursor.fetchone()
         await self.connection.execute(
             "INSERT INTO settings_changes (guild_id, user_id, change, at) VALUES (?, ?, ?, ?)",
-            (guild_id, user_id, change, at),
+            (guild_id, user_id, changes, at),
         )
         await self.connection.commit()
+        return str(row[0]) if row is not None else changes
 
     async def add_report(self, job_id: int, user_id: int, at: float) -> bool:
         async with self.connection.execute(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
 from imagegen.errors import InvalidRequest
+from imagegen.postgres import PostgresStorage
 from imagegen.quota import Limits
-from imagegen.servers import ServerSettings, check_ceiling
+from imagegen.servers import ServerSettings, ServerSettingsStore, check_ceiling
+from imagegen.storage import SqliteStorage, Storage
+from tests.postgres_server import drop_database, new_database
 
 OPERATOR = Limits(daily_images_per_user=10, daily_images_per_server=0, cooldown_seconds=30, daily_budget_per_server=5.0)
 
@@ -67,3 +73,35 @@ def test_settings_stored_under_their_old_names_are_read_under_the_new_ones() -> 
     assert _from_json(stored) == ServerSettings(
         daily_images_per_user=3, daily_images_per_server=50, daily_budget_per_server=2.5, cooldown_seconds=9
     )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    """An empty database of each engine."""
+    if request.param == "sqlite":
+        sqlite = await SqliteStorage.open(tmp_path)
+        yield sqlite
+        await sqlite.close()
+        return
+    server = str(request.getfixturevalue("postgres_server"))
+    url = await new_database(server)
+    postgres = await PostgresStorage.open(url, tmp_path)
+    yield postgres
+    await postgres.close()
+    await drop_database(server, url)
+
+
+async def test_two_processes_changing_different_settings_of_one_server_keep_both(storage: Storage) -> None:
+    first, second = ServerSettingsStore(storage), ServerSettingsStore(storage)
+    for store in (first, second):
+        await store.load()
+    await first.change(7, 1, language="zh")
+    # The second process has not heard of the first change yet: its copy of the server is older.
+    changed = await second.change(7, 2, daily_images_per_user=3, blocked_words=("spam",))
+    assert (changed.language, changed.daily_images_per_user, changed.blocked_words) == ("zh", 3, ("spam",))
+    fresh = ServerSettingsStore(storage)
+    await fresh.load()
+    assert fresh.get(7) == changed
+    await first.change(7, 1, language=None)
+    await fresh.load()
+    assert fresh.get(7).language is None and fresh.get(7).daily_images_per_user == 3
