@@ -534,16 +534,13 @@ class Jobs:
 
     async def recover(self) -> list[Job]:
         """At start: take up today's counts and the kept results, interrupt the jobs a previous process left queued
-        or running (unless the queue is shared: another process carries them on), and return those whose
-        requesters are still to be told."""
+        or running (unless the queue is shared: another process carries them on), and return the interrupted jobs
+        whose requesters are still to be told, taken so that no other process tells them too."""
         await self.queue.start(self.storage, lambda job: self.prices.per_image(job.request), self.clock)
-        if self.queue.shared:
-            return []
-        left = await self.storage.jobs_in(UNFINISHED)
-        for job in left:
-            await self._finish(job, JobState.INTERRUPTED, "restart")
-        untold = await self.storage.jobs_in((JobState.INTERRUPTED,))
-        return [job for job in untold if not job.notified]
+        if not self.queue.shared:
+            for job in await self.storage.jobs_in(UNFINISHED):
+                await self._finish(job, JobState.INTERRUPTED, "restart")
+        return await self.storage.take_untold()
 
     async def mark_notified(self, job: Job, problem: str | None = None) -> None:
         """Record that the requester was told of an interruption, or why they could not be.

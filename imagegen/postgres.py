@@ -196,6 +196,12 @@ class PostgresStorage:
         rows = await self.pool.fetch("SELECT * FROM jobs WHERE created_at >= $1 AND images_made > 0 ORDER BY id", since)
         return [row_job(row) for row in rows]
 
+    async def take_untold(self) -> list[Job]:
+        rows = await self.pool.fetch(
+            "UPDATE jobs SET notified = 1 WHERE state = 'interrupted' AND notified = 0 RETURNING *"
+        )
+        return sorted((row_job(row) for row in rows), key=lambda job: job.id)
+
     async def server_jobs_since(self, guild_id: int, since: float) -> list[Job]:
         rows = await self.pool.fetch(
             "SELECT * FROM jobs WHERE guild_id = $1 AND created_at >= $2 "

@@ -71,6 +71,11 @@ class Storage(Protocol):
         """Jobs created at or after ``since`` that made images (without reference images)."""
         ...
 
+    async def take_untold(self) -> list[Job]:
+        """The interrupted jobs whose requesters were not told, oldest first, marked told in the same statement:
+        of processes starting together, one tells each (without reference images)."""
+        ...
+
     async def keep_results(self, job: Job, images: Sequence[bytes]) -> None:
         """Keep a job's result images until they are posted, and write the job, in one transaction."""
         ...
@@ -298,6 +303,14 @@ class SqliteStorage:
         )
         async with self.connection.execute(query, (guild_id, since)) as cursor:
             return [row_job(row) for row in await cursor.fetchall()]
+
+    async def take_untold(self) -> list[Job]:
+        async with self.connection.execute(
+            "UPDATE jobs SET notified = 1 WHERE state = 'interrupted' AND notified = 0 RETURNING *"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        await self.connection.commit()
+        return sorted((row_job(row) for row in rows), key=lambda job: job.id)
 
     async def server_settings(self) -> dict[int, str]:
         async with self.connection.execute("SELECT guild_id, settings FROM server_settings") as cursor:

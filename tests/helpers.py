@@ -52,6 +52,7 @@ def custom_ids(message: dict[str, Any]) -> list[str]:
 
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
 async def database_rows(bot: ImageBot, query: str) -> list[tuple[Any, ...]]:

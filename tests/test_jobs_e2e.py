@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from bot import ImageBot
+from imagegen.core import open_storage
 from imagegen.model import ImageRequest, Job, JobState
 from imagegen.storage import SqliteStorage
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
-from tests.helpers import SQLITE_ONLY, custom_ids, eventually, private_reply, result_of, status_edits
+from tests.helpers import POSTGRES_ONLY, SQLITE_ONLY, custom_ids, eventually, private_reply, result_of, status_edits
 
 ALICE, BOB, CAROL = 500000000000000005, 500000000000000006, 500000000000000007
 
@@ -300,6 +301,28 @@ async def test_a_restart_does_not_announce_a_job_twice(start_bot, fake_discord: 
     assert announcing(second) is None
     stored = await second.core.jobs.get(job.id)
     assert stored is not None and stored.notified
+
+
+@POSTGRES_ONLY
+async def test_jobs_left_interrupted_and_untold_are_told_once_by_the_processes_that_start(
+    start_bot, fake_discord: FakeDiscord, settings
+) -> None:
+    # As migrate-to-postgres leaves the jobs the SQLite bot had not finished.
+    storage = await open_storage(settings)
+    left = Job(user_id=ALICE, channel_id=CHANNEL_ID, guild_id=GUILD_ID, request=ImageRequest("moved", "gpt-image-2"))
+    left.state = JobState.INTERRUPTED
+    await storage.add_job(left)
+    await storage.close()
+    bots = [await start_bot(), await start_bot()]
+    notices = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path == f"/channels/{CHANNEL_ID}/messages"]
+    )
+    for bot in bots:
+        task = announcing(bot)
+        if task is not None:
+            await asyncio.wait_for(task, 15)
+    assert len([r for r in fake_discord.requests if r.path == f"/channels/{CHANNEL_ID}/messages"]) == 1
+    assert f"<@{ALICE}>" in notices[0].content and "moved" in notices[0].content
 
 
 async def test_a_burst_larger_than_the_queue_is_answered_at_once_and_never_half_accepted(
