@@ -333,3 +333,16 @@ async def test_describe_with_a_vision_model_the_api_lacks_tells_the_member_it_is
     assert "no model called gpt-4o" in answer[0].content and "VISION_MODEL" in answer[0].content
     assert "request id" not in answer[0].content
     assert 'imagine_describes_total{outcome="error"} 1.0' in bot.core.metrics.render().decode()
+
+
+async def test_a_tool_on_a_message_whose_image_is_gone_says_so_and_draws_nothing(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, job_id = await a_result(fake_discord, image_api, png(64, 64))
+    message["attachments"] = []
+    calls = len(image_api.calls)
+    for custom_id in (f"imagine:tool:{job_id}:zoom-2", f"imagine:tool:{job_id}:subtle"):
+        click = await fake_discord.click(message, custom_id, user_id=BOB)
+        answer = await private_reply(fake_discord, click["token"])
+        assert "no longer on the message" in answer.content
+    assert len(image_api.calls) == calls
