@@ -11,7 +11,7 @@ from discord.ext import commands
 from imagegen import texts
 from imagegen.errors import InvalidRequest
 from imagegen.screening import CATEGORIES
-from imagegen.servers import ServerSettings
+from imagegen.servers import Edit, ServerSettings
 from imagegen.styles import MAX_STYLE_NAME, MAX_STYLE_PHRASE
 from imagegen.wordlist import MAX_PHRASE_LENGTH, MAX_PHRASES, normalise
 
@@ -38,12 +38,17 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         return interaction.guild_id
 
     async def _save(self, interaction: discord.Interaction, **changes: Any) -> None:
-        guild_id = self._admin(interaction)
         if not changes:
+            self._admin(interaction)
             await interaction.response.send_message(texts.t(interaction.locale, "admin.nothing"), ephemeral=True)
             return
-        # A server may tighten the operator's limits, never loosen them: change_server refuses what would.
-        await self.bot.core.change_server(guild_id, interaction.user.id, **changes)
+        await self._edit(interaction, lambda current: changes)
+
+    async def _edit(self, interaction: discord.Interaction, edit: Edit) -> None:
+        """Change the server's settings as ``edit`` says from those stored now, and confirm what changed."""
+        guild_id = self._admin(interaction)
+        # A server may tighten the operator's limits, never loosen them: edit_server refuses what would.
+        _, changes = await self.bot.core.edit_server(guild_id, interaction.user.id, edit)
         locale = interaction.locale
         described = ", ".join(
             f"{texts.t(locale, f'field.{key}')}: {_shown(locale, key, value)}" for key, value in changes.items()
@@ -67,13 +72,12 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         channel: discord.TextChannel | None = None,
     ) -> None:
         """Allow /imagine in a channel, stop allowing it, or allow it everywhere again."""
-        current = self.bot.core.server(self._admin(interaction)).channels
         if action == "everywhere" or channel is None:
             await self._save(interaction, channels=())
         elif action == "add":
-            await self._save(interaction, channels=tuple(dict.fromkeys([*current, channel.id])))
+            await self._edit(interaction, lambda now: {"channels": tuple(dict.fromkeys([*now.channels, channel.id]))})
         else:
-            await self._save(interaction, channels=tuple(c for c in current if c != channel.id))
+            await self._edit(interaction, lambda now: {"channels": tuple(c for c in now.channels if c != channel.id)})
 
     @app_commands.command(name="limits", description=localised("cmd.admin.limits"))
     @app_commands.describe(
@@ -138,11 +142,14 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         self, interaction: discord.Interaction, action: Literal["add", "remove"], role: discord.Role
     ) -> None:
         """Members with this role skip the daily limits and the cooldown (the budget still holds)."""
-        current = self.bot.core.server(self._admin(interaction)).exempt_roles
         if action == "add":
-            await self._save(interaction, exempt_roles=tuple(dict.fromkeys([*current, role.id])))
+            await self._edit(
+                interaction, lambda now: {"exempt_roles": tuple(dict.fromkeys([*now.exempt_roles, role.id]))}
+            )
         else:
-            await self._save(interaction, exempt_roles=tuple(r for r in current if r != role.id))
+            await self._edit(
+                interaction, lambda now: {"exempt_roles": tuple(r for r in now.exempt_roles if r != role.id)}
+            )
 
     @app_commands.command(name="model", description=localised("cmd.admin.model"))
     @app_commands.describe(model=localised("opt.admin.model"))
@@ -177,19 +184,22 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         wanted = normalise(phrase or "")
         if not wanted:
             raise InvalidRequest("admin.blocked.need_phrase")
-        known = [normalise(word) for word in current]
-        if action == "add":
-            if wanted not in known and len(current) >= MAX_PHRASES:
+
+        def edit(now: ServerSettings) -> dict[str, Any]:
+            known = [normalise(word) for word in now.blocked_words]
+            if action == "remove":
+                if wanted not in known:
+                    raise InvalidRequest("admin.blocked.missing", phrase=phrase or "")
+                return {"blocked_words": tuple(word for word in now.blocked_words if normalise(word) != wanted)}
+            if wanted in known:
+                return {"blocked_words": now.blocked_words}
+            if len(now.blocked_words) >= MAX_PHRASES:
                 raise InvalidRequest("admin.blocked.full", limit=MAX_PHRASES)
-            updated = current if wanted in known else (*current, " ".join((phrase or "").split()))
-            key = "admin.blocked.added"
-        else:
-            if wanted not in known:
-                raise InvalidRequest("admin.blocked.missing", phrase=phrase or "")
-            updated = tuple(word for word in current if normalise(word) != wanted)
-            key = "admin.blocked.removed"
-        await self.bot.core.change_server(guild_id, interaction.user.id, blocked_words=updated)
-        text = texts.t(locale, key, phrase=inert(phrase or ""), count=len(updated))
+            return {"blocked_words": (*now.blocked_words, " ".join((phrase or "").split()))}
+
+        updated, _ = await self.bot.core.edit_server(guild_id, interaction.user.id, edit)
+        key = "admin.blocked.added" if action == "add" else "admin.blocked.removed"
+        text = texts.t(locale, key, phrase=inert(phrase or ""), count=len(updated.blocked_words))
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="bar", description=localised("cmd.admin.bar"))
@@ -206,10 +216,12 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
 
     async def _bar(self, interaction: discord.Interaction, user: discord.User, *, barred: bool) -> None:
         guild_id = self._admin(interaction)
-        others = [member for member in self.bot.core.server(guild_id).barred if member != user.id]
-        await self.bot.core.change_server(
-            guild_id, interaction.user.id, barred=tuple([*others, user.id] if barred else others)
-        )
+
+        def edit(now: ServerSettings) -> dict[str, Any]:
+            others = tuple(member for member in now.barred if member != user.id)
+            return {"barred": (*others, user.id) if barred else others}
+
+        await self.bot.core.edit_server(guild_id, interaction.user.id, edit)
         key = "admin.barred" if barred else "admin.unbarred"
         await interaction.response.send_message(texts.t(interaction.locale, key, user=user.mention), ephemeral=True)
 

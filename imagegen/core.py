@@ -31,7 +31,7 @@ from .queue import FairQueue
 from .quota import Limits, Usage, next_midnight
 from .report import ServerReport, day_and_month
 from .screening import screening_for
-from .servers import ServerSettings, ServerSettingsStore, check_ceiling
+from .servers import Edit, ServerSettings, ServerSettingsStore, check_ceiling
 from .settings import Settings
 from .shared import IdentifyGate, SharedQueue
 from .storage import SqliteStorage, Storage
@@ -190,8 +190,20 @@ class Core:
     async def change_server(self, guild_id: int, user_id: int, **changes: Any) -> ServerSettings:
         """Change a server's settings, recorded with who did; raises InvalidRequest for a limit looser than the
         operator's."""
-        check_ceiling(self.operator_limits, **changes)
-        return await self.servers.change(guild_id, user_id, **changes)
+        updated, _ = await self.edit_server(guild_id, user_id, lambda current: changes)
+        return updated
+
+    async def edit_server(self, guild_id: int, user_id: int, edit: Edit) -> tuple[ServerSettings, dict[str, Any]]:
+        """Change a server's settings as ``edit`` says from those stored now (asked again if another change came
+        first), recorded with who did; returns the new settings and the changes. Raises InvalidRequest for a
+        limit looser than the operator's, or whatever ``edit`` raises to refuse."""
+
+        def checked(current: ServerSettings) -> dict[str, Any]:
+            changes = edit(current)
+            check_ceiling(self.operator_limits, **changes)
+            return changes
+
+        return await self.servers.edit(guild_id, user_id, checked)
 
     def exempt(self, guild_id: int | None, roles: Iterable[int]) -> bool:
         """Whether any of ``roles`` is exempted from the daily limits and the cooldown, by the operator or here."""
@@ -284,19 +296,20 @@ class Core:
 
         Raises InvalidRequest when a style will not do, the server has too many, or one to remove is not there.
         """
-        current = self.server(guild_id).styles
-        others = tuple(style for style in current if style[0].casefold() != name.strip().casefold())
-        if phrase is None:
-            if len(others) == len(current):
-                raise InvalidRequest("admin.styles.missing", name=name.strip()[:50])
-            updated = others
-        else:
-            added = check_server_style(name, phrase)
+        added = check_server_style(name, phrase) if phrase is not None else None
+
+        def edit(current: ServerSettings) -> dict[str, Any]:
+            others = tuple(style for style in current.styles if style[0].casefold() != name.strip().casefold())
+            if added is None:
+                if len(others) == len(current.styles):
+                    raise InvalidRequest("admin.styles.missing", name=name.strip()[:50])
+                return {"styles": others}
             if len(others) >= MAX_SERVER_STYLES:
                 raise InvalidRequest("admin.styles.full", limit=MAX_SERVER_STYLES)
-            updated = (*others, added)
-        await self.change_server(guild_id, user_id, styles=updated)
-        return len(updated)
+            return {"styles": (*others, added)}
+
+        updated, _ = await self.edit_server(guild_id, user_id, edit)
+        return len(updated.styles)
 
     # -- single-image tools, /blend and /describe -----------------------------------------------------------------
 

@@ -215,16 +215,31 @@ class PostgresStorage:
         rows = await self.pool.fetch("SELECT guild_id, settings FROM server_settings")
         return {int(row["guild_id"]): str(row["settings"]) for row in rows}
 
-    async def change_server_settings(self, guild_id: int, changes: str, user_id: int, at: float) -> str:
+    async def server_settings_of(self, guild_id: int) -> str | None:
+        stored = await self.pool.fetchval("SELECT settings FROM server_settings WHERE guild_id = $1", guild_id)
+        return str(stored) if stored is not None else None
+
+    async def change_server_settings(
+        self, guild_id: int, changes: str, user_id: int, at: float, expected: str | None
+    ) -> str | None:
         async with self.pool.acquire() as db, db.transaction():
-            stored = await db.fetchval(
-                "INSERT INTO server_settings (guild_id, settings) VALUES ($1, $2) "
-                "ON CONFLICT (guild_id) DO UPDATE "
-                "SET settings = (server_settings.settings::jsonb || excluded.settings::jsonb)::text "
-                "RETURNING settings",
-                guild_id,
-                changes,
-            )
+            if expected is None:
+                stored = await db.fetchval(
+                    "INSERT INTO server_settings (guild_id, settings) VALUES ($1, $2) "
+                    "ON CONFLICT (guild_id) DO NOTHING RETURNING settings",
+                    guild_id,
+                    changes,
+                )
+            else:
+                stored = await db.fetchval(
+                    "UPDATE server_settings SET settings = (settings::jsonb || $2::jsonb)::text "
+                    "WHERE guild_id = $1 AND settings = $3 RETURNING settings",
+                    guild_id,
+                    changes,
+                    expected,
+                )
+            if stored is None:
+                return None
             await db.execute(
                 "INSERT INTO settings_changes (guild_id, user_id, change, at) VALUES ($1, $2, $3, $4)",
                 guild_id,

@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import InvalidRequest
 from .quota import Limits
-from .storage import Storage
+from .storage import Storage, StorageBusy
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,12 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
+# What an admin's change does to a server's settings: the settings that change, from those in force.
+Edit = Callable[[ServerSettings], dict[str, Any]]
+# Tries of a change whose settings another change keeps overtaking.
+EDIT_ATTEMPTS = 5
+
+
 class ServerSettingsStore:
     """Every server's settings in memory (read once at start), written through to the database."""
 
@@ -131,15 +137,27 @@ class ServerSettingsStore:
         return self._cache.get(guild_id, ServerSettings()) if guild_id is not None else ServerSettings()
 
     async def change(self, guild_id: int, user_id: int, **changes: Any) -> ServerSettings:
-        """Apply ``changes``, store them and record who made them; returns the new settings.
-
-        Only the changed settings are written, merged in the database: what another process changed meanwhile
-        stays, and comes back with the result.
-        """
-        record = json.dumps({key: _jsonable(value) for key, value in changes.items()}, ensure_ascii=False)
-        stored = await self.storage.change_server_settings(guild_id, record, user_id, self.clock())
-        updated = self._cache[guild_id] = _from_json(stored)
+        """Apply ``changes``, store them and record who made them; returns the new settings."""
+        updated, _ = await self.edit(guild_id, user_id, lambda current: changes)
         return updated
+
+    async def edit(self, guild_id: int, user_id: int, edit: Edit) -> tuple[ServerSettings, dict[str, Any]]:
+        """Change a server's settings as ``edit`` says from what is stored now, record who did; returns the new
+        settings and the changes made.
+
+        Only the changed settings are written, and only if nothing changed them since they were read (in another
+        process, or in this one meanwhile); otherwise ``edit`` is asked again from the newer settings, so two
+        admins adding to one list at once keep both. ``edit`` may raise to refuse the change.
+        """
+        for _ in range(EDIT_ATTEMPTS):
+            stored = await self.storage.server_settings_of(guild_id)
+            changes = edit(_from_json(stored) if stored is not None else ServerSettings())
+            record = json.dumps({key: _jsonable(value) for key, value in changes.items()}, ensure_ascii=False)
+            merged = await self.storage.change_server_settings(guild_id, record, user_id, self.clock(), stored)
+            if merged is not None:
+                updated = self._cache[guild_id] = _from_json(merged)
+                return updated, changes
+        raise StorageBusy(f"server {guild_id}'s settings kept changing while they were being changed")
 
 
 def _jsonable(value: Any) -> Any:

@@ -101,11 +101,16 @@ class Storage(Protocol):
         """Every server's settings, as the JSON ``change_server_settings`` stored."""
         ...
 
-    async def change_server_settings(self, guild_id: int, changes: str, user_id: int, at: float) -> str:
-        """Merge ``changes`` (a JSON object of the settings that change) into a server's stored settings in one
-        statement, record who made them, and return the settings as stored now.
+    async def server_settings_of(self, guild_id: int) -> str | None:
+        """One server's settings as stored now (None before any change)."""
+        ...
 
-        Only the changed keys are written: two processes changing different settings of one server keep both.
+    async def change_server_settings(
+        self, guild_id: int, changes: str, user_id: int, at: float, expected: str | None
+    ) -> str | None:
+        """Merge ``changes`` (a JSON object of the settings that change) into a server's stored settings if they are
+        still ``expected`` (None: none stored yet), record who made them, and return the settings as stored now;
+        None, and nothing written, when another change came first.
         """
         ...
 
@@ -316,21 +321,39 @@ class SqliteStorage:
         async with self.connection.execute("SELECT guild_id, settings FROM server_settings") as cursor:
             return {int(row[0]): str(row[1]) for row in await cursor.fetchall()}
 
-    async def change_server_settings(self, guild_id: int, changes: str, user_id: int, at: float) -> str:
-        # json_patch drops a key set to null: read back, it is the default (None) either way.
-        async with self.connection.execute(
-            "INSERT INTO server_settings (guild_id, settings) VALUES (?, ?) "
-            "ON CONFLICT (guild_id) DO UPDATE SET settings = json_patch(settings, excluded.settings) "
-            "RETURNING settings",
-            (guild_id, changes),
-        ) as cursor:
+    async def server_settings_of(self, guild_id: int) -> str | None:
+        query = "SELECT settings FROM server_settings WHERE guild_id = ?"
+        async with self.connection.execute(query, (guild_id,)) as cursor:
             row = await cursor.fetchone()
+        return str(row[0]) if row is not None else None
+
+    async def change_server_settings(
+        self, guild_id: int, changes: str, user_id: int, at: float, expected: str | None
+    ) -> str | None:
+        if expected is None:
+            query = (
+                "INSERT INTO server_settings (guild_id, settings) VALUES (?, ?) "
+                "ON CONFLICT (guild_id) DO NOTHING RETURNING settings"
+            )
+            values: tuple[Any, ...] = (guild_id, changes)
+        else:
+            # json_patch drops a key set to null: read back, it is the default (None) either way.
+            query = (
+                "UPDATE server_settings SET settings = json_patch(settings, ?) WHERE guild_id = ? AND settings = ? "
+                "RETURNING settings"
+            )
+            values = (changes, guild_id, expected)
+        async with self.connection.execute(query, values) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            await self.connection.rollback()
+            return None
         await self.connection.execute(
             "INSERT INTO settings_changes (guild_id, user_id, change, at) VALUES (?, ?, ?, ?)",
             (guild_id, user_id, changes, at),
         )
         await self.connection.commit()
-        return str(row[0]) if row is not None else changes
+        return str(row[0])
 
     async def add_report(self, job_id: int, user_id: int, at: float) -> bool:
         async with self.connection.execute(

@@ -317,7 +317,7 @@ async def test_migrate_to_postgres_copies_the_sqlite_database_and_reports_the_co
 ) -> None:
     sqlite = await SqliteStorage.open(tmp_path)
     job = await sqlite.add_job(Job(user_id=7, channel_id=8, guild_id=9, request=ImageRequest("a heron", "gpt-image-1")))
-    await sqlite.change_server_settings(9, '{"language": "zh"}', 7, 1.0)
+    await sqlite.change_server_settings(9, '{"language": "zh"}', 7, 1.0, None)
     await sqlite.close()
     code, out, err = await run("migrate-to-postgres", **configured(image_api, tmp_path, DATABASE_URL=postgres_url))
     assert code == 0, err

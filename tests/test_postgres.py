@@ -117,7 +117,7 @@ async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
     await sqlite.add_job(kept)
     await sqlite.keep_results(kept, [b"one", b"two"])
     left = await sqlite.add_job(a_job("left queued", JobState.QUEUED))
-    await sqlite.change_server_settings(3, '{"language": "zh"}', 1, now)
+    await sqlite.change_server_settings(3, '{"language": "zh"}', 1, now, None)
     await sqlite.add_report(done.id, 5, now)
     described = await sqlite.add_description(Description(5, 3, 4, ("a cat", "a dog"), "gpt-image-2", now))
     await sqlite.close()

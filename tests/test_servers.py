@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -105,3 +106,33 @@ async def test_two_processes_changing_different_settings_of_one_server_keep_both
     await first.change(7, 1, language=None)
     await fresh.load()
     assert fresh.get(7).language is None and fresh.get(7).daily_images_per_user == 3
+
+
+class Meanwhile:
+    """A database through which, just before the first write of settings, another process changes them."""
+
+    def __init__(self, storage: Storage, meanwhile: Callable[[], Awaitable[object]]) -> None:
+        self.storage = storage
+        self.meanwhile: Callable[[], Awaitable[object]] | None = meanwhile
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.storage, name)
+
+    async def change_server_settings(self, *args: Any, **kwargs: Any) -> str | None:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            await meanwhile()
+        return await self.storage.change_server_settings(*args, **kwargs)
+
+
+async def test_two_processes_adding_to_one_list_at_once_keep_both(storage: Storage) -> None:
+    first = ServerSettingsStore(storage)
+    await first.change(7, 1, blocked_words=("junk",))
+    # The first process adds its word after the second read the list and before it writes it back.
+    adding = Meanwhile(storage, lambda: first.edit(7, 1, lambda now: {"blocked_words": (*now.blocked_words, "spam")}))
+    second = ServerSettingsStore(cast(Storage, adding))
+    updated, changes = await second.edit(7, 2, lambda now: {"blocked_words": (*now.blocked_words, "scam")})
+    assert updated.blocked_words == ("junk", "spam", "scam") and changes == {"blocked_words": updated.blocked_words}
+    fresh = ServerSettingsStore(storage)
+    await fresh.load()
+    assert fresh.get(7) == updated
