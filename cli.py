@@ -31,7 +31,7 @@ from imagegen.check import check
 from imagegen.core import Core
 from imagegen.health import start_health
 from imagegen.logs import JsonFormatter, install_context
-from imagegen.migrate import TABLES, sqlite_to_postgres
+from imagegen.migrate import sqlite_to_postgres
 from imagegen.network import proxy_options, via
 from imagegen.postgres import where
 from imagegen.prices import PriceTable
@@ -199,8 +199,8 @@ async def migrate(settings: Settings, catalogue: Catalogue) -> int:
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    for table in TABLES:
-        print(f"{table}: {copied[table]}")
+    for table, count in copied.items():
+        print(f"{table}: {count}")
     print(f"copied {settings.data_dir / DATABASE_NAME} into {where(url)}; start the bot with DATABASE_URL set")
     return 0
 

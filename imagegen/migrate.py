@@ -12,19 +12,16 @@ from typing import Any
 from .model import UNFINISHED, Job, JobState
 from .postgres import PostgresStorage, where
 from .quota import day_of, day_start
-from .storage import COLUMNS, SqliteStorage, StorageError, job_row, row_job
-
-# What is copied, in order, as the report names it.
-TABLES = ("jobs", "reference images", "kept results", "server settings", "settings changes", "reports")
+from .storage import COLUMN_COUNT, COLUMNS, SqliteStorage, StorageError, job_row, row_job
 
 
 async def sqlite_to_postgres(
     data_dir: Path, url: str, per_image: Callable[[Job], float], now: float | None = None
 ) -> Counter[str]:
     """Copy every row of the SQLite database in ``data_dir`` into the empty PostgreSQL database at ``url``, in one
-    transaction; returns how many of each were copied. Jobs the bot left queued or running are copied as
-    interrupted (stop the bot first: a clean stop tells their requesters). Today's counts are taken from the jobs,
-    so the daily limits and budgets carry on where they were (``per_image`` prices a job's image)."""
+    transaction; returns how many of each were copied, in the order they were. Jobs the bot left queued or running
+    are copied as interrupted (stop the bot first: a clean stop tells their requesters). Today's counts are taken
+    from the jobs, so the daily limits and budgets carry on where they were (``per_image`` prices a job's image)."""
     source = await SqliteStorage.open(data_dir)
     try:
         target = await PostgresStorage.open(url, data_dir)
@@ -44,7 +41,7 @@ async def sqlite_to_postgres(
                     job.state, job.error_code = JobState.INTERRUPTED, "restart"
             today = day_start(now if now is not None else time.time())
             async with db.transaction():
-                marks = ", ".join(f"${n}" for n in range(1, len(COLUMNS.split(",")) + 2))
+                marks = ", ".join(f"${n}" for n in range(1, COLUMN_COUNT + 2))
                 await db.executemany(
                     f"INSERT INTO jobs (id, {COLUMNS}) VALUES ({marks})", [(job.id, *job_row(job)) for job in jobs]
                 )

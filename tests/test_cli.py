@@ -316,12 +316,14 @@ async def test_migrate_to_postgres_copies_the_sqlite_database_and_reports_the_co
     image_api: FakeImageAPI, tmp_path: Path, postgres_url: str
 ) -> None:
     sqlite = await SqliteStorage.open(tmp_path)
-    job = await sqlite.add_job(Job(user_id=7, channel_id=8, guild_id=9, request=ImageRequest("a heron", "gpt-image-1")))
+    request = ImageRequest("a heron", "gpt-image-1", references=(b"reference",))
+    job = await sqlite.add_job(Job(user_id=7, channel_id=8, guild_id=9, request=request))
     await sqlite.change_server_settings(9, '{"language": "zh"}', 7, 1.0, None)
     await sqlite.close()
     code, out, err = await run("migrate-to-postgres", **configured(image_api, tmp_path, DATABASE_URL=postgres_url))
     assert code == 0, err
     assert "jobs: 1" in out and "server settings: 1" in out and "settings changes: 1" in out
+    assert "reference images and masks: 1" in out and "descriptions: 0" in out
     assert "postgresql://127.0.0.1" in out and "Traceback" not in err
     copied = await PostgresStorage.open(postgres_url, tmp_path)
     stored = await copied.get_job(job.id)
