@@ -28,13 +28,12 @@ from imagegen import redaction, workers
 from imagegen.catalogue import BUNDLED as BUNDLED_MODELS
 from imagegen.catalogue import Catalogue, CatalogueError
 from imagegen.check import check
-from imagegen.core import Core
+from imagegen.core import Core, price_table
 from imagegen.health import start_health
 from imagegen.logs import JsonFormatter, install_context
 from imagegen.migrate import sqlite_to_postgres
 from imagegen.network import proxy_options, via
 from imagegen.postgres import where
-from imagegen.prices import PriceTable
 from imagegen.redaction import RedactingFilter
 from imagegen.settings import Settings, SettingsError, load_settings
 from imagegen.storage import DATABASE_NAME, StorageError
@@ -192,7 +191,7 @@ async def migrate(settings: Settings, catalogue: Catalogue) -> int:
     if not settings.database_url:
         print("error: set DATABASE_URL to the (empty) PostgreSQL database to copy into", file=sys.stderr)
         return 2
-    prices = PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
+    prices = price_table(settings, catalogue)
     url = settings.database_url.get()
     try:
         copied = await sqlite_to_postgres(settings.data_dir, url, lambda job: prices.per_image(job.request))

@@ -102,6 +102,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+async def all_posted(discord: FakeDiscord, tokens: list[str], within: float) -> None:
+    """Return once the result of every interaction in ``tokens`` has been posted."""
+    posted = dict.fromkeys(tokens, False)
+
+    def done() -> bool:
+        for request in discord.requests:
+            if request.files and request.method == "PATCH":
+                posted[request.path.split("/")[3]] = True
+        return all(posted.values())
+
+    await discord.wait_for(done, within)
+
+
 async def burst(discord: FakeDiscord, count: int) -> list[float]:
     """Send ``count`` /imagine at once from as many users; return how long each took to be acknowledged, in ms."""
     sent: dict[str, float] = {}
@@ -151,15 +164,7 @@ async def throughput(workdir: Path, jobs: int = 60) -> dict[str, float]:
         (await discord.slash("imagine", {"prompt": f"fast {index}", "n": 4}, user_id=USERS + index))["token"]
         for index in range(jobs)
     ]
-    posted = {token: False for token in tokens}
-
-    def all_posted() -> bool:
-        for request in discord.requests:
-            if request.files and request.method == "PATCH":
-                posted[request.path.split("/")[3]] = True
-        return all(posted.values())
-
-    await discord.wait_for(all_posted, 300)
+    await all_posted(discord, tokens, 300)
     elapsed = time.monotonic() - started
     after = await bot.snapshot()
     await bot.stop()

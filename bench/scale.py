@@ -29,7 +29,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from run import USERS, Bot, answer_of, burst, four_pngs, machine, percentile  # noqa: E402
+from run import USERS, Bot, all_posted, answer_of, burst, four_pngs, machine, percentile  # noqa: E402
 
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, SECOND_CHANNEL_ID, FakeDiscord, shard_of  # noqa: E402
 from tests.fakes.image_api import FakeImageAPI, gated, png  # noqa: E402
@@ -130,15 +130,7 @@ async def throughput(processes: int, workdir: Path, database: str) -> dict[str, 
         options = {"prompt": f"fast {index}", "n": 4}
         sent = await discord.slash("imagine", options, user_id=USERS + index, guild_id=guild, channel_id=channel)
         tokens.append(sent["token"])
-    posted = {token: False for token in tokens}
-
-    def all_posted() -> bool:
-        for request in discord.requests:
-            if request.files and request.method == "PATCH":
-                posted[request.path.split("/")[3]] = True
-        return all(posted.values())
-
-    await discord.wait_for(all_posted, 600)
+    await all_posted(discord, tokens, 600)
     elapsed = time.monotonic() - started
     after = [await bot.snapshot() for bot in bots]
     for bot in bots:

@@ -16,7 +16,7 @@ from imagegen import logs, texts
 from imagegen.errors import InvalidRequest
 from imagegen.model import ImageRequest, Job
 from imagegen.tools import EDIT, TOOLS
-from imagegen.uploads import check_declared
+from imagegen.uploads import check_declared, kind
 
 from .utils import choices, custom_ids
 from .utils.answers import answer_error
@@ -105,7 +105,7 @@ class Iterate(commands.Cog):
         )
         locale = core.server(interaction.guild_id).language or interaction.locale
         numbered = "\n\n".join(f"**{n}.** {inert(prompt, 900)}" for n, prompt in enumerate(description.prompts, 1))
-        name = "describe.png" if thumbnail.startswith(b"\x89PNG") else "describe.jpg"
+        name = f"describe.{kind(thumbnail)}"
         embed = discord.Embed(description=numbered).set_thumbnail(url=f"attachment://{name}")
         view = buttons(*(idea_button(description.id, n) for n in range(1, len(description.prompts) + 1)))
         await interaction.edit_original_response(

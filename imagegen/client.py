@@ -286,10 +286,23 @@ class ImageClient:
 
     async def fetch_reference(self, url: str) -> bytes:
         """An uploaded reference image, downloaded under the upload cap, checked and shrunk; raises UploadRejected."""
+        return await workers.run(uploads.prepare_reference, await self.fetch_posted(url))
+
+    async def fetch_posted(self, url: str) -> bytes:
+        """A file posted in Discord, as it is, under the upload cap; raises UploadRejected when it cannot be read."""
         data = await self.download(url, uploads.MAX_UPLOAD_BYTES, self.cdn)
         if data is None:
             raise UploadRejected("upload.unreadable")
-        return await workers.run(uploads.prepare_reference, data)
+        return data
+
+    def _failure(
+        self, status: int, raw: bytes | dict[str, Any], model: str, prompt: str, retry_after: str | None
+    ) -> ImageGenError:
+        """The domain error of an answer that is not the one asked for, the key kept out of its detail (some relays
+        echo it back)."""
+        error = map_error(status, raw if isinstance(raw, bytes) else b"", model, prompt, retry_after)
+        error.detail = redact(error.detail, (self.settings.openai_api_key.get(),))
+        return error
 
     async def moderate(self, prompt: str, references: tuple[bytes, ...] = ()) -> dict[str, bool]:
         """The moderation endpoint's verdict on a prompt (and its reference images): each category, flagged or
@@ -300,8 +313,7 @@ class ImageClient:
         body = {"model": self.settings.screening_model, "input": inputs}
         status, raw, retry_after = await self._call("POST", "moderations", timeout, json=body)
         if not isinstance(raw, bytes) or status != 200:
-            body_bytes = raw if isinstance(raw, bytes) else b""
-            raise map_error(status, body_bytes, self.settings.screening_model, prompt, retry_after)
+            raise self._failure(status, raw, self.settings.screening_model, prompt, retry_after)
         payload = await _decode_json(raw)
         results = payload.get("results") if isinstance(payload, dict) else None
         if not isinstance(results, list) or not results:
@@ -327,9 +339,7 @@ class ImageClient:
         }
         status, raw, retry_after = await self._call("POST", "chat/completions", timeout, json=body)
         if not isinstance(raw, bytes) or status != 200:
-            error = map_error(status, raw if isinstance(raw, bytes) else b"", model, "", retry_after)
-            error.detail = redact(error.detail, (self.settings.openai_api_key.get(),))
-            raise error
+            raise self._failure(status, raw, model, "", retry_after)
         payload = await _decode_json(raw)
         try:
             content = payload["choices"][0]["message"]["content"]
@@ -348,9 +358,7 @@ class ImageClient:
         if not isinstance(raw, bytes):
             raise BadUpstreamResponse("the model list came as a stream")
         if status != 200:
-            error = map_error(status, raw, self.settings.image_model or "", "", retry_after)
-            error.detail = redact(error.detail, (self.settings.openai_api_key.get(),))
-            raise error
+            raise self._failure(status, raw, self.settings.image_model or "", "", retry_after)
         payload = await _decode_json(raw)
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
@@ -394,7 +402,7 @@ def _edit_form(request: ImageRequest, info: ModelInfo) -> aiohttp.FormData:
     for name, value in request.edit_fields(info).items():
         form.add_field(name, value)
     for index, data in enumerate(request.references, start=1):
-        kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+        kind = uploads.kind(data)
         form.add_field("image[]", data, filename=f"reference_{index}.{kind}", content_type=f"image/{kind}")
     if request.mask is not None:
         form.add_field("mask", request.mask, filename="mask.png", content_type="image/png")

@@ -19,7 +19,7 @@ from .catalogue import Catalogue, ModelInfo
 from .chart import DAYS, Labels, Month, draw
 from .client import ImageClient
 from .dispatch import Admission, JobQueue, LocalQueue
-from .errors import ImageGenError, InvalidRequest, ModelNotFound, UploadRejected
+from .errors import ImageGenError, InvalidRequest, ModelNotFound
 from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
 from .model import Description, ImageRequest, Job
@@ -36,8 +36,7 @@ from .settings import Settings
 from .shared import IdentifyGate, SharedQueue
 from .storage import SqliteStorage, Storage
 from .styles import BUNDLED as BUNDLED_STYLES
-from .styles import MAX_SERVER_STYLES, Style, StyleBook, check_server_style
-from .uploads import MAX_UPLOAD_BYTES
+from .styles import MAX_SERVER_STYLES, MAX_STYLE_NAME, Style, StyleBook, check_server_style
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +60,11 @@ async def open_storage(settings: Settings) -> Storage:
     if settings.database_url:
         return await PostgresStorage.open(settings.database_url.get(), settings.data_dir)
     return await SqliteStorage.open(settings.data_dir)
+
+
+def price_table(settings: Settings, catalogue: Catalogue) -> PriceTable:
+    """The estimated prices: the catalogue's, with the operator's PRICES_FILE over them."""
+    return PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
 
 
 class Core:
@@ -103,7 +107,7 @@ class Core:
                 FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size),
                 Usage(limits),
             )
-        self.prices = PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
+        self.prices = price_table(settings, catalogue)
         self.metrics = Metrics(known_model=lambda model: model in self.models.models)
         self.jobs = Jobs(
             storage,
@@ -302,7 +306,7 @@ class Core:
             others = tuple(style for style in current.styles if style[0].casefold() != name.strip().casefold())
             if added is None:
                 if len(others) == len(current.styles):
-                    raise InvalidRequest("admin.styles.missing", name=name.strip()[:50])
+                    raise InvalidRequest("admin.styles.missing", name=name.strip()[:MAX_STYLE_NAME])
                 return {"styles": others}
             if len(others) >= MAX_SERVER_STYLES:
                 raise InvalidRequest("admin.styles.full", limit=MAX_SERVER_STYLES)
@@ -328,10 +332,7 @@ class Core:
 
     async def fetch_image(self, url: str) -> bytes:
         """An image posted in Discord (a result, as it is at the click), read as it is; raises UploadRejected."""
-        data = await self.images.download(url, MAX_UPLOAD_BYTES, self.discord_session)
-        if data is None:
-            raise UploadRejected("upload.unreadable")
-        return data
+        return await self.images.fetch_posted(url)
 
     async def describe(
         self, url: str, *, user_id: int, guild_id: int | None, channel_id: int, locale: object, model: str | None
@@ -346,21 +347,26 @@ class Core:
         self._describing.add(user_id)
         try:
             image = await self.fetch_reference(url)
-            language = "Simplified Chinese" if str(locale).startswith("zh") else "English"
-            try:
-                prompts = await self.images.describe(vision, image, language)
-            except ImageGenError:
-                self.metrics.describes.labels(outcome="error").inc()
-                raise
-            self.metrics.describes.labels(outcome="ok").inc()
-        except ModelNotFound as error:
-            # Members cannot choose this model: only the operator can change it.
-            log.error("/describe: the image API has no model %s (%s); set VISION_MODEL", vision, error.detail)
-            raise InvalidRequest("describe.model_gone", model=vision) from error
+            prompts = await self._ask_vision(vision, image, locale)
         finally:
             self._describing.discard(user_id)
         described = Description(user_id, guild_id, channel_id, tuple(prompts), model, self.clock())
         return await self.storage.add_description(described), image
+
+    async def _ask_vision(self, vision: str, image: bytes, locale: object) -> list[str]:
+        """The vision model's prompts for ``image`` in the language of ``locale``, the call counted by outcome."""
+        language = "Simplified Chinese" if str(locale).startswith("zh") else "English"
+        try:
+            prompts = await self.images.describe(vision, image, language)
+        except ImageGenError as error:
+            self.metrics.describes.labels(outcome="error").inc()
+            if isinstance(error, ModelNotFound):
+                # Members cannot choose this model: only the operator can change it.
+                log.error("/describe: the image API has no model %s (%s); set VISION_MODEL", vision, error.detail)
+                raise InvalidRequest("describe.model_gone", model=vision) from error
+            raise
+        self.metrics.describes.labels(outcome="ok").inc()
+        return prompts
 
     async def description(self, description_id: int) -> Description | None:
         """A recorded /describe answer."""

@@ -235,8 +235,9 @@ class Jobs:
         if screening:
             found.screening = Screening(**{**screening, "categories": tuple(screening.get("categories", ()))})
         log.info("job %d: drawn here for another process's request", found.id)
-        self._active[found.id] = (found, self.adopt(found))
-        await self._execute(found, self._active[found.id][1])
+        delivery = self.adopt(found)
+        self._active[found.id] = (found, delivery)
+        await self._execute(found, delivery)
 
     def serve(self, adopt: Callable[[Job], Delivery]) -> None:
         """Start running jobs, those of other processes included (delivered through ``adopt``)."""

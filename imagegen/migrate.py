@@ -12,7 +12,7 @@ from typing import Any
 from .model import UNFINISHED, Job, JobState
 from .postgres import PostgresStorage, where
 from .quota import day_of, day_start
-from .storage import COLUMN_COUNT, COLUMNS, SqliteStorage, StorageError, job_row, row_job
+from .storage import COLUMN_COUNT, COLUMNS, DESCRIPTION_COLUMNS, SqliteStorage, StorageError, job_row, row_job
 
 
 async def sqlite_to_postgres(
@@ -70,11 +70,9 @@ async def sqlite_to_postgres(
                 reports = await _rows(source, "SELECT job_id, user_id, at FROM reports")
                 await db.executemany("INSERT INTO reports (job_id, user_id, at) VALUES ($1, $2, $3)", reports)
                 copied["reports"] = len(reports)
-                described = await _rows(source, "SELECT id, user_id, guild_id, channel_id, model, prompts, "
-                                                "created_at FROM descriptions")  # fmt: skip
+                described = await _rows(source, f"SELECT id, {DESCRIPTION_COLUMNS} FROM descriptions")
                 await db.executemany(
-                    "INSERT INTO descriptions (id, user_id, guild_id, channel_id, model, prompts, created_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    f"INSERT INTO descriptions (id, {DESCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     described,
                 )
                 copied["descriptions"] = len(described)

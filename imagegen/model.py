@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from . import uploads
 from .catalogue import QUALITY_ORDER, ModelInfo, SizeRule
 from .errors import InvalidRequest
 from .screening import Screening
@@ -38,7 +39,7 @@ class ImageRequest:
     # or a tool's instruction. The member's own prompt stays as they wrote it.
     style: str = ""
     addition: str = ""
-    # The single-image tool that made this request ("zoom:2", "pan:left", "vary:subtle", "upscale", "blend").
+    # The single-image tool that made this request (one of tools.TOOLS, such as "zoom-2", or "blend").
     tool: str = ""
     # For outpainting: PNG the size of the first reference, transparent where new pixels go.
     mask: bytes | None = field(default=None, repr=False)
@@ -161,8 +162,7 @@ def size_choices(rule: SizeRule) -> list[str]:
 
 def data_url(data: bytes) -> str:
     """An image as a data URL, for APIs that take images inside JSON."""
-    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
-    return f"data:image/{kind};base64," + base64.b64encode(data).decode()
+    return f"data:image/{uploads.kind(data)};base64," + base64.b64encode(data).decode()
 
 
 class JobState(StrEnum):

@@ -16,7 +16,9 @@ from .model import Description, Job, JobState
 from .storage import (
     COLUMN_COUNT,
     COLUMNS,
+    DESCRIPTION_COLUMNS,
     RESULTS_DIRECTORY,
+    TAKE_UNTOLD,
     UPDATED,
     StorageBusy,
     StorageError,
@@ -197,9 +199,7 @@ class PostgresStorage:
         return [row_job(row) for row in rows]
 
     async def take_untold(self) -> list[Job]:
-        rows = await self.pool.fetch(
-            "UPDATE jobs SET notified = 1 WHERE state = 'interrupted' AND notified = 0 RETURNING *"
-        )
+        rows = await self.pool.fetch(TAKE_UNTOLD)
         return sorted((row_job(row) for row in rows), key=lambda job: job.id)
 
     async def server_jobs_since(self, guild_id: int, since: float) -> list[Job]:
@@ -262,8 +262,7 @@ class PostgresStorage:
 
     async def add_description(self, description: Description) -> Description:
         description_id = await self.pool.fetchval(
-            "INSERT INTO descriptions (user_id, guild_id, channel_id, model, prompts, created_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            f"INSERT INTO descriptions ({DESCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             *description_row(description),
         )
         return dataclasses.replace(description, id=int(description_id))

@@ -150,11 +150,7 @@ class SharedQueue:
     async def start(self, storage: Storage, per_image: PerImage, clock: Callable[[], float]) -> None:
         """Say this process is alive and listen for the others; jobs run once ``serve`` is called."""
         self.clock = clock
-        await self.pool.execute(
-            "INSERT INTO processes (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = $2",
-            self.name,
-            self.clock(),
-        )
+        await self._say_alive()
         self._admissions = await connect_pool(self.url, min_size=2, max_size=ADMISSION_CONNECTIONS)
         self._listener = await asyncpg.connect(self.url)
         await self._listener.add_listener(JOBS_CHANNEL, self._heard)
@@ -420,10 +416,7 @@ class SharedQueue:
         # One that no longer waits was drawn by another process, and the notice of it came before this process
         # had queued it, or was lost (the listener reconnecting): it is no longer this one's.
         for job_id in (known & self._mine) - self._positions.keys():
-            self._mine.discard(job_id)
-            if self.on_moved is not None:
-                await self.on_moved(job_id)
-        self._settle_idle()
+            await self._forget(job_id)
 
     async def _claim(self) -> Job | None:
         row = await self.pool.fetchrow(
@@ -480,11 +473,7 @@ class SharedQueue:
             await asyncio.sleep(self.lease / 3)
             try:
                 now = self.clock()
-                await self.pool.execute(
-                    "INSERT INTO processes (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = $2",
-                    self.name,
-                    now,
-                )
+                await self._say_alive()
                 held = list(self._tasks)
                 if not held:
                     continue
@@ -502,6 +491,20 @@ class SharedQueue:
                         task.cancel()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("shared queue: cannot renew leases (%s)", error)
+
+    async def _say_alive(self) -> None:
+        await self.pool.execute(
+            "INSERT INTO processes (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = $2",
+            self.name,
+            self.clock(),
+        )
+
+    async def _forget(self, job_id: int) -> None:
+        """A job queued here is no longer this process's: another one drew it, or it left the queue."""
+        self._mine.discard(job_id)
+        self._settle_idle()
+        if self.on_moved is not None:
+            await self.on_moved(job_id)
 
     def _settle_idle(self) -> None:
         if not self._tasks and not self._mine:
@@ -526,10 +529,7 @@ class SharedQueue:
             kind, _, rest = payload.partition(":")
             job, _, by = rest.partition(":")
             if kind in ("claimed", "gone") and job and int(job) in self._mine and by != self.name:
-                self._mine.discard(int(job))
-                self._settle_idle()
-                if self.on_moved is not None:
-                    await self.on_moved(int(job))
+                await self._forget(int(job))
             self._wake.set()
         except Exception:
             log.exception("shared queue: could not handle %s %r", channel, payload)

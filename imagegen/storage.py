@@ -160,6 +160,10 @@ COLUMN_COUNT = len(COLUMNS.split(","))
 # Saving a job writes every column but the last two: who holds it and until when change only with the queue's own
 # statements (a claim, a renewed lease), never with a copy of the job that may be older.
 UPDATED = [name.strip() for name in COLUMNS.split(",")][:-2]
+# A /describe answer's columns, as ``description_row`` gives them.
+DESCRIPTION_COLUMNS = "user_id, guild_id, channel_id, model, prompts, created_at"
+# The same statement in both engines: interrupted jobs not yet told, marked told as they are read.
+TAKE_UNTOLD = "UPDATE jobs SET notified = 1 WHERE state = 'interrupted' AND notified = 0 RETURNING *"
 
 
 class SqliteStorage:
@@ -310,9 +314,7 @@ class SqliteStorage:
             return [row_job(row) for row in await cursor.fetchall()]
 
     async def take_untold(self) -> list[Job]:
-        async with self.connection.execute(
-            "UPDATE jobs SET notified = 1 WHERE state = 'interrupted' AND notified = 0 RETURNING *"
-        ) as cursor:
+        async with self.connection.execute(TAKE_UNTOLD) as cursor:
             rows = await cursor.fetchall()
         await self.connection.commit()
         return sorted((row_job(row) for row in rows), key=lambda job: job.id)
@@ -365,9 +367,7 @@ class SqliteStorage:
 
     async def add_description(self, description: Description) -> Description:
         async with self.connection.execute(
-            "INSERT INTO descriptions (user_id, guild_id, channel_id, model, prompts, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            description_row(description),
+            f"INSERT INTO descriptions ({DESCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", description_row(description)
         ) as cursor:
             description_id = cursor.lastrowid
         await self.connection.commit()

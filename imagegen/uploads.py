@@ -44,16 +44,17 @@ def decode(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                if width * height > MAX_UPLOAD_PIXELS:
-                    raise _too_many_pixels()
-                if image.format not in FORMATS:
-                    raise UploadRejected("upload.format")
-                if getattr(image, "n_frames", 1) > 1:
-                    raise UploadRejected("upload.animated")
-                image.load()
-                return image.copy()
+            # Not closed on the way out: that would free the pixels just decoded (the bytes are in memory anyway).
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width * height > MAX_UPLOAD_PIXELS:
+                raise _too_many_pixels()
+            if image.format not in FORMATS:
+                raise UploadRejected("upload.format")
+            if getattr(image, "n_frames", 1) > 1:
+                raise UploadRejected("upload.animated")
+            image.load()
+            return image
     except UploadRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -61,6 +62,11 @@ def decode(data: bytes) -> Image.Image:
         raise _too_many_pixels() from error
     except (OSError, ValueError, SyntaxError) as error:
         raise UploadRejected("upload.not_image") from error
+
+
+def kind(data: bytes) -> str:
+    """The format of a reference as ``prepare_reference`` (or a canvas) makes it: ``png`` or ``jpeg``."""
+    return "png" if data.startswith(b"\x89PNG") else "jpeg"
 
 
 def _too_many_pixels() -> UploadRejected:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 import discord
 from discord import app_commands
 
@@ -11,18 +9,13 @@ from imagegen import texts
 from imagegen.catalogue import aspect
 from imagegen.model import size_choices
 
-if TYPE_CHECKING:
-    from bot import ImageBot
-
-
-def _bot(interaction: discord.Interaction) -> ImageBot:
-    return cast("ImageBot", interaction.client)
+from .jobs import bot_of
 
 
 async def sizes(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     """The sizes the chosen model takes, labelled by their shape, ``auto`` first; what the member typed first when
     the model takes it."""
-    core = _bot(interaction).core
+    core = bot_of(interaction).core
     model = str(getattr(interaction.namespace, "model", None) or core.default_model(interaction.guild_id))
     rule = core.model(model).sizes
     offered = size_choices(rule)
@@ -43,11 +36,11 @@ def _size_label(locale: object, size: str) -> str:
 
 async def models(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     """The image models the API lists (or the configured ones) that this server allows."""
-    names = await _bot(interaction).core.search_models(current, interaction.guild_id)
+    names = await bot_of(interaction).core.search_models(current, interaction.guild_id)
     return [app_commands.Choice(name=name, value=name) for name in names]
 
 
 async def styles(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
     """The styles whose names (in either language) start with or contain what the member typed, named in theirs."""
-    found = _bot(interaction).core.search_styles(current, interaction.guild_id, interaction.locale)
+    found = bot_of(interaction).core.search_styles(current, interaction.guild_id, interaction.locale)
     return [app_commands.Choice(name=style.label(interaction.locale)[:100], value=style.name[:100]) for style in found]

@@ -73,8 +73,7 @@ class InteractionDelivery:
         await self.status.stop()
         prepared = await images.prepare_async(generation.images, job.upload_limit or self.interaction.filesize_limit)
         numbered = _numbered(prepared.groups)
-        style = self.bot.core.style_label(job.request.style, job.guild_id, self.locale)
-        caption = result_caption(self.locale, job, generation, prepared.left_out, style=style)
+        caption = result_caption(self.bot, self.locale, job, generation, prepared.left_out)
         posted = 0
         in_channel = False
         for index, group in enumerate(numbered):
@@ -82,9 +81,7 @@ class InteractionDelivery:
                 try:
                     with _files(group) as files:
                         if index == 0:
-                            view = result_buttons(
-                                self.locale, job.id, len(group), self.bot.core.tools(job.request.model)
-                            )
+                            view = result_buttons(self.bot, self.locale, job, len(group))
                             await self.interaction.edit_original_response(content=caption, attachments=files, view=view)
                             self.shown = True
                         else:
@@ -268,23 +265,23 @@ async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
     """Post a kept result in its channel, mentioning the requester; raises DeliveryFailed as delivery does."""
     locale: object = bot.core.server(job.guild_id).language or job.locale
     prepared = await images.prepare_async(generation.images, job.upload_limit or DEFAULT_UPLOAD_LIMIT)
-    style = bot.core.style_label(job.request.style, job.guild_id, locale)
-    caption = result_caption(locale, job, generation, prepared.left_out, kept=True, style=style)
+    caption = result_caption(bot, locale, job, generation, prepared.left_out, kept=True)
     posted = 0
     for index, group in enumerate(_numbered(prepared.groups)):
         await _post_group(bot, job, locale, caption if index == 0 else None, group, posted)
         posted += len(group)
 
 
-def result_buttons(locale: object, job_id: int, images: int, tools: Sequence[str]) -> discord.ui.View:
+def result_buttons(bot: ImageBot, locale: object, job: Job, images: int) -> discord.ui.View:
     """Reroll, Remix, Delete and Report; then a button to pick each image of a result of several, or the
-    single-image ``tools`` under a result of one."""
+    single-image tools of the job's model under a result of one."""
+    job_id = job.id
     actions = [
         job_button(action, job_id, texts.t(locale, f"button.{action}"))
         for action in ("reroll", "remix", "delete", "report")
     ]
     if images == 1:
-        actions += tool_buttons(locale, job_id, tools)
+        actions += tool_buttons(locale, job_id, bot.core.tools(job.request.model))
     else:
         labels = (texts.t(locale, "button.pick", index=index) for index in range(1, images + 1))
         actions += [job_button("pick", job_id, label, index) for index, label in enumerate(labels, start=1)]
@@ -297,16 +294,17 @@ def tool_buttons(locale: object, job_id: int, tools: Sequence[str]) -> list[disc
 
 
 def result_caption(
-    locale: object, job: Job, generation: Generation, left_out: int = 0, *, kept: bool = False, style: str = ""
+    bot: ImageBot, locale: object, job: Job, generation: Generation, left_out: int = 0, *, kept: bool = False
 ) -> str:
-    """The text above the images: prompt (inert, cut to fit), requester, model, size, the ``style`` (as named in
+    """The text above the images: prompt (inert, cut to fit), requester, model, size, the style (as named in
     ``locale``) or tool that shaped them, and what is missing."""
     request = job.request
     size = inert(request.size) if request.size != "auto" else texts.t(locale, "result.size_auto")
     fields = {"user": f"<@{job.user_id}>", "model": inert(request.model), "size": size}
     notes = []
     if request.style:
-        notes.append(texts.t(locale, "result.style", style=inert(style or request.style)))
+        style = bot.core.style_label(request.style, job.guild_id, locale)
+        notes.append(texts.t(locale, "result.style", style=inert(style)))
     if request.tool:
         notes.append(texts.t(locale, "result.tool", tool=texts.t(locale, f"button.tool.{request.tool}")))
     if kept:
@@ -330,7 +328,7 @@ async def _post_group(bot: ImageBot, job: Job, locale: object, caption: str | No
                 caption or "",
                 ping=job.user_id,
                 files=files,
-                view=result_buttons(locale, job.id, len(group), bot.core.tools(job.request.model)) if caption else None,
+                view=result_buttons(bot, locale, job, len(group)) if caption else None,
                 reply_to=job.message_id,
             )
     except discord.HTTPException as error:
