@@ -58,8 +58,9 @@ class Bot:
         await asyncio.wait_for(self.process.wait(), 60)
 
 
-async def start_bot(discord: FakeDiscord, api: FakeImageAPI, workdir: Path, **settings: str) -> Bot:
-    stats = workdir / "stats.jsonl"
+async def spawn(script: str, discord: FakeDiscord, api: FakeImageAPI, workdir: Path, name: str, **settings: str) -> Bot:
+    """``bench/<script>`` as its own process against the fakes, its data and figures under ``workdir`` by ``name``."""
+    stats = workdir / f"{name}.jsonl"
     stats.unlink(missing_ok=True)
     env = {
         **os.environ,
@@ -68,16 +69,22 @@ async def start_bot(discord: FakeDiscord, api: FakeImageAPI, workdir: Path, **se
         "OPENAI_BASE_URL": api.url,
         "DISCORD_API_URL": discord.api_url,
         "DISCORD_GATEWAY_URL": discord.gateway_url,
-        "DATA_DIR": str(workdir / "data"),
+        "DATA_DIR": str(workdir / name),
         "LOG_LEVEL": "WARNING",
         "BENCH_STATS": str(stats),
         **settings,
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bench" / "probe.py"), env=env, stdout=asyncio.subprocess.DEVNULL
+        sys.executable, str(ROOT / "bench" / script), env=env, stdout=asyncio.subprocess.DEVNULL
     )
-    await asyncio.wait_for(discord.identified.wait(), 30)
     return Bot(process, stats)
+
+
+async def start_bot(discord: FakeDiscord, api: FakeImageAPI, workdir: Path, **settings: str) -> Bot:
+    """The bot with its meter, once it has connected."""
+    bot = await spawn("probe.py", discord, api, workdir, "data", **settings)
+    await asyncio.wait_for(discord.identified.wait(), 30)
+    return bot
 
 
 async def fakes() -> tuple[FakeDiscord, FakeImageAPI]:

@@ -29,7 +29,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from run import USERS, Bot, all_posted, answer_of, burst, four_pngs, machine, percentile  # noqa: E402
+from run import USERS, all_posted, answer_of, burst, four_pngs, machine, percentile, spawn  # noqa: E402
 
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, SECOND_CHANNEL_ID, FakeDiscord, shard_of  # noqa: E402
 from tests.fakes.image_api import FakeImageAPI, gated, png  # noqa: E402
@@ -50,28 +50,6 @@ def guilds_for(shards: int) -> list[int]:
     return [found[shard] for shard in range(shards)]
 
 
-async def spawn(script: str, discord: FakeDiscord, api: FakeImageAPI, workdir: Path, name: str, **settings: str) -> Bot:
-    stats = workdir / f"{name}.jsonl"
-    stats.unlink(missing_ok=True)
-    env = {
-        **os.environ,
-        "DISCORD_TOKEN": "bench-discord-token",
-        "OPENAI_API_KEY": "sk-bench-key",
-        "OPENAI_BASE_URL": api.url,
-        "DISCORD_API_URL": discord.api_url,
-        "DISCORD_GATEWAY_URL": discord.gateway_url,
-        "DATA_DIR": str(workdir / name),
-        "LOG_LEVEL": "WARNING",
-        "PREVIEW_IMAGES": "0",
-        "BENCH_STATS": str(stats),
-        **settings,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bench" / script), env=env, stdout=asyncio.subprocess.DEVNULL
-    )
-    return Bot(process, stats)
-
-
 async def fakes(shards: int = 1) -> tuple[FakeDiscord, FakeImageAPI]:
     discord, api = FakeDiscord(), FakeImageAPI()
     discord.guilds = guilds_for(shards)
@@ -86,7 +64,7 @@ async def acknowledged(kind: str, workdir: Path, database: str | None, count: in
     discord, api = await fakes()
     gate = asyncio.Event()
     api.then(*[gated(gate, web.Response(body=answer_of([png()]), content_type="application/json"))] * count)
-    settings = {"MAX_QUEUE_SIZE": "1000", "SHUTDOWN_GRACE_SECONDS": "1"}
+    settings = {"MAX_QUEUE_SIZE": "1000", "SHUTDOWN_GRACE_SECONDS": "1", "PREVIEW_IMAGES": "0"}
     if database:
         settings["DATABASE_URL"] = database
     bot = await spawn("bare.py" if kind == "bare" else "probe.py", discord, api, workdir, kind, **settings)
@@ -116,6 +94,7 @@ async def throughput(processes: int, workdir: Path, database: str) -> dict[str, 
             SHARD_IDS=str(shard),
             MAX_CONCURRENT_JOBS=str(PER_PROCESS * processes),
             MAX_QUEUE_SIZE="1000",
+            PREVIEW_IMAGES="0",
         )
         for shard in range(processes)
     ]
