@@ -9,6 +9,7 @@ import aiohttp
 
 from .catalogue import Catalogue
 from .client import ImageClient
+from .clock import Clock, day_of, system_clock
 from .errors import AuthFailed, ImageGenError, UpstreamUnavailable
 from .models import ModelCatalog
 from .network import image_api_options, via
@@ -21,8 +22,11 @@ from .storage import StorageError
 ReachDiscord = Callable[[Settings, Callable[..., None]], Awaitable[bool]]
 
 
-async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDiscord) -> int:
-    """Print the image models the key can use, the default model, and warnings about configured models.
+async def check(
+    settings: Settings, catalogue: Catalogue, reach_discord: ReachDiscord, clock: Clock = system_clock
+) -> int:
+    """Print the image models the key can use, the default model, and warnings about configured models (gone or
+    going by ``clock``'s day).
 
     0 when all is well; 1 when the API cannot be used or IMAGE_MODEL is set to a model it does not list.
     """
@@ -50,7 +54,7 @@ async def check(settings: Settings, catalogue: Catalogue, reach_discord: ReachDi
             say(f"error: GET {base}/models failed: {failure.detail}", error=True)
             return 1
     models = ModelCatalog(client, catalogue, settings.image_model, settings.image_models, 0.0,
-                          vision=settings.vision_model)  # fmt: skip
+                          today=lambda: day_of(clock()), vision=settings.vision_model)  # fmt: skip
     models.use(listed)
     default = models.default
     listed = models.listed or []

@@ -18,6 +18,7 @@ from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
 from .chart import DAYS, Labels, Month, draw
 from .client import ImageClient
+from .clock import Clock, day_of, next_midnight, system_clock
 from .dispatch import Admission, JobQueue, LocalQueue
 from .errors import ImageGenError, InvalidRequest, ModelNotFound
 from .jobs import Delivery, Jobs, Redeliver
@@ -28,7 +29,7 @@ from .network import image_api_options, proxy_options
 from .postgres import PostgresStorage
 from .prices import PriceTable
 from .queue import FairQueue
-from .quota import Limits, Usage, next_midnight
+from .quota import Limits, Usage
 from .report import ServerReport, day_and_month
 from .screening import screening_for
 from .servers import Edit, ServerSettings, ServerSettingsStore, check_ceiling
@@ -78,8 +79,10 @@ class Core:
         catalogue: Catalogue,
         *,
         cdn: aiohttp.ClientSession | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.settings = settings
+        self._clock = clock
         # The way out to Discord (through DISCORD_PROXY), for what the core's owner sends there itself.
         self.discord_session = cdn if cdn is not None else session
         self.storage = storage
@@ -114,18 +117,20 @@ class Core:
             self.images,
             queue,
             self.prices,
+            clock=clock,
             retention=settings.result_retention_seconds,
             max_kept_images=settings.max_queue_size * settings.max_images,
             screening_on_error=settings.screening_on_error,
             metrics=self.metrics,
         )
-        self.servers = ServerSettingsStore(storage)
+        self.servers = ServerSettingsStore(storage, clock)
         self.models = ModelCatalog(
             self.images,
             catalogue,
             settings.image_model,
             settings.image_models,
             settings.models_cache_seconds,
+            today=lambda: day_of(clock()),
             watched=lambda: [*settings.image_models, *settings.allowed_models, *self.servers.default_models()],
             vision=settings.vision_model,
         )
@@ -136,8 +141,9 @@ class Core:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, settings: Settings, catalogue: Catalogue) -> AsyncIterator[Core]:
-        """The core with its database and its two ways out (the image API's and Discord's CDN), closed after.
+    async def open(cls, settings: Settings, catalogue: Catalogue, clock: Clock = system_clock) -> AsyncIterator[Core]:
+        """The core with its database and its two ways out (the image API's and Discord's CDN), closed after;
+        every date it acts on is read from ``clock``.
 
         Raises StorageError when the database cannot be used.
         """
@@ -147,7 +153,7 @@ class Core:
                 aiohttp.ClientSession(**image_api_options(settings.image_api_proxy)) as session,
                 aiohttp.ClientSession(**proxy_options(settings.discord_proxy)) as cdn,
             ):
-                core = cls(settings, session, storage, catalogue, cdn=cdn)
+                core = cls(settings, session, storage, catalogue, cdn=cdn, clock=clock)
                 core.discord_session = cdn
                 yield core
         finally:
@@ -408,13 +414,13 @@ class Core:
 
     async def member_usage(self, user_id: int, guild_id: int | None) -> MemberUsage:
         """A member's images today against the daily limit in force for them."""
-        now = self.jobs.clock()
+        now = self._clock()
         limit = self.server(guild_id).limits(self.operator_limits).daily_images_per_user
         return MemberUsage(await self.jobs.queue.used(user_id, now), limit, next_midnight(now))
 
     async def server_report(self, guild_id: int) -> tuple[ServerReport, ServerReport]:
         """A server's day and month: images, estimated cost, refusals, who drew most."""
-        return await day_and_month(self.storage, self.prices, guild_id, self.jobs.clock())
+        return await day_and_month(self.storage, self.prices, guild_id, self._clock())
 
     async def pending(self, user_id: int) -> list[Job]:
         """A member's results that are made but not yet posted."""
@@ -426,14 +432,14 @@ class Core:
 
     async def month(self, guild_id: int) -> Month:
         """A server's last 30 days: images per day by model, estimated dollars per day, and its daily budget."""
-        today = datetime.datetime.fromtimestamp(self.clock(), datetime.UTC).date()
+        today = day_of(self._clock())
         days = [today - datetime.timedelta(days=back) for back in range(DAYS - 1, -1, -1)]
         start = datetime.datetime.combine(days[0], datetime.time(), datetime.UTC).timestamp()
         index = {day: position for position, day in enumerate(days)}
         images: dict[str, list[int]] = {}
         spend = [0.0] * DAYS
         for job in await self.storage.server_jobs_since(guild_id, start):
-            day = index.get(datetime.datetime.fromtimestamp(job.created_at, datetime.UTC).date())
+            day = index.get(day_of(job.created_at))
             if day is None:
                 continue
             posted = job.images_delivered - job.images_withheld
@@ -457,6 +463,6 @@ class Core:
         return round(self.jobs.retention / 3600)
 
     @property
-    def clock(self) -> Callable[[], float]:
-        """The core's clock."""
-        return self.jobs.clock
+    def clock(self) -> Clock:
+        """The core's clock: Unix time now."""
+        return self._clock

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .clock import day_start
 from .errors import KeptFull
 from .model import Job, JobState
 from .queue import Entry, FairQueue, Place
-from .quota import Limits, Reservation, Usage, day_start
+from .quota import Limits, Reservation, Usage
 from .screening import Screening
 from .storage import Storage
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .clock import day_of, day_start
 from .model import UNFINISHED, Job, JobState
 from .postgres import PostgresStorage, where
-from .quota import day_of, day_start
 from .storage import COLUMN_COUNT, COLUMNS, DESCRIPTION_COLUMNS, SqliteStorage, StorageError, job_row, row_job
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 from .catalogue import Catalogue
 from .client import ImageClient, ListedModel
+from .clock import day_of, system_clock
 from .errors import ImageGenError, UpstreamUnavailable
 from .network import shown
 
@@ -33,11 +34,6 @@ FIRST_RETRY_WAIT = 1.0
 MAX_RETRY_WAIT = 30.0
 
 
-def today_utc() -> datetime.date:
-    """Today's date in UTC."""
-    return datetime.datetime.now(datetime.UTC).date()
-
-
 class ModelCatalog:
     """Caches ``GET /models`` for autocomplete and the default; never lets a slow or failing API delay an answer.
 
@@ -53,7 +49,7 @@ class ModelCatalog:
         fallback: tuple[str, ...],
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
-        today: Callable[[], datetime.date] = today_utc,
+        today: Callable[[], datetime.date] = lambda: day_of(system_clock()),
         watched: Callable[[], Iterable[str]] = tuple,
         vision: str | None = None,
     ) -> None:

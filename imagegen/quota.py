@@ -6,6 +6,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
+from .clock import day_of, next_midnight
 from .errors import LimitReached
 from .settings import Settings
 
@@ -36,22 +37,6 @@ class Limits:
             cooloff_seconds=settings.cooloff_seconds,
             daily_budget_per_server=settings.daily_budget_per_server,
         )
-
-
-def day_of(now: float) -> datetime.date:
-    """The UTC day of a Unix time."""
-    return datetime.datetime.fromtimestamp(now, datetime.UTC).date()
-
-
-def next_midnight(now: float) -> int:
-    """The Unix time of the next midnight UTC, when daily counts reset."""
-    tomorrow = day_of(now) + datetime.timedelta(days=1)
-    return int(datetime.datetime.combine(tomorrow, datetime.time(), datetime.UTC).timestamp())
-
-
-def day_start(now: float) -> float:
-    """The Unix time of the last midnight UTC."""
-    return float(next_midnight(now) - 86400)
 
 
 @dataclass

@@ -6,9 +6,9 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
+from .clock import day_start
 from .model import Job, JobState
 from .prices import PriceTable
-from .quota import day_start
 from .storage import Storage
 
 

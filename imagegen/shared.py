@@ -23,11 +23,12 @@ from typing import Any, NoReturn, Union
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from .clock import day_of
 from .dispatch import Admission, PerImage, Request, Runner, no_runner
 from .errors import KeptFull, QueueFull, ShuttingDown, UserQueueFull
 from .model import Job, JobState
 from .postgres import SETTINGS_CHANNEL, connect_pool
-from .quota import Limits, Usage, day_of
+from .quota import Limits, Usage
 from .storage import Storage, row_job
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ from imagegen.core import Core
 from imagegen.settings import Secret, Settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI
+from tests.helpers import RunningClock
 from tests.postgres_server import Server, drop_database, new_database
 
 DISCORD_TOKEN = "fake-discord-token-SECRET"
@@ -96,10 +97,16 @@ def settings(image_api: FakeImageAPI, tmp_path: Path, database_url: Secret | Non
 
 
 @pytest.fixture
+def clock() -> RunningClock:
+    """The wall clock the bots of a test share: it starts on a fixed day, whatever day the tests run."""
+    return RunningClock()
+
+
+@pytest.fixture
 async def start_bot(
-    fake_discord: FakeDiscord, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    fake_discord: FakeDiscord, settings: Settings, clock: RunningClock, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[BotFactory]:
-    """Start the real bot against the fakes; keyword arguments override settings."""
+    """Start the real bot against the fakes, on ``clock``; keyword arguments override settings."""
     monkeypatch.setattr(discord.http.Route, "BASE", fake_discord.api_url)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway_url))
     running: list[tuple[ImageBot, asyncio.Task[None]]] = []
@@ -112,7 +119,7 @@ async def start_bot(
         async def start(**overrides: Any) -> ImageBot:
             chosen = dataclasses.replace(settings, **overrides)
             # Built as cli.py builds them, so the tests go through the same database, sessions and proxies.
-            core = await cores.enter_async_context(Core.open(chosen, CATALOGUE))
+            core = await cores.enter_async_context(Core.open(chosen, CATALOGUE, clock))
             core.images.backoff_base = 0.01
             interrupted = await core.start()
             bot = ImageBot(chosen, core, guild_ready_timeout=0.01)

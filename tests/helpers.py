@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import inspect
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +15,23 @@ from tests.fakes.discord import FakeDiscord, Recorded
 
 if TYPE_CHECKING:
     from bot import ImageBot
+
+# The moment the tests' clock starts at: the bot's dates never come from the day the tests run.
+CLOCK_START = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC).timestamp()
+
+
+class RunningClock:
+    """The core's wall clock in tests: it starts at CLOCK_START and runs with real time; ``set`` moves it."""
+
+    def __init__(self, start: float = CLOCK_START) -> None:
+        self._offset = start - time.monotonic()
+
+    def __call__(self) -> float:
+        return time.monotonic() + self._offset
+
+    def set(self, now: float) -> None:
+        """Go on from ``now``."""
+        self._offset = now - time.monotonic()
 
 
 async def result_of(fake: FakeDiscord, token: str) -> Recorded:

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from imagegen.check import check
 from imagegen.model import ImageRequest, Job, JobState
 from imagegen.postgres import PostgresStorage
+from imagegen.settings import Secret, Settings
 from imagegen.storage import SqliteStorage
-from tests.conftest import API_KEY, DISCORD_TOKEN
+from tests.conftest import API_KEY, CATALOGUE, DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 
@@ -131,8 +135,36 @@ async def test_check_warns_about_configured_models_that_are_gone_or_going(
     code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, **values))
     assert code == 0, err
     assert "default model: gpt-image-1.5 (IMAGE_MODEL)" in out
-    assert "warning: model gpt-image-1.5 shuts down on 2026-12-01; use gpt-image-2.6-flare instead" in err
+    # Whether 2026-12-01 is still to come depends on the day this runs: the wording is tested with a clock below.
+    assert re.search(r"warning: model gpt-image-1.5 (shuts|was shut) down on 2026-12-01; use gpt-image-2.6-flare", err)
     assert "warning: model dall-e-3 was shut down on 2026-05-12; use gpt-image-2 instead" in err
+
+
+@pytest.mark.parametrize(
+    ("day", "warning"),
+    [
+        (datetime.date(2026, 10, 1), None),
+        (datetime.date(2026, 11, 20), "warning: model gpt-image-1.5 shuts down on 2026-12-01"),
+        (datetime.date(2026, 12, 1), "warning: model gpt-image-1.5 was shut down on 2026-12-01"),
+    ],
+)
+async def test_check_tells_a_model_that_shuts_down_from_one_that_was_shut_down_by_the_day_it_is_handed(
+    image_api: FakeImageAPI, tmp_path: Path, capsys: pytest.CaptureFixture[str], day: datetime.date,
+    warning: str | None,
+) -> None:  # fmt: skip
+    image_api.models.append({"id": "gpt-image-1.5", "shutdown_date": "2026-12-01"})
+    chosen = Settings(
+        discord_token=Secret(DISCORD_TOKEN), openai_api_key=Secret(API_KEY), openai_base_url=image_api.url,
+        data_dir=tmp_path, image_model="gpt-image-1.5",
+    )  # fmt: skip
+
+    async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
+        return True
+
+    noon = datetime.datetime.combine(day, datetime.time(12), datetime.UTC).timestamp()
+    assert await check(chosen, CATALOGUE, reach_discord, clock=lambda: noon) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "gpt-image-1.5" in line]
+    assert warnings == ([f"{warning}; use gpt-image-2.6-flare instead"] if warning else [])
 
 
 async def test_a_malformed_models_file_stops_the_bot_with_one_line_per_problem(tmp_path: Path) -> None:

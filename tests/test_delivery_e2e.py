@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from typing import Any
 
 import discord
@@ -16,7 +15,7 @@ from bot import ImageBot
 from imagegen.model import Job, JobState
 from tests.fakes.discord import CHANNEL_ID, DISCONNECT, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
-from tests.helpers import SQLITE_ONLY, database_rows
+from tests.helpers import SQLITE_ONLY, RunningClock, database_rows
 
 ALICE = 500000000000000005
 CHANNEL_POSTS = f"/channels/{CHANNEL_ID}/messages"
@@ -127,27 +126,25 @@ async def test_usage_posts_kept_results_at_once_and_then_forgets_them(
 
 
 async def test_kept_results_are_tried_again_with_backoff_and_given_up_after_the_retention(
-    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, clock: RunningClock
 ) -> None:
     bot: ImageBot = await start_bot(result_retention_seconds=7200.0)
     job = await refuse_results(fake_discord, image_api, bot)
-    now = [time.time()]
-    bot.core.jobs.clock = lambda: now[0]
     retry = bot.get_cog("Imagine").post_kept_results  # type: ignore[union-attr]
     waits = []
     for attempt in range(1, 6):
         stored = await bot.core.jobs.get(job.id)
         assert stored is not None and stored.delivery_attempts == attempt and stored.next_delivery_at is not None
-        waits.append(round(stored.next_delivery_at - now[0]))
-        now[0] = stored.next_delivery_at - 1
+        waits.append(round(stored.next_delivery_at - clock()))
+        clock.set(stored.next_delivery_at - 1)
         await retry()
         assert (await bot.core.jobs.get(job.id)).delivery_attempts == attempt  # type: ignore[union-attr]
-        now[0] = stored.next_delivery_at
+        clock.set(stored.next_delivery_at)
         await retry()
     assert waits[:4] == [60, 300, 1800, 3600]
     stored = await bot.core.jobs.get(job.id)
     assert stored is not None and stored.next_delivery_at == (job.started_at or 0) + 7200
-    now[0] = stored.next_delivery_at
+    clock.set(stored.next_delivery_at)
     await retry()
     given_up = await bot.core.jobs.get(job.id)
     assert given_up is not None and given_up.state is JobState.UNDELIVERABLE
@@ -156,7 +153,7 @@ async def test_kept_results_are_tried_again_with_backoff_and_given_up_after_the_
 
 
 async def test_a_kept_result_is_posted_after_a_restart_and_still_counts_today(
-    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, clock: RunningClock
 ) -> None:
     first: ImageBot = await start_bot(daily_images_per_user=1)
     job = await refuse_results(fake_discord, image_api, first)
@@ -168,8 +165,7 @@ async def test_a_kept_result_is_posted_after_a_restart_and_still_counts_today(
         lambda: [r for r in fake_discord.for_token(sent["token"]) if r.flags & 64 and r.content]
     )
     assert "all 1 of your images" in refused[0].content
-    later = time.time() + 61
-    second.core.jobs.clock = lambda: later
+    clock.set(clock() + 61)
     await second.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
     assert [r.path for r in uploads(fake_discord)] == [CHANNEL_POSTS]
     stored = await second.core.jobs.get(job.id)
@@ -253,7 +249,7 @@ async def test_while_too_many_images_wait_to_be_posted_no_new_request_is_taken(
 
 
 async def test_a_kept_result_whose_files_are_gone_is_given_up_with_the_reason(
-    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, clock: RunningClock
 ) -> None:
     job = await refuse_results(fake_discord, image_api, bot)
     if bot.settings.database_url:
@@ -262,8 +258,7 @@ async def test_a_kept_result_whose_files_are_gone_is_given_up_with_the_reason(
         for kept in bot.core.jobs.storage.results_dir.iterdir():  # type: ignore[attr-defined]
             kept.unlink()
     accept_results(fake_discord)
-    later = time.time() + 61
-    bot.core.jobs.clock = lambda: later
+    clock.set(clock() + 61)
     await bot.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
     stored = await bot.core.jobs.get(job.id)
     assert stored is not None and stored.state is JobState.UNDELIVERABLE

@@ -8,7 +8,7 @@ from typing import Any
 from bot import ImageBot
 from tests.fakes.discord import ARTIST_ROLE_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
-from tests.helpers import answer_of
+from tests.helpers import RunningClock, answer_of
 
 ALICE, BOB = 500000000000000005, 500000000000000006
 MIDNIGHT = datetime.datetime(2026, 11, 26, tzinfo=datetime.UTC).timestamp()
@@ -45,14 +45,15 @@ async def test_refused_jobs_do_not_use_up_the_quota(
     assert (await draw(fake_discord, image_api, 1, user_id=ALICE)).files
 
 
-async def test_the_limit_lifts_at_midnight_utc(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
-    bot: ImageBot = await start_bot(daily_images_per_user=1)
-    now = [MIDNIGHT - 60]
-    bot.core.jobs.clock = lambda: now[0]
+async def test_the_limit_lifts_at_midnight_utc(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, clock: RunningClock
+) -> None:
+    await start_bot(daily_images_per_user=1)
+    clock.set(MIDNIGHT - 60)
     assert (await draw(fake_discord, image_api, 1, user_id=ALICE)).files
     refused = await draw(fake_discord, image_api, 1, user_id=ALICE)
     assert f"<t:{int(MIDNIGHT)}:R>" in refused.content
-    now[0] = MIDNIGHT + 1
+    clock.set(MIDNIGHT + 1)
     assert (await draw(fake_discord, image_api, 1, user_id=ALICE)).files
 
 

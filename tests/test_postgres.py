@@ -12,13 +12,15 @@ import asyncpg
 import pytest
 
 from imagegen import postgres
+from imagegen.clock import day_of
 from imagegen.dispatch import Admission
 from imagegen.migrate import sqlite_to_postgres
 from imagegen.model import Description, Job, JobState
 from imagegen.postgres import PostgresStorage
-from imagegen.quota import Limits, day_of
+from imagegen.quota import Limits
 from imagegen.shared import SharedQueue
 from imagegen.storage import SqliteStorage, StorageBusy, StorageError
+from tests.helpers import CLOCK_START
 from tests.test_storage import a_job
 
 
@@ -107,7 +109,7 @@ async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
     tmp_path: Path, postgres_url: str
 ) -> None:
     sqlite = await SqliteStorage.open(tmp_path)
-    now = time.time()
+    now = CLOCK_START
     done = a_job("done today", JobState.DONE)
     done.request = dataclasses.replace(done.request, references=(b"reference",), mask=b"mask", tool="zoom-2")
     done.created_at, done.images_made, done.images_delivered = now, 2, 2

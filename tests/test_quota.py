@@ -6,8 +6,9 @@ import datetime
 
 import pytest
 
+from imagegen.clock import next_midnight
 from imagegen.errors import LimitReached
-from imagegen.quota import Limits, Usage, next_midnight
+from imagegen.quota import Limits, Usage
 
 NOON = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC).timestamp()
 MIDNIGHT = datetime.datetime(2026, 11, 26, 0, 0, tzinfo=datetime.UTC).timestamp()

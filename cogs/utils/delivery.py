@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +56,8 @@ class InteractionDelivery:
         if job.state is JobState.QUEUED and position is not None:
             view = buttons(job_button("cancel", job.id, texts.t(locale, "button.cancel")))
             return texts.t(locale, "status.queued", position=position, count=count, model=model), view
-        started = job.started_at if job.started_at is not None else time.time()
-        seconds = texts.elapsed(time.time() - started)
+        now = self.bot.core.clock()
+        seconds = texts.elapsed(now - (job.started_at if job.started_at is not None else now))
         return texts.t(locale, "progress", count=count, model=model, elapsed=seconds), None
 
     async def started(self, job: Job) -> None:
