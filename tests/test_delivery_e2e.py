@@ -215,6 +215,18 @@ async def test_discord_refusing_the_result_never_loses_it(
     assert job.state is JobState.DELIVERING and len(await bot.core.jobs.storage.results(job.id)) == 1
 
 
+async def test_a_result_posted_in_the_channel_after_the_interaction_refused_it_ends_the_status_message(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    fake_discord.fail("PATCH", "@original", 413, code=40005, files_only=True)
+    image_api.then(b64_images(png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "too large here"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS])
+    await bot.core.jobs.queue.wait_idle()
+    status = fake_discord.original(sent["token"])
+    assert "posted in the channel below" in status["content"] and not status["attachments"]
+
+
 async def test_a_result_on_its_way_to_discord_is_not_offered_as_kept(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:

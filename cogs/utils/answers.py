@@ -31,8 +31,8 @@ from imagegen.errors import (
 
 from .buttons import buttons, job_button
 from .channel import post_in_channel
+from .conversation import Conversation
 from .markup import inert, with_times
-from .status import token_dead, token_usable
 
 if TYPE_CHECKING:
     from bot import ImageBot
@@ -57,41 +57,42 @@ class Answer:
 
 async def answer_error(
     bot: ImageBot,
-    interaction: discord.Interaction,
+    target: discord.Interaction | Conversation,
     error: BaseException,
     *,
     ping_in_channel: bool = False,
     job_id: int | None = None,
 ) -> None:
-    """Tell the user what went wrong: privately through the interaction while it lives, else in the channel.
+    """Tell the user what went wrong: privately through the interaction while its token lives, else (or when
+    Discord will not take it there) in the channel, mentioning them.
 
     With the ``job_id`` of a refused job whose prompt named a listed artist, the answer offers to run the
     rewritten prompt.
     """
-    answer = describe(bot, interaction.locale, error, job_id)
+    conversation = target if isinstance(target, Conversation) else Conversation.of(target)
+    answer = describe(bot, conversation.locale, error, job_id)
     content, file = answer.content, answer.file
-    if not ping_in_channel and token_usable(interaction):
+    if not ping_in_channel and conversation.usable:
         try:
-            await reply(interaction, content, file, answer.view)
+            await conversation.answer(content, file, answer.view)
             return
         except discord.HTTPException as failure:
-            if not token_dead(failure):
-                log.warning("could not answer interaction %s: %s", interaction.id, failure)
-                return
+            log.warning("could not answer user %s privately (%s); telling them in the channel",
+                        conversation.user_id, failure)  # fmt: skip
             file = _reopened(file)
         except (aiohttp.ClientError, OSError) as failure:
             # Discord out of reach (or the connection to it cut, as when the bot stops): nothing else can be said.
-            log.warning("could not answer interaction %s: Discord cannot be reached (%s)", interaction.id, failure)
+            log.warning("could not answer user %s: Discord cannot be reached (%s)", conversation.user_id, failure)
             return
-    if interaction.channel_id is None:
+    if conversation.channel_id is None:
+        log.warning("could not tell user %s: their interaction is over and has no channel", conversation.user_id)
         return
-    text = texts.shorten(texts.t(interaction.locale, "job.late", user=interaction.user.mention, text=content), 2000)
+    late = texts.t(conversation.locale, "job.late", user=f"<@{conversation.user_id}>", text=content)
     try:
-        await post_in_channel(
-            bot, interaction.channel_id, text, ping=interaction.user.id, files=[file] if file else [], view=answer.view
-        )
+        await post_in_channel(bot, conversation.channel_id, texts.shorten(late, MESSAGE_LIMIT),
+                              ping=conversation.user_id, files=[file] if file else [], view=answer.view)  # fmt: skip
     except discord.HTTPException as failure:
-        log.warning("could not tell user %s in channel %s: %s", interaction.user.id, interaction.channel_id, failure)
+        log.warning("could not tell user %s in channel %s: %s", conversation.user_id, conversation.channel_id, failure)
 
 
 def describe(bot: ImageBot, locale: object, error: BaseException, job_id: int | None = None) -> Answer:
@@ -201,27 +202,3 @@ def _reopened(file: discord.File | None) -> discord.File | None:
 def _code(text: str) -> str:
     # A code block shows the text as typed, easy to copy; a ``` inside it would end the block early.
     return "```\n" + text.replace("```", "`\u200b``") + "\n```"
-
-
-async def reply(
-    interaction: discord.Interaction,
-    content: str,
-    file: discord.File | None = None,
-    view: discord.ui.View | None = None,
-) -> None:
-    """Answer privately, whether or not the interaction was already answered; raises discord.HTTPException.
-
-    Once the public status message exists, the private answer follows it and the status message goes.
-    """
-    files = [file] if file is not None else discord.utils.MISSING
-    shown = view if view is not None else discord.utils.MISSING
-    if not interaction.response.is_done():
-        await interaction.response.send_message(content, ephemeral=True, files=files, view=shown)
-        return
-    await interaction.followup.send(content, ephemeral=True, files=files, view=shown)
-    if interaction.response.type is not discord.InteractionResponseType.deferred_channel_message:
-        return  # the original response is not a status message of ours (a button's message, say)
-    try:
-        await interaction.delete_original_response()
-    except discord.HTTPException as error:
-        log.debug("could not delete the status message: %s", error)

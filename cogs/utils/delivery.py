@@ -19,8 +19,9 @@ from imagegen.model import Job, JobState
 from .answers import answer_error, category_names
 from .buttons import buttons, job_button, tool_button
 from .channel import post_in_channel
+from .conversation import Conversation
 from .markup import inert, with_times
-from .status import StatusMessage, token_dead
+from .status import StatusMessage
 
 if TYPE_CHECKING:
     from bot import ImageBot
@@ -36,13 +37,13 @@ Named = list[tuple[str, ImageFile]]
 class InteractionDelivery:
     """A job's way to its requester: the interaction while its token lives, the channel after."""
 
-    def __init__(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+    def __init__(self, bot: ImageBot, conversation: Conversation, job: Job) -> None:
         self.bot = bot
-        self.interaction = interaction
+        self.conversation = conversation
         self.job = job
-        self.status = StatusMessage(interaction, self.render, bot.settings.progress_interval)
+        self.status = StatusMessage(conversation, self.render, bot.settings.progress_interval)
         # Public messages follow the server's language when it set one; private answers, the requester's.
-        self.locale: object = bot.core.server(job.guild_id).language or interaction.locale
+        self.locale: object = bot.core.server(job.guild_id).language or conversation.locale
         # Whether the status message already shows (the first part of) the result.
         self.shown = False
 
@@ -70,7 +71,7 @@ class InteractionDelivery:
 
     async def succeeded(self, job: Job, generation: Generation) -> None:
         await self.status.stop()
-        prepared = await images.prepare_async(generation.images, job.upload_limit or self.interaction.filesize_limit)
+        prepared = await images.prepare_async(generation.images, job.upload_limit or self.conversation.filesize_limit)
         numbered = _numbered(prepared.groups)
         caption = result_caption(self.bot, self.locale, job, generation, prepared.left_out)
         posted = 0
@@ -81,31 +82,41 @@ class InteractionDelivery:
                     with _files(group) as files:
                         if index == 0:
                             view = result_buttons(self.bot, self.locale, job, len(group))
-                            await self.interaction.edit_original_response(content=caption, attachments=files, view=view)
+                            await self.conversation.edit_original(content=caption, attachments=files, view=view)
                             self.shown = True
                         else:
                             note = texts.t(self.locale, "result.continued", part=index + 1, parts=len(numbered))
-                            await self.interaction.followup.send(note, files=files)
+                            await self.conversation.send(note, files=files)
                     posted += len(group)
                     continue
                 except discord.HTTPException as error:
                     # The images are paid for: when the interaction cannot take them, post with the bot's own access.
-                    self.status.dead = self.status.dead or token_dead(error)
                     log.warning("job %d: could not post through the interaction (%s); using the channel", job.id, error)
             in_channel = True
             await _post_group(self.bot, job, self.locale, caption if index == 0 else None, group, posted)
             posted += len(group)
+        if in_channel and not self.shown:
+            await self._say_final(texts.t(self.locale, "result.in_channel"))
+
+    async def _say_final(self, content: str) -> None:
+        # The status message ends saying what happened, never "Drawing…" (when the token still takes an edit).
+        if not self.status.usable:
+            return
+        try:
+            await self.conversation.edit_original(content=content, view=None, attachments=[])
+        except discord.HTTPException as error:
+            log.warning("job %d: could not end its status message: %s", self.job.id, error)
 
     async def postponed(self, job: Job) -> None:
         hours = self.bot.core.retention_hours
         if self.status.usable:
             try:
                 if not self.shown:
-                    await self.interaction.edit_original_response(
+                    await self.conversation.edit_original(
                         content=texts.t(self.locale, "result.postponed_status"), view=None, attachments=[]
                     )
-                private = texts.t(self.interaction.locale, "result.postponed", hours=hours)
-                await self.interaction.followup.send(private, ephemeral=True)
+                private = texts.t(self.conversation.locale, "result.postponed", hours=hours)
+                await self.conversation.send(private, ephemeral=True)
                 return
             except discord.HTTPException as error:
                 log.warning("job %d: could not say its result will follow: %s", job.id, error)
@@ -121,7 +132,7 @@ class InteractionDelivery:
             await self.report_refusal(job, error)
         if isinstance(error, ModelNotFound):
             self.explain_gone(job, error)
-        await answer_error(self.bot, self.interaction, error, ping_in_channel=not self.status.usable, job_id=job.id)
+        await answer_error(self.bot, self.conversation, error, ping_in_channel=not self.status.usable, job_id=job.id)
 
     async def ended(self, job: Job) -> bool:
         await self.status.stop()
@@ -135,7 +146,7 @@ class InteractionDelivery:
             content = texts.t(locale, "job.interrupted")
             view = buttons(job_button("rerun", job.id, texts.t(locale, "button.rerun")))
         try:
-            await self.interaction.edit_original_response(content=content, view=view)
+            await self.conversation.edit_original(content=content, view=view)
         except discord.HTTPException as error:
             log.warning("job %d: could not say it ended: %s", job.id, error)
             return False
@@ -172,19 +183,19 @@ class InteractionDelivery:
     async def withheld(self, job: Job, images: list[bytes], categories: list[str], left: int) -> None:
         count = len(images)
         private = texts.t(
-            self.interaction.locale,
+            self.conversation.locale,
             "result.withheld",
             count=count,
-            categories=category_names(self.interaction.locale, categories),
+            categories=category_names(self.conversation.locale, categories),
         )
         if self.status.usable:
             try:
                 if not left:
                     await self.status.stop()
-                    await self.interaction.edit_original_response(
+                    await self.conversation.edit_original(
                         content=texts.t(self.locale, "result.withheld_all"), view=None, attachments=[]
                     )
-                await self.interaction.followup.send(private, ephemeral=True)
+                await self.conversation.send(private, ephemeral=True)
             except discord.HTTPException as error:
                 log.warning("job %d: could not say images were withheld: %s", job.id, error)
         server = self.bot.core.server(job.guild_id)
@@ -214,44 +225,10 @@ class InteractionDelivery:
             log.warning("could not report to log channel %s: %s", log_channel, error)
 
 
-def handover(interaction: discord.Interaction) -> dict[str, Any]:
-    """What another process needs to answer this interaction: the payload Discord sent, in brief, token included
-    (it opens nothing but this interaction's replies, and only for 15 minutes)."""
-    user = interaction.user
-    person = {"id": str(user.id), "username": user.name, "discriminator": "0", "avatar": None, "global_name": None}
-    payload: dict[str, Any] = {
-        "id": str(interaction.id),
-        "application_id": str(interaction.application_id),
-        "type": interaction.type.value,
-        "token": interaction.token,
-        "version": interaction.version,
-        "locale": str(interaction.locale),
-        "attachment_size_limit": interaction.filesize_limit,
-        "app_permissions": str(interaction.app_permissions.value),
-        "channel_id": str(interaction.channel_id),
-        "user": person,
-    }
-    if interaction.guild_id is not None:
-        payload["guild_id"] = str(interaction.guild_id)
-        payload["member"] = {"user": person, "roles": [], "joined_at": None, "deaf": False, "mute": False, "flags": 0}
-        if interaction.guild_locale is not None:
-            payload["guild_locale"] = str(interaction.guild_locale)
-    return {"interaction": payload}
-
-
 def adopted(bot: ImageBot, job: Job) -> InteractionDelivery:
-    """The way back to the requester of a job another process accepted: its interaction, rebuilt from the job's
+    """The way back to the requester of a job another process accepted: its interaction's token, from the job's
     handover (the channel when that is gone or has expired)."""
-    payload = dict((job.handover or {}).get("interaction") or {})
-    if not payload:
-        # Nothing to answer through (a job from before the handover was recorded): an interaction that has
-        # long expired makes the delivery post in the channel.
-        payload = {"id": str(discord.utils.time_snowflake(discord.utils.utcnow()) - (1 << 40)), "token": "",
-                   "application_id": str(bot.application_id or 0), "type": 2, "version": 1,
-                   "attachment_size_limit": job.upload_limit or DEFAULT_UPLOAD_LIMIT,
-                   "user": {"id": str(job.user_id), "username": "", "discriminator": "0", "avatar": None}}  # fmt: skip
-    interaction: discord.Interaction = discord.Interaction(data=payload, state=bot._connection)  # type: ignore[arg-type]
-    return InteractionDelivery(bot, interaction, job)
+    return InteractionDelivery(bot, Conversation.resumed(bot, job, DEFAULT_UPLOAD_LIMIT), job)
 
 
 def report_text(language: str, key: str, job: Job, **params: object) -> str:

@@ -17,7 +17,8 @@ from imagegen.model import ImageRequest, Job
 from . import custom_ids
 from .answers import answer_error
 from .buttons import job_button
-from .delivery import InteractionDelivery, handover
+from .conversation import Conversation, handover
+from .delivery import InteractionDelivery
 
 if TYPE_CHECKING:
     from bot import ImageBot
@@ -79,7 +80,7 @@ async def start_job(
             upload_limit=interaction.filesize_limit,
             handover=handover(interaction),
         )
-        delivery = InteractionDelivery(bot, interaction, job)
+        delivery = InteractionDelivery(bot, Conversation.of(interaction), job)
         await bot.core.submit(job, delivery, admission)
     finally:
         await admission.release()

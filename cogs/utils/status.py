@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import io
 import logging
 from collections.abc import Callable
@@ -11,21 +10,11 @@ from typing import Any
 
 import discord
 
+from .conversation import Conversation
+
 log = logging.getLogger(__name__)
 
-# Stop using an interaction token this long before Discord's 15 minutes run out.
-TOKEN_MARGIN = datetime.timedelta(seconds=30)
 Render = Callable[[], tuple[str, discord.ui.View | None]]
-
-
-def token_usable(interaction: discord.Interaction) -> bool:
-    """Whether the interaction's token can still be used, with a margin."""
-    return discord.utils.utcnow() < interaction.expires_at - TOKEN_MARGIN
-
-
-def token_dead(error: discord.HTTPException) -> bool:
-    """Whether an error says the token is gone (expired or unknown): never use it again then."""
-    return error.status == 401 or isinstance(error, discord.NotFound)
 
 
 class StatusMessage:
@@ -36,11 +25,10 @@ class StatusMessage:
     preview can land after the result.
     """
 
-    def __init__(self, interaction: discord.Interaction, render: Render, interval: float) -> None:
-        self.interaction = interaction
+    def __init__(self, conversation: Conversation, render: Render, interval: float) -> None:
+        self.conversation = conversation
         self.render = render
         self.interval = interval
-        self.dead = False
         self.preview: bytes | None = None
         self._preview_shown: bytes | None = None
         self._last: tuple[str, bool] | None = None
@@ -70,7 +58,7 @@ class StatusMessage:
     @property
     def usable(self) -> bool:
         """Whether the interaction can still take edits and followups."""
-        return not self.dead and token_usable(self.interaction)
+        return self.conversation.usable
 
     async def refresh(self) -> None:
         """Edit the message if what it should say has changed (and the status has not been stopped)."""
@@ -86,12 +74,11 @@ class StatusMessage:
             if preview is not None:
                 extra["attachments"] = [discord.File(io.BytesIO(preview), filename="preview.webp")]
             try:
-                await self.interaction.edit_original_response(content=content, view=view, **extra)
+                await self.conversation.edit_original(content=content, view=view, **extra)
                 self._last = key
                 if preview is not None:
                     self._preview_shown = preview
             except discord.HTTPException as error:
-                self.dead = self.dead or token_dead(error)
                 log.debug("status edit failed: %s", error)
 
     async def _run(self) -> None:

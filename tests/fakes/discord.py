@@ -161,6 +161,9 @@ class FakeDiscord:
         # When each interaction's first callback arrived, by token.
         self.acknowledged: dict[str, float] = {}
         self._originals: dict[str, str] = {}
+        # Interactions answered (a second callback is refused), and tokens whose 15 minutes are over.
+        self._answered: set[str] = set()
+        self._expired: set[str] = set()
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.peers: list[int] = []
@@ -199,6 +202,10 @@ class FakeDiscord:
         ``DISCONNECT`` closes the connection without an answer."""
         body = {"message": "scripted failure", "code": code}
         self.failures.append(Failure(method, path_contains, status, body, times, files_only))
+
+    def expire(self, token: str) -> None:
+        """End an interaction token's 15 minutes: its callback and webhook requests fail from now on."""
+        self._expired.add(token)
 
     # -- waiting -----------------------------------------------------------------------------------------------
 
@@ -544,7 +551,14 @@ class FakeDiscord:
             synced = [{"description": "", **command, "id": str(next(self._ids)), "application_id": str(APP_ID),
                        "version": "1"} for command in payload or []]  # fmt: skip
             return json_response(synced)
+        if parts[0] in ("interactions", "webhooks") and len(parts) > 2 and parts[2] in self._expired:
+            if parts[0] == "interactions":
+                return json_response({"message": "Unknown interaction", "code": 10062}, 404)
+            return json_response({"message": "Invalid Webhook Token", "code": 50027}, 401)
         if parts[0] == "interactions" and parts[-1] == "callback":
+            if parts[2] in self._answered:
+                return json_response({"message": "Interaction has already been acknowledged.", "code": 40060}, 400)
+            self._answered.add(parts[2])
             return self._callback(parts[1], parts[2], payload, files)
         if parts[0] == "webhooks" and method == "DELETE":
             return web.Response(status=204)
