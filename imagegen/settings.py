@@ -18,6 +18,9 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SCREENING_MODES = ("off", "log", "block")
+# How a yes or a no is written in an environment file: every boolean setting takes any of these, in any case.
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
 _WEBHOOK = re.compile(r"https://(?:\w+\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d{17,20}/[\w.-]{60,}")
 
 
@@ -186,6 +189,18 @@ class _Reader:
 
         return self.parsed(name, default, parse, "one of " + ", ".join(allowed))
 
+    def boolean(self, name: str, default: bool) -> bool:
+        """A yes or a no, written any of the usual ways; one parser, so every switch takes the same words."""
+
+        def parse(text: str) -> bool:
+            word = text.lower()
+            if word not in TRUE_WORDS + FALSE_WORDS:
+                raise ValueError(text)
+            return word in TRUE_WORDS
+
+        also = ", ".join(f"{yes}/{no}" for yes, no in zip(TRUE_WORDS[1:], FALSE_WORDS[1:], strict=True))
+        return self.parsed(name, default, parse, f"true or false (also {also})")
+
     def url(self, name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
         def parse(text: str) -> str:
             parts = urlparse(text)
@@ -323,7 +338,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         exempt_role_ids=read.parsed("EXEMPT_ROLE_IDS", frozenset(), _snowflakes, "role IDs separated by commas"),
         refusals_before_cooloff=read.integer("REFUSALS_BEFORE_COOLOFF", 3, 0, 100),
         max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high", "xhigh", "max")),
-        allow_dms=read.choice("ALLOW_DMS", "false", ("true", "false")) == "true",
+        allow_dms=read.boolean("ALLOW_DMS", False),
         daily_budget_per_server=read.parsed("DAILY_BUDGET_PER_SERVER", 0.0, _dollars, "an amount in US dollars"),
         prices_file=read.parsed("PRICES_FILE", None, _existing_file, "the path of an existing TOML file"),
         dm_images_per_user_day=read.integer("DM_IMAGES_PER_USER_DAY", 5, 0, 100000),
@@ -338,7 +353,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         screening=read.choice("SCREENING", "off", SCREENING_MODES),
         screening_model=read.raw("SCREENING_MODEL") or "omni-moderation-latest",
         screening_on_error=read.choice("SCREENING_ON_ERROR", "allow", ("allow", "block")),
-        screen_results=read.choice("SCREEN_RESULTS", "off", ("off", "on")) == "on",
+        screen_results=read.boolean("SCREEN_RESULTS", False),
         metrics_port=read.integer("METRICS_PORT", 0, 0, 65535) or None,
         metrics_host=read.raw("METRICS_HOST") or "127.0.0.1",
         log_format=read.choice("LOG_FORMAT", "text", ("text", "json")),

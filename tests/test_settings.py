@@ -63,3 +63,22 @@ def test_secrets_show_as_stars_wherever_they_are_printed() -> None:
     settings = load_settings(REQUIRED)
     assert str(settings.openai_api_key) == "***" and f"{settings.discord_token}" == "***"
     assert "sk-secret" not in repr(settings.openai_api_key) and settings.openai_api_key.get() == "sk-secret"
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("true", True), ("yes", True), ("on", True), ("1", True), ("TRUE", True), (" Yes ", True),
+     ("false", False), ("no", False), ("off", False), ("0", False), ("Off", False)],
+)  # fmt: skip
+def test_every_boolean_setting_takes_the_usual_spellings(written: str, meant: bool) -> None:
+    settings = load_settings({**REQUIRED, "ALLOW_DMS": written, "SCREEN_RESULTS": written})
+    assert (settings.allow_dms, settings.screen_results) == (meant, meant)
+
+
+def test_a_boolean_that_is_neither_is_refused_naming_the_spellings_taken() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**REQUIRED, "ALLOW_DMS": "maybe", "SCREEN_RESULTS": "2"})
+    assert caught.value.problems == [
+        f"{name}={value!r} is not valid: expected true or false (also yes/no, on/off, 1/0)"
+        for name, value in (("ALLOW_DMS", "maybe"), ("SCREEN_RESULTS", "2"))
+    ]
