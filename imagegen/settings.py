@@ -136,10 +136,11 @@ class Settings:
 
 
 class _Reader:
-    """Reads typed values out of the environment, collecting every problem."""
+    """Reads typed values out of the environment, collecting every problem; relative paths are ``root``'s."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], root: Path) -> None:
         self.env = env
+        self.root = root
         self.problems: list[str] = []
 
     def raw(self, name: str) -> str | None:
@@ -162,6 +163,23 @@ class _Reader:
         except ValueError:
             self.problems.append(f"{name}={value!r} is not valid: expected {expect}")
             return default
+
+    def path(self, text: str) -> Path:
+        """``text`` as a path; a relative one is taken from the project folder (where ``.env`` is), so the bot
+        finds the same files and the same database whatever folder it is started from."""
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else (self.root / path).resolve()
+
+    def file(self, name: str, check: Callable[[Path], Path] = lambda path: path, expect: str = "") -> Path | None:
+        """The existing file ``name`` names (``check`` may look inside it), or None when unset."""
+
+        def parse(text: str) -> Path:
+            path = self.path(text)
+            if not path.is_file():
+                raise ValueError(text)
+            return check(path)
+
+        return self.parsed(name, None, parse, expect or "the path of an existing TOML file")
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         def parse(text: str) -> int:
@@ -279,25 +297,21 @@ def _model_list(text: str) -> tuple[str, ...]:
     return models
 
 
-def _existing_file(text: str) -> Path:
-    path = Path(text).expanduser()
-    if not path.is_file():
-        raise ValueError(text)
-    return path
-
-
-def _styles_file(text: str) -> Path:
-    path = _existing_file(text)
+def _styles_file(path: Path) -> Path:
     try:
         StyleBook.load(path)
     except StylesError as error:
-        raise ValueError(text) from error
+        raise ValueError(str(path)) from error
     return path
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
-    """Build the settings from an environment mapping, or raise SettingsError listing every problem."""
-    read = _Reader(env)
+def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
+    """Build the settings from an environment mapping, or raise SettingsError listing every problem.
+
+    Relative paths (``DATA_DIR``, the files) are taken from ``root``, the project folder where ``.env`` is read;
+    without one, from the current folder.
+    """
+    read = _Reader(env, root if root is not None else Path.cwd())
     discord_token = read.required("DISCORD_TOKEN", "the bot token from the Discord developer portal")
     api_key = read.required("OPENAI_API_KEY", "the key of your OpenAI-compatible image API")
     base_url = read.url("OPENAI_BASE_URL", DEFAULT_BASE_URL, ("https", "http")) or DEFAULT_BASE_URL
@@ -323,11 +337,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         retry_max_wait=read.seconds("RETRY_MAX_WAIT", 60.0, 0.0, 600.0),
         models_cache_seconds=read.seconds("MODELS_CACHE_SECONDS", 600.0, 10.0, 86400.0),
         progress_interval=read.seconds("PROGRESS_INTERVAL", 5.0, 3.0, 60.0),
-        artists_file=read.parsed("ARTISTS_FILE", None, _existing_file, "the path of an existing TOML file"),
-        styles_file=read.parsed("STYLES_FILE", None, _styles_file, "a TOML file shaped as imagegen/data/styles.toml"),
+        artists_file=read.file("ARTISTS_FILE"),
+        styles_file=read.file("STYLES_FILE", _styles_file, "a TOML file shaped as imagegen/data/styles.toml"),
         vision_model=read.raw("VISION_MODEL"),
         log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS),
-        data_dir=Path(read.raw("DATA_DIR") or "data"),
+        data_dir=read.path(read.raw("DATA_DIR") or "data"),
         max_concurrent_jobs=read.integer("MAX_CONCURRENT_JOBS", 4, 1, 100),
         max_queued_per_user=read.integer("MAX_QUEUED_PER_USER", 3, 1, 100),
         max_queue_size=read.integer("MAX_QUEUE_SIZE", 100, 1, 10000),
@@ -340,7 +354,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high", "xhigh", "max")),
         allow_dms=read.boolean("ALLOW_DMS", False),
         daily_budget_per_server=read.parsed("DAILY_BUDGET_PER_SERVER", 0.0, _dollars, "an amount in US dollars"),
-        prices_file=read.parsed("PRICES_FILE", None, _existing_file, "the path of an existing TOML file"),
+        prices_file=read.file("PRICES_FILE"),
         dm_images_per_user_day=read.integer("DM_IMAGES_PER_USER_DAY", 5, 0, 100000),
         allowed_models=read.parsed("ALLOWED_MODELS", (), _model_list, "model names separated by commas"),
         refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440),
@@ -348,7 +362,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
         result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),
-        models_file=read.parsed("MODELS_FILE", None, _existing_file, "the path of an existing TOML file"),
+        models_file=read.file("MODELS_FILE"),
         preview_images=read.integer("PREVIEW_IMAGES", 2, 0, 3),
         screening=read.choice("SCREENING", "off", SCREENING_MODES),
         screening_model=read.raw("SCREENING_MODEL") or "omni-moderation-latest",

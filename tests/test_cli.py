@@ -54,8 +54,13 @@ def no_bot_left_behind() -> Iterator[None]:
 
 
 async def start(*args: str, **values: str) -> asyncio.subprocess.Process:
+    return await start_in(ROOT, *args, **values)
+
+
+async def start_in(cwd: Path, /, *args: str, **values: str) -> asyncio.subprocess.Process:
+    """``python bot.py`` started in the folder ``cwd``."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "bot.py", *args, cwd=ROOT, env=environment(**values),
+        sys.executable, str(ROOT / "bot.py"), *args, cwd=cwd, env=environment(**values),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     STARTED.append(process)
@@ -247,6 +252,28 @@ async def test_a_bot_killed_mid_job_tells_the_requester_when_it_starts_again(
     again.send_signal(signal.SIGTERM)
     await asyncio.wait_for(again.communicate(), 30)
     assert again.returncode == 0
+
+
+def from_root(path: Path) -> Path:
+    """``path`` relative to the project folder."""
+    return Path(os.path.relpath(path, ROOT))
+
+
+async def test_a_relative_data_dir_is_the_project_folders_whatever_folder_the_bot_is_started_from(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    elsewhere = tmp_path / "started" / "from" / "here"
+    elsewhere.mkdir(parents=True)
+    # Relative to the project folder, and a different folder if taken from where the bot is started.
+    process = await start_in(elsewhere, **configured(image_api, from_root(data), fake_discord))
+    await asyncio.wait_for(fake_discord.identified.wait(), 30)
+    assert (data / "bot.sqlite3").is_file()
+    assert not list(elsewhere.iterdir())
+    process.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    assert f"using the SQLite database {data / 'bot.sqlite3'}" in err.decode()
 
 
 def closed_port() -> int:

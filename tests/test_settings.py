@@ -82,3 +82,16 @@ def test_a_boolean_that_is_neither_is_refused_naming_the_spellings_taken() -> No
         f"{name}={value!r} is not valid: expected true or false (also yes/no, on/off, 1/0)"
         for name, value in (("ALLOW_DMS", "maybe"), ("SCREEN_RESULTS", "2"))
     ]
+
+
+def test_a_relative_data_dir_is_taken_from_the_project_folder_not_the_current_one(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    assert load_settings(REQUIRED, root=project).data_dir == project / "data"
+    assert load_settings({**REQUIRED, "DATA_DIR": "./state"}, root=project).data_dir == project / "state"
+    assert load_settings({**REQUIRED, "DATA_DIR": str(tmp_path / "abs")}, root=project).data_dir == tmp_path / "abs"
+
+
+def test_relative_files_named_in_settings_are_taken_from_the_project_folder_too(tmp_path: Path) -> None:
+    (tmp_path / "my-models.toml").write_text("", encoding="utf-8")
+    settings = load_settings({**REQUIRED, "MODELS_FILE": "./my-models.toml"}, root=tmp_path)
+    assert settings.models_file == tmp_path / "my-models.toml"
