@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from imagegen.model import ImageRequest, Job, JobState
@@ -358,6 +359,27 @@ async def test_migrate_to_postgres_copies_the_sqlite_database_and_reports_the_co
     assert stored is not None and stored.request.prompt == "a heron" and stored.state is JobState.INTERRUPTED
     code, _, err = await run("migrate-to-postgres", **configured(image_api, tmp_path, DATABASE_URL=postgres_url))
     assert code == 1 and "already has jobs or settings: migrate into an empty one" in err
+
+
+async def test_migrate_to_postgres_refuses_a_data_dir_without_a_database_and_changes_nothing(
+    image_api: FakeImageAPI, tmp_path: Path, postgres_url: str
+) -> None:
+    empty, missing = tmp_path / "empty", tmp_path / "missing"
+    empty.mkdir()
+    for data_dir in (empty, missing):
+        code, out, err = await run("migrate-to-postgres", **configured(image_api, data_dir, DATABASE_URL=postgres_url))
+        assert code == 1 and out == ""
+        assert err.strip() == (
+            f"error: there is no database to migrate at {data_dir / 'bot.sqlite3'}: set DATA_DIR to the folder "
+            "that holds the bot's bot.sqlite3"
+        )
+    assert not list(empty.iterdir()) and not missing.exists()
+    target = await asyncpg.connect(postgres_url)
+    try:
+        tables = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        assert await target.fetchval(tables) == 0
+    finally:
+        await target.close()
 
 
 async def test_migrate_to_postgres_without_a_database_url_says_what_to_set(
