@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from imagegen.model import ImageRequest, Job, JobState
-from imagegen.postgres import PostgresStorage
+from imagegen.postgres import MIGRATIONS, PostgresStorage
 from imagegen.storage import SqliteStorage
 from tests.conftest import API_KEY, DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord
@@ -394,7 +394,12 @@ async def test_check_says_whether_the_database_can_be_reached(
 ) -> None:
     code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=postgres_url))
     assert code == 0, err
-    assert "database: ok (postgresql://127.0.0.1" in out and "migrated to" in out
+    assert "database: ok (postgresql://127.0.0.1" in out
+    assert f", schema will be migrated from 0 to {len(MIGRATIONS)} when the bot starts)" in out
+    migrated = await PostgresStorage.open(postgres_url, tmp_path)
+    await migrated.close()
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=postgres_url))
+    assert code == 0 and ", schema up to date)" in out, err
     unreachable = f"postgresql://bot:hunter2@127.0.0.1:{unused_tcp_port}/imagine"
     code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=unreachable))
     assert code == 1 and f"127.0.0.1:{unused_tcp_port}/imagine cannot be reached" in err
