@@ -150,6 +150,18 @@ async def test_a_malformed_models_file_stops_the_bot_with_one_line_per_problem(t
     assert "'max_n' must be a positive whole number" in err and "'sizes' must list sizes" in err
 
 
+async def test_a_models_file_with_mistakes_in_several_entries_gets_a_line_for_each(tmp_path: Path) -> None:
+    models = tmp_path / "models.toml"
+    models.write_text('[[model]]\nmatch = "x*"\nmax_n = 0\n[[model]]\nmatch = ["y*"]\nqualities = ["ultra"]\n')
+    code, out, err = await run("check", DISCORD_TOKEN="t", OPENAI_API_KEY="k", MODELS_FILE=str(models))
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"error: MODELS_FILE {models}: model 1: 'match' must be a list of name patterns",
+        f"error: MODELS_FILE {models}: model 1: 'max_n' must be a positive whole number",
+        f"error: MODELS_FILE {models}: model 2 (y*): 'qualities' must list some of low, medium, high, xhigh, max",
+    ]
+
+
 async def test_check_fails_when_the_configured_model_is_not_offered(
     image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
