@@ -18,6 +18,8 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SCREENING_MODES = ("off", "log", "block")
+# Said when the window or the length of the cooling-off is set to 0, as if that turned it off.
+COOLOFF_OFF = "REFUSALS_BEFORE_COOLOFF=0 turns the cooling-off off"
 # How a yes or a no is written in an environment file: every boolean setting takes any of these, in any case.
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
@@ -181,14 +183,16 @@ class _Reader:
 
         return self.parsed(name, None, parse, expect or "the path of an existing TOML file")
 
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
+    def integer(self, name: str, default: int, low: int, high: int, hint: str = "") -> int:
         def parse(text: str) -> int:
             number = int(text)
             if not low <= number <= high:
                 raise ValueError(text)
             return number
 
-        return self.parsed(name, default, parse, f"a whole number from {low} to {high}")
+        return self.parsed(
+            name, default, parse, f"a whole number from {low} to {high}" + (f" ({hint})" if hint else "")
+        )
 
     def seconds(self, name: str, default: float, low: float = 1.0, high: float = 3600.0) -> float:
         def parse(text: str) -> float:
@@ -357,8 +361,8 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
         prices_file=read.file("PRICES_FILE"),
         dm_images_per_user_day=read.integer("DM_IMAGES_PER_USER_DAY", 5, 0, 100000),
         allowed_models=read.parsed("ALLOWED_MODELS", (), _model_list, "model names separated by commas"),
-        refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440),
-        cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440),
+        refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440, COOLOFF_OFF),
+        cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440, COOLOFF_OFF),
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
         result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),

@@ -95,3 +95,14 @@ def test_relative_files_named_in_settings_are_taken_from_the_project_folder_too(
     (tmp_path / "my-models.toml").write_text("", encoding="utf-8")
     settings = load_settings({**REQUIRED, "MODELS_FILE": "./my-models.toml"}, root=tmp_path)
     assert settings.models_file == tmp_path / "my-models.toml"
+
+
+def test_only_refusals_before_cooloff_turns_the_cooling_off_off_and_the_others_say_so() -> None:
+    assert load_settings({**REQUIRED, "REFUSALS_BEFORE_COOLOFF": "0"}).refusals_before_cooloff == 0
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**REQUIRED, "REFUSAL_WINDOW_MINUTES": "0", "COOLOFF_MINUTES": "0"})
+    assert caught.value.problems == [
+        f"{name}='0' is not valid: expected a whole number from 1 to 1440 (REFUSALS_BEFORE_COOLOFF=0 turns the "
+        "cooling-off off)"
+        for name in ("REFUSAL_WINDOW_MINUTES", "COOLOFF_MINUTES")
+    ]
