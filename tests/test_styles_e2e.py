@@ -89,6 +89,21 @@ async def test_styles_file_adds_and_replaces_styles(
     assert image_api.prompts == ["a bridge, wet-on-wet watercolor"]
 
 
+async def test_a_style_whose_name_discord_would_refuse_is_left_out_and_a_long_label_is_shortened(
+    start_bot: BotFactory, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    long_name, long_label = "Zz " + "very long name " * 8, "长" * 110
+    mine = tmp_path / "styles.toml"
+    mine.write_text(
+        f'[[style]]\nname = "{long_name}"\nphrase = "x"\n\n'
+        f'[[style]]\nname = "Zz short"\nname_zh = "{long_label}"\nphrase = "y"\n',
+        encoding="utf-8",
+    )
+    await start_bot(styles_file=mine)
+    # A cut value would name no style at all: such a style can still be typed in full, but is not offered.
+    assert await offered(fake_discord, "zz", locale="zh-CN") == [(long_label[:99] + "…", "Zz short")]
+
+
 async def test_a_servers_own_styles_are_added_listed_offered_first_and_removed(
     start_bot: BotFactory, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
