@@ -39,6 +39,14 @@ async def test_autocomplete_offers_the_bundled_styles_in_the_members_language(
     assert ("Hand-painted anime", "Hand-painted anime") in await offered(fake_discord, "hand-painted")
 
 
+async def test_autocomplete_finds_a_style_by_the_phrase_a_refusal_proposed(
+    bot: ImageBot, fake_discord: FakeDiscord
+) -> None:
+    # A member told to write 吉卜力风格 instead of an artist's name types that, not the style's name.
+    assert (await offered(fake_discord, "吉卜力", locale="zh-CN"))[0] == ("手绘动画", "Hand-painted anime")
+    assert (await offered(fake_discord, "ghibli"))[0] == ("Hand-painted anime", "Hand-painted anime")
+
+
 async def test_a_style_is_added_to_the_prompt_and_named_in_the_caption(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
