@@ -48,7 +48,8 @@ async def models(interaction: discord.Interaction, current: str) -> list[app_com
 
 
 async def styles(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """The styles whose names (in either language) start with or contain what the member typed, named in theirs."""
+    """The styles that answer what the member typed, best first (names in either language, then aliases and
+    phrases), named in the member's language."""
     found = bot_of(interaction).core.search_styles(current, interaction.guild_id, interaction.locale)
     return offerable((style.label(interaction.locale), style.name) for style in found)
 

@@ -634,7 +634,8 @@ MAX_CHOICE_LENGTH = 100
 def _invalid_choices(choices: Any) -> dict[str, Any]:
     """What Discord would say is wrong with an autocomplete answer's choices ({} when nothing is)."""
     if not isinstance(choices, list) or len(choices) > MAX_CHOICES:
-        return {"choices": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}]}}
+        message = f"Must be {MAX_CHOICES} or fewer in length."
+        return {"choices": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": message}]}}
     errors: dict[str, Any] = {}
     for index, choice in enumerate(choices):
         for key in ("name", "value"):
