@@ -1,11 +1,12 @@
-FROM python:3.11-slim
+# Pinned, so a rebuild gets the Python the image was tested with; raise it deliberately.
+FROM python:3.11.13-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never
 
-RUN pip install --no-cache-dir uv
+RUN pip install --no-cache-dir uv==0.13.9
 
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
@@ -15,6 +16,8 @@ COPY bot.py cli.py ./
 COPY cogs ./cogs
 COPY imagegen ./imagegen
 
+# /app/data belongs to the bot's user: a new named volume mounted there (compose.yaml) starts as a copy of it, owner
+# included, so the bot can write its database and results.
 RUN useradd --create-home --uid 10001 bot && mkdir -p /app/data && chown bot /app/data
 USER bot
 

@@ -58,6 +58,12 @@ def point_discord_at(settings: Settings) -> None:
 
 async def run(settings: Settings, catalogue: Catalogue) -> int:
     """Run the bot until it is stopped by SIGTERM or SIGINT."""
+    # The absolute path, so an operator sees at once which database this process uses.
+    if settings.database_url:
+        log.info("using the PostgreSQL database %s; DATA_DIR is %s", where(settings.database_url.get()),
+                 settings.data_dir)  # fmt: skip
+    else:
+        log.info("using the SQLite database %s", settings.data_dir / DATABASE_NAME)
     try:
         async with Core.open(settings, catalogue) as core:
             return await serve(settings, core)
@@ -212,7 +218,7 @@ def main(argv: list[str]) -> int:
         return 2
     load_dotenv(ROOT / ".env", override=False)
     try:
-        settings = load_settings(os.environ)
+        settings = load_settings(os.environ, root=ROOT)
     except SettingsError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -20,6 +20,11 @@ AUTO_PIXELS = 1536 * 1024
 _SIZE = re.compile(r"(\d{2,5})x(\d{2,5})")
 _RATIO = re.compile(r"(\d{1,2}):(\d{1,2})")
 REFERENCE_KINDS = ("", "edits", "urls")
+# What a price table may be keyed by: a quality, "auto", or "default" for the rest.
+PRICE_KEYS = ("default", "auto", *QUALITY_ORDER)
+# What a size_rule table may give.
+RULE_NUMBERS = ("multiple", "min_pixels", "max_pixels", "max_side")
+RULE_KEYS = (*RULE_NUMBERS, "max_ratio", "suggested")
 
 
 class CatalogueError(Exception):
@@ -233,19 +238,36 @@ def _ratio_of(width: int, height: int) -> str:
 
 
 def _entries(data: dict[str, Any], source: str, problems: list[str]) -> tuple[list[Entry], ModelInfo | None]:
+    """The entries and the default of one file; every mistake in it goes to ``problems``, one line each, so an
+    operator fixes them all in one go rather than one per start."""
+    for key in data:
+        if key not in ("model", "default"):
+            problems.append(f"{source}: unknown table '{key}': the models are [[model]] tables, the fallback [default]")
+    models = data.get("model", [])
+    if not isinstance(models, list):
+        problems.append(f"{source}: 'model' must be [[model]] tables")
+        models = []
     entries = []
-    for index, raw in enumerate(data.get("model", [])):
+    for index, raw in enumerate(models):
         where = f"{source}: model {index + 1}"
-        patterns = raw.get("match") if isinstance(raw, dict) else None
-        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
-            problems.append(f"{where}: 'match' must be a list of name patterns")
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: must be a [[model]] table")
             continue
-        info = _info(raw, f"{where} ({patterns[0]})", problems)
+        patterns = raw.get("match")
+        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
+            problems.append(f"{where}: 'match' must be a list of name patterns")
+            # The entry's other keys are still checked, so their mistakes are listed too.
+            _info(raw, where, problems, "")
+            continue
+        info = _info(raw, f"{where} ({patterns[0]})", problems, patterns[0])
         if info is not None:
             entries.append(Entry(tuple(pattern.lower() for pattern in patterns), info))
     default = None
-    if isinstance(data.get("default"), dict):
-        default = _info({"name": "default", **data["default"]}, f"{source}: default", problems)
+    if "default" in data:
+        if isinstance(data["default"], dict):
+            default = _info({"name": "default", **data["default"]}, f"{source}: default", problems, "default")
+        else:
+            problems.append(f"{source}: 'default' must be a [default] table")
     return entries, default
 
 
@@ -256,12 +278,18 @@ _KNOWN_KEYS = {
 }  # fmt: skip
 
 
-def _info(raw: dict[str, Any], where: str, problems: list[str]) -> ModelInfo | None:
+def _info(raw: dict[str, Any], where: str, problems: list[str], pattern: str) -> ModelInfo | None:
+    """What one entry says (named after its first ``pattern`` unless it gives a name), or None if it has
+    mistakes: each of them is added to ``problems``."""
     before = len(problems)
     for key in raw:
         if key not in _KNOWN_KEYS:
             problems.append(f"{where}: unknown key '{key}'")
-    values: dict[str, Any] = {"name": str(raw.get("name") or raw["match"][0]).rstrip("*")}
+    for key in ("name", "replacement"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+            problems.append(f"{where}: '{key}' must be a model name in quotes")
+    name = raw.get("name")
+    values: dict[str, Any] = {"name": (name if isinstance(name, str) and name else pattern).rstrip("*")}
     for key in ("prompt_limit", "max_n", "max_references", "rank"):
         if key in raw:
             if not isinstance(raw[key], int) or isinstance(raw[key], bool) or raw[key] < (0 if key == "rank" else 1):
@@ -302,12 +330,13 @@ def _info(raw: dict[str, Any], where: str, problems: list[str]) -> ModelInfo | N
             problems.append(f"{where}: 'partial_price' must be dollars per partial image")
         else:
             values["partial_price"] = float(partial)
-    if "replacement" in raw:
-        values["replacement"] = str(raw["replacement"])
+    if isinstance(raw.get("replacement"), str):
+        values["replacement"] = raw["replacement"]
     if "price" in raw:
         price = raw["price"]
         if not isinstance(price, dict) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in price.values()
+            key in PRICE_KEYS and isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+            for key, v in price.items()
         ):
             problems.append(f"{where}: 'price' must map qualities (or \"default\") to dollars per image")
         else:
@@ -323,46 +352,57 @@ def _listed(value: object, pattern: re.Pattern[str]) -> tuple[str, ...] | None:
 
 
 def _size_rule(raw: dict[str, Any], where: str, problems: list[str]) -> SizeRule | None:
+    """The entry's size rule, if it gives one and it can be used; every mistake in it goes to ``problems``."""
     given = [key for key in ("sizes", "size_rule", "ratios") if key in raw]
     if len(given) > 1:
         problems.append(f"{where}: give one of 'sizes', 'size_rule' or 'ratios'")
-        return None
+    # Each rule given is checked even when there are several, so all their mistakes are listed at once.
+    rule = None
     if "sizes" in raw:
         sizes = _listed(raw["sizes"], _SIZE)
         if sizes is None:
             problems.append(f"{where}: 'sizes' must list sizes such as \"1024x1024\"")
-            return None
-        return SizeRule("list", sizes)
+        else:
+            rule = SizeRule("list", sizes)
     if "ratios" in raw:
         ratios = _listed(raw["ratios"], _RATIO)
         if ratios is None:
             problems.append(f"{where}: 'ratios' must list aspect ratios such as \"16:9\"")
-            return None
-        return SizeRule("ratio", ratios)
+        else:
+            rule = SizeRule("ratio", ratios)
     if "size_rule" in raw:
-        rule = raw["size_rule"]
-        numbers = ("multiple", "min_pixels", "max_pixels", "max_side")
-        if not isinstance(rule, dict) or any(
-            not isinstance(rule.get(key, 1), int) or rule.get(key, 1) < 0 for key in numbers
-        ):
-            problems.append(f"{where}: 'size_rule' takes whole numbers multiple, min_pixels, max_pixels, max_side")
-            return None
-        suggested = _listed(rule.get("suggested", []), _SIZE)
-        if suggested is None:
-            problems.append(f"{where}: 'size_rule.suggested' must list sizes such as \"1536x864\"")
-            return None
-        ratio = rule.get("max_ratio", 3.0)
-        if not isinstance(ratio, int | float) or ratio < 1:
-            problems.append(f"{where}: 'size_rule.max_ratio' must be a number of at least 1, such as 3")
-            return None
-        return SizeRule(
-            "free",
-            suggested,
-            multiple=max(1, int(rule.get("multiple", 16))),
-            min_ratio=1 / float(ratio),
-            max_ratio=float(ratio),
-            min_pixels=int(rule.get("min_pixels", 0)),
-            max_pixels=int(rule.get("max_pixels", 0)),
-            max_side=int(rule.get("max_side", 0)),
-        )
-    return None
+        rule = _free_rule(raw["size_rule"], where, problems)
+    return rule if len(given) == 1 else None
+
+
+def _free_rule(rule: object, where: str, problems: list[str]) -> SizeRule | None:
+    """A ``size_rule`` table as a rule, or None with each of its mistakes added to ``problems``."""
+    if not isinstance(rule, dict):
+        problems.append(f"{where}: 'size_rule' must be a table such as {{ multiple = 16, max_ratio = 3 }}")
+        return None
+    before = len(problems)
+    for key in rule:
+        if key not in RULE_KEYS:
+            problems.append(f"{where}: 'size_rule' has an unknown key '{key}'")
+    for key in RULE_NUMBERS:
+        value = rule.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            problems.append(f"{where}: 'size_rule.{key}' must be a whole number, 0 or more")
+    suggested = _listed(rule.get("suggested", []), _SIZE)
+    if suggested is None:
+        problems.append(f"{where}: 'size_rule.suggested' must list sizes such as \"1536x864\"")
+    ratio = rule.get("max_ratio", 3.0)
+    if not isinstance(ratio, int | float) or isinstance(ratio, bool) or ratio < 1:
+        problems.append(f"{where}: 'size_rule.max_ratio' must be a number of at least 1, such as 3")
+    if len(problems) > before or suggested is None:
+        return None
+    return SizeRule(
+        "free",
+        suggested,
+        multiple=max(1, int(rule.get("multiple", 16))),
+        min_ratio=1 / float(ratio),
+        max_ratio=float(ratio),
+        min_pixels=int(rule.get("min_pixels", 0)),
+        max_pixels=int(rule.get("max_pixels", 0)),
+        max_side=int(rule.get("max_side", 0)),
+    )

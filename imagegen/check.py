@@ -104,6 +104,6 @@ async def reach_database(settings: Settings, say: Callable[..., None]) -> bool:
         say(f"error: the database {where(url)} is on schema version {version}, newer than this bot knows ({known})",
             error=True)  # fmt: skip
         return False
-    state = "up to date" if version == known else f"version {version or 0}, migrated to {known} at start"
+    state = "up to date" if version == known else f"will be migrated from {version or 0} to {known} when the bot starts"
     say(f"database: ok ({where(url)}, schema {state})")
     return True

@@ -12,7 +12,16 @@ from typing import Any
 from .clock import day_of, day_start
 from .model import UNFINISHED, Job, JobState
 from .postgres import PostgresStorage, where
-from .storage import COLUMN_COUNT, COLUMNS, DESCRIPTION_COLUMNS, SqliteStorage, StorageError, job_row, row_job
+from .storage import (
+    COLUMN_COUNT,
+    COLUMNS,
+    DATABASE_NAME,
+    DESCRIPTION_COLUMNS,
+    SqliteStorage,
+    StorageError,
+    job_row,
+    row_job,
+)
 
 
 async def sqlite_to_postgres(
@@ -21,7 +30,16 @@ async def sqlite_to_postgres(
     """Copy every row of the SQLite database in ``data_dir`` into the empty PostgreSQL database at ``url``, in one
     transaction; returns how many of each were copied, in the order they were. Jobs the bot left queued or running
     are copied as interrupted (stop the bot first: a clean stop tells their requesters). Today's counts are taken
-    from the jobs, so the daily limits and budgets carry on where they were (``per_image`` prices a job's image)."""
+    from the jobs, so the daily limits and budgets carry on where they were (``per_image`` prices a job's image).
+
+    Raises StorageError, before anything is created on either side, when ``data_dir`` holds no database."""
+    path = data_dir / DATABASE_NAME
+    # Opening would create an empty database, and an empty copy would look like a migration that worked.
+    if not await asyncio.to_thread(path.is_file):
+        raise StorageError(
+            f"there is no database to migrate at {path}: "
+            f"set DATA_DIR to the folder that holds the bot's {DATABASE_NAME}"
+        )
     source = await SqliteStorage.open(data_dir)
     try:
         target = await PostgresStorage.open(url, data_dir)

@@ -18,6 +18,11 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SCREENING_MODES = ("off", "log", "block")
+# Said when the window or the length of the cooling-off is set to 0, as if that turned it off.
+COOLOFF_OFF = "REFUSALS_BEFORE_COOLOFF=0 turns the cooling-off off"
+# How a yes or a no is written in an environment file: every boolean setting takes any of these, in any case.
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
 _WEBHOOK = re.compile(r"https://(?:\w+\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d{17,20}/[\w.-]{60,}")
 
 
@@ -133,10 +138,11 @@ class Settings:
 
 
 class _Reader:
-    """Reads typed values out of the environment, collecting every problem."""
+    """Reads typed values out of the environment, collecting every problem; relative paths are ``root``'s."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], root: Path) -> None:
         self.env = env
+        self.root = root
         self.problems: list[str] = []
 
     def raw(self, name: str) -> str | None:
@@ -160,14 +166,33 @@ class _Reader:
             self.problems.append(f"{name}={value!r} is not valid: expected {expect}")
             return default
 
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
+    def path(self, text: str) -> Path:
+        """``text`` as a path; a relative one is taken from the project folder (where ``.env`` is), so the bot
+        finds the same files and the same database whatever folder it is started from."""
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else (self.root / path).resolve()
+
+    def file(self, name: str, check: Callable[[Path], Path] = lambda path: path, expect: str = "") -> Path | None:
+        """The existing file ``name`` names (``check`` may look inside it), or None when unset."""
+
+        def parse(text: str) -> Path:
+            path = self.path(text)
+            if not path.is_file():
+                raise ValueError(text)
+            return check(path)
+
+        return self.parsed(name, None, parse, expect or "the path of an existing TOML file")
+
+    def integer(self, name: str, default: int, low: int, high: int, hint: str = "") -> int:
         def parse(text: str) -> int:
             number = int(text)
             if not low <= number <= high:
                 raise ValueError(text)
             return number
 
-        return self.parsed(name, default, parse, f"a whole number from {low} to {high}")
+        return self.parsed(
+            name, default, parse, f"a whole number from {low} to {high}" + (f" ({hint})" if hint else "")
+        )
 
     def seconds(self, name: str, default: float, low: float = 1.0, high: float = 3600.0) -> float:
         def parse(text: str) -> float:
@@ -185,6 +210,18 @@ class _Reader:
             return text
 
         return self.parsed(name, default, parse, "one of " + ", ".join(allowed))
+
+    def boolean(self, name: str, default: bool) -> bool:
+        """A yes or a no, written any of the usual ways; one parser, so every switch takes the same words."""
+
+        def parse(text: str) -> bool:
+            word = text.lower()
+            if word not in TRUE_WORDS + FALSE_WORDS:
+                raise ValueError(text)
+            return word in TRUE_WORDS
+
+        also = ", ".join(f"{yes}/{no}" for yes, no in zip(TRUE_WORDS[1:], FALSE_WORDS[1:], strict=True))
+        return self.parsed(name, default, parse, f"true or false (also {also})")
 
     def url(self, name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
         def parse(text: str) -> str:
@@ -264,25 +301,21 @@ def _model_list(text: str) -> tuple[str, ...]:
     return models
 
 
-def _existing_file(text: str) -> Path:
-    path = Path(text).expanduser()
-    if not path.is_file():
-        raise ValueError(text)
-    return path
-
-
-def _styles_file(text: str) -> Path:
-    path = _existing_file(text)
+def _styles_file(path: Path) -> Path:
     try:
         StyleBook.load(path)
     except StylesError as error:
-        raise ValueError(text) from error
+        raise ValueError(str(path)) from error
     return path
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
-    """Build the settings from an environment mapping, or raise SettingsError listing every problem."""
-    read = _Reader(env)
+def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
+    """Build the settings from an environment mapping, or raise SettingsError listing every problem.
+
+    Relative paths (``DATA_DIR``, the files) are taken from ``root``, the project folder where ``.env`` is read;
+    without one, from the current folder.
+    """
+    read = _Reader(env, root if root is not None else Path.cwd())
     discord_token = read.required("DISCORD_TOKEN", "the bot token from the Discord developer portal")
     api_key = read.required("OPENAI_API_KEY", "the key of your OpenAI-compatible image API")
     base_url = read.url("OPENAI_BASE_URL", DEFAULT_BASE_URL, ("https", "http")) or DEFAULT_BASE_URL
@@ -308,11 +341,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         retry_max_wait=read.seconds("RETRY_MAX_WAIT", 60.0, 0.0, 600.0),
         models_cache_seconds=read.seconds("MODELS_CACHE_SECONDS", 600.0, 10.0, 86400.0),
         progress_interval=read.seconds("PROGRESS_INTERVAL", 5.0, 3.0, 60.0),
-        artists_file=read.parsed("ARTISTS_FILE", None, _existing_file, "the path of an existing TOML file"),
-        styles_file=read.parsed("STYLES_FILE", None, _styles_file, "a TOML file shaped as imagegen/data/styles.toml"),
+        artists_file=read.file("ARTISTS_FILE"),
+        styles_file=read.file("STYLES_FILE", _styles_file, "a TOML file shaped as imagegen/data/styles.toml"),
         vision_model=read.raw("VISION_MODEL"),
         log_level=read.choice("LOG_LEVEL", "INFO", LOG_LEVELS),
-        data_dir=Path(read.raw("DATA_DIR") or "data"),
+        data_dir=read.path(read.raw("DATA_DIR") or "data"),
         max_concurrent_jobs=read.integer("MAX_CONCURRENT_JOBS", 4, 1, 100),
         max_queued_per_user=read.integer("MAX_QUEUED_PER_USER", 3, 1, 100),
         max_queue_size=read.integer("MAX_QUEUE_SIZE", 100, 1, 10000),
@@ -323,22 +356,22 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         exempt_role_ids=read.parsed("EXEMPT_ROLE_IDS", frozenset(), _snowflakes, "role IDs separated by commas"),
         refusals_before_cooloff=read.integer("REFUSALS_BEFORE_COOLOFF", 3, 0, 100),
         max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high", "xhigh", "max")),
-        allow_dms=read.choice("ALLOW_DMS", "false", ("true", "false")) == "true",
+        allow_dms=read.boolean("ALLOW_DMS", False),
         daily_budget_per_server=read.parsed("DAILY_BUDGET_PER_SERVER", 0.0, _dollars, "an amount in US dollars"),
-        prices_file=read.parsed("PRICES_FILE", None, _existing_file, "the path of an existing TOML file"),
+        prices_file=read.file("PRICES_FILE"),
         dm_images_per_user_day=read.integer("DM_IMAGES_PER_USER_DAY", 5, 0, 100000),
         allowed_models=read.parsed("ALLOWED_MODELS", (), _model_list, "model names separated by commas"),
-        refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440),
-        cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440),
+        refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440, COOLOFF_OFF),
+        cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440, COOLOFF_OFF),
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
         result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),
-        models_file=read.parsed("MODELS_FILE", None, _existing_file, "the path of an existing TOML file"),
+        models_file=read.file("MODELS_FILE"),
         preview_images=read.integer("PREVIEW_IMAGES", 2, 0, 3),
         screening=read.choice("SCREENING", "off", SCREENING_MODES),
         screening_model=read.raw("SCREENING_MODEL") or "omni-moderation-latest",
         screening_on_error=read.choice("SCREENING_ON_ERROR", "allow", ("allow", "block")),
-        screen_results=read.choice("SCREEN_RESULTS", "off", ("off", "on")) == "on",
+        screen_results=read.boolean("SCREEN_RESULTS", False),
         metrics_port=read.integer("METRICS_PORT", 0, 0, 65535) or None,
         metrics_host=read.raw("METRICS_HOST") or "127.0.0.1",
         log_format=read.choice("LOG_FORMAT", "text", ("text", "json")),

@@ -1,5 +1,6 @@
 """Named styles for /imagine's style option: the bundled ones (``data/styles.toml``), an operator's ``STYLES_FILE``
-and each server's own, each a name (English and Chinese) and the phrase it adds to the prompt."""
+and each server's own, each a name (English and Chinese), the phrase it adds to the prompt and, for some, other
+words members look for it by."""
 
 from __future__ import annotations
 
@@ -28,13 +29,15 @@ class StylesError(Exception):
 
 @dataclass(frozen=True)
 class Style:
-    """A style: its names, the phrase added to prompts (``phrase_zh`` for Chinese ones), and whose it is."""
+    """A style: its names, the phrase added to prompts (``phrase_zh`` for Chinese ones), other words it is known by
+    (``aliases``), and whose it is."""
 
     name: str
     phrase: str
     name_zh: str = ""
     phrase_zh: str = ""
     server: bool = False
+    aliases: tuple[str, ...] = ()
 
     def label(self, locale: object) -> str:
         """The name to show in ``locale``."""
@@ -44,10 +47,27 @@ class Style:
         """The phrase to add to ``prompt``: in Chinese when the prompt is written in it and the style has one."""
         return self.phrase_zh if self.phrase_zh and CJK.search(prompt) else self.phrase
 
-    def called(self, text: str) -> bool:
-        """Whether ``text`` is one of this style's names (any case, spaces trimmed)."""
+    def called(self, text: str, aliases: bool = False) -> bool:
+        """Whether ``text`` is one of this style's names (or, with ``aliases``, of its aliases), in any case, spaces
+        trimmed."""
         wanted = text.strip().casefold()
-        return wanted in (self.name.casefold(), self.name_zh.casefold())
+        names = self.aliases if aliases else (self.name, self.name_zh)
+        return wanted in (name.casefold() for name in names)
+
+    def rank(self, needle: str) -> int | None:
+        """How well this style answers ``needle`` (casefolded), best first: 0 a name starts with it, 1 a name holds
+        it, 2 an alias does, 3 a phrase does (a member told to write 吉卜力风格 looks for that, not for the
+        style's name); None when nothing does."""
+        names = (self.name.casefold(), self.name_zh.casefold())
+        if any(name.startswith(needle) for name in names):
+            return 0
+        if any(needle in name for name in names):
+            return 1
+        if any(needle in alias.casefold() for alias in self.aliases):
+            return 2
+        if needle in self.phrase.casefold() or needle in self.phrase_zh.casefold():
+            return 3
+        return None
 
 
 class StyleBook:
@@ -69,7 +89,10 @@ class StyleBook:
             for index, entry in enumerate(data.get("style", []), start=1):
                 style = _style(entry)
                 if style is None:
-                    raise StylesError(f"{path}: style {index} needs a name and a phrase (name_zh, phrase_zh optional)")
+                    raise StylesError(
+                        f"{path}: style {index} needs a name and a phrase (name_zh, phrase_zh optional, aliases a list "
+                        "of words)"
+                    )
                 found[style.name.casefold()] = style
         return cls(list(found.values()))
 
@@ -80,22 +103,26 @@ class StyleBook:
         return own + [style for style in self.styles if style.name.casefold() not in taken]
 
     def find(self, text: str, server: Iterable[ServerStyle] = ()) -> Style:
-        """The style named ``text`` (in either language); raises InvalidRequest naming it when there is none."""
-        found = next((style for style in self.every(server) if style.called(text)), None)
+        """The style named ``text`` (in either language, or by an alias); raises InvalidRequest naming it when there
+        is none."""
+        every = self.every(server)
+        # A name wins over another style's alias, whatever their order.
+        found = next((style for style in every if style.called(text)), None) or next(
+            (style for style in every if style.called(text, aliases=True)), None
+        )
         if found is None:
             raise InvalidRequest("invalid.style", style=text.strip()[:MAX_STYLE_NAME])
         return found
 
     def search(self, text: str, locale: object, server: Iterable[ServerStyle] = ()) -> list[Style]:
-        """Styles to offer for what a member typed: names that start with it first, then those that contain it."""
+        """Styles to offer for what a member typed, best matches first (see ``Style.rank``); in their order among
+        equals, so a server's own come first."""
         needle = text.strip().casefold()
         every = self.every(server)
         if not needle:
             return every[:OFFERED]
-        names = [(style, (style.name.casefold(), style.name_zh.casefold())) for style in every]
-        starting = [style for style, both in names if any(name.startswith(needle) for name in both)]
-        containing = [style for style, both in names if style not in starting and any(needle in n for n in both)]
-        return (starting + containing)[:OFFERED]
+        ranked = [(rank, index, style) for index, style in enumerate(every) if (rank := style.rank(needle)) is not None]
+        return [style for _, _, style in sorted(ranked, key=lambda found: found[:2])][:OFFERED]
 
 
 def check_server_style(name: str, phrase: str) -> ServerStyle:
@@ -114,4 +141,7 @@ def _style(entry: object) -> Style | None:
     values = {key: entry.get(key, "") for key in ("name", "phrase", "name_zh", "phrase_zh")}
     if not all(isinstance(value, str) for value in values.values()) or not values["name"] or not values["phrase"]:
         return None
-    return Style(**values)
+    aliases = entry.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(alias, str) and alias.strip() for alias in aliases):
+        return None
+    return Style(**values, aliases=tuple(alias.strip() for alias in aliases))

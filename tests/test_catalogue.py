@@ -123,6 +123,33 @@ def test_a_malformed_models_file_lists_every_problem(tmp_path: Path) -> None:
     assert any("'shutdown' must be a date" in problem for problem in problems)
 
 
+def test_every_mistake_of_an_entry_is_listed_not_only_its_first(tmp_path: Path) -> None:
+    bad = tmp_path / "models.toml"
+    bad.write_text(
+        '[[model]]\nmatch = "flux"\nmax_n = 0\n'
+        '[[model]]\nmatch = ["a*"]\nsize_rule = { multiple = -1, suggested = ["big"], max_ratio = 0, side = 9 }\n'
+        '[[model]]\nmatch = ["b*"]\nname = 5\nreplacement = ["c"]\nprice = { hgh = 0.1 }\n'
+        '[[modle]]\nmatch = ["d*"]\n'
+        "[default]\nmax_n = 0\nsizes = 3\n"
+    )
+    with pytest.raises(CatalogueError) as caught:
+        Catalogue.load(BUNDLED, bad)
+    assert [problem.removeprefix(f"{bad}: ") for problem in caught.value.problems] == [
+        "unknown table 'modle': the models are [[model]] tables, the fallback [default]",
+        "model 1: 'match' must be a list of name patterns",
+        "model 1: 'max_n' must be a positive whole number",
+        "model 2 (a*): 'size_rule' has an unknown key 'side'",
+        "model 2 (a*): 'size_rule.multiple' must be a whole number, 0 or more",
+        "model 2 (a*): 'size_rule.suggested' must list sizes such as \"1536x864\"",
+        "model 2 (a*): 'size_rule.max_ratio' must be a number of at least 1, such as 3",
+        "model 3 (b*): 'name' must be a model name in quotes",
+        "model 3 (b*): 'replacement' must be a model name in quotes",
+        "model 3 (b*): 'price' must map qualities (or \"default\") to dollars per image",
+        "default: 'max_n' must be a positive whole number",
+        "default: 'sizes' must list sizes such as \"1024x1024\"",
+    ]
+
+
 def test_a_models_file_that_is_not_toml_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "models.toml"
     bad.write_text("[[model]\n")

@@ -14,11 +14,12 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from imagegen.check import check
 from imagegen.model import ImageRequest, Job, JobState
-from imagegen.postgres import PostgresStorage
+from imagegen.postgres import MIGRATIONS, PostgresStorage
 from imagegen.settings import Secret, Settings
 from imagegen.storage import SqliteStorage
 from tests.conftest import API_KEY, CATALOGUE, DISCORD_TOKEN
@@ -58,8 +59,13 @@ def no_bot_left_behind() -> Iterator[None]:
 
 
 async def start(*args: str, **values: str) -> asyncio.subprocess.Process:
+    return await start_in(ROOT, *args, **values)
+
+
+async def start_in(cwd: Path, /, *args: str, **values: str) -> asyncio.subprocess.Process:
+    """``python bot.py`` started in the folder ``cwd``."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "bot.py", *args, cwd=ROOT, env=environment(**values),
+        sys.executable, str(ROOT / "bot.py"), *args, cwd=cwd, env=environment(**values),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     STARTED.append(process)
@@ -176,6 +182,18 @@ async def test_a_malformed_models_file_stops_the_bot_with_one_line_per_problem(t
     assert "'max_n' must be a positive whole number" in err and "'sizes' must list sizes" in err
 
 
+async def test_a_models_file_with_mistakes_in_several_entries_gets_a_line_for_each(tmp_path: Path) -> None:
+    models = tmp_path / "models.toml"
+    models.write_text('[[model]]\nmatch = "x*"\nmax_n = 0\n[[model]]\nmatch = ["y*"]\nqualities = ["ultra"]\n')
+    code, out, err = await run("check", DISCORD_TOKEN="t", OPENAI_API_KEY="k", MODELS_FILE=str(models))
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"error: MODELS_FILE {models}: model 1: 'match' must be a list of name patterns",
+        f"error: MODELS_FILE {models}: model 1: 'max_n' must be a positive whole number",
+        f"error: MODELS_FILE {models}: model 2 (y*): 'qualities' must list some of low, medium, high, xhigh, max",
+    ]
+
+
 async def test_check_fails_when_the_configured_model_is_not_offered(
     image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
@@ -281,6 +299,28 @@ async def test_a_bot_killed_mid_job_tells_the_requester_when_it_starts_again(
     assert again.returncode == 0
 
 
+def from_root(path: Path) -> Path:
+    """``path`` relative to the project folder."""
+    return Path(os.path.relpath(path, ROOT))
+
+
+async def test_a_relative_data_dir_is_the_project_folders_whatever_folder_the_bot_is_started_from(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    elsewhere = tmp_path / "started" / "from" / "here"
+    elsewhere.mkdir(parents=True)
+    # Relative to the project folder, and a different folder if taken from where the bot is started.
+    process = await start_in(elsewhere, **configured(image_api, from_root(data), fake_discord))
+    await asyncio.wait_for(fake_discord.identified.wait(), 30)
+    assert (data / "bot.sqlite3").is_file()
+    assert not list(elsewhere.iterdir())
+    process.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0
+    assert f"using the SQLite database {data / 'bot.sqlite3'}" in err.decode()
+
+
 def closed_port() -> int:
     """A port on 127.0.0.1 where nothing listens."""
     with socket.socket() as probe:
@@ -365,6 +405,27 @@ async def test_migrate_to_postgres_copies_the_sqlite_database_and_reports_the_co
     assert code == 1 and "already has jobs or settings: migrate into an empty one" in err
 
 
+async def test_migrate_to_postgres_refuses_a_data_dir_without_a_database_and_changes_nothing(
+    image_api: FakeImageAPI, tmp_path: Path, postgres_url: str
+) -> None:
+    empty, missing = tmp_path / "empty", tmp_path / "missing"
+    empty.mkdir()
+    for data_dir in (empty, missing):
+        code, out, err = await run("migrate-to-postgres", **configured(image_api, data_dir, DATABASE_URL=postgres_url))
+        assert code == 1 and out == ""
+        assert err.strip() == (
+            f"error: there is no database to migrate at {data_dir / 'bot.sqlite3'}: set DATA_DIR to the folder "
+            "that holds the bot's bot.sqlite3"
+        )
+    assert not list(empty.iterdir()) and not missing.exists()
+    target = await asyncpg.connect(postgres_url)
+    try:
+        tables = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        assert await target.fetchval(tables) == 0
+    finally:
+        await target.close()
+
+
 async def test_migrate_to_postgres_without_a_database_url_says_what_to_set(
     image_api: FakeImageAPI, tmp_path: Path
 ) -> None:
@@ -377,7 +438,12 @@ async def test_check_says_whether_the_database_can_be_reached(
 ) -> None:
     code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=postgres_url))
     assert code == 0, err
-    assert "database: ok (postgresql://127.0.0.1" in out and "migrated to" in out
+    assert "database: ok (postgresql://127.0.0.1" in out
+    assert f", schema will be migrated from 0 to {len(MIGRATIONS)} when the bot starts)" in out
+    migrated = await PostgresStorage.open(postgres_url, tmp_path)
+    await migrated.close()
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=postgres_url))
+    assert code == 0 and ", schema up to date)" in out, err
     unreachable = f"postgresql://bot:hunter2@127.0.0.1:{unused_tcp_port}/imagine"
     code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=unreachable))
     assert code == 1 and f"127.0.0.1:{unused_tcp_port}/imagine cannot be reached" in err

@@ -13,7 +13,7 @@ from PIL import Image
 from tests.conftest import API_KEY, DISCORD_TOKEN
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, api_error, b64_images, gated, png, raw_json, truncated
-from tests.helpers import private_reply, result_of
+from tests.helpers import callback_of, private_reply, result_of
 
 ADMIN = 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
@@ -420,6 +420,20 @@ async def test_model_autocomplete_offers_the_image_models_the_api_lists(
     assert found[0].payload["type"] == 8
     # dall-e-3 is listed too, but it was shut down in May 2026.
     assert [c["value"] for c in found[0].payload["data"]["choices"]] == ["gpt-image-2"]
+
+
+async def test_model_autocomplete_leaves_out_a_model_whose_name_discord_would_refuse(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    # A relay's id past Discord's 100 characters for a choice, and one of exactly 100 that fits.
+    too_long, longest = "relay/" + "very-long-" * 15, "relay/" + "p" * 94
+    assert (len(too_long), len(longest)) == (156, 100)
+    image_api.models += [{"id": name, "supported_endpoint_types": ["image-generation"]} for name in (too_long, longest)]
+    await start_bot()
+    sent = await fake_discord.autocomplete("imagine", {"prompt": "x", "model": "relay"}, focused="model")
+    answer = await callback_of(fake_discord, sent["token"])
+    assert answer.status == 200, answer
+    assert [(c["name"], c["value"]) for c in answer.payload["data"]["choices"]] == [(longest, longest)]
 
 
 async def test_model_autocomplete_falls_back_to_the_configured_list(

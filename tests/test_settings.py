@@ -63,3 +63,46 @@ def test_secrets_show_as_stars_wherever_they_are_printed() -> None:
     settings = load_settings(REQUIRED)
     assert str(settings.openai_api_key) == "***" and f"{settings.discord_token}" == "***"
     assert "sk-secret" not in repr(settings.openai_api_key) and settings.openai_api_key.get() == "sk-secret"
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("true", True), ("yes", True), ("on", True), ("1", True), ("TRUE", True), (" Yes ", True),
+     ("false", False), ("no", False), ("off", False), ("0", False), ("Off", False)],
+)  # fmt: skip
+def test_every_boolean_setting_takes_the_usual_spellings(written: str, meant: bool) -> None:
+    settings = load_settings({**REQUIRED, "ALLOW_DMS": written, "SCREEN_RESULTS": written})
+    assert (settings.allow_dms, settings.screen_results) == (meant, meant)
+
+
+def test_a_boolean_that_is_neither_is_refused_naming_the_spellings_taken() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**REQUIRED, "ALLOW_DMS": "maybe", "SCREEN_RESULTS": "2"})
+    assert caught.value.problems == [
+        f"{name}={value!r} is not valid: expected true or false (also yes/no, on/off, 1/0)"
+        for name, value in (("ALLOW_DMS", "maybe"), ("SCREEN_RESULTS", "2"))
+    ]
+
+
+def test_a_relative_data_dir_is_taken_from_the_project_folder_not_the_current_one(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    assert load_settings(REQUIRED, root=project).data_dir == project / "data"
+    assert load_settings({**REQUIRED, "DATA_DIR": "./state"}, root=project).data_dir == project / "state"
+    assert load_settings({**REQUIRED, "DATA_DIR": str(tmp_path / "abs")}, root=project).data_dir == tmp_path / "abs"
+
+
+def test_relative_files_named_in_settings_are_taken_from_the_project_folder_too(tmp_path: Path) -> None:
+    (tmp_path / "my-models.toml").write_text("", encoding="utf-8")
+    settings = load_settings({**REQUIRED, "MODELS_FILE": "./my-models.toml"}, root=tmp_path)
+    assert settings.models_file == tmp_path / "my-models.toml"
+
+
+def test_only_refusals_before_cooloff_turns_the_cooling_off_off_and_the_others_say_so() -> None:
+    assert load_settings({**REQUIRED, "REFUSALS_BEFORE_COOLOFF": "0"}).refusals_before_cooloff == 0
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**REQUIRED, "REFUSAL_WINDOW_MINUTES": "0", "COOLOFF_MINUTES": "0"})
+    assert caught.value.problems == [
+        f"{name}='0' is not valid: expected a whole number from 1 to 1440 (REFUSALS_BEFORE_COOLOFF=0 turns the "
+        "cooling-off off)"
+        for name in ("REFUSAL_WINDOW_MINUTES", "COOLOFF_MINUTES")
+    ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from imagegen.artists import BUNDLED as ARTISTS
 from imagegen.errors import InvalidRequest
-from imagegen.styles import BUNDLED, MAX_STYLE_PHRASE, StyleBook, check_server_style
+from imagegen.styles import BUNDLED, MAX_STYLE_PHRASE, StyleBook, StylesError, check_server_style
 
 BOOK = StyleBook.load(BUNDLED)
 
@@ -20,9 +21,9 @@ def test_the_bundled_list_has_thirty_or_more_styles_in_both_languages_with_the_a
         artists = tomllib.load(file)["artist"]
     phrases = {style.phrase for style in BOOK.styles}
     assert all(artist["style_en"] in phrases for artist in artists)
-    # No style is named after a living artist.
-    names = " ".join(style.name.lower() for style in BOOK.styles)
-    assert not [artist for artist in artists if artist["names"][0].lower() in names]
+    # No style is named after a living artist, nor found by one's name.
+    names = " ".join(name.casefold() for style in BOOK.styles for name in (style.name, style.name_zh, *style.aliases))
+    assert not [name for artist in artists for name in artist["names"] if name.casefold() in names]
 
 
 def test_a_style_is_found_by_either_name_in_any_case_and_speaks_the_prompts_language() -> None:
@@ -45,6 +46,40 @@ def test_a_servers_styles_come_first_and_replace_a_bundled_one_of_the_same_name(
 def test_search_puts_names_that_start_with_the_text_first_and_offers_at_most_25() -> None:
     found = [style.name for style in BOOK.search("pa", "en")]
     assert found[0].lower().startswith("pa") and len(BOOK.search("", "en")) == 25
+
+
+def test_search_finds_a_style_by_the_words_of_its_phrase_and_its_aliases_in_either_language() -> None:
+    # Told to write 吉卜力风格 instead of an artist's name, a member looks for that.
+    for typed in ("ghibli", "吉卜力", "Studio Ghibli"):
+        assert BOOK.search(typed, "en")[0].name == "Hand-painted anime"
+        assert BOOK.search(typed, "zh-CN")[0].name == "Hand-painted anime"
+    assert BOOK.find("ghibli").name == "Hand-painted anime" and BOOK.find("吉卜力").name == "Hand-painted anime"
+    assert len(BOOK.search("a", "en")) == 25
+
+
+def test_search_ranks_name_prefixes_then_names_then_aliases_then_phrases(tmp_path: Path) -> None:
+    styles = tmp_path / "styles.toml"
+    styles.write_text(
+        '[[style]]\nname = "Lamp"\nphrase = "soft glow light"\n'
+        '[[style]]\nname = "Bright"\nphrase = "bright"\naliases = ["glowing", "glow"]\n'
+        '[[style]]\nname = "Neon glow"\nphrase = "neon"\n'
+        '[[style]]\nname = "Other"\nphrase = "other"\n'
+        '[[style]]\nname = "Soft"\nname_zh = "辉光"\nphrase = "soft"\nphrase_zh = "柔和的Glow"\n'
+        '[[style]]\nname = "Glow"\nphrase = "glow"\n',
+        encoding="utf-8",
+    )
+    book = StyleBook.load(styles)
+    assert [style.name for style in book.search("glow", "en")] == ["Glow", "Neon glow", "Bright", "Lamp", "Soft"]
+    assert [style.name for style in book.search("辉", "zh-CN")] == ["Soft"]
+    # Typed in full, a name wins over an alias of another style, whatever their order.
+    assert book.find("glowing").name == "Bright" and book.find("GLOW").name == "Glow"
+
+
+def test_aliases_must_be_a_list_of_words(tmp_path: Path) -> None:
+    styles = tmp_path / "styles.toml"
+    styles.write_text('[[style]]\nname = "Glow"\nphrase = "glow"\naliases = "shine"\n', encoding="utf-8")
+    with pytest.raises(StylesError, match="style 1"):
+        StyleBook.load(styles)
 
 
 def test_a_servers_new_style_is_tidied_and_limited() -> None:

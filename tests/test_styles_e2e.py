@@ -39,6 +39,14 @@ async def test_autocomplete_offers_the_bundled_styles_in_the_members_language(
     assert ("Hand-painted anime", "Hand-painted anime") in await offered(fake_discord, "hand-painted")
 
 
+async def test_autocomplete_finds_a_style_by_the_phrase_a_refusal_proposed(
+    bot: ImageBot, fake_discord: FakeDiscord
+) -> None:
+    # A member told to write 吉卜力风格 instead of an artist's name types that, not the style's name.
+    assert (await offered(fake_discord, "吉卜力", locale="zh-CN"))[0] == ("手绘动画", "Hand-painted anime")
+    assert (await offered(fake_discord, "ghibli"))[0] == ("Hand-painted anime", "Hand-painted anime")
+
+
 async def test_a_style_is_added_to_the_prompt_and_named_in_the_caption(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
@@ -87,6 +95,21 @@ async def test_styles_file_adds_and_replaces_styles(
     sent = await fake_discord.slash("imagine", {"prompt": "a bridge", "style": "Watercolor"}, user_id=ALICE)
     await result_of(fake_discord, sent["token"])
     assert image_api.prompts == ["a bridge, wet-on-wet watercolor"]
+
+
+async def test_a_style_whose_name_discord_would_refuse_is_left_out_and_a_long_label_is_shortened(
+    start_bot: BotFactory, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    long_name, long_label = "Zz " + "very long name " * 8, "长" * 110
+    mine = tmp_path / "styles.toml"
+    mine.write_text(
+        f'[[style]]\nname = "{long_name}"\nphrase = "x"\n\n'
+        f'[[style]]\nname = "Zz short"\nname_zh = "{long_label}"\nphrase = "y"\n',
+        encoding="utf-8",
+    )
+    await start_bot(styles_file=mine)
+    # A cut value would name no style at all: such a style can still be typed in full, but is not offered.
+    assert await offered(fake_discord, "zz", locale="zh-CN") == [(long_label[:99] + "…", "Zz short")]
 
 
 async def test_a_servers_own_styles_are_added_listed_offered_first_and_removed(

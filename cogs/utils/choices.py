@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import discord
 from discord import app_commands
 
@@ -10,6 +12,10 @@ from imagegen.catalogue import aspect
 from imagegen.model import size_choices
 
 from .jobs import bot_of
+
+# Discord refuses a whole autocomplete answer when one choice's name or value is longer than this, and the member
+# then sees no choices at all.
+MAX_CHOICE_LENGTH = 100
 
 
 async def sizes(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -35,12 +41,28 @@ def _size_label(locale: object, size: str) -> str:
 
 
 async def models(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """The image models the API lists (or the configured ones) that this server allows."""
+    """The image models the API lists (or the configured ones) that this server allows; one whose id Discord
+    would refuse as a choice (a relay's may be longer than 100 characters) is left out, as it cannot be sent."""
     names = await bot_of(interaction).core.search_models(current, interaction.guild_id)
-    return [app_commands.Choice(name=name, value=name) for name in names]
+    return offerable((name, name) for name in names)
 
 
 async def styles(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """The styles whose names (in either language) start with or contain what the member typed, named in theirs."""
+    """The styles that answer what the member typed, best first (names in either language, then aliases and
+    phrases), named in the member's language."""
     found = bot_of(interaction).core.search_styles(current, interaction.guild_id, interaction.locale)
-    return [app_commands.Choice(name=style.label(interaction.locale)[:100], value=style.name[:100]) for style in found]
+    return offerable((style.label(interaction.locale), style.name) for style in found)
+
+
+def offerable(choices: Iterable[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    """``(label, value)`` pairs as choices Discord takes: a label too long is cut with an ellipsis, but a value too
+    long is left out, since a cut value would name something else (or nothing)."""
+    return [
+        app_commands.Choice(name=_fit(label), value=value)
+        for label, value in choices
+        if value and len(value) <= MAX_CHOICE_LENGTH
+    ]
+
+
+def _fit(label: str) -> str:
+    return label if len(label) <= MAX_CHOICE_LENGTH else label[: MAX_CHOICE_LENGTH - 1] + "…"

@@ -582,6 +582,11 @@ class FakeDiscord:
     ) -> web.Response:
         kind = payload["type"]
         data = payload.get("data") or {}
+        if kind == 8:
+            refused = _invalid_choices(data.get("choices"))
+            if refused:
+                # As Discord does: the whole answer is refused, and the member sees no choices at all.
+                return json_response({"message": "Invalid Form Body", "code": 50035, "errors": refused}, 400)
         flags = int(data.get("flags", 0) or 0)
         message = self._message(data, files)
         if kind in (4, 5):
@@ -633,6 +638,28 @@ class FakeDiscord:
             "flags": int(data.get("flags", 0) or 0),
             "components": data.get("components") or [],
         }
+
+
+# Discord's limits on an autocomplete answer: how many choices, and how long a choice's name and value may be.
+MAX_CHOICES = 25
+MAX_CHOICE_LENGTH = 100
+
+
+def _invalid_choices(choices: Any) -> dict[str, Any]:
+    """What Discord would say is wrong with an autocomplete answer's choices ({} when nothing is)."""
+    if not isinstance(choices, list) or len(choices) > MAX_CHOICES:
+        message = f"Must be {MAX_CHOICES} or fewer in length."
+        return {"choices": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": message}]}}
+    errors: dict[str, Any] = {}
+    for index, choice in enumerate(choices):
+        for key in ("name", "value"):
+            value = choice.get(key)
+            if isinstance(value, str) and not 1 <= len(value) <= MAX_CHOICE_LENGTH:
+                message = f"Must be between 1 and {MAX_CHOICE_LENGTH} in length."
+                errors.setdefault(str(index), {})[key] = {
+                    "_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": message}]
+                }
+    return {"choices": errors} if errors else {}
 
 
 def shard_of(guild_id: int, shards: int) -> int:
