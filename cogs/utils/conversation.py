@@ -11,14 +11,12 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
+import aiohttp
 import discord
 
 from imagegen.model import Job
-
-if TYPE_CHECKING:
-    from bot import ImageBot
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +83,17 @@ class Conversation:
         )
 
     @classmethod
-    def resumed(cls, bot: ImageBot, job: Job, default_upload_limit: int) -> Conversation:
+    def resumed(
+        cls, client: discord.Client, session: aiohttp.ClientSession, job: Job, default_upload_limit: int
+    ) -> Conversation:
         """The conversation of a job another process accepted, from its handover: the interaction's webhook,
-        through this process's way out to Discord; only the channel when there is no token."""
+        through ``session`` (this process's way out to Discord); only the channel when there is no token."""
         stored = (job.handover or {}).get("interaction") or {}
         webhook = None
         expires_at = discord.utils.utcnow()
         if stored.get("token") and stored.get("application_id") and stored.get("id"):
             webhook = discord.Webhook.partial(
-                int(stored["application_id"]), stored["token"], session=bot.core.discord_session, client=bot
+                int(stored["application_id"]), stored["token"], session=session, client=client
             )
             # A partial webhook is an incoming one; an interaction's token is the application's webhook, which
             # alone may send private (ephemeral) followups.

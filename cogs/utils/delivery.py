@@ -228,7 +228,7 @@ class InteractionDelivery:
 def adopted(bot: ImageBot, job: Job) -> InteractionDelivery:
     """The way back to the requester of a job another process accepted: its interaction's token, from the job's
     handover (the channel when that is gone or has expired)."""
-    return InteractionDelivery(bot, Conversation.resumed(bot, job, DEFAULT_UPLOAD_LIMIT), job)
+    return InteractionDelivery(bot, Conversation.resumed(bot, bot.core.discord_session, job, DEFAULT_UPLOAD_LIMIT), job)
 
 
 def report_text(language: str, key: str, job: Job, **params: object) -> str:
