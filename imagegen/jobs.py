@@ -283,6 +283,7 @@ class Jobs:
             if job.state in UNFINISHED:
                 if await self.queue.hand_back(job):
                     log.info("job %d handed back to the queue for another process", job.id)
+                    await delivery.moved(job)
                 else:
                     await self._finish(job, JobState.INTERRUPTED, "shutdown")
                     await self._tell_ended(job, delivery)

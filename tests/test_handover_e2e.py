@@ -3,6 +3,8 @@ interaction's token (it was acknowledged already), or in its channel once the to
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiohttp import web
 
@@ -71,3 +73,17 @@ async def test_a_refusal_of_a_job_the_other_bot_drew_after_its_token_expired_is_
     )
     assert f"<@{ALICE}>" in told[0].content and "safety" in told[0].content.lower()
     assert [int(user) for user in told[0].payload["allowed_mentions"]["users"]] == [ALICE]
+
+
+async def test_a_job_handed_back_at_shutdown_stops_showing_its_progress_from_the_bot_that_stopped(
+    start_bot: BotFactory, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first = await start_bot(max_concurrent_jobs=1)
+    image_api.hold(BUSY)
+    await fake_discord.slash("imagine", {"prompt": BUSY}, user_id=BOB)
+    await eventually(lambda: image_api.prompts == [BUSY])
+    showing = [task for task in asyncio.all_tasks() if "StatusMessage" in repr(task.get_coro())]
+    await start_bot(max_concurrent_jobs=1)
+    await first.close()
+    await eventually(lambda: image_api.prompts == [BUSY, BUSY])  # the second bot draws it
+    assert showing and all(task.done() and task.exception() is None for task in showing)
