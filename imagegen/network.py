@@ -7,7 +7,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from aiohttp_socks import ProxyConnector
 
-SOCKS_SCHEMES = ("socks4", "socks5", "socks5h")
+# Each SOCKS scheme as python-socks knows it, and whether the proxy resolves names: as in curl, socks5h and socks4a
+# send the name to the proxy, socks5 and socks4 resolve it on this machine first.
+SOCKS_SCHEMES = {"socks4": ("socks4", False), "socks4a": ("socks4", True), "socks5": ("socks5", False),
+                 "socks5h": ("socks5", True)}  # fmt: skip
 PROXY_SCHEMES = ("http", "https", *SOCKS_SCHEMES)
 
 
@@ -21,8 +24,10 @@ def proxy_options(proxy: str | None) -> dict[str, Any]:
         return {}
     parts = urlsplit(proxy)
     if parts.scheme in SOCKS_SCHEMES:
-        # python-socks resolves names itself only for socks5h; rdns makes socks5 do the same, as curl's socks5h.
-        return {"connector": ProxyConnector.from_url(proxy, rdns=parts.scheme == "socks5h")}
+        scheme, remote_names = SOCKS_SCHEMES[parts.scheme]
+        # python-socks reads only socks4:// and socks5:// URLs: who resolves names is its rdns argument.
+        url = urlunsplit(parts._replace(scheme=scheme))
+        return {"connector": ProxyConnector.from_url(url, rdns=remote_names)}
     # aiohttp reads the credentials of an HTTP proxy from its URL (its proxy_auth is deprecated).
     return {"proxy": proxy}
 

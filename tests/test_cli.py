@@ -20,6 +20,7 @@ from imagegen.storage import SqliteStorage
 from tests.conftest import API_KEY, DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
+from tests.fakes.proxy import Proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = (
@@ -350,3 +351,26 @@ async def test_check_says_whether_the_database_can_be_reached(
     code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=unreachable))
     assert code == 1 and f"127.0.0.1:{unused_tcp_port}/imagine cannot be reached" in err
     assert "hunter2" not in out + err
+
+
+@pytest.mark.parametrize("scheme", ["socks5h", "socks4a"])
+async def test_check_reaches_both_through_a_proxy_that_resolves_their_names(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path, scheme: str
+) -> None:
+    # Names only the proxy can resolve: the bot must leave them to it.
+    names = {"discord.test": "127.0.0.1", "images.test": "127.0.0.1"}
+    proxy = Proxy(scheme[:6], ("bot", "pw"), scheme=scheme, names=names)
+    await proxy.start()
+    values = {
+        "DISCORD_API_URL": f"http://discord.test:{fake_discord.port}/api/v10",
+        "OPENAI_BASE_URL": f"http://images.test:{image_api.port}/v1",
+        "DISCORD_PROXY": proxy.url,
+        "IMAGE_API_PROXY": proxy.url,
+    }
+    try:
+        code, out, err = await run("check", **configured(image_api, tmp_path, None, **values))
+    finally:
+        await proxy.close()
+    assert code == 0, err
+    assert "discord: ok" in out and "ok: gpt-image-2 is available" in out
+    assert {host for host, _ in proxy.targets} == {"discord.test", "images.test"}

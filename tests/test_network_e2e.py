@@ -85,3 +85,38 @@ async def test_a_proxy_that_refuses_the_credentials_is_not_passed(http_proxy: Pr
     ):
         assert response.status == 407
     assert http_proxy.refused == 1 and not image_api.peers
+
+
+@pytest.mark.parametrize(("kind", "scheme"), [("socks4", "socks4"), ("socks4", "socks4a"), ("socks5", "socks5h")])
+async def test_every_socks_scheme_carries_discord_and_the_image_api(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, kind: str, scheme: str
+) -> None:
+    proxy = Proxy(kind, credentials=("bot", "pw"), scheme=scheme)
+    await proxy.start()
+    try:
+        await start_bot(discord_proxy=proxy.url, image_api_proxy=proxy.url)
+        await draw_from_an_upload(fake_discord, image_api)
+    finally:
+        await proxy.close()
+    assert all_through(fake_discord.peers, proxy) and all_through(image_api.peers, proxy)
+
+
+@pytest.mark.parametrize(
+    ("kind", "scheme", "asked"),
+    [("socks5", "socks5h", "localhost"), ("socks4", "socks4a", "localhost"),
+     ("socks5", "socks5", "127.0.0.1"), ("socks4", "socks4", "127.0.0.1")],
+)  # fmt: skip
+async def test_socks5h_and_socks4a_leave_names_to_the_proxy_socks5_and_socks4_resolve_them_here(
+    image_api: FakeImageAPI, kind: str, scheme: str, asked: str
+) -> None:
+    proxy = Proxy(kind, scheme=scheme)
+    await proxy.start()
+    try:
+        async with (
+            aiohttp.ClientSession(**proxy_options(proxy.url)) as session,
+            session.get(f"http://localhost:{image_api.port}/v1/models") as response,
+        ):
+            assert response.status == 200
+    finally:
+        await proxy.close()
+    assert proxy.targets == [(asked, image_api.port)]
