@@ -20,7 +20,6 @@ import discord
 import yarl
 from aiohttp import web
 from dotenv import load_dotenv
-from python_socks import ProxyError
 
 from bot import ImageBot
 from cogs.utils.ops import OpsWebhook
@@ -32,7 +31,7 @@ from imagegen.core import Core, price_table
 from imagegen.health import start_health
 from imagegen.logs import JsonFormatter, install_context
 from imagegen.migrate import sqlite_to_postgres
-from imagegen.network import proxy_options, via
+from imagegen.network import SOCKS_ERRORS, failure, proxy_options, via
 from imagegen.postgres import where
 from imagegen.redaction import RedactingFilter
 from imagegen.settings import Settings, SettingsError, load_settings
@@ -44,8 +43,9 @@ ROOT = Path(__file__).resolve().parent
 USAGE = "usage: python bot.py [run | sync | check | migrate-to-postgres]"
 # The longest wait between tries to reach Discord or the image API at start.
 MAX_RETRY_WAIT = 30.0
-# What a connection that cannot be made raises: the network, the proxy before it, or Discord's own front.
-UNREACHABLE = (OSError, aiohttp.ClientError, ProxyError, TimeoutError, discord.DiscordServerError)
+# What a connection that cannot be made raises: the network, the proxy before it (whatever its kind), or Discord's
+# own front.
+UNREACHABLE = (OSError, aiohttp.ClientError, *SOCKS_ERRORS, TimeoutError, discord.DiscordServerError)
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -147,7 +147,7 @@ async def log_in(bot: ImageBot, settings: Settings) -> bool:
             await bot.login(settings.discord_token.get())
             return True
         except UNREACHABLE as error:
-            reason = redaction.redact(str(error) or type(error).__name__, settings.secrets())
+            reason = redaction.redact(failure(error, settings.discord_proxy), settings.secrets())
             print(f"error: cannot reach Discord{where} ({reason}); trying again in {delay:g} s", file=sys.stderr)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_WAIT)
@@ -163,7 +163,7 @@ async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
         say("error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal", error=True)
         return False
     except UNREACHABLE as error:
-        reason = str(error) or type(error).__name__
+        reason = failure(error, settings.discord_proxy)
         say(f"error: cannot reach Discord{via(settings.discord_proxy, 'DISCORD_PROXY')} ({reason})", error=True)
         return False
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -374,3 +375,76 @@ async def test_check_reaches_both_through_a_proxy_that_resolves_their_names(
     assert code == 0, err
     assert "discord: ok" in out and "ok: gpt-image-2 is available" in out
     assert {host for host, _ in proxy.targets} == {"discord.test", "images.test"}
+
+
+# Shorter than any secret masked by its value: a proxy's credentials must be kept out however short they are.
+PASSWORD = "Zq9"
+LEAKS = (PASSWORD, base64.b64encode(f"bot:{PASSWORD}".encode()).decode())
+# Each way a proxy fails, and the reason the bot gives for it.
+PROXY_FAILURES = {
+    ("http", "down"): "(cannot connect to the proxy (Connection refused))",
+    ("http", "failing"): "(the proxy answered 502 Bad Gateway)",
+    ("http", "refusing"): "(the proxy refused the credentials (407 Proxy Authentication Required))",
+    ("socks5", "down"): "(cannot connect to the proxy (Connection refused))",
+    ("socks5", "failing"): "(the proxy answered: Connection refused by destination host)",
+    ("socks5", "refusing"): "(the proxy answered: Username and password authentication failure)",
+    ("socks4", "down"): "(cannot connect to the proxy (Connection refused))",
+    ("socks4", "failing"): "(the proxy answered: Request rejected or failed)",
+}
+
+
+async def lines_on_stderr(process: asyncio.subprocess.Process, *texts: str) -> str:
+    """Read stderr until every one of ``texts`` has arrived; return what was read."""
+    assert process.stderr is not None
+    seen = ""
+    while not all(text in seen for text in texts):
+        line = await asyncio.wait_for(process.stderr.readline(), 30)
+        assert line, seen
+        seen += line.decode()
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("kind", "trouble", "api_setting"),
+    # The image API through IMAGE_API_PROXY, or through HTTPS_PROXY (an HTTP proxy) when that is not set.
+    [*((*failure, "IMAGE_API_PROXY") for failure in PROXY_FAILURES),
+     *((*failure, "HTTPS_PROXY") for failure in PROXY_FAILURES if failure[0] == "http")],
+)  # fmt: skip
+async def test_every_proxy_failure_is_said_in_one_line_per_try_without_its_credentials(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path, kind: str, trouble: str, api_setting: str
+) -> None:
+    proxy = Proxy(kind, ("bot", "another" if trouble == "refusing" else PASSWORD), failing=trouble == "failing")
+    await proxy.start()
+    url = f"{kind}://bot:{PASSWORD}@127.0.0.1:{closed_port() if trouble == 'down' else proxy.port}"
+    # https, as Discord and the image API are: an HTTP proxy is then asked to CONNECT, with the credentials.
+    values = {
+        "DISCORD_API_URL": f"https://127.0.0.1:{fake_discord.port}/api/v10",
+        "OPENAI_BASE_URL": f"https://127.0.0.1:{image_api.port}/v1",
+        "DISCORD_PROXY": url,
+        api_setting: url,
+    }
+    if api_setting == "HTTPS_PROXY":
+        values["https_proxy"] = url  # the lower-case one wins, and environment() sets it empty
+    reason = PROXY_FAILURES[kind, trouble]
+    shown = f"{kind}://127.0.0.1:{url.rsplit(':', 1)[1]}"
+    try:
+        process = await start(**configured(image_api, tmp_path, None, **values))
+        seen = await lines_on_stderr(
+            process, f"cannot reach Discord through DISCORD_PROXY {shown} {reason}; trying again in 2 s",
+            f"cannot reach the image API at {values['OPENAI_BASE_URL']}", "trying again in 2 s",
+        )  # fmt: skip
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0
+        ran = seen + (out + err).decode()
+        api_lines = [line for line in ran.splitlines() if "cannot reach the image API" in line]
+        assert api_lines and all(line.endswith(" s") and reason in line for line in api_lines)
+        code, out_text, err_text = await run("check", **configured(image_api, tmp_path, None, **values))
+        assert code == 1
+        assert f"error: cannot reach Discord through DISCORD_PROXY {shown} {reason}" in err_text
+        assert f"error: cannot reach the image API at {values['OPENAI_BASE_URL']}" in err_text and reason in err_text
+    finally:
+        await proxy.close()
+    for output in (ran, out_text + err_text):
+        assert not any(leak in output for leak in LEAKS), output
+        assert "Traceback" not in output and "Task exception" not in output, output

@@ -49,7 +49,13 @@ class Proxy:
 
     async def start(self) -> None:
         handler = {"http": self._http, "socks4": self._socks4, "socks5": self._socks5}[self.kind]
-        self._server = await asyncio.start_server(handler, "127.0.0.1", 0)
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            # A client that gives up halfway (the bot stopping, a refused handshake) is no error of the proxy's.
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                await handler(reader, writer)
+
+        self._server = await asyncio.start_server(serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
