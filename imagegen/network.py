@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
+import urllib.request
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -44,15 +46,23 @@ def proxy_options(proxy: str | None) -> dict[str, Any]:
 
 
 def proxy_secrets(*proxies: str | None) -> list[str]:
-    """The passwords in proxy URLs, to keep out of every log line."""
+    """The passwords in proxy URLs, and the Basic credentials an HTTP proxy is sent, to keep out of every log line."""
     found = []
     for proxy in proxies:
         if proxy is None:
             continue
         parts = urlsplit(proxy)
         if parts.password:
-            found += [parts.password, unquote(parts.password)]
+            user, password = parts.username or "", parts.password
+            found += [password, unquote(password)]
+            # What a Proxy-Authorization header holds: aiohttp sends the URL's credentials decoded.
+            found.append(base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode())
     return found
+
+
+def environment_proxies() -> list[str]:
+    """The proxies HTTPS_PROXY, HTTP_PROXY and the like name now (aiohttp reads them when it sends a request)."""
+    return [proxy for kind, proxy in urllib.request.getproxies().items() if kind != "no"]
 
 
 def shown(proxy: str) -> str:
