@@ -56,17 +56,52 @@ def point_discord_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+class Stopping:
+    """What SIGTERM and SIGINT do: while the bot starts, cancel whatever it waits for (the database, a log-in try, the
+    wait before the next), so a stop is never kept waiting; once it is connected, close it, which lets running jobs
+    finish."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._starting = asyncio.current_task()
+        self._close: Callable[[], Coroutine[Any, Any, None]] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._stop)
+
+    def closes_with(self, close: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """From now on, a stop calls ``close`` instead of cancelling the start."""
+        self._close = close
+
+    def _stop(self) -> None:
+        log.info("stopping")
+        if self._close is not None:
+            task = asyncio.create_task(self._close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        elif not self.asked and self._starting is not None:
+            # Once: a second signal must not interrupt the clean-up the first one started.
+            self._starting.cancel()
+        self.asked = True
+
+
 async def run(settings: Settings, catalogue: Catalogue) -> int:
     """Run the bot until it is stopped by SIGTERM or SIGINT."""
+    stopping = Stopping()
     try:
         async with Core.open(settings, catalogue) as core:
-            return await serve(settings, core)
+            return await serve(settings, core, stopping)
     except StorageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except asyncio.CancelledError:
+        if not stopping.asked:
+            raise
+        return 0
 
 
-async def serve(settings: Settings, core: Core) -> int:
+async def serve(settings: Settings, core: Core, stopping: Stopping) -> int:
     """Take over what a previous process left, connect to Discord and answer until closed."""
     # Before the gateway connects, so no new job can be mistaken for one a previous process left.
     interrupted = await core.start()
@@ -77,20 +112,9 @@ async def serve(settings: Settings, core: Core) -> int:
         if ops is not None:
             ops.addFilter(RedactingFilter(settings.secrets()))
             logging.getLogger().addHandler(ops)
-        loop = asyncio.get_running_loop()
-        closing: set[asyncio.Task[None]] = set()
-
-        def stop() -> None:
-            log.info("stopping")
-            task = asyncio.create_task(bot.close())
-            closing.add(task)
-            task.add_done_callback(closing.discard)
-
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop)
         try:
-            if not await log_in(bot, settings):
-                return 0
+            await log_in(bot, settings)
+            stopping.closes_with(bot.close)
             await bot.connect()
         except discord.LoginFailure:
             print(
@@ -135,23 +159,22 @@ async def start_operations(settings: Settings, core: Core, bot: ImageBot) -> web
     return runner
 
 
-async def log_in(bot: ImageBot, settings: Settings) -> bool:
-    """Log in, trying again with backoff (at most 30 s) while Discord cannot be reached; False if stopped first.
+async def log_in(bot: ImageBot, settings: Settings) -> None:
+    """Log in, trying again with backoff (at most 30 s) while Discord cannot be reached.
 
     A token Discord refuses raises LoginFailure at once.
     """
     delay = 1.0
     where = via(settings.discord_proxy, "DISCORD_PROXY")
-    while not bot.is_closed():
+    while True:
         try:
             await bot.login(settings.discord_token.get())
-            return True
+            return
         except UNREACHABLE as error:
             reason = redaction.redact(failure(error, settings.discord_proxy), settings.secrets())
             print(f"error: cannot reach Discord{where} ({reason}); trying again in {delay:g} s", file=sys.stderr)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_WAIT)
-    return False
 
 
 async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:

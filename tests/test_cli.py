@@ -448,3 +448,45 @@ async def test_every_proxy_failure_is_said_in_one_line_per_try_without_its_crede
     for output in (ran, out_text + err_text):
         assert not any(leak in output for leak in LEAKS), output
         assert "Traceback" not in output and "Task exception" not in output, output
+
+
+async def test_sigterm_during_a_wait_to_try_again_stops_the_bot_at_once(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    values = {
+        "DISCORD_API_URL": f"http://127.0.0.1:{closed_port()}/api/v10",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+    }
+    process = await start(**configured(image_api, tmp_path, None, **values))
+    # The fourth wait is 8 s long: far longer than a stop may take (docker stop allows 10 s in all).
+    await line_on_stderr(process, "trying again in 8 s")
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 5)
+    assert process.returncode == 0
+    assert "Traceback" not in (out + err).decode()
+
+
+async def test_sigterm_while_the_database_does_not_answer_stops_the_bot_cleanly(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    connected = asyncio.Event()
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # accepted, and never answered
+        connected.set()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        url = f"postgresql://bot:pw@127.0.0.1:{port}/imagine"
+        process = await start(**configured(image_api, tmp_path, None, DATABASE_URL=url))
+        await asyncio.wait_for(connected.wait(), 30)
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 5)
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+    assert process.returncode == 0
+    assert "Traceback" not in (out + err).decode()
