@@ -93,7 +93,7 @@ async def run(settings: Settings, catalogue: Catalogue) -> int:
         async with Core.open(settings, catalogue) as core:
             return await serve(settings, core, stopping)
     except StorageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        log.error("%s", error)
         return 1
     except asyncio.CancelledError:
         if not stopping.asked:
@@ -117,13 +117,10 @@ async def serve(settings: Settings, core: Core, stopping: Stopping) -> int:
             stopping.closes_with(bot.close)
             await bot.connect()
         except discord.LoginFailure:
-            print(
-                "error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal",
-                file=sys.stderr,
-            )
+            log.error("Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal")
             return 1
         except discord.PrivilegedIntentsRequired:
-            print("error: the bot asked Discord for an intent it was not granted", file=sys.stderr)
+            log.error("the bot asked Discord for an intent it was not granted")
             return 1
         finally:
             if ops is not None:
@@ -165,14 +162,15 @@ async def log_in(bot: ImageBot, settings: Settings) -> None:
     A token Discord refuses raises LoginFailure at once.
     """
     delay = 1.0
-    where = via(settings.discord_proxy, "DISCORD_PROXY")
+    proxy = settings.discord_proxy
+    where = via(proxy, "DISCORD_PROXY")
     while True:
         try:
             await bot.login(settings.discord_token.get())
             return
         except UNREACHABLE as error:
-            reason = redaction.redact(failure(error, settings.discord_proxy), settings.secrets())
-            print(f"error: cannot reach Discord{where} ({reason}); trying again in {delay:g} s", file=sys.stderr)
+            # Logged, not printed: one line a try, in the log's format (JSON with LOG_FORMAT=json), secrets masked.
+            log.error("cannot reach Discord%s (%s); trying again in %g s", where, failure(error, proxy), delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_WAIT)
 

@@ -279,7 +279,7 @@ async def test_discord_out_of_reach_at_start_is_said_in_one_line_and_tried_again
     }
     process = await start(**configured(image_api, tmp_path, None, **values))
     seen = await line_on_stderr(process, "trying again in 2 s")
-    assert "error: cannot reach Discord through DISCORD_PROXY http://127.0.0.1:9 (" in seen
+    assert "cannot reach Discord through DISCORD_PROXY http://127.0.0.1:9 (" in seen
     assert "trying again in 1 s" in seen and "Traceback" not in seen and "hunter22" not in seen
     process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(process.wait(), 30)
@@ -490,3 +490,21 @@ async def test_sigterm_while_the_database_does_not_answer_stops_the_bot_cleanly(
         server.close()
     assert process.returncode == 0
     assert "Traceback" not in (out + err).decode()
+
+
+async def test_with_log_format_json_an_offline_start_says_everything_in_json(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    values = {
+        "DISCORD_API_URL": f"http://127.0.0.1:{closed_port()}/api/v10",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+        "LOG_FORMAT": "json",
+    }
+    process = await start(**configured(image_api, tmp_path, None, **values))
+    seen = await lines_on_stderr(process, "cannot reach Discord", "cannot reach the image API", "trying again in 2 s")
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    lines = [json.loads(line) for line in (seen + (out + err).decode()).splitlines()]
+    tries = [line for line in lines if line["message"].startswith("cannot reach Discord (")]
+    assert tries and all(line["level"] == "ERROR" and line["message"].endswith(" s") for line in tries)
+    assert any(line["message"] == "stopping" for line in lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -92,3 +93,28 @@ def test_a_malformed_ops_webhook_url_is_a_settings_problem_that_keeps_its_token_
     with pytest.raises(SettingsError) as caught:
         load_settings({"DISCORD_TOKEN": "t", "OPENAI_API_KEY": "k", "OPS_WEBHOOK_URL": "https://evil.example/tok3n"})
     assert caught.value.problems[0].startswith("OPS_WEBHOOK_URL is not valid") and "tok3n" not in str(caught.value)
+
+
+async def test_a_stop_waits_for_the_ops_webhook_only_so_long_when_discord_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.set()
+        await reader.read()  # never answers
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/v10")
+    logger = logging.getLogger("imagegen.test_ops_drain")
+    async with aiohttp.ClientSession() as session:
+        ops = OpsWebhook(f"https://discord.com/api/webhooks/123456789012345678/{TOKEN}", session)
+        logger.addHandler(ops)
+        try:
+            logger.error("cannot reach Discord")
+            await asyncio.wait_for(asked.wait(), 5)
+            await asyncio.wait_for(ops.drain(within=0.1), 5)
+        finally:
+            logger.removeHandler(ops)
+            server.close()
+    assert not ops._sending
