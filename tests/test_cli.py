@@ -282,7 +282,9 @@ async def test_discord_out_of_reach_at_start_is_said_in_one_line_and_tried_again
     assert "cannot reach Discord through DISCORD_PROXY http://127.0.0.1:9 (" in seen
     assert "trying again in 1 s" in seen and "Traceback" not in seen and "hunter22" not in seen
     process.send_signal(signal.SIGTERM)
-    await asyncio.wait_for(process.wait(), 30)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    # Each try's HTTP session is closed when the try fails.
+    assert "Unclosed" not in seen + err.decode()
 
 
 async def test_check_says_which_of_the_two_cannot_be_reached(image_api: FakeImageAPI, tmp_path: Path) -> None:
@@ -447,7 +449,7 @@ async def test_every_proxy_failure_is_said_in_one_line_per_try_without_its_crede
         await proxy.close()
     for output in (ran, out_text + err_text):
         assert not any(leak in output for leak in LEAKS), output
-        assert "Traceback" not in output and "Task exception" not in output, output
+        assert "Traceback" not in output and "Task exception" not in output and "Unclosed" not in output, output
 
 
 async def test_sigterm_during_a_wait_to_try_again_stops_the_bot_at_once(
@@ -508,3 +510,22 @@ async def test_with_log_format_json_an_offline_start_says_everything_in_json(
     tries = [line for line in lines if line["message"].startswith("cannot reach Discord (")]
     assert tries and all(line["level"] == "ERROR" and line["message"].endswith(" s") for line in tries)
     assert any(line["message"] == "stopping" for line in lines)
+
+
+async def test_the_bot_logs_in_once_its_proxy_works_again_leaving_no_session_open(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    # A SOCKS proxy is a connector of the session's own: each try needs a new one.
+    proxy = Proxy("socks5", ("bot", "pw"), failing=True)
+    await proxy.start()
+    try:
+        process = await start(**configured(image_api, tmp_path, fake_discord, DISCORD_PROXY=proxy.url))
+        seen = await line_on_stderr(process, "trying again in 2 s")
+        proxy.failing = False
+        seen += await line_on_stderr(process, "connected to Gateway")
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        await proxy.close()
+    assert process.returncode == 0
+    assert "Unclosed" not in seen + (out + err).decode()
