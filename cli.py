@@ -194,14 +194,24 @@ async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
 
 
 async def sync(settings: Settings) -> int:
-    """Sync the commands globally, once, then exit: the bot's commands are all it needs."""
-    async with ImageBot(settings, None) as bot:
-        try:
-            await bot.login(settings.discord_token.get())
-        except discord.LoginFailure:
-            print("error: Discord refused DISCORD_TOKEN", file=sys.stderr)
-            return 1
-        synced = await bot.tree.sync()
+    """Sync the commands globally, once, then exit: the bot's commands are all it needs.
+
+    While Discord cannot be reached it is tried again, as ``run`` does, until it can or until stopped.
+    """
+    stopping = Stopping()
+    try:
+        async with ImageBot(settings, None) as bot:
+            try:
+                await log_in(bot, settings)
+            except discord.LoginFailure:
+                print("error: Discord refused DISCORD_TOKEN", file=sys.stderr)
+                return 1
+            synced = await bot.tree.sync()
+    except asyncio.CancelledError:
+        if not stopping.asked:
+            raise
+        print("stopped before the commands were synced", file=sys.stderr)
+        return 1
     print(f"synced {len(synced)} global commands: " + ", ".join(f"/{command.name}" for command in synced))
     print("global commands can take up to an hour to appear in every server")
     return 0

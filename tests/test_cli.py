@@ -529,3 +529,20 @@ async def test_the_bot_logs_in_once_its_proxy_works_again_leaving_no_session_ope
         await proxy.close()
     assert process.returncode == 0
     assert "Unclosed" not in seen + (out + err).decode()
+
+
+async def test_sync_with_discord_out_of_reach_says_so_in_one_line_a_try_and_tries_again(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    port = closed_port()
+    process = await start(
+        "sync", **configured(image_api, tmp_path, None, DISCORD_API_URL=f"http://127.0.0.1:{port}/api/v10")
+    )
+    seen = await line_on_stderr(process, "trying again in 2 s")
+    assert (
+        f"cannot reach Discord (cannot connect to 127.0.0.1:{port} (Connection refused)); trying again in 1 s" in seen
+    )
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 5)
+    assert process.returncode == 1 and "stopped before the commands were synced" in err.decode()
+    assert "Traceback" not in seen + (out + err).decode()
