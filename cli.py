@@ -107,7 +107,16 @@ async def serve(settings: Settings, core: Core, stopping: Stopping) -> int:
     interrupted = await core.start()
     async with ImageBot(settings, core) as bot:
         bot.interrupted = interrupted
-        operations = await start_operations(settings, core, bot)
+        try:
+            operations = await start_operations(settings, core, bot)
+        except OSError as error:
+            # The system's words ("Address already in use"), not asyncio's sentence around them.
+            reason = os.strerror(error.errno) if error.errno and error.errno > 0 else str(error)
+            log.error(
+                "METRICS_PORT %d cannot be used on %s (%s): choose another port, or stop what listens on it",
+                settings.metrics_port, settings.metrics_host, reason,
+            )  # fmt: skip
+            return 2
         ops = OpsWebhook(settings.ops_webhook_url, core.discord_session) if settings.ops_webhook_url else None
         if ops is not None:
             ops.addFilter(RedactingFilter(settings.secrets()))

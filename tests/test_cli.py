@@ -546,3 +546,16 @@ async def test_sync_with_discord_out_of_reach_says_so_in_one_line_a_try_and_trie
     out, err = await asyncio.wait_for(process.communicate(), 5)
     assert process.returncode == 1 and "stopped before the commands were synced" in err.decode()
     assert "Traceback" not in seen + (out + err).decode()
+
+
+async def test_a_metrics_port_in_use_stops_the_bot_with_one_line_naming_it(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = await run(**configured(image_api, tmp_path, fake_discord, METRICS_PORT=str(port)))
+    assert code == 2
+    assert f"METRICS_PORT {port} cannot be used on 127.0.0.1 (Address already in use)" in err
+    assert "Traceback" not in out + err
