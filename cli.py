@@ -40,7 +40,17 @@ from imagegen.storage import DATABASE_NAME, StorageError
 log = logging.getLogger("bot")
 
 ROOT = Path(__file__).resolve().parent
-USAGE = "usage: python bot.py [run | sync | check | migrate-to-postgres]"
+USAGE = """\
+usage: uv run bot.py [run | sync | check | migrate-to-postgres | help]
+
+  run                  (the default) answer on Discord until stopped by SIGTERM or Ctrl-C
+  sync                 publish the slash commands to every server, once, then exit
+  check                test the settings, Discord, the database and the image API; list the models the key can use
+  migrate-to-postgres  copy the SQLite database in DATA_DIR into the empty PostgreSQL database DATABASE_URL names
+  help                 show this
+
+Settings are read from the environment and from .env (see .env.example and the README)."""
+COMMANDS = ("run", "sync", "check", "migrate-to-postgres")
 # The longest wait between tries to reach Discord or the image API at start.
 MAX_RETRY_WAIT = 30.0
 # What a connection that cannot be made raises: the network, the proxy before it (whatever its kind), or Discord's
@@ -247,8 +257,11 @@ async def migrate(settings: Settings, catalogue: Catalogue) -> int:
 def main(argv: list[str]) -> int:
     """Read the settings and do what the command line asks."""
     mode = argv[0] if argv else "run"
-    if mode not in ("run", "sync", "check", "migrate-to-postgres") or len(argv) > 1:
-        print(USAGE, file=sys.stderr)
+    if argv in (["help"], ["--help"], ["-h"]):
+        print(USAGE)
+        return 0
+    if mode not in COMMANDS or len(argv) > 1:
+        print(f"error: unknown command: {' '.join(argv)}", USAGE, sep="\n", file=sys.stderr)
         return 2
     load_dotenv(ROOT / ".env", override=False)
     try:

@@ -559,3 +559,20 @@ async def test_a_metrics_port_in_use_stops_the_bot_with_one_line_naming_it(
     assert code == 2
     assert f"METRICS_PORT {port} cannot be used on 127.0.0.1 (Address already in use)" in err
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("asked", ["--help", "-h", "help"])
+async def test_help_describes_every_command_in_a_line(asked: str) -> None:
+    code, out, err = await run(asked)
+    assert code == 0 and not err
+    assert out.startswith("usage: uv run bot.py [run | sync | check | migrate-to-postgres | help]\n")
+    described = {line.split()[0] for line in out.splitlines() if line.startswith("  ")}
+    assert described == {"run", "sync", "check", "migrate-to-postgres", "help"}
+
+
+@pytest.mark.parametrize("argv", [("synk",), ("run", "now")])
+async def test_an_unknown_command_is_named_with_the_help_after_it(argv: tuple[str, ...]) -> None:
+    code, out, err = await run(*argv)
+    assert code == 2 and not out
+    assert err.startswith(f"error: unknown command: {' '.join(argv)}\nusage: uv run bot.py")
+    assert "  check " in err and "Traceback" not in err
