@@ -196,7 +196,9 @@ async def log_in(bot: ImageBot, settings: Settings) -> None:
 
 async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
     """Log in to Discord with the token (nothing more), saying whether it cannot be reached or refuses the token."""
-    client = discord.Client(intents=discord.Intents.none(), **proxy_options(settings.discord_proxy))
+    # Logging in opens no gateway connection, so the intents ask for nothing: guilds only spares discord.py's warning
+    # that its state needs it.
+    client = discord.Client(intents=discord.Intents(guilds=True), **proxy_options(settings.discord_proxy))
     try:
         await client.login(settings.discord_token.get())
     except discord.LoginFailure:
@@ -279,6 +281,7 @@ def main(argv: list[str]) -> int:
     install_context()
     formatter = JsonFormatter() if settings.log_format == "json" else discord.utils.MISSING
     discord.utils.setup_logging(level=getattr(logging, settings.log_level), formatter=formatter)
+    logging.getLogger("discord.client").addFilter(without_voice_warnings)
     redaction.install(settings.secrets())
     point_discord_at(settings)
     try:
@@ -291,6 +294,12 @@ def main(argv: list[str]) -> int:
         return run_loop(run(settings, catalogue))
     finally:
         workers.shutdown()
+
+
+def without_voice_warnings(record: logging.LogRecord) -> bool:
+    """False for discord.py's warnings that voice is not supported (PyNaCl, davey): the bot has no voice, so at every
+    start they would tell an operator of nothing to act on."""
+    return not record.getMessage().endswith("voice will NOT be supported")
 
 
 def run_loop(main: Coroutine[Any, Any, int]) -> int:

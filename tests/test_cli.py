@@ -576,3 +576,23 @@ async def test_an_unknown_command_is_named_with_the_help_after_it(argv: tuple[st
     assert code == 2 and not out
     assert err.startswith(f"error: unknown command: {' '.join(argv)}\nusage: uv run bot.py")
     assert "  check " in err and "Traceback" not in err
+
+
+async def test_a_healthy_start_warns_of_nothing_an_operator_cannot_act_on(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    # No intent is privileged and the bot has no voice: discord.py's warnings about either are noise.
+    settings = configured(image_api, tmp_path, fake_discord)
+    code, out, err = await run("check", **settings)
+    assert code == 0, err
+    checked = out + err
+    code, out, err = await run("sync", **settings)
+    assert code == 0, err
+    synced = out + err
+    process = await start(**settings)
+    seen = await line_on_stderr(process, "connected to Gateway")
+    process.send_signal(signal.SIGTERM)
+    out_bytes, err_bytes = await asyncio.wait_for(process.communicate(), 30)
+    ran = seen + (out_bytes + err_bytes).decode()
+    for output in (checked, synced, ran):
+        assert "WARNING" not in output and "intent" not in output and "voice" not in output, output
