@@ -53,9 +53,10 @@ async def test_every_line_of_a_running_job_says_which_job_it_is(
     await bot.core.jobs.queue.wait_idle()
     formatter = logs.JsonFormatter()
     queued = next(record for record in caplog.records if "queued for user" in record.getMessage())
-    # Logged while the interaction was handled: it names the interaction and the server.
+    # Logged while the interaction was handled: it names the interaction and the server, and the job it made.
     line = json.loads(formatter.format(queued))
     assert line["interaction_id"] == int(sent["id"]) and line["guild_id"] == int(sent["guild_id"])
+    assert line["job_id"] == 1
     drawn = [json.loads(formatter.format(r)) for r in caplog.records if r.name.startswith("imagegen.jobs")]
     assert any(line.get("job_id") == 1 for line in drawn)
 
