@@ -468,6 +468,18 @@ async def test_sigterm_during_a_wait_to_try_again_stops_the_bot_at_once(
     assert "Traceback" not in (out + err).decode()
 
 
+async def test_sigterm_while_the_model_list_waits_for_the_image_api_stops_the_bot_at_once(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    values = {"OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1"}
+    process = await start(**configured(image_api, tmp_path, fake_discord, **values))
+    await lines_on_stderr(process, "connected to Gateway", "cannot reach the image API")
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 5)
+    assert process.returncode == 0
+    assert "Traceback" not in (out + err).decode()
+
+
 async def test_sigterm_while_the_database_does_not_answer_stops_the_bot_cleanly(
     image_api: FakeImageAPI, tmp_path: Path
 ) -> None:
