@@ -57,6 +57,17 @@ class ImageBot(commands.AutoShardedBot):
             raise RuntimeError("this bot was built without a core: it can only sync its commands")
         return self._core
 
+    async def login(self, token: str) -> None:
+        """Log in; a try that fails leaves nothing open, so the next can be made (see cli.log_in)."""
+        try:
+            await super().login(token)
+        except Exception:
+            # discord.py opens an HTTP session at every log-in and leaves it open when the log-in fails. Closing it
+            # closes its connector too, so the next try gets a new one (discord.py makes one when it has none).
+            await self.http.close()
+            self.http.connector = proxy_options(self.settings.discord_proxy).get("connector", discord.utils.MISSING)
+            raise
+
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogueTranslator())
         for extension in EXTENSIONS:

@@ -20,7 +20,6 @@ import discord
 import yarl
 from aiohttp import web
 from dotenv import load_dotenv
-from python_socks import ProxyError
 
 from bot import ImageBot
 from cogs.utils.ops import OpsWebhook
@@ -32,7 +31,7 @@ from imagegen.core import Core, price_table
 from imagegen.health import start_health
 from imagegen.logs import JsonFormatter, install_context
 from imagegen.migrate import sqlite_to_postgres
-from imagegen.network import proxy_options, via
+from imagegen.network import SOCKS_ERRORS, failure, proxy_options, via
 from imagegen.postgres import where
 from imagegen.redaction import RedactingFilter
 from imagegen.settings import Settings, SettingsError, load_settings
@@ -41,11 +40,22 @@ from imagegen.storage import DATABASE_NAME, StorageError
 log = logging.getLogger("bot")
 
 ROOT = Path(__file__).resolve().parent
-USAGE = "usage: python bot.py [run | sync | check | migrate-to-postgres]"
+USAGE = """\
+usage: uv run bot.py [run | sync | check | migrate-to-postgres | help]
+
+  run                  (the default) answer on Discord until stopped by SIGTERM or Ctrl-C
+  sync                 publish the slash commands to every server, once, then exit
+  check                test the settings, Discord, the database and the image API; list the models the key can use
+  migrate-to-postgres  copy the SQLite database in DATA_DIR into the empty PostgreSQL database DATABASE_URL names
+  help                 show this
+
+Settings are read from the environment and from .env (see .env.example and the README)."""
+COMMANDS = ("run", "sync", "check", "migrate-to-postgres")
 # The longest wait between tries to reach Discord or the image API at start.
 MAX_RETRY_WAIT = 30.0
-# What a connection that cannot be made raises: the network, the proxy before it, or Discord's own front.
-UNREACHABLE = (OSError, aiohttp.ClientError, ProxyError, TimeoutError, discord.DiscordServerError)
+# What a connection that cannot be made raises: the network, the proxy before it (whatever its kind), or Discord's
+# own front.
+UNREACHABLE = (OSError, aiohttp.ClientError, *SOCKS_ERRORS, TimeoutError, discord.DiscordServerError)
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -56,6 +66,36 @@ def point_discord_at(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+class Stopping:
+    """What SIGTERM and SIGINT do: while the bot starts, cancel whatever it waits for (the database, a log-in try, the
+    wait before the next), so a stop is never kept waiting; once it is connected, close it, which lets running jobs
+    finish."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._starting = asyncio.current_task()
+        self._close: Callable[[], Coroutine[Any, Any, None]] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._stop)
+
+    def closes_with(self, close: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """From now on, a stop calls ``close`` instead of cancelling the start."""
+        self._close = close
+
+    def _stop(self) -> None:
+        log.info("stopping")
+        if self._close is not None:
+            task = asyncio.create_task(self._close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        elif not self.asked and self._starting is not None:
+            # Once: a second signal must not interrupt the clean-up the first one started.
+            self._starting.cancel()
+        self.asked = True
+
+
 async def run(settings: Settings, catalogue: Catalogue) -> int:
     """Run the bot until it is stopped by SIGTERM or SIGINT."""
     # The absolute path, so an operator sees at once which database this process uses.
@@ -64,48 +104,48 @@ async def run(settings: Settings, catalogue: Catalogue) -> int:
                  settings.data_dir)  # fmt: skip
     else:
         log.info("using the SQLite database %s", settings.data_dir / DATABASE_NAME)
+    stopping = Stopping()
     try:
         async with Core.open(settings, catalogue) as core:
-            return await serve(settings, core)
+            return await serve(settings, core, stopping)
     except StorageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        log.error("%s", error)
         return 1
+    except asyncio.CancelledError:
+        if not stopping.asked:
+            raise
+        return 0
 
 
-async def serve(settings: Settings, core: Core) -> int:
+async def serve(settings: Settings, core: Core, stopping: Stopping) -> int:
     """Take over what a previous process left, connect to Discord and answer until closed."""
     # Before the gateway connects, so no new job can be mistaken for one a previous process left.
     interrupted = await core.start()
     async with ImageBot(settings, core) as bot:
         bot.interrupted = interrupted
-        operations = await start_operations(settings, core, bot)
+        try:
+            operations = await start_operations(settings, core, bot)
+        except OSError as error:
+            # The system's words ("Address already in use"), not asyncio's sentence around them.
+            reason = os.strerror(error.errno) if error.errno and error.errno > 0 else str(error)
+            log.error(
+                "METRICS_PORT %d cannot be used on %s (%s): choose another port, or stop what listens on it",
+                settings.metrics_port, settings.metrics_host, reason,
+            )  # fmt: skip
+            return 2
         ops = OpsWebhook(settings.ops_webhook_url, core.discord_session) if settings.ops_webhook_url else None
         if ops is not None:
             ops.addFilter(RedactingFilter(settings.secrets()))
             logging.getLogger().addHandler(ops)
-        loop = asyncio.get_running_loop()
-        closing: set[asyncio.Task[None]] = set()
-
-        def stop() -> None:
-            log.info("stopping")
-            task = asyncio.create_task(bot.close())
-            closing.add(task)
-            task.add_done_callback(closing.discard)
-
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop)
         try:
-            if not await log_in(bot, settings):
-                return 0
+            await log_in(bot, settings)
+            stopping.closes_with(bot.close)
             await bot.connect()
         except discord.LoginFailure:
-            print(
-                "error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal",
-                file=sys.stderr,
-            )
+            log.error("Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal")
             return 1
         except discord.PrivilegedIntentsRequired:
-            print("error: the bot asked Discord for an intent it was not granted", file=sys.stderr)
+            log.error("the bot asked Discord for an intent it was not granted")
             return 1
         finally:
             if ops is not None:
@@ -141,35 +181,37 @@ async def start_operations(settings: Settings, core: Core, bot: ImageBot) -> web
     return runner
 
 
-async def log_in(bot: ImageBot, settings: Settings) -> bool:
-    """Log in, trying again with backoff (at most 30 s) while Discord cannot be reached; False if stopped first.
+async def log_in(bot: ImageBot, settings: Settings) -> None:
+    """Log in, trying again with backoff (at most 30 s) while Discord cannot be reached.
 
     A token Discord refuses raises LoginFailure at once.
     """
     delay = 1.0
-    where = via(settings.discord_proxy, "DISCORD_PROXY")
-    while not bot.is_closed():
+    proxy = settings.discord_proxy
+    where = via(proxy, "DISCORD_PROXY")
+    while True:
         try:
             await bot.login(settings.discord_token.get())
-            return True
+            return
         except UNREACHABLE as error:
-            reason = redaction.redact(str(error) or type(error).__name__, settings.secrets())
-            print(f"error: cannot reach Discord{where} ({reason}); trying again in {delay:g} s", file=sys.stderr)
+            # Logged, not printed: one line a try, in the log's format (JSON with LOG_FORMAT=json), secrets masked.
+            log.error("cannot reach Discord%s (%s); trying again in %g s", where, failure(error, proxy), delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_WAIT)
-    return False
 
 
 async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
     """Log in to Discord with the token (nothing more), saying whether it cannot be reached or refuses the token."""
-    client = discord.Client(intents=discord.Intents.none(), **proxy_options(settings.discord_proxy))
+    # Logging in opens no gateway connection, so the intents ask for nothing: guilds only spares discord.py's warning
+    # that its state needs it.
+    client = discord.Client(intents=discord.Intents(guilds=True), **proxy_options(settings.discord_proxy))
     try:
         await client.login(settings.discord_token.get())
     except discord.LoginFailure:
         say("error: Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal", error=True)
         return False
     except UNREACHABLE as error:
-        reason = str(error) or type(error).__name__
+        reason = failure(error, settings.discord_proxy)
         say(f"error: cannot reach Discord{via(settings.discord_proxy, 'DISCORD_PROXY')} ({reason})", error=True)
         return False
     finally:
@@ -179,14 +221,24 @@ async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
 
 
 async def sync(settings: Settings) -> int:
-    """Sync the commands globally, once, then exit: the bot's commands are all it needs."""
-    async with ImageBot(settings, None) as bot:
-        try:
-            await bot.login(settings.discord_token.get())
-        except discord.LoginFailure:
-            print("error: Discord refused DISCORD_TOKEN", file=sys.stderr)
-            return 1
-        synced = await bot.tree.sync()
+    """Sync the commands globally, once, then exit: the bot's commands are all it needs.
+
+    While Discord cannot be reached it is tried again, as ``run`` does, until it can or until stopped.
+    """
+    stopping = Stopping()
+    try:
+        async with ImageBot(settings, None) as bot:
+            try:
+                await log_in(bot, settings)
+            except discord.LoginFailure:
+                print("error: Discord refused DISCORD_TOKEN", file=sys.stderr)
+                return 1
+            synced = await bot.tree.sync()
+    except asyncio.CancelledError:
+        if not stopping.asked:
+            raise
+        print("stopped before the commands were synced", file=sys.stderr)
+        return 1
     print(f"synced {len(synced)} global commands: " + ", ".join(f"/{command.name}" for command in synced))
     print("global commands can take up to an hour to appear in every server")
     return 0
@@ -213,8 +265,11 @@ async def migrate(settings: Settings, catalogue: Catalogue) -> int:
 def main(argv: list[str]) -> int:
     """Read the settings and do what the command line asks."""
     mode = argv[0] if argv else "run"
-    if mode not in ("run", "sync", "check", "migrate-to-postgres") or len(argv) > 1:
-        print(USAGE, file=sys.stderr)
+    if argv in (["help"], ["--help"], ["-h"]):
+        print(USAGE)
+        return 0
+    if mode not in COMMANDS or len(argv) > 1:
+        print(f"error: unknown command: {' '.join(argv)}", USAGE, sep="\n", file=sys.stderr)
         return 2
     load_dotenv(ROOT / ".env", override=False)
     try:
@@ -232,6 +287,7 @@ def main(argv: list[str]) -> int:
     install_context()
     formatter = JsonFormatter() if settings.log_format == "json" else discord.utils.MISSING
     discord.utils.setup_logging(level=getattr(logging, settings.log_level), formatter=formatter)
+    logging.getLogger("discord.client").addFilter(without_voice_warnings)
     redaction.install(settings.secrets())
     point_discord_at(settings)
     try:
@@ -244,6 +300,12 @@ def main(argv: list[str]) -> int:
         return run_loop(run(settings, catalogue))
     finally:
         workers.shutdown()
+
+
+def without_voice_warnings(record: logging.LogRecord) -> bool:
+    """False for discord.py's warnings that voice is not supported (PyNaCl, davey): the bot has no voice, so at every
+    start they would tell an operator of nothing to act on."""
+    return not record.getMessage().endswith("voice will NOT be supported")
 
 
 def run_loop(main: Coroutine[Any, Any, int]) -> int:

@@ -29,6 +29,7 @@ from .errors import (
 )
 from .images import ImageFile
 from .model import ImageRequest, data_url
+from .network import SOCKS_ERRORS, failure
 from .redaction import redact
 from .settings import Settings
 from .stream import OnPartial, read_stream
@@ -233,15 +234,16 @@ class ImageClient:
                 return response.status, raw, response.headers.get("Retry-After")
         except aiohttp.ConnectionTimeoutError as error:
             raise UpstreamUnavailable(f"connect timed out: {error}") from error
-        except aiohttp.ClientConnectorError as error:
-            raise UpstreamUnavailable(f"cannot connect: {error.os_error}") from error
+        except (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError, *SOCKS_ERRORS) as error:
+            # Nothing reached the API (the proxy before it failed, or the connection did): safe to try again.
+            raise UpstreamUnavailable(failure(error, self.settings.image_api_proxy)) from error
         except TimeoutError as error:
             raise UpstreamTimeout(f"no answer within {limits.total}s") from error
         except aiohttp.ClientPayloadError as error:
             raise BadUpstreamResponse(f"truncated answer: {error}") from error
         except aiohttp.ClientError as error:
             # The request was sent: it may have run, so this is not retried.
-            raise BadUpstreamResponse(f"connection failed: {error!r}") from error
+            raise BadUpstreamResponse(f"connection failed: {failure(error)}") from error
 
     async def _image_of(self, entry: dict[str, Any]) -> ImageFile | None:
         source = _source_of(entry)
@@ -280,8 +282,11 @@ class ImageClient:
                     )
                     return None
                 return await _read_capped(response, cap)
-        except (aiohttp.ClientError, TimeoutError, BadUpstreamResponse) as error:
-            log.warning("image download failed: %r", error)
+        except (aiohttp.ClientError, TimeoutError, *SOCKS_ERRORS) as error:
+            log.warning("image download failed: %s", failure(error))
+            return None
+        except BadUpstreamResponse as error:
+            log.warning("image download failed: %s", error.detail)
             return None
 
     async def fetch_reference(self, url: str) -> bytes:

@@ -181,6 +181,8 @@ class Jobs:
             raise
         finally:
             self._arriving.pop(arrival, None)
+        # The job has its id: what this task logs from here on (the rest of the request that made it) is about it.
+        logs.job_id.set(job.id)
         if job.state is JobState.QUEUED:  # else this process already runs it (or ran it) from its arrival
             self._active[job.id] = (job, delivery)
         admission.submitted = True

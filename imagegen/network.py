@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import socket
+import urllib.request
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import aiohttp
+import aiohttp_socks
+import python_socks
 from aiohttp_socks import ProxyConnector
 
-SOCKS_SCHEMES = ("socks4", "socks5", "socks5h")
+# Each SOCKS scheme as python-socks knows it, and whether the proxy resolves names: as in curl, socks5h and socks4a
+# send the name to the proxy, socks5 and socks4 resolve it on this machine first.
+SOCKS_SCHEMES = {"socks4": ("socks4", False), "socks4a": ("socks4", True), "socks5": ("socks5", False),
+                 "socks5h": ("socks5", True)}  # fmt: skip
 PROXY_SCHEMES = ("http", "https", *SOCKS_SCHEMES)
+# What a SOCKS proxy that is down, slow or refusing raises: aiohttp-socks' own errors (none of them aiohttp's or an
+# OSError), and python-socks' underneath.
+SOCKS_ERRORS = (
+    aiohttp_socks.ProxyConnectionError, aiohttp_socks.ProxyError, aiohttp_socks.ProxyTimeoutError,
+    python_socks.ProxyConnectionError, python_socks.ProxyError, python_socks.ProxyTimeoutError,
+)  # fmt: skip
 
 
 def proxy_options(proxy: str | None) -> dict[str, Any]:
@@ -21,22 +37,32 @@ def proxy_options(proxy: str | None) -> dict[str, Any]:
         return {}
     parts = urlsplit(proxy)
     if parts.scheme in SOCKS_SCHEMES:
-        # python-socks resolves names itself only for socks5h; rdns makes socks5 do the same, as curl's socks5h.
-        return {"connector": ProxyConnector.from_url(proxy, rdns=parts.scheme == "socks5h")}
+        scheme, remote_names = SOCKS_SCHEMES[parts.scheme]
+        # python-socks reads only socks4:// and socks5:// URLs: who resolves names is its rdns argument.
+        url = urlunsplit(parts._replace(scheme=scheme))
+        return {"connector": ProxyConnector.from_url(url, rdns=remote_names)}
     # aiohttp reads the credentials of an HTTP proxy from its URL (its proxy_auth is deprecated).
     return {"proxy": proxy}
 
 
 def proxy_secrets(*proxies: str | None) -> list[str]:
-    """The passwords in proxy URLs, to keep out of every log line."""
+    """The passwords in proxy URLs, and the Basic credentials an HTTP proxy is sent, to keep out of every log line."""
     found = []
     for proxy in proxies:
         if proxy is None:
             continue
         parts = urlsplit(proxy)
         if parts.password:
-            found += [parts.password, unquote(parts.password)]
+            user, password = parts.username or "", parts.password
+            found += [password, unquote(password)]
+            # What a Proxy-Authorization header holds: aiohttp sends the URL's credentials decoded.
+            found.append(base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode())
     return found
+
+
+def environment_proxies() -> list[str]:
+    """The proxies HTTPS_PROXY, HTTP_PROXY and the like name now (aiohttp reads them when it sends a request)."""
+    return [proxy for kind, proxy in urllib.request.getproxies().items() if kind != "no"]
 
 
 def shown(proxy: str) -> str:
@@ -54,3 +80,45 @@ def image_api_options(proxy: str | None) -> dict[str, Any]:
 def via(proxy: str | None, name: str) -> str:
     """ " through NAME http://host:port" for a log line about a connection through ``proxy``, else ""."""
     return f" through {name} {shown(proxy)}" if proxy else ""
+
+
+def failure(error: BaseException, proxy: str | None = None) -> str:
+    """Why a connection through ``proxy`` (or direct) failed, in a few words fit for a log line.
+
+    Never the error's repr: aiohttp's proxy errors carry the request's headers (Proxy-Authorization among them)
+    and the proxy's URL with its password.
+    """
+    if isinstance(error, aiohttp.ClientHttpProxyError):
+        answer = f"{error.status} {error.message}".strip()
+        if error.status == 407:
+            return f"the proxy refused the credentials ({answer})"
+        return f"the proxy answered {answer}"
+    if isinstance(error, aiohttp.ClientProxyConnectionError):
+        return f"cannot connect to the proxy ({_reason(error.os_error)})"
+    if isinstance(error, (aiohttp_socks.ProxyConnectionError, python_socks.ProxyConnectionError)):
+        return f"cannot connect to the proxy ({_reason(error.__cause__ or error)})"
+    if isinstance(error, (aiohttp_socks.ProxyTimeoutError, python_socks.ProxyTimeoutError)):
+        return "the proxy did not answer in time"
+    if isinstance(error, (aiohttp_socks.ProxyError, python_socks.ProxyError)):
+        return f"the proxy answered: {error}"
+    if isinstance(error.__cause__, socket.gaierror) or isinstance(error, socket.gaierror):
+        name = error.host if isinstance(error, aiohttp.ClientConnectorError) else "the name"
+        scheme = urlsplit(proxy).scheme if proxy else ""
+        if scheme in ("socks5", "socks4"):
+            # socks5:// and socks4:// look the name up on this machine, whose DNS may not know it; the proxy may.
+            remote = "socks5h" if scheme == "socks5" else "socks4a"
+            return f"this machine cannot resolve {name}: {remote}:// has the proxy resolve it"
+        return f"cannot resolve {name}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"cannot connect to {error.host}:{error.port} ({_reason(error.os_error)})"
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    return str(error) or type(error).__name__
+
+
+def _reason(error: BaseException) -> str:
+    """An OS error as its system message ("Connection refused"), else as it says itself."""
+    number = getattr(error, "errno", None)
+    if isinstance(number, int) and number > 0:
+        return os.strerror(number)
+    return str(error) or type(error).__name__

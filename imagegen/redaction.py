@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 MASK = "[redacted]"
 # Masking a very short value would mangle ordinary words; real tokens and keys are far longer.
 MIN_SECRET_LENGTH = 8
+# The credentials in a URL (scheme://user:password@host): masked whatever their length, in any URL, since a
+# proxy's or a database's password may be short, and its URL may be in an error the bot did not write.
+CREDENTIALS_IN_URL = re.compile(r"(?<=://)[^\s/@]+@")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret in it masked."""
+    """``text`` with every secret in it masked, and the credentials of every URL in it."""
+    text = CREDENTIALS_IN_URL.sub(MASK + "@", text)
     for secret in secrets:
         if len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, MASK)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from .network import PROXY_SCHEMES, proxy_secrets
+from .network import PROXY_SCHEMES, environment_proxies, proxy_secrets
 from .styles import StyleBook, StylesError
 
 T = TypeVar("T")
@@ -132,7 +132,7 @@ class Settings:
     def secrets(self) -> list[str]:
         """Everything in the settings that must never reach a log line or the console."""
         webhook = [self.ops_webhook_url.rsplit("/", 1)[-1]] if self.ops_webhook_url else []
-        proxies = proxy_secrets(self.discord_proxy, self.image_api_proxy)
+        proxies = proxy_secrets(self.discord_proxy, self.image_api_proxy, *environment_proxies())
         database = [urlparse(self.database_url.get()).password or ""] if self.database_url else []
         return [self.discord_token.get(), self.openai_api_key.get(), *proxies, *webhook, *filter(None, database)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
 import json
 import os
@@ -25,6 +26,7 @@ from imagegen.storage import SqliteStorage
 from tests.conftest import API_KEY, CATALOGUE, DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
+from tests.fakes.proxy import Proxy
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = (
@@ -349,10 +351,12 @@ async def test_discord_out_of_reach_at_start_is_said_in_one_line_and_tried_again
     }
     process = await start(**configured(image_api, tmp_path, None, **values))
     seen = await line_on_stderr(process, "trying again in 2 s")
-    assert "error: cannot reach Discord through DISCORD_PROXY http://127.0.0.1:9 (" in seen
+    assert "cannot reach Discord through DISCORD_PROXY http://127.0.0.1:9 (" in seen
     assert "trying again in 1 s" in seen and "Traceback" not in seen and "hunter22" not in seen
     process.send_signal(signal.SIGTERM)
-    await asyncio.wait_for(process.wait(), 30)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    # Each try's HTTP session is closed when the try fails.
+    assert "Unclosed" not in seen + err.decode()
 
 
 async def test_check_says_which_of_the_two_cannot_be_reached(image_api: FakeImageAPI, tmp_path: Path) -> None:
@@ -448,3 +452,257 @@ async def test_check_says_whether_the_database_can_be_reached(
     code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, DATABASE_URL=unreachable))
     assert code == 1 and f"127.0.0.1:{unused_tcp_port}/imagine cannot be reached" in err
     assert "hunter2" not in out + err
+
+
+@pytest.mark.parametrize("scheme", ["socks5h", "socks4a"])
+async def test_check_reaches_both_through_a_proxy_that_resolves_their_names(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path, scheme: str
+) -> None:
+    # Names only the proxy can resolve: the bot must leave them to it.
+    names = {"discord.test": "127.0.0.1", "images.test": "127.0.0.1"}
+    proxy = Proxy(scheme[:6], ("bot", "pw"), scheme=scheme, names=names)
+    await proxy.start()
+    values = {
+        "DISCORD_API_URL": f"http://discord.test:{fake_discord.port}/api/v10",
+        "OPENAI_BASE_URL": f"http://images.test:{image_api.port}/v1",
+        "DISCORD_PROXY": proxy.url,
+        "IMAGE_API_PROXY": proxy.url,
+    }
+    try:
+        code, out, err = await run("check", **configured(image_api, tmp_path, None, **values))
+    finally:
+        await proxy.close()
+    assert code == 0, err
+    assert "discord: ok" in out and "ok: gpt-image-2 is available" in out
+    assert {host for host, _ in proxy.targets} == {"discord.test", "images.test"}
+
+
+# Shorter than any secret masked by its value: a proxy's credentials must be kept out however short they are.
+PASSWORD = "Zq9"
+LEAKS = (PASSWORD, base64.b64encode(f"bot:{PASSWORD}".encode()).decode())
+# Each way a proxy fails, and the reason the bot gives for it.
+PROXY_FAILURES = {
+    ("http", "down"): "(cannot connect to the proxy (Connection refused))",
+    ("http", "failing"): "(the proxy answered 502 Bad Gateway)",
+    ("http", "refusing"): "(the proxy refused the credentials (407 Proxy Authentication Required))",
+    ("socks5", "down"): "(cannot connect to the proxy (Connection refused))",
+    ("socks5", "failing"): "(the proxy answered: Connection refused by destination host)",
+    ("socks5", "refusing"): "(the proxy answered: Username and password authentication failure)",
+    ("socks4", "down"): "(cannot connect to the proxy (Connection refused))",
+    ("socks4", "failing"): "(the proxy answered: Request rejected or failed)",
+}
+
+
+async def lines_on_stderr(process: asyncio.subprocess.Process, *texts: str) -> str:
+    """Read stderr until every one of ``texts`` has arrived; return what was read."""
+    assert process.stderr is not None
+    seen = ""
+    while not all(text in seen for text in texts):
+        line = await asyncio.wait_for(process.stderr.readline(), 30)
+        assert line, seen
+        seen += line.decode()
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("kind", "trouble", "api_setting"),
+    # The image API through IMAGE_API_PROXY, or through HTTPS_PROXY (an HTTP proxy) when that is not set.
+    [*((*failure, "IMAGE_API_PROXY") for failure in PROXY_FAILURES),
+     *((*failure, "HTTPS_PROXY") for failure in PROXY_FAILURES if failure[0] == "http")],
+)  # fmt: skip
+async def test_every_proxy_failure_is_said_in_one_line_per_try_without_its_credentials(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path, kind: str, trouble: str, api_setting: str
+) -> None:
+    proxy = Proxy(kind, ("bot", "another" if trouble == "refusing" else PASSWORD), failing=trouble == "failing")
+    await proxy.start()
+    url = f"{kind}://bot:{PASSWORD}@127.0.0.1:{closed_port() if trouble == 'down' else proxy.port}"
+    # https, as Discord and the image API are: an HTTP proxy is then asked to CONNECT, with the credentials.
+    values = {
+        "DISCORD_API_URL": f"https://127.0.0.1:{fake_discord.port}/api/v10",
+        "OPENAI_BASE_URL": f"https://127.0.0.1:{image_api.port}/v1",
+        "DISCORD_PROXY": url,
+        api_setting: url,
+    }
+    if api_setting == "HTTPS_PROXY":
+        values["https_proxy"] = url  # the lower-case one wins, and environment() sets it empty
+    reason = PROXY_FAILURES[kind, trouble]
+    shown = f"{kind}://127.0.0.1:{url.rsplit(':', 1)[1]}"
+    try:
+        process = await start(**configured(image_api, tmp_path, None, **values))
+        seen = await lines_on_stderr(
+            process, f"cannot reach Discord through DISCORD_PROXY {shown} {reason}; trying again in 2 s",
+            f"cannot reach the image API at {values['OPENAI_BASE_URL']}", "trying again in 2 s",
+        )  # fmt: skip
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0
+        ran = seen + (out + err).decode()
+        api_lines = [line for line in ran.splitlines() if "cannot reach the image API" in line]
+        assert api_lines and all(line.endswith(" s") and reason in line for line in api_lines)
+        code, out_text, err_text = await run("check", **configured(image_api, tmp_path, None, **values))
+        assert code == 1
+        assert f"error: cannot reach Discord through DISCORD_PROXY {shown} {reason}" in err_text
+        assert f"error: cannot reach the image API at {values['OPENAI_BASE_URL']}" in err_text and reason in err_text
+    finally:
+        await proxy.close()
+    for output in (ran, out_text + err_text):
+        assert not any(leak in output for leak in LEAKS), output
+        assert "Traceback" not in output and "Task exception" not in output and "Unclosed" not in output, output
+
+
+async def test_sigterm_during_a_wait_to_try_again_stops_the_bot_at_once(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    values = {
+        "DISCORD_API_URL": f"http://127.0.0.1:{closed_port()}/api/v10",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+    }
+    process = await start(**configured(image_api, tmp_path, None, **values))
+    # The fourth wait is 8 s long: far longer than a stop may take (docker stop allows 10 s in all).
+    await line_on_stderr(process, "trying again in 8 s")
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 5)
+    assert process.returncode == 0
+    assert "Traceback" not in (out + err).decode()
+
+
+async def test_sigterm_while_the_model_list_waits_for_the_image_api_stops_the_bot_at_once(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    values = {"OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1"}
+    process = await start(**configured(image_api, tmp_path, fake_discord, **values))
+    await lines_on_stderr(process, "connected to Gateway", "cannot reach the image API")
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 5)
+    assert process.returncode == 0
+    assert "Traceback" not in (out + err).decode()
+
+
+async def test_sigterm_while_the_database_does_not_answer_stops_the_bot_cleanly(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    connected = asyncio.Event()
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)  # accepted, and never answered
+        connected.set()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        url = f"postgresql://bot:pw@127.0.0.1:{port}/imagine"
+        process = await start(**configured(image_api, tmp_path, None, DATABASE_URL=url))
+        await asyncio.wait_for(connected.wait(), 30)
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 5)
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+    assert process.returncode == 0
+    assert "Traceback" not in (out + err).decode()
+
+
+async def test_with_log_format_json_an_offline_start_says_everything_in_json(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    values = {
+        "DISCORD_API_URL": f"http://127.0.0.1:{closed_port()}/api/v10",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+        "LOG_FORMAT": "json",
+    }
+    process = await start(**configured(image_api, tmp_path, None, **values))
+    seen = await lines_on_stderr(process, "cannot reach Discord", "cannot reach the image API", "trying again in 2 s")
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    lines = [json.loads(line) for line in (seen + (out + err).decode()).splitlines()]
+    tries = [line for line in lines if line["message"].startswith("cannot reach Discord (")]
+    assert tries and all(line["level"] == "ERROR" and line["message"].endswith(" s") for line in tries)
+    assert any(line["message"] == "stopping" for line in lines)
+
+
+async def test_the_bot_logs_in_once_its_proxy_works_again_leaving_no_session_open(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    # A SOCKS proxy is a connector of the session's own: each try needs a new one.
+    proxy = Proxy("socks5", ("bot", "pw"), failing=True)
+    await proxy.start()
+    try:
+        process = await start(**configured(image_api, tmp_path, fake_discord, DISCORD_PROXY=proxy.url))
+        seen = await line_on_stderr(process, "trying again in 2 s")
+        proxy.failing = False
+        seen += await line_on_stderr(process, "connected to Gateway")
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        await proxy.close()
+    assert process.returncode == 0
+    assert "Unclosed" not in seen + (out + err).decode()
+
+
+async def test_sync_with_discord_out_of_reach_says_so_in_one_line_a_try_and_tries_again(
+    image_api: FakeImageAPI, tmp_path: Path
+) -> None:
+    port = closed_port()
+    process = await start(
+        "sync", **configured(image_api, tmp_path, None, DISCORD_API_URL=f"http://127.0.0.1:{port}/api/v10")
+    )
+    seen = await line_on_stderr(process, "trying again in 2 s")
+    assert (
+        f"cannot reach Discord (cannot connect to 127.0.0.1:{port} (Connection refused)); trying again in 1 s" in seen
+    )
+    process.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(process.communicate(), 5)
+    assert process.returncode == 1 and "stopped before the commands were synced" in err.decode()
+    assert "Traceback" not in seen + (out + err).decode()
+
+
+async def test_a_metrics_port_in_use_stops_the_bot_with_one_line_naming_it(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = await run(**configured(image_api, tmp_path, fake_discord, METRICS_PORT=str(port)))
+    assert code == 2
+    assert f"METRICS_PORT {port} cannot be used on 127.0.0.1 (Address already in use)" in err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("asked", ["--help", "-h", "help"])
+async def test_help_describes_every_command_in_a_line(asked: str) -> None:
+    code, out, err = await run(asked)
+    assert code == 0 and not err
+    assert out.startswith("usage: uv run bot.py [run | sync | check | migrate-to-postgres | help]\n")
+    described = {line.split()[0] for line in out.splitlines() if line.startswith("  ")}
+    assert described == {"run", "sync", "check", "migrate-to-postgres", "help"}
+
+
+@pytest.mark.parametrize("argv", [("synk",), ("run", "now")])
+async def test_an_unknown_command_is_named_with_the_help_after_it(argv: tuple[str, ...]) -> None:
+    code, out, err = await run(*argv)
+    assert code == 2 and not out
+    assert err.startswith(f"error: unknown command: {' '.join(argv)}\nusage: uv run bot.py")
+    assert "  check " in err and "Traceback" not in err
+
+
+async def test_a_healthy_start_warns_of_nothing_an_operator_cannot_act_on(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    # No intent is privileged and the bot has no voice: discord.py's warnings about either are noise.
+    settings = configured(image_api, tmp_path, fake_discord)
+    code, out, err = await run("check", **settings)
+    assert code == 0, err
+    checked = out + err
+    code, out, err = await run("sync", **settings)
+    assert code == 0, err
+    synced = out + err
+    process = await start(**settings)
+    seen = await line_on_stderr(process, "connected to Gateway")
+    process.send_signal(signal.SIGTERM)
+    out_bytes, err_bytes = await asyncio.wait_for(process.communicate(), 30)
+    ran = seen + (out_bytes + err_bytes).decode()
+    for output in (checked, synced, ran):
+        assert "WARNING" not in output and "intent" not in output and "voice" not in output, output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -52,9 +53,10 @@ async def test_every_line_of_a_running_job_says_which_job_it_is(
     await bot.core.jobs.queue.wait_idle()
     formatter = logs.JsonFormatter()
     queued = next(record for record in caplog.records if "queued for user" in record.getMessage())
-    # Logged while the interaction was handled: it names the interaction and the server.
+    # Logged while the interaction was handled: it names the interaction and the server, and the job it made.
     line = json.loads(formatter.format(queued))
     assert line["interaction_id"] == int(sent["id"]) and line["guild_id"] == int(sent["guild_id"])
+    assert line["job_id"] == 1
     drawn = [json.loads(formatter.format(r)) for r in caplog.records if r.name.startswith("imagegen.jobs")]
     assert any(line.get("job_id") == 1 for line in drawn)
 
@@ -92,3 +94,28 @@ def test_a_malformed_ops_webhook_url_is_a_settings_problem_that_keeps_its_token_
     with pytest.raises(SettingsError) as caught:
         load_settings({"DISCORD_TOKEN": "t", "OPENAI_API_KEY": "k", "OPS_WEBHOOK_URL": "https://evil.example/tok3n"})
     assert caught.value.problems[0].startswith("OPS_WEBHOOK_URL is not valid") and "tok3n" not in str(caught.value)
+
+
+async def test_a_stop_waits_for_the_ops_webhook_only_so_long_when_discord_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.set()
+        await reader.read()  # never answers
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/v10")
+    logger = logging.getLogger("imagegen.test_ops_drain")
+    async with aiohttp.ClientSession() as session:
+        ops = OpsWebhook(f"https://discord.com/api/webhooks/123456789012345678/{TOKEN}", session)
+        logger.addHandler(ops)
+        try:
+            logger.error("cannot reach Discord")
+            await asyncio.wait_for(asked.wait(), 5)
+            await asyncio.wait_for(ops.drain(within=0.1), 5)
+        finally:
+            logger.removeHandler(ops)
+            server.close()
+    assert not ops._sending

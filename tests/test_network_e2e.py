@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 
-from imagegen.network import proxy_options
+from imagegen.network import failure, proxy_options
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 from tests.fakes.proxy import Proxy
@@ -85,3 +88,69 @@ async def test_a_proxy_that_refuses_the_credentials_is_not_passed(http_proxy: Pr
     ):
         assert response.status == 407
     assert http_proxy.refused == 1 and not image_api.peers
+
+
+@pytest.mark.parametrize(("kind", "scheme"), [("socks4", "socks4"), ("socks4", "socks4a"), ("socks5", "socks5h")])
+async def test_every_socks_scheme_carries_discord_and_the_image_api(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, kind: str, scheme: str
+) -> None:
+    proxy = Proxy(kind, credentials=("bot", "pw"), scheme=scheme)
+    await proxy.start()
+    try:
+        await start_bot(discord_proxy=proxy.url, image_api_proxy=proxy.url)
+        await draw_from_an_upload(fake_discord, image_api)
+    finally:
+        await proxy.close()
+    assert all_through(fake_discord.peers, proxy) and all_through(image_api.peers, proxy)
+
+
+@pytest.mark.parametrize(
+    ("kind", "scheme", "asked"),
+    [("socks5", "socks5h", "localhost"), ("socks4", "socks4a", "localhost"),
+     ("socks5", "socks5", "127.0.0.1"), ("socks4", "socks4", "127.0.0.1")],
+)  # fmt: skip
+async def test_socks5h_and_socks4a_leave_names_to_the_proxy_socks5_and_socks4_resolve_them_here(
+    image_api: FakeImageAPI, kind: str, scheme: str, asked: str
+) -> None:
+    proxy = Proxy(kind, scheme=scheme)
+    await proxy.start()
+    try:
+        async with (
+            aiohttp.ClientSession(**proxy_options(proxy.url)) as session,
+            session.get(f"http://localhost:{image_api.port}/v1/models") as response,
+        ):
+            assert response.status == 200
+    finally:
+        await proxy.close()
+    assert proxy.targets == [(asked, image_api.port)]
+
+
+async def test_through_socks5_a_name_this_machine_cannot_resolve_is_said_with_a_hint_at_socks5h(
+    image_api: FakeImageAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This machine's DNS knows no *.test name; the proxy's does.
+    loop = asyncio.get_running_loop()
+    resolve = loop.getaddrinfo
+
+    async def local_dns(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(host).endswith(".test"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return await resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "getaddrinfo", local_dns)
+    proxy = Proxy("socks5", names={"images.test": "127.0.0.1"})
+    await proxy.start()
+    models = f"http://images.test:{image_api.port}/v1/models"
+    try:
+        async with aiohttp.ClientSession(**proxy_options(proxy.url)) as session:
+            with pytest.raises(aiohttp.ClientError) as caught:
+                await session.get(models)
+        async with (
+            aiohttp.ClientSession(**proxy_options(proxy.url.replace("socks5:", "socks5h:"))) as session,
+            session.get(models) as response,
+        ):
+            assert response.status == 200
+    finally:
+        await proxy.close()
+    said = failure(caught.value, proxy.url)
+    assert said == "this machine cannot resolve the name: socks5h:// has the proxy resolve it"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 
+import pytest
+
 from imagegen.redaction import RedactingFilter, redact
+from imagegen.settings import load_settings
 
 
 def test_redact_masks_every_secret() -> None:
@@ -32,3 +36,23 @@ def test_the_filter_masks_arguments_and_tracebacks() -> None:
     output = stream.getvalue()
     assert "sk-secret" not in output
     assert "bad key [redacted]" in output and "ValueError: [redacted] leaked" in output
+
+
+def test_the_credentials_in_any_url_are_masked_however_short() -> None:
+    error = "502, message='Bad Gateway', url='http://bot:Zq9@127.0.0.1:3128'"
+    assert redact(error, []) == "502, message='Bad Gateway', url='http://[redacted]@127.0.0.1:3128'"
+    text = "postgresql://u:p@db/x, mail bot@example.com"
+    assert redact(text, []) == "postgresql://[redacted]@db/x, mail bot@example.com"
+
+
+def test_proxy_credentials_are_secrets_wherever_the_proxy_is_set_basic_header_included(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, "http://ops:https-proxy-pass@proxy.internal:3128")
+    settings = load_settings(
+        {"DISCORD_TOKEN": "t", "OPENAI_API_KEY": "k", "DISCORD_PROXY": "http://bot:discord-proxy-pass@proxy:1"}
+    )
+    basic = base64.b64encode(b"ops:https-proxy-pass").decode()
+    line = f"Proxy-Authorization: Basic {basic}; password discord-proxy-pass; https-proxy-pass"
+    assert redact(line, settings.secrets()) == "Proxy-Authorization: Basic [redacted]; password [redacted]; [redacted]"

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 # One message per kind of problem in this many seconds: a broken key must not flood the channel.
 QUIET_SECONDS = 600.0
+# How long a stop waits for the messages still on their way: Discord may be out of reach, the reason for them.
+DRAIN_SECONDS = 5.0
 
 
 class OpsWebhook(logging.Handler):
@@ -51,6 +53,11 @@ class OpsWebhook(logging.Handler):
         except (discord.HTTPException, aiohttp.ClientError) as error:
             log.warning("could not post to OPS_WEBHOOK_URL: %s", error)
 
-    async def drain(self) -> None:
-        """Wait for the messages on their way."""
-        await asyncio.gather(*self._sending, return_exceptions=True)
+    async def drain(self, within: float = DRAIN_SECONDS) -> None:
+        """Wait for the messages on their way, at most ``within`` seconds; those not sent by then are dropped."""
+        if not self._sending:
+            return
+        _, late = await asyncio.wait(self._sending, timeout=within)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)

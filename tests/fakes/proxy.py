@@ -1,4 +1,5 @@
-"""A real proxy on 127.0.0.1, HTTP (absolute-form and CONNECT) or SOCKS5, that records where it connected."""
+"""A real proxy on 127.0.0.1, HTTP (absolute-form and CONNECT), SOCKS4(a) or SOCKS5, that records where it
+connected."""
 
 from __future__ import annotations
 
@@ -10,16 +11,30 @@ import struct
 
 
 class Proxy:
-    """Forwards connections to their targets, byte for byte; ``kind`` is ``http`` or ``socks5``.
+    """Forwards connections to their targets, byte for byte; ``kind`` is ``http``, ``socks4`` or ``socks5``.
 
-    ``targets`` holds each ``(host, port)`` it connected to, and ``local_ports`` the ports of its own connections to
-    them: a server that sees a request from one of those ports knows the request came through this proxy.
-    With ``credentials``, clients must authenticate (Basic for HTTP, username/password for SOCKS5).
+    ``targets`` holds each ``(host, port)`` it was asked for (a name, when the client left resolving it to the
+    proxy), and ``local_ports`` the ports of its own connections to them: a server that sees a request from one of
+    those ports knows the request came through this proxy. ``names`` are the proxy's own DNS: names only it can
+    resolve. With ``credentials``, clients must authenticate (Basic for HTTP, username/password for SOCKS5, the
+    user id for SOCKS4). A ``failing`` proxy reaches no target: it answers 502 Bad Gateway (HTTP) or "connection
+    refused" (SOCKS). ``scheme`` is how its URL names it (``socks5h`` for a SOCKS5 proxy that resolves names).
     """
 
-    def __init__(self, kind: str, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        credentials: tuple[str, str] | None = None,
+        *,
+        scheme: str | None = None,
+        names: dict[str, str] | None = None,
+        failing: bool = False,
+    ) -> None:
         self.kind = kind
+        self.scheme = scheme or kind
         self.credentials = credentials
+        self.names = names or {}
+        self.failing = failing
         self.targets: list[tuple[str, int]] = []
         self.local_ports: set[int] = set()
         self.refused = 0
@@ -30,11 +45,17 @@ class Proxy:
     @property
     def url(self) -> str:
         auth = f"{self.credentials[0]}:{self.credentials[1]}@" if self.credentials else ""
-        return f"{self.kind}://{auth}127.0.0.1:{self.port}"
+        return f"{self.scheme}://{auth}127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        handler = self._http if self.kind == "http" else self._socks5
-        self._server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        handler = {"http": self._http, "socks4": self._socks4, "socks5": self._socks5}[self.kind]
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            # A client that gives up halfway (the bot stopping, a refused handshake) is no error of the proxy's.
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                await handler(reader, writer)
+
+        self._server = await asyncio.start_server(serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
@@ -45,8 +66,8 @@ class Proxy:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _open(self, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        reader, writer = await asyncio.open_connection(host, port)
         self.targets.append((host, port))
+        reader, writer = await asyncio.open_connection(self.names.get(host, host), port)
         self.local_ports.add(writer.get_extra_info("sockname")[1])
         return reader, writer
 
@@ -58,6 +79,11 @@ class Proxy:
         if self.credentials and not _basic_matches(headers.get("proxy-authorization", ""), self.credentials):
             self.refused += 1
             writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+            return
+        if self.failing:
+            writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             await writer.drain()
             writer.close()
             return
@@ -105,8 +131,33 @@ class Proxy:
         else:
             host = str(ipaddress.IPv6Address(await reader.readexactly(16)))
         (port,) = struct.unpack("!H", await reader.readexactly(2))
+        if self.failing:
+            writer.write(b"\x05\x05\x00\x01" + bytes(4) + b"\x00\x00")  # 5: connection refused
+            await writer.drain()
+            writer.close()
+            return
         upstream = await self._open(host, port)
         writer.write(b"\x05\x00\x00\x01" + bytes(4) + b"\x00\x00")
+        await writer.drain()
+        await self._pipe(reader, writer, *upstream)
+
+    async def _socks4(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _version, _command, port, address = struct.unpack("!BBH4s", await reader.readexactly(8))
+        user = (await reader.readuntil(b"\0"))[:-1].decode()
+        host = str(ipaddress.IPv4Address(address))
+        if address[:3] == bytes(3) and address[3]:
+            # SOCKS4a: 0.0.0.x stands for "resolve the name that follows".
+            host = (await reader.readuntil(b"\0"))[:-1].decode()
+        refused = self.credentials is not None and user != self.credentials[0]
+        self.refused += refused
+        if refused or self.failing:
+            # 0x5D: the user id does not match; 0x5B: rejected or failed.
+            writer.write(bytes([0, 0x5D if refused else 0x5B]) + bytes(6))
+            await writer.drain()
+            writer.close()
+            return
+        upstream = await self._open(host, port)
+        writer.write(b"\x00\x5a" + bytes(6))
         await writer.drain()
         await self._pipe(reader, writer, *upstream)
 
