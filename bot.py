@@ -1,20 +1,30 @@
-"""Entry point: ``python bot.py`` runs the bot (``sync`` and ``check`` too: see cli.py); the bot itself is here."""
+"""Entry point: ``uv run bot.py`` runs the bot: settings, core, bot, run. ``sync``, ``check`` and the rest are
+cli.py's, which is handed what it needs from here (cli.py imports nothing of this file)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import sys
 from typing import Any
 
 import discord
+from aiohttp import web
 from discord.ext import commands
 
+import cli
+from cogs.utils.ops import OpsWebhook
 from cogs.utils.translator import CatalogueTranslator
 from cogs.utils.tree import ImageTree
-from imagegen.core import Core
+from imagegen.catalogue import Catalogue
+from imagegen.core import Core, Gateway
 from imagegen.model import Job
 from imagegen.network import proxy_options
+from imagegen.postgres import where
+from imagegen.redaction import RedactingFilter
 from imagegen.settings import Settings
+from imagegen.storage import DATABASE_NAME, StorageError
 
 log = logging.getLogger("bot")
 
@@ -82,14 +92,13 @@ class ImageBot(commands.AutoShardedBot):
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """With a shared database, shards of every process take turns by Discord's ``max_concurrency`` buckets;
         otherwise discord.py paces this process's own shards."""
-        gate = self._core.identify_gate if self._core is not None else None
-        if gate is None:
+        if self._core is None or not self._core.identifies_together:
             await super().before_identify_hook(shard_id, initial=initial)
             return
         if self._max_concurrency is None:
             _, _, limit = await self.http.get_bot_gateway()
             self._max_concurrency = max(1, int(limit.get("max_concurrency", 1)))
-        await gate.wait((shard_id or 0) % self._max_concurrency)
+        await self._core.wait_to_identify((shard_id or 0) % self._max_concurrency)
 
     async def close(self) -> None:
         # Running jobs get their grace time while Discord is still connected, so their results can be posted.
@@ -98,7 +107,83 @@ class ImageBot(commands.AutoShardedBot):
         await super().close()
 
 
-if __name__ == "__main__":
-    import cli
+async def run(settings: Settings, catalogue: Catalogue) -> int:
+    """Run the bot until it is stopped by SIGTERM or SIGINT."""
+    # The absolute path, so an operator sees at once which database this process uses.
+    if settings.database_url:
+        log.info("using the PostgreSQL database %s; DATA_DIR is %s", where(settings.database_url.get()),
+                 settings.data_dir)  # fmt: skip
+    else:
+        log.info("using the SQLite database %s", settings.data_dir / DATABASE_NAME)
+    stopping = cli.Stopping()
+    try:
+        async with Core.open(settings, catalogue) as core:
+            return await serve(settings, core, stopping)
+    except StorageError as error:
+        log.error("%s", error)
+        return 1
+    except asyncio.CancelledError:
+        if not stopping.asked:
+            raise
+        return 0
 
-    sys.exit(cli.main(sys.argv[1:]))
+
+async def serve(settings: Settings, core: Core, stopping: cli.Stopping) -> int:
+    """Take over what a previous process left, connect to Discord and answer until closed."""
+    # Before the gateway connects, so no new job can be mistaken for one a previous process left.
+    interrupted = await core.start()
+    async with ImageBot(settings, core) as bot:
+        bot.interrupted = interrupted
+        try:
+            operations = await start_operations(core, bot)
+        except OSError as error:
+            # The system's words ("Address already in use"), not asyncio's sentence around them.
+            reason = os.strerror(error.errno) if error.errno and error.errno > 0 else str(error)
+            log.error(
+                "METRICS_PORT %d cannot be used on %s (%s): choose another port, or stop what listens on it",
+                settings.metrics_port, settings.metrics_host, reason,
+            )  # fmt: skip
+            return 2
+        ops = OpsWebhook(settings.ops_webhook_url, core.discord_session) if settings.ops_webhook_url else None
+        if ops is not None:
+            ops.addFilter(RedactingFilter(settings.secrets()))
+            logging.getLogger().addHandler(ops)
+        try:
+            await cli.log_in(bot, settings)
+            stopping.closes_with(bot.close)
+            await bot.connect()
+        except discord.LoginFailure:
+            log.error("Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal")
+            return 1
+        except discord.PrivilegedIntentsRequired:
+            log.error("the bot asked Discord for an intent it was not granted")
+            return 1
+        finally:
+            if ops is not None:
+                logging.getLogger().removeHandler(ops)
+                await ops.drain()
+            if operations is not None:
+                await operations.cleanup()
+    return 0
+
+
+async def start_operations(core: Core, bot: ImageBot) -> web.AppRunner | None:
+    """/metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT, when a port is set: the core's, told how the
+    bot stands with Discord."""
+
+    def connected() -> bool:
+        return not bot.is_closed() and bot.is_ready() and not any(shard.is_closed() for shard in bot.shards.values())
+
+    def gateway() -> Gateway:
+        return Gateway(len(bot.guilds), list(bot.latencies))
+
+    return await core.start_operations(connected, gateway)
+
+
+def sync_only(settings: Settings) -> ImageBot:
+    """The bot without a core: its commands, for ``sync``."""
+    return ImageBot(settings, None)
+
+
+if __name__ == "__main__":
+    sys.exit(cli.main(sys.argv[1:], run, sync_only))

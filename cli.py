@@ -18,26 +18,27 @@ from typing import Any
 import aiohttp
 import discord
 import yarl
-from aiohttp import web
+from discord.ext import commands
 from dotenv import load_dotenv
 
-from bot import ImageBot
-from cogs.utils.ops import OpsWebhook
 from imagegen import redaction, workers
 from imagegen.catalogue import BUNDLED as BUNDLED_MODELS
 from imagegen.catalogue import Catalogue, CatalogueError
 from imagegen.check import check
-from imagegen.core import Core, price_table
-from imagegen.health import start_health
+from imagegen.core import price_table
 from imagegen.logs import JsonFormatter, install_context
 from imagegen.migrate import sqlite_to_postgres
 from imagegen.network import SOCKS_ERRORS, failure, proxy_options, via
 from imagegen.postgres import where
-from imagegen.redaction import RedactingFilter
 from imagegen.settings import Settings, SettingsError, load_settings
 from imagegen.storage import DATABASE_NAME, StorageError
 
 log = logging.getLogger("bot")
+
+# The two things bot.py hands the command line, so that neither file imports the other: how to run the bot, and
+# how to make one without a core (to sync its commands).
+Run = Callable[[Settings, Catalogue], Coroutine[Any, Any, int]]
+MakeBot = Callable[[Settings], commands.AutoShardedBot]
 
 ROOT = Path(__file__).resolve().parent
 USAGE = """\
@@ -59,7 +60,11 @@ UNREACHABLE = (OSError, aiohttp.ClientError, *SOCKS_ERRORS, TimeoutError, discor
 
 
 def point_discord_at(settings: Settings) -> None:
-    """Send discord.py to a REST proxy or a test double instead of Discord, when the settings say so."""
+    """Send discord.py to a REST proxy or a test double instead of Discord, when the settings say so.
+
+    discord.py has no public option for either: its class attributes are the one place both are read from, so they
+    are set here, once, before anything connects.
+    """
     if settings.discord_api_url:
         discord.http.Route.BASE = settings.discord_api_url
     if settings.discord_gateway_url:
@@ -96,92 +101,7 @@ class Stopping:
         self.asked = True
 
 
-async def run(settings: Settings, catalogue: Catalogue) -> int:
-    """Run the bot until it is stopped by SIGTERM or SIGINT."""
-    # The absolute path, so an operator sees at once which database this process uses.
-    if settings.database_url:
-        log.info("using the PostgreSQL database %s; DATA_DIR is %s", where(settings.database_url.get()),
-                 settings.data_dir)  # fmt: skip
-    else:
-        log.info("using the SQLite database %s", settings.data_dir / DATABASE_NAME)
-    stopping = Stopping()
-    try:
-        async with Core.open(settings, catalogue) as core:
-            return await serve(settings, core, stopping)
-    except StorageError as error:
-        log.error("%s", error)
-        return 1
-    except asyncio.CancelledError:
-        if not stopping.asked:
-            raise
-        return 0
-
-
-async def serve(settings: Settings, core: Core, stopping: Stopping) -> int:
-    """Take over what a previous process left, connect to Discord and answer until closed."""
-    # Before the gateway connects, so no new job can be mistaken for one a previous process left.
-    interrupted = await core.start()
-    async with ImageBot(settings, core) as bot:
-        bot.interrupted = interrupted
-        try:
-            operations = await start_operations(settings, core, bot)
-        except OSError as error:
-            # The system's words ("Address already in use"), not asyncio's sentence around them.
-            reason = os.strerror(error.errno) if error.errno and error.errno > 0 else str(error)
-            log.error(
-                "METRICS_PORT %d cannot be used on %s (%s): choose another port, or stop what listens on it",
-                settings.metrics_port, settings.metrics_host, reason,
-            )  # fmt: skip
-            return 2
-        ops = OpsWebhook(settings.ops_webhook_url, core.discord_session) if settings.ops_webhook_url else None
-        if ops is not None:
-            ops.addFilter(RedactingFilter(settings.secrets()))
-            logging.getLogger().addHandler(ops)
-        try:
-            await log_in(bot, settings)
-            stopping.closes_with(bot.close)
-            await bot.connect()
-        except discord.LoginFailure:
-            log.error("Discord refused DISCORD_TOKEN; copy the bot token again from the developer portal")
-            return 1
-        except discord.PrivilegedIntentsRequired:
-            log.error("the bot asked Discord for an intent it was not granted")
-            return 1
-        finally:
-            if ops is not None:
-                logging.getLogger().removeHandler(ops)
-                await ops.drain()
-            if operations is not None:
-                await operations.cleanup()
-    return 0
-
-
-async def start_operations(settings: Settings, core: Core, bot: ImageBot) -> web.AppRunner | None:
-    """/metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT, when a port is set."""
-    if not settings.metrics_port:
-        return None
-
-    async def ready() -> str | None:
-        if bot.is_closed() or not bot.is_ready() or any(shard.is_closed() for shard in bot.shards.values()):
-            return "not connected to the Discord gateway"
-        try:
-            await asyncio.wait_for(core.storage.ping(), 2)
-        except Exception as error:
-            return f"the database does not answer ({type(error).__name__})"
-        return None
-
-    def refresh() -> None:
-        core.metrics.guilds.set(len(bot.guilds))
-        for shard, latency in getattr(bot, "latencies", [(bot.shard_id, bot.latency)]):
-            if latency == latency:  # NaN until the first heartbeat
-                core.metrics.gateway.labels(shard=str(shard or 0)).set(latency)
-
-    runner = await start_health(settings.metrics_host, settings.metrics_port, core.metrics, ready, refresh)
-    log.info("metrics and health checks on http://%s:%d", settings.metrics_host, settings.metrics_port)
-    return runner
-
-
-async def log_in(bot: ImageBot, settings: Settings) -> None:
+async def log_in(bot: discord.Client, settings: Settings) -> None:
     """Log in, trying again with backoff (at most 30 s) while Discord cannot be reached.
 
     A token Discord refuses raises LoginFailure at once.
@@ -220,14 +140,15 @@ async def reach_discord(settings: Settings, say: Callable[..., None]) -> bool:
     return True
 
 
-async def sync(settings: Settings) -> int:
-    """Sync the commands globally, once, then exit: the bot's commands are all it needs.
+async def sync(settings: Settings, make_bot: MakeBot) -> int:
+    """Sync the commands globally, once, then exit: the bot's commands (``make_bot(settings)``, without a core) are
+    all it needs.
 
     While Discord cannot be reached it is tried again, as ``run`` does, until it can or until stopped.
     """
     stopping = Stopping()
     try:
-        async with ImageBot(settings, None) as bot:
+        async with make_bot(settings) as bot:
             try:
                 await log_in(bot, settings)
             except discord.LoginFailure:
@@ -262,8 +183,9 @@ async def migrate(settings: Settings, catalogue: Catalogue) -> int:
     return 0
 
 
-def main(argv: list[str]) -> int:
-    """Read the settings and do what the command line asks."""
+def main(argv: list[str], run: Run, make_bot: MakeBot) -> int:
+    """Read the settings and do what the command line asks: ``run`` (bot.py's) runs the bot, ``make_bot`` makes
+    one without a core for ``sync``."""
     mode = argv[0] if argv else "run"
     if argv in (["help"], ["--help"], ["-h"]):
         print(USAGE)
@@ -294,7 +216,7 @@ def main(argv: list[str]) -> int:
         if mode == "check":
             return run_loop(check(settings, catalogue, reach_discord))
         if mode == "sync":
-            return run_loop(sync(settings))
+            return run_loop(sync(settings, make_bot))
         if mode == "migrate-to-postgres":
             return run_loop(migrate(settings, catalogue))
         return run_loop(run(settings, catalogue))

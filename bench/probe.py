@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import bot  # noqa: E402
 import cli  # noqa: E402
 from imagegen.catalogue import BUNDLED, Catalogue  # noqa: E402
 from imagegen.settings import load_settings  # noqa: E402
@@ -60,7 +61,7 @@ async def probe(stats: Path) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, snapshot)
     task = asyncio.create_task(ticker())
     try:
-        return await cli.run(settings, Catalogue.load(BUNDLED))
+        return await bot.run(settings, Catalogue.load(BUNDLED))
     finally:
         task.cancel()
 

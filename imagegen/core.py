@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from . import policy, tools, workers
 from .artists import BUNDLED as BUNDLED_ARTISTS
@@ -21,6 +23,7 @@ from .client import ImageClient
 from .clock import Clock, day_of, next_midnight, system_clock
 from .dispatch import Admission, JobQueue, LocalQueue
 from .errors import ImageGenError, InvalidRequest, ModelNotFound
+from .health import start_health
 from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
 from .model import Description, ImageRequest, Job
@@ -54,6 +57,14 @@ class MemberUsage:
     def left(self) -> int:
         """Images left today (meaningless without a limit)."""
         return max(0, self.limit - self.used)
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """How the bot stands with Discord's gateway, for the operator's metrics: servers, and each shard's latency."""
+
+    guilds: int
+    latencies: list[tuple[int, float]]
 
 
 async def open_storage(settings: Settings) -> Storage:
@@ -185,6 +196,52 @@ class Core:
         if self.identify_gate is not None:
             await self.identify_gate.close()
         await self.models.close()
+
+    # -- operations -----------------------------------------------------------------------------------------------
+
+    async def start_operations(
+        self, connected: Callable[[], bool], gateway: Callable[[], Gateway]
+    ) -> web.AppRunner | None:
+        """/metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT when a port is set: ready while
+        ``connected()`` and the database answers; ``gateway()`` is read at each scrape. Raises OSError when the port
+        cannot be used."""
+        settings = self.settings
+        if not settings.metrics_port:
+            return None
+
+        async def ready() -> str | None:
+            if not connected():
+                return "not connected to the Discord gateway"
+            try:
+                await asyncio.wait_for(self.storage.ping(), 2)
+            except Exception as error:
+                return f"the database does not answer ({type(error).__name__})"
+            return None
+
+        def refresh() -> None:
+            now = gateway()
+            self.metrics.guilds.set(now.guilds)
+            for shard, latency in now.latencies:
+                if latency == latency:  # NaN until the first heartbeat
+                    self.metrics.gateway.labels(shard=str(shard)).set(latency)
+
+        runner = await start_health(settings.metrics_host, settings.metrics_port, self.metrics, ready, refresh)
+        log.info("metrics and health checks on http://%s:%d", settings.metrics_host, settings.metrics_port)
+        return runner
+
+    @property
+    def identifies_together(self) -> bool:
+        """Whether shards of every process take turns to IDENTIFY through the shared database."""
+        return self.identify_gate is not None
+
+    async def wait_to_identify(self, bucket: int) -> None:
+        """Wait for this shard's turn to IDENTIFY among every process's shards of ``bucket``."""
+        if self.identify_gate is not None:
+            await self.identify_gate.wait(bucket)
+
+    def acknowledged(self, seconds: float) -> None:
+        """Note how long an interaction took to be acknowledged."""
+        self.metrics.acknowledge.observe(max(0.0, seconds))
 
     # -- servers --------------------------------------------------------------------------------------------------
 

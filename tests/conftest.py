@@ -14,8 +14,7 @@ import discord
 import pytest
 import yarl
 
-from bot import ImageBot
-from cli import start_operations
+from bot import ImageBot, start_operations
 from imagegen.catalogue import BUNDLED, Catalogue
 from imagegen.core import Core
 from imagegen.settings import Secret, Settings
@@ -124,7 +123,7 @@ async def start_bot(
             interrupted = await core.start()
             bot = ImageBot(chosen, core, guild_ready_timeout=0.01)
             bot.interrupted = interrupted
-            operations = await start_operations(chosen, core, bot)
+            operations = await start_operations(core, bot)
             if operations is not None:
                 cores.push_async_callback(operations.cleanup)
             task = asyncio.create_task(bot.start(DISCORD_TOKEN))

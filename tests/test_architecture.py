@@ -67,3 +67,10 @@ def test_every_module_imports_on_its_own() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_bot_and_the_command_line_do_not_import_each_other() -> None:
+    # bot.py hands the command line what it needs (how to run, how to make a bot to sync); nothing imports bot.py.
+    assert "bot" not in runtime_imports(ROOT / "cli.py")
+    for path in modules("cogs", "imagegen"):
+        assert not {"bot", "cli"} & {name.split(".")[0] for name in runtime_imports(path)}, path
