@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from imagegen import artists, errors, model, screening, servers, texts, tools, upstream
+from tests.helpers import said, says
 
 
 def blanks(text: texts.Text) -> set[str]:
@@ -196,3 +197,10 @@ open("usage.png")
     named, built = _keys_in(ast.parse(source))
     assert named == {"error.busy", "error.model_gone.x", "plain", "cmd.x", "invalid.x", "admin.a", "admin.b"}
     assert built == {"button.tool.{}", "limit.{}_fewer"}
+
+
+def test_a_test_can_tell_which_text_was_said_whatever_fills_its_blanks() -> None:
+    told = "<@1> " + said("en", "limit.user_day", limit=5, reset_time="<t:9:t>", reset_relative="<t:9:R>")
+    assert says(told, "limit.user_day") and not says(told, "limit.server_day")
+    assert says(said("en", "count", count=1), "count") and says(said("en", "count", count=4), "count")
+    assert says(said("zh-CN", "admin.nothing"), "admin.nothing", "zh-CN") and not says("Nothing", "admin.nothing")
