@@ -79,7 +79,7 @@ POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=T
 
 async def database_rows(bot: ImageBot, query: str) -> list[tuple[Any, ...]]:
     """Rows of a query (no parameters, SQL both engines read alike) on the bot's own database."""
-    storage: Any = bot.core.storage
+    storage = storage_of(bot)
     if hasattr(storage, "pool"):
         return [tuple(row) for row in await storage.pool.fetch(query)]
     async with storage.connection.execute(query) as cursor:
@@ -111,7 +111,7 @@ async def idle(bot: ImageBot) -> None:
 
 def storage_of(bot: ImageBot) -> Any:
     """The bot's database, for a test that reads what was stored."""
-    return bot.core.jobs.storage
+    return bot.core.storage
 
 
 def said(locale: str, key: str, **params: Any) -> str:
