@@ -56,6 +56,7 @@ class Usage(commands.Cog):
                 texts.t(english, "chart.title"),
                 texts.t(english, "chart.budget", amount="{amount}"),
                 texts.t(english, "chart.spend"),
+                texts.t(english, "chart.dollars", amount="{amount}"),
             )
             chart = await core.month_chart(interaction.guild_id, labels)
             files.append(discord.File(io.BytesIO(chart), filename="usage.png"))
