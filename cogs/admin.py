@@ -51,7 +51,8 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         _, changes = await self.bot.core.edit_server(guild_id, interaction.user.id, edit)
         locale = interaction.locale
         described = ", ".join(
-            f"{texts.t(locale, f'field.{key}')}: {_shown(locale, key, value)}" for key, value in changes.items()
+            texts.t(locale, "admin.change", field=texts.t(locale, f"field.{key}"), value=_shown(locale, key, value))
+            for key, value in changes.items()
         )
         await interaction.response.send_message(
             texts.t(interaction.locale, "admin.changed", changes=described), ephemeral=True
@@ -300,7 +301,8 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         if not own:
             await interaction.response.send_message(texts.t(locale, "admin.styles.none"), ephemeral=True)
             return
-        listed = texts.shorten("\n".join(f"• {inert(name)}: {inert(phrase)}" for name, phrase in own), 1800)
+        items = (texts.t(locale, "admin.styles.item", name=inert(name), phrase=inert(phrase)) for name, phrase in own)
+        listed = texts.shorten("\n".join(items), 1800)
         text = texts.t(locale, "admin.styles.list", count=len(own), styles=listed)
         await interaction.response.send_message(text, ephemeral=True)
 

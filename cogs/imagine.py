@@ -344,7 +344,9 @@ class Remove(JobItem, template=custom_ids.job_template("remove")):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            await bot.http.delete_message(job.channel_id, self.index, reason="reported result removed by a moderator")
+            # The audit log is the server's moderators' to read: in the server's language, as the log channel is.
+            reason = texts.t(bot.core.server(job.guild_id).language or texts.ENGLISH, "audit.report_removed")
+            await bot.http.delete_message(job.channel_id, self.index, reason=reason)
             done = "report.removed"
         except discord.NotFound:
             done = "report.already_gone"

@@ -56,6 +56,7 @@ class Usage(commands.Cog):
                 texts.t(english, "chart.title"),
                 texts.t(english, "chart.budget", amount="{amount}"),
                 texts.t(english, "chart.spend"),
+                texts.t(english, "chart.dollars", amount="{amount}"),
             )
             chart = await core.month_chart(interaction.guild_id, labels)
             files.append(discord.File(io.BytesIO(chart), filename="usage.png"))
@@ -80,7 +81,9 @@ class Usage(commands.Cog):
     async def server_report(self, locale: object, guild_id: int) -> str:
         """For admins: the server's day and month."""
         day, month = await self.bot.core.server_report(guild_id)
-        top = ", ".join(f"<@{user}> {images}" for user, images in month.top_users) or "—"
+        top = ", ".join(
+            texts.t(locale, "usage.top_member", user=f"<@{user}>", images=images) for user, images in month.top_users
+        )
         return texts.t(
             locale,
             "usage.server",
@@ -92,7 +95,7 @@ class Usage(commands.Cog):
             month_refusals=month.refusals,
             day_withheld=day.withheld,
             month_withheld=month.withheld,
-            top=top,
+            top=top or texts.t(locale, "usage.top_none"),
         )
 
 

@@ -34,11 +34,13 @@ class Month:
 
 @dataclass(frozen=True)
 class Labels:
-    """The words on the chart, in the reader's language; ``budget`` takes {amount}."""
+    """The words on the chart, in the reader's language; ``budget`` and ``dollars`` take {amount}."""
 
     title: str
     budget: str
     spend: str
+    # The top of the spend axis.
+    dollars: str = "${amount}"
 
 
 def draw(month: Month, labels: Labels) -> bytes:
@@ -55,7 +57,8 @@ def draw(month: Month, labels: Labels) -> bytes:
     base = TOP + plot_height
     pen.line([(LEFT, base), (LEFT + plot_width, base)], fill=FAINT, width=1)
     pen.text((8, TOP - 6), str(top_images), fill=FAINT, font=font)
-    pen.text((LEFT + plot_width + 6, TOP - 6), f"${top_dollars:.2f}", fill=SPEND, font=font)
+    most_dollars = labels.dollars.format(amount=f"{top_dollars:.2f}")
+    pen.text((LEFT + plot_width + 6, TOP - 6), most_dollars, fill=SPEND, font=font)
     slot = plot_width / max(count, 1)
     ranked = sorted(month.images, key=lambda model: -sum(month.images[model]))
     for day in range(count):

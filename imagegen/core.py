@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from . import policy, tools, workers
+from . import policy, texts, tools, workers
 from .artists import BUNDLED as BUNDLED_ARTISTS
 from .artists import ArtistList, Suggestion
 from .catalogue import Catalogue, ModelInfo
@@ -418,7 +418,8 @@ class Core:
 
     async def _ask_vision(self, vision: str, image: bytes, locale: object) -> list[str]:
         """The vision model's prompts for ``image`` in the language of ``locale``, the call counted by outcome."""
-        language = "Simplified Chinese" if str(locale).startswith("zh") else "English"
+        # Named in English, as the rest of the instructions to the model are.
+        language = texts.t(texts.ENGLISH, f"language.{texts.language(locale)}")
         try:
             prompts = await self.images.describe(vision, image, language)
         except ImageGenError as error:

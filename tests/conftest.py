@@ -30,6 +30,21 @@ BotFactory = Callable[..., Awaitable[ImageBot]]
 CATALOGUE = Catalogue.load(BUNDLED)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs PostgreSQL ``postgres``, so ``pytest -m "not postgres"`` runs the rest without one.
+
+    A test needs it when it asks for the server or a database on it (``postgres_server``, ``postgres_url``, or a
+    fixture built on them such as the processes' ``spawn``), or when it runs in the ``postgres`` case of a fixture
+    parametrized by engine (``database_url``, and the storages of tests/test_servers.py), which asks for the server
+    only once it runs.
+    """
+    for item in items:
+        params = getattr(item, "callspec", None)
+        engines = params.params.values() if params is not None else ()
+        if "postgres_server" in getattr(item, "fixturenames", ()) or "postgres" in engines:
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
     fake = FakeDiscord()

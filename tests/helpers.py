@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import datetime
 import inspect
+import re
+import string
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from imagegen import texts
 from tests.fakes.discord import FakeDiscord, Recorded
 
 if TYPE_CHECKING:
@@ -76,7 +79,7 @@ POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=T
 
 async def database_rows(bot: ImageBot, query: str) -> list[tuple[Any, ...]]:
     """Rows of a query (no parameters, SQL both engines read alike) on the bot's own database."""
-    storage: Any = bot.core.storage
+    storage = storage_of(bot)
     if hasattr(storage, "pool"):
         return [tuple(row) for row in await storage.pool.fetch(query)]
     async with storage.connection.execute(query) as cursor:
@@ -98,3 +101,30 @@ async def eventually(check: Callable[[], Any], expected: Any = None, within: flo
             await asyncio.sleep(0.02)
 
     return await asyncio.wait_for(poll(), within)
+
+
+# What a test reaches for in the core, each named once: when the core's parts move, only these change.
+async def idle(bot: ImageBot) -> None:
+    """Wait until the bot's process has no job waiting or being drawn."""
+    await bot.core.jobs.queue.wait_idle()
+
+
+def storage_of(bot: ImageBot) -> Any:
+    """The bot's database, for a test that reads what was stored."""
+    return bot.core.storage
+
+
+def said(locale: str, key: str, **params: Any) -> str:
+    """What the bot says for ``key`` in ``locale`` with ``params``: a test compares with this, not with English."""
+    return texts.t(locale, key, **params)
+
+
+def says(text: str, key: str, locale: str = "en") -> bool:
+    """Whether ``text`` holds the catalogue's text for ``key`` (any plural form), whatever fills its blanks."""
+    entry = texts.CATALOGUE[key][texts.language(locale)]
+    for form in entry.values() if isinstance(entry, dict) else [entry]:
+        pieces = [re.escape(literal) + ("(?s:.*?)" if name is not None else "")
+                  for literal, name, _, _ in string.Formatter().parse(form)]  # fmt: skip
+        if re.search("".join(pieces), text):
+            return True
+    return False

@@ -17,7 +17,7 @@ from tests.fakes.discord import (
     Role,
 )
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
-from tests.helpers import answer_of, database_rows
+from tests.helpers import answer_of, database_rows, idle, says
 
 ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
@@ -42,7 +42,7 @@ async def changes(bot: ImageBot) -> list[tuple[int, str]]:
 async def test_members_without_manage_server_cannot_change_settings(bot: ImageBot, fake_discord: FakeDiscord) -> None:
     sent = await fake_discord.slash("imagine-admin", {"daily_images_per_user": 1}, subcommand="limits", user_id=ALICE)
     answer = await answer_of(fake_discord, sent["token"])
-    assert answer.flags & 64 and "Only members with the Manage Server permission" in answer.content
+    assert answer.flags & 64 and says(answer.content, "admin.not_allowed")
     assert await changes(bot) == []
 
 
@@ -52,7 +52,7 @@ async def test_a_limit_set_by_an_admin_is_confirmed_recorded_and_applies_at_once
     assert "Saved: images per member per day: 1" in await admin(fake_discord, "limits", daily_images_per_user=1)
     assert await changes(bot) == [(ADMIN, '{"daily_images_per_user": 1}')]
     assert (await draw(fake_discord, image_api, user_id=ALICE)).files
-    assert "images for today" in (await draw(fake_discord, image_api, user_id=ALICE)).content
+    assert says((await draw(fake_discord, image_api, user_id=ALICE)).content, "limit.user_day")
 
 
 async def test_imagine_can_be_kept_to_chosen_channels(
@@ -100,12 +100,12 @@ async def test_repeated_refusals_bring_a_kind_cooling_off_that_moderators_hear_o
     for attempt in range(2):
         sent = await fake_discord.slash("imagine", {"prompt": f"try {attempt}"}, user_id=ALICE)
         reply = await answer_of(fake_discord, sent["token"])
-        await bot.core.jobs.queue.wait_idle()
-    assert "let's take a short break" in reply.content
+        await idle(bot)
+    assert says(reply.content, "refused.cooloff")
     reports = [r for r in fake_discord.requests if r.path == f"/channels/{OTHER_CHANNEL_ID}/messages"]
-    assert len(reports) == 2 and "cooling off" in reports[1].content and "cooling off" not in reports[0].content
+    assert len(reports) == 2 and says(reports[1].content, "log.cooloff") and not says(reports[0].content, "log.cooloff")
     blocked = await draw(fake_discord, image_api, user_id=ALICE)
-    assert "Taking a short break" in blocked.content and blocked.path.endswith("/callback")
+    assert says(blocked.content, "limit.cooloff") and blocked.path.endswith("/callback")
     assert len(image_api.generation_calls) == 2
 
 
@@ -177,7 +177,7 @@ async def test_admins_see_the_servers_day_and_month_in_usage(
     await answer_of(fake_discord, sent["token"])
     refused = await fake_discord.slash("imagine", {"prompt": "no"}, user_id=ALICE)
     await answer_of(fake_discord, refused["token"])
-    await bot.core.jobs.queue.wait_idle()
+    await idle(bot)
     member = await fake_discord.slash("usage", {}, user_id=ALICE)
     assert "This server" not in (await answer_of(fake_discord, member["token"])).content
     sent = await fake_discord.slash("usage", {}, user_id=ADMIN, permissions=MANAGE_SERVER)
@@ -255,7 +255,7 @@ async def test_admins_get_the_month_as_a_picture_and_members_do_not(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     await draw(fake_discord, image_api, user_id=ALICE)
-    await bot.core.jobs.queue.wait_idle()
+    await idle(bot)
     sent = await fake_discord.slash("usage", {}, user_id=ADMIN, permissions=MANAGE_SERVER)
     report = await answer_of(fake_discord, sent["token"])
     [(name, blob)] = report.files.values()

@@ -109,7 +109,7 @@ def describe(bot: ImageBot, locale: object, error: BaseException, job_id: int | 
     key = discord_error_key(error)
     if key is not None:
         log.info("interaction refused by discord.py: %s", error)
-        return Answer(texts.t(locale, key, **with_times(_discord_params(error))))
+        return Answer(texts.t(locale, key, **with_times(_discord_params(locale, error))))
     log.error("unexpected error", exc_info=error)
     return Answer(texts.t(locale, "error.unexpected"))
 
@@ -139,12 +139,18 @@ def discord_error_key(error: BaseException) -> str | None:
     return None
 
 
-def _discord_params(error: BaseException) -> dict[str, object]:
+def _discord_params(locale: object, error: BaseException) -> dict[str, object]:
     if isinstance(error, app_commands.BotMissingPermissions):
-        return {"permissions": ", ".join(name.replace("_", " ") for name in error.missing_permissions)}
+        return {"permissions": ", ".join(permission_name(locale, name) for name in error.missing_permissions)}
     if isinstance(error, app_commands.CommandOnCooldown):
         return {"ready": int(discord.utils.utcnow().timestamp() + error.retry_after + 0.999)}
     return {}
+
+
+def permission_name(locale: object, permission: str) -> str:
+    """A Discord permission as the reader's Discord names it; one the catalogue lacks, as discord.py spells it."""
+    key = f"permission.{permission}"
+    return texts.t(locale, key) if key in texts.CATALOGUE else permission.replace("_", " ")
 
 
 def shown_params(error: ImageGenError) -> dict[str, object]:

@@ -37,7 +37,7 @@ def _size_label(locale: object, size: str) -> str:
         return texts.t(locale, "choice.size.auto")
     shape, ratio = aspect(size)
     label = texts.t(locale, f"size.{shape}", ratio=ratio)
-    return label if ":" in size else f"{label} — {size.replace('x', '×')}"
+    return label if ":" in size else texts.t(locale, "size.pixels", shape=label, size=size.replace("x", "×"))
 
 
 async def models(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
