@@ -10,10 +10,10 @@ from discord.ext import commands
 
 from imagegen import texts
 from imagegen.errors import InvalidRequest
-from imagegen.screening import CATEGORIES
+from imagegen.screening import chosen_categories
 from imagegen.servers import Edit, ServerSettings
 from imagegen.styles import MAX_STYLE_NAME, MAX_STYLE_PHRASE
-from imagegen.wordlist import MAX_PHRASE_LENGTH, MAX_PHRASES, normalise
+from imagegen.wordlist import MAX_PHRASE_LENGTH
 
 from .utils.markup import inert
 from .utils.translator import localised
@@ -49,6 +49,9 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         guild_id = self._admin(interaction)
         # A server may tighten the operator's limits, never loosen them: edit_server refuses what would.
         _, changes = await self.bot.core.edit_server(guild_id, interaction.user.id, edit)
+        await self._confirm(interaction, changes)
+
+    async def _confirm(self, interaction: discord.Interaction, changes: dict[str, Any]) -> None:
         locale = interaction.locale
         described = ", ".join(
             texts.t(locale, "admin.change", field=texts.t(locale, f"field.{key}"), value=_shown(locale, key, value))
@@ -143,14 +146,9 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         self, interaction: discord.Interaction, action: Literal["add", "remove"], role: discord.Role
     ) -> None:
         """Members with this role skip the daily limits and the cooldown (the budget still holds)."""
-        if action == "add":
-            await self._edit(
-                interaction, lambda now: {"exempt_roles": tuple(dict.fromkeys([*now.exempt_roles, role.id]))}
-            )
-        else:
-            await self._edit(
-                interaction, lambda now: {"exempt_roles": tuple(r for r in now.exempt_roles if r != role.id)}
-            )
+        guild_id = self._admin(interaction)
+        changes = await self.bot.core.exempt_role(guild_id, interaction.user.id, role.id, exempt=action == "add")
+        await self._confirm(interaction, changes)
 
     @app_commands.command(name="model", description=localised("cmd.admin.model"))
     @app_commands.describe(model=localised("opt.admin.model"))
@@ -182,25 +180,11 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             await interaction.response.send_message(text if current else texts.t(locale, "admin.blocked.none"),
                                                     ephemeral=True)  # fmt: skip
             return
-        wanted = normalise(phrase or "")
-        if not wanted:
-            raise InvalidRequest("admin.blocked.need_phrase")
-
-        def edit(now: ServerSettings) -> dict[str, Any]:
-            known = [normalise(word) for word in now.blocked_words]
-            if action == "remove":
-                if wanted not in known:
-                    raise InvalidRequest("admin.blocked.missing", phrase=phrase or "")
-                return {"blocked_words": tuple(word for word in now.blocked_words if normalise(word) != wanted)}
-            if wanted in known:
-                return {"blocked_words": now.blocked_words}
-            if len(now.blocked_words) >= MAX_PHRASES:
-                raise InvalidRequest("admin.blocked.full", limit=MAX_PHRASES)
-            return {"blocked_words": (*now.blocked_words, " ".join((phrase or "").split()))}
-
-        updated, _ = await self.bot.core.edit_server(guild_id, interaction.user.id, edit)
+        count = await self.bot.core.change_blocked_words(
+            guild_id, interaction.user.id, phrase or "", add=action == "add"
+        )
         key = "admin.blocked.added" if action == "add" else "admin.blocked.removed"
-        text = texts.t(locale, key, phrase=inert(phrase or ""), count=len(updated.blocked_words))
+        text = texts.t(locale, key, phrase=inert(phrase or ""), count=count)
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="bar", description=localised("cmd.admin.bar"))
@@ -217,12 +201,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
 
     async def _bar(self, interaction: discord.Interaction, user: discord.User, *, barred: bool) -> None:
         guild_id = self._admin(interaction)
-
-        def edit(now: ServerSettings) -> dict[str, Any]:
-            others = tuple(member for member in now.barred if member != user.id)
-            return {"barred": (*others, user.id) if barred else others}
-
-        await self.bot.core.edit_server(guild_id, interaction.user.id, edit)
+        await self.bot.core.bar(guild_id, interaction.user.id, user.id, barred=barred)
         key = "admin.barred" if barred else "admin.unbarred"
         await interaction.response.send_message(texts.t(interaction.locale, key, user=user.mention), ephemeral=True)
 
@@ -248,12 +227,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
         if mode is not None:
             changes["screening"] = mode
         if categories is not None:
-            chosen: tuple[str, ...] = ()
-            if categories.strip().lower() != "all":
-                chosen = tuple(dict.fromkeys(part.strip().lower() for part in categories.split(",") if part.strip()))
-                if not chosen or any(category not in CATEGORIES for category in chosen):
-                    raise InvalidRequest("admin.screening.categories", categories=", ".join(CATEGORIES))
-            changes["screening_categories"] = chosen
+            changes["screening_categories"] = chosen_categories(categories)
         if results is not None:
             changes["screen_results"] = results == "on"
         if log_images is not None:

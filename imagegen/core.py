@@ -35,7 +35,15 @@ from .queue import FairQueue
 from .quota import Limits, Usage
 from .report import ServerReport, day_and_month
 from .screening import screening_for
-from .servers import Edit, ServerSettings, ServerSettingsStore, check_ceiling
+from .servers import (
+    Edit,
+    ServerSettings,
+    ServerSettingsStore,
+    check_ceiling,
+    with_barred,
+    with_blocked_word,
+    with_exempt_role,
+)
 from .settings import Settings
 from .shared import IdentifyGate, SharedQueue
 from .storage import SqliteStorage, Storage
@@ -271,6 +279,31 @@ class Core:
             return changes
 
         return await self.servers.edit(guild_id, user_id, checked)
+
+    async def change_blocked_words(self, guild_id: int, user_id: int, phrase: str, *, add: bool) -> int:
+        """Add a phrase to the server's word list (or remove it), recorded with who did; returns how many it holds.
+        Raises InvalidRequest for an empty phrase, one to remove that is not there, or a full list."""
+        updated, _ = await self.edit_server(guild_id, user_id, lambda now: with_blocked_word(now, phrase, add=add))
+        return len(updated.blocked_words)
+
+    async def exempt_role(self, guild_id: int, user_id: int, role_id: int, *, exempt: bool) -> dict[str, Any]:
+        """Exempt a role from the daily limits and the cooldown here (or no longer); returns what changed."""
+        _, changes = await self.edit_server(
+            guild_id, user_id, lambda now: with_exempt_role(now, role_id, exempt=exempt)
+        )
+        return changes
+
+    async def bar(self, guild_id: int, user_id: int, member_id: int, *, barred: bool) -> None:
+        """Bar a member from the bot here (or let them back), recorded with who did."""
+        await self.edit_server(guild_id, user_id, lambda now: with_barred(now, member_id, barred=barred))
+
+    def public_locale(self, guild_id: int | None, requester: object) -> object:
+        """The language of a public message here: the server's when it set one, else the requester's."""
+        return self.server(guild_id).language or requester
+
+    def moderators_locale(self, guild_id: int | None) -> str:
+        """The language of reports to a server's moderators: the server's, else English."""
+        return self.server(guild_id).language or texts.ENGLISH
 
     def exempt(self, guild_id: int | None, roles: Iterable[int]) -> bool:
         """Whether any of ``roles`` is exempted from the daily limits and the cooldown, by the operator or here."""

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import InvalidRequest
 from .settings import SCREENING_MODES
 
 # The categories a server chooses among; the moderation endpoint's sub-categories (violence/graphic…) count with
 # their group. Sexual content involving minors always counts, whatever anyone chooses.
 CATEGORIES = ("sexual", "violence", "self-harm", "harassment", "hate", "illicit")
 ALWAYS = "sexual/minors"
+
+
+def chosen_categories(text: str) -> tuple[str, ...]:
+    """The categories an admin typed ("sexual, hate", or "all": every one, written as none chosen); raises
+    InvalidRequest naming the categories there are."""
+    if text.strip().lower() == "all":
+        return ()
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    if not chosen or any(category not in CATEGORIES for category in chosen):
+        raise InvalidRequest("admin.screening.categories", categories=", ".join(CATEGORIES))
+    return chosen
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 from .errors import InvalidRequest
 from .quota import Limits
 from .storage import Storage, StorageBusy
+from .wordlist import MAX_PHRASES, normalise
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,37 @@ class ServerSettings:
 
 
 # Server settings that are limits, named as the operator's Limits fields that cap them.
+def with_blocked_word(current: ServerSettings, phrase: str, *, add: bool) -> dict[str, Any]:
+    """The change that adds (or removes) a phrase to the server's word list, matched as the list matches it;
+    raises InvalidRequest for an empty phrase, one to remove that is not there, or a full list."""
+    wanted = normalise(phrase)
+    if not wanted:
+        raise InvalidRequest("admin.blocked.need_phrase")
+    known = [normalise(word) for word in current.blocked_words]
+    if not add:
+        if wanted not in known:
+            raise InvalidRequest("admin.blocked.missing", phrase=phrase)
+        return {"blocked_words": tuple(word for word in current.blocked_words if normalise(word) != wanted)}
+    if wanted in known:
+        return {"blocked_words": current.blocked_words}
+    if len(current.blocked_words) >= MAX_PHRASES:
+        raise InvalidRequest("admin.blocked.full", limit=MAX_PHRASES)
+    return {"blocked_words": (*current.blocked_words, " ".join(phrase.split()))}
+
+
+def with_exempt_role(current: ServerSettings, role_id: int, *, exempt: bool) -> dict[str, Any]:
+    """The change that exempts a role from the daily limits and the cooldown here (or no longer)."""
+    if exempt:
+        return {"exempt_roles": tuple(dict.fromkeys([*current.exempt_roles, role_id]))}
+    return {"exempt_roles": tuple(role for role in current.exempt_roles if role != role_id)}
+
+
+def with_barred(current: ServerSettings, user_id: int, *, barred: bool) -> dict[str, Any]:
+    """The change that bars a member from the bot here (or lets them back)."""
+    others = tuple(member for member in current.barred if member != user_id)
+    return {"barred": (*others, user_id) if barred else others}
+
+
 LIMIT_FIELDS = ("daily_images_per_user", "daily_images_per_server", "cooldown_seconds", "daily_budget_per_server")
 
 

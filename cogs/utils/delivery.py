@@ -43,7 +43,7 @@ class InteractionDelivery:
         self.job = job
         self.status = StatusMessage(conversation, self.render, bot.settings.progress_interval)
         # Public messages follow the server's language when it set one; private answers, the requester's.
-        self.locale: object = bot.core.server(job.guild_id).language or conversation.locale
+        self.locale = bot.core.public_locale(job.guild_id, conversation.locale)
         # Whether the status message already shows (the first part of) the result.
         self.shown = False
 
@@ -171,7 +171,7 @@ class InteractionDelivery:
         server = self.bot.core.server(job.guild_id)
         if server.log_channel is None:
             return
-        language = server.language or "en"
+        language = self.bot.core.moderators_locale(job.guild_id)
         key = "log.screened" if refused.categories else "log.refused"
         categories = category_names(language, refused.categories)
         report = report_text(language, key, job, reason=refused.reason, categories=categories)
@@ -201,7 +201,7 @@ class InteractionDelivery:
         server = self.bot.core.server(job.guild_id)
         if server.log_channel is None:
             return
-        language = server.language or "en"
+        language = self.bot.core.moderators_locale(job.guild_id)
         categories_named = category_names(language, categories)
         report = report_text(language, "log.withheld", job, count=count, categories=categories_named)
         # Moderators see the image only if the server asked, and then only behind a spoiler.
@@ -214,7 +214,7 @@ class InteractionDelivery:
         server = self.bot.core.server(job.guild_id)
         if server.log_channel is None:
             return
-        language = server.language or "en"
+        language = self.bot.core.moderators_locale(job.guild_id)
         report = report_text(language, "log.flagged", job, categories=category_names(language, categories))
         await self._to_log_channel(server.log_channel, report)
 
@@ -239,7 +239,7 @@ def report_text(language: str, key: str, job: Job, **params: object) -> str:
 
 async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
     """Post a kept result in its channel, mentioning the requester; raises DeliveryFailed as delivery does."""
-    locale: object = bot.core.server(job.guild_id).language or job.locale
+    locale = bot.core.public_locale(job.guild_id, job.locale)
     prepared = await images.prepare_async(generation.images, job.upload_limit or DEFAULT_UPLOAD_LIMIT)
     caption = result_caption(bot, locale, job, generation, prepared.left_out, kept=True)
     posted = 0
