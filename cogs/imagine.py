@@ -1,11 +1,12 @@
 """The /imagine command."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: /imagine's options are read from the annotations of a function
+# built with the operator's settings (see Imagine.imagine_command), which discord.py can only evaluate then.
 
 import asyncio
 import functools
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -57,17 +58,17 @@ BACKGROUND_CHOICES = [
 class Imagine(commands.Cog):
     """Turns a prompt into images posted in the channel."""
 
-    def __init__(self, bot: ImageBot) -> None:
+    def __init__(self, bot: "ImageBot") -> None:
         self.bot = bot
         self.announcing: asyncio.Task[None] | None = None
-        # Discord shows the operator's maximum in the picker; the request is checked against it again anyway.
-        self.imagine._params["n"].max_value = bot.settings.max_images
+        self.imagine = self.imagine_command()
         # Direct messages escape every server's moderators, so they are the operator's choice.
         self.imagine.allowed_contexts = app_commands.AppCommandContext(guild=True, dm_channel=bot.settings.allow_dms)
         self.edit_menu = app_commands.ContextMenu(name=localised("menu.edit"), callback=self.edit_image)
         self.edit_menu.guild_only = True
 
     async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.imagine)
         self.bot.tree.add_command(self.edit_menu)
         self.bot.add_dynamic_items(*JOB_ITEMS)
 
@@ -82,6 +83,7 @@ class Imagine(commands.Cog):
         self.bot.core.serve(functools.partial(adopted, self.bot))
 
     async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.imagine.name)
         self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
         self.bot.remove_dynamic_items(*JOB_ITEMS)
         if self.announcing is not None:
@@ -100,53 +102,58 @@ class Imagine(commands.Cog):
     async def _before_posting(self) -> None:
         await self.bot.wait_until_ready()
 
-    @app_commands.command(name="imagine", description=localised("cmd.imagine"))
-    @app_commands.describe(
-        prompt=localised("opt.prompt"),
-        n=localised("opt.n"),
-        size=localised("opt.size"),
-        quality=localised("opt.quality"),
-        background=localised("opt.background"),
-        model=localised("opt.model"),
-        image=localised("opt.image"),
-        image2=localised("opt.image2"),
-        style=localised("opt.style"),
-    )
-    @app_commands.choices(quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES)
-    async def imagine(
-        self,
-        interaction: discord.Interaction,
-        prompt: app_commands.Range[str, 1, PROMPT_LIMIT],
-        n: app_commands.Range[int, 1, 10] = 1,
-        size: str = "auto",
-        quality: str = "auto",
-        background: str = "auto",
-        model: str | None = None,
-        image: discord.Attachment | None = None,
-        image2: discord.Attachment | None = None,
-        style: str | None = None,
-    ) -> None:
-        """Draw ``n`` images from ``prompt`` (starting from up to two reference images) and post them."""
-        attachments = [upload for upload in (image, image2) if upload is not None]
-        for upload in attachments:
-            check_declared(upload.size, upload.content_type)
-        settings = self.bot.settings
-        request = ImageRequest(
-            prompt=prompt,
-            model=(model or self.bot.core.default_model(interaction.guild_id)).strip(),
-            n=n,
-            size=size,
-            quality=quality,
-            background=background,
-            moderation=settings.moderation,
-        )
-        if style:
-            request = self.bot.core.with_style(request, style, interaction.guild_id)
-        await start_job(self.bot, interaction, request, [upload.url for upload in attachments])
+    def imagine_command(self) -> app_commands.Command[Any, ..., None]:
+        """/imagine, built for this bot: Discord's picker offers up to the operator's maximum number of images (the
+        request is checked against it again anyway)."""
+        most = self.bot.settings.max_images
 
-    imagine.autocomplete("size")(choices.sizes)
-    imagine.autocomplete("model")(choices.models)
-    imagine.autocomplete("style")(choices.styles)
+        @app_commands.command(name="imagine", description=localised("cmd.imagine"))
+        @app_commands.describe(
+            prompt=localised("opt.prompt"),
+            n=localised("opt.n"),
+            size=localised("opt.size"),
+            quality=localised("opt.quality"),
+            background=localised("opt.background"),
+            model=localised("opt.model"),
+            image=localised("opt.image"),
+            image2=localised("opt.image2"),
+            style=localised("opt.style"),
+        )
+        @app_commands.choices(quality=QUALITY_CHOICES, background=BACKGROUND_CHOICES)
+        async def imagine(
+            interaction: discord.Interaction,
+            prompt: app_commands.Range[str, 1, PROMPT_LIMIT],
+            n: app_commands.Range[int, 1, most] = 1,
+            size: str = "auto",
+            quality: str = "auto",
+            background: str = "auto",
+            model: str | None = None,
+            image: discord.Attachment | None = None,
+            image2: discord.Attachment | None = None,
+            style: str | None = None,
+        ) -> None:
+            """Draw ``n`` images from ``prompt`` (starting from up to two reference images) and post them."""
+            attachments = [upload for upload in (image, image2) if upload is not None]
+            for upload in attachments:
+                check_declared(upload.size, upload.content_type)
+            settings = self.bot.settings
+            request = ImageRequest(
+                prompt=prompt,
+                model=(model or self.bot.core.default_model(interaction.guild_id)).strip(),
+                n=n,
+                size=size,
+                quality=quality,
+                background=background,
+                moderation=settings.moderation,
+            )
+            if style:
+                request = self.bot.core.with_style(request, style, interaction.guild_id)
+            await start_job(self.bot, interaction, request, [upload.url for upload in attachments])
+
+        imagine.autocomplete("size")(choices.sizes)
+        imagine.autocomplete("model")(choices.models)
+        imagine.autocomplete("style")(choices.styles)
+        return imagine
 
     async def edit_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """The "Edit image" message menu: ask what should change about the message's first image."""
@@ -198,6 +205,6 @@ def _is_image(attachment: discord.Attachment) -> bool:
     return attachment.filename.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
 
 
-async def setup(bot: ImageBot) -> None:
+async def setup(bot: "ImageBot") -> None:
     """Load the cog."""
     await bot.add_cog(Imagine(bot))

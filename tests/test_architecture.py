@@ -74,6 +74,15 @@ def sources() -> list[Path]:
     return [*modules("cogs", "imagegen"), ROOT / "bot.py", ROOT / "cli.py"]
 
 
+def test_no_private_discord_py_attribute_is_used() -> None:
+    private = {"_connection", "_params", "_state"}
+    for path in sources():
+        tree = ast.parse(path.read_text())
+        used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        named = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+        assert not private & (used | named), f"{path} uses {private & (used | named)}"
+
+
 def test_a_custom_id_is_written_only_where_its_class_defines_it() -> None:
     for path in modules("cogs"):
         tree = ast.parse(path.read_text())
