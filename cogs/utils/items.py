@@ -34,7 +34,7 @@ async def answer_failure(interaction: discord.Interaction, error: Exception) -> 
 class Item(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_NOTHING):
     """A persistent button: its class, registered by its cog, answers every click on it, after a restart too.
 
-    A subclass names its custom id once, as ``class Reroll(JobButton, custom_id="imagine:reroll:{job}")``; the
+    A subclass names its custom id once, as ``class Tool(JobItem, custom_id="imagine:tool:{job}:{tool:...}")``; the
     same definition writes the id the button is sent with (``written``) and is its ``template``. A subclass
     answers a click in ``clicked``; whatever that raises goes to ``on_error``, and from there to the tree.
     """
@@ -63,6 +63,7 @@ class Item(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_NOTHING):
         return discord.ui.Button(label=label, style=cls.style, emoji=emoji or cls.emoji, custom_id=custom_id)
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        """A click: ``clicked``, with its errors sent on (discord.py would only log what a dynamic item raises)."""
         try:
             await self.clicked(interaction)
         except Exception as error:
@@ -73,7 +74,7 @@ class Item(discord.ui.DynamicItem[discord.ui.Button[Any]], template=_NOTHING):
         raise NotImplementedError
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        """A click failed: the tree answers, as for a command (discord.py itself would only log it)."""
+        """A click failed: the tree answers, as for a command."""
         await answer_failure(interaction, error)
 
 
