@@ -74,3 +74,42 @@ def test_bot_and_the_command_line_do_not_import_each_other() -> None:
     assert "bot" not in runtime_imports(ROOT / "cli.py")
     for path in modules("cogs", "imagegen"):
         assert not {"bot", "cli"} & {name.split(".")[0] for name in runtime_imports(path)}, path
+
+
+def sources() -> list[Path]:
+    """Every module of the bot itself: the cogs, the core, bot.py and cli.py."""
+    return [*modules("cogs", "imagegen"), ROOT / "bot.py", ROOT / "cli.py"]
+
+
+def test_no_private_discord_py_attribute_is_used() -> None:
+    private = {"_connection", "_params", "_state"}
+    for path in sources():
+        tree = ast.parse(path.read_text())
+        used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        named = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+        assert not private & (used | named), f"{path} uses {private & (used | named)}"
+
+
+def test_a_custom_id_is_written_only_where_its_class_defines_it() -> None:
+    for path in modules("cogs"):
+        tree = ast.parse(path.read_text())
+        defined = {
+            id(keyword.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            for keyword in node.keywords
+            if keyword.arg == "custom_id"
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr) and node.values:
+                node = node.values[0]
+            if isinstance(node, ast.Constant) and str(node.value).startswith("imagine:"):
+                assert id(node) in defined, f"{path}:{node.lineno} spells a custom id outside its class"
+
+
+def test_no_handler_in_a_cog_answers_an_unexpected_error_on_its_own() -> None:
+    for path in modules("cogs"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None and "Exception" in ast.unparse(node.type):
+                calls = {ast.unparse(call.func) for call in ast.walk(node) if isinstance(call, ast.Call)}
+                assert "answer_error" not in {name.rsplit(".", 1)[-1] for name in calls}, f"{path}:{node.lineno}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from bot import ImageBot
-from tests.fakes.discord import MANAGE_MESSAGES, FakeDiscord, Recorded
+from tests.fakes.discord import CHANNEL_ID, MANAGE_MESSAGES, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
 from tests.helpers import callback_of, custom_ids, result_of
 
@@ -129,6 +130,34 @@ async def test_a_click_on_a_job_the_database_does_not_know_says_so(bot, fake_dis
     submit = await fake_discord.submit_modal("imagine:remix-modal:4242", {"prompt": "x"})
     answer = await callback_of(fake_discord, submit["token"])
     assert "no longer have a record" in answer.content
+
+
+@pytest.mark.parametrize(
+    ("custom_id", "expected"),
+    [
+        *((f"imagine:{action}:4242", "no longer have a record") for action in (
+            "reroll", "rerun", "remix", "try", "delete", "cancel", "report")),
+        *((custom_id, "no longer have a record") for custom_id in (
+            "imagine:vary:4242:2", "imagine:pick:4242:1", "imagine:remove:4242:99", "imagine:tool:4242:zoom-2")),
+        ("imagine:idea:4242:1", "no longer have that description"),
+    ],
+)  # fmt: skip
+async def test_a_button_of_every_kind_an_earlier_version_posted_is_still_answered(
+    bot, fake_discord: FakeDiscord, custom_id: str, expected: str
+) -> None:
+    message = fake_discord._message(
+        {"content": "old", "components": [{"type": 1, "components": [
+            {"type": 2, "style": 2, "label": "old", "custom_id": custom_id}]}]}, {}
+    )  # fmt: skip
+    click = await fake_discord.click(message, custom_id)
+    answer = await callback_of(fake_discord, click["token"])
+    assert answer.flags & 64 and expected in answer.content
+
+
+async def test_an_edit_form_an_earlier_version_opened_is_still_answered(bot, fake_discord: FakeDiscord) -> None:
+    submit = await fake_discord.submit_modal(f"imagine:edit-modal:{CHANNEL_ID}:4242:0", {"prompt": "a hat"})
+    answer = await callback_of(fake_discord, submit["token"])
+    assert answer.flags & 64 and "no longer on the message" in answer.content
 
 
 async def test_try_this_instead_runs_the_rewritten_prompt(

@@ -406,6 +406,15 @@ async def test_commands_sync_to_the_guild_at_start_with_chinese_descriptions(
     assert options["model"]["autocomplete"] is True
 
 
+async def test_each_bot_offers_its_own_operators_maximum_number_of_images(start_bot, fake_discord: FakeDiscord) -> None:
+    # /imagine is built with each bot's settings, so two bots in one process do not share a maximum.
+    await start_bot(discord_guild_id=GUILD_ID, max_images=6)
+    await start_bot(discord_guild_id=GUILD_ID, max_images=2)
+    synced = [r for r in fake_discord.requests if r.method == "PUT" and r.path.endswith("/commands")]
+    options = [{o["name"]: o for o in next(c for c in r.payload if c["name"] == "imagine")["options"]} for r in synced]
+    assert [found["n"]["max_value"] for found in options] == [6, 2]
+
+
 async def test_nothing_syncs_at_start_without_a_guild(bot, fake_discord: FakeDiscord) -> None:
     assert not [r for r in fake_discord.requests if r.method == "PUT"]
 

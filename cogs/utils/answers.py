@@ -29,9 +29,10 @@ from imagegen.errors import (
     UserQueueFull,
 )
 
-from .buttons import buttons, job_button
+from .buttons import TryInstead
 from .channel import post_in_channel
 from .conversation import Conversation
+from .items import buttons
 from .markup import inert, with_times
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None 
         parts.append(texts.t(locale, f"refused.{suggestion.kind}", name=suggestion.name, style=suggestion.style))
         parts.append(texts.t(locale, "refused.suggested") + "\n" + _code(suggestion.prompt))
         if job_id is not None:
-            view = buttons(job_button("try", job_id, texts.t(locale, "button.try")))
+            view = buttons(TryInstead(job_id, label=texts.t(locale, "button.try")))
     parts.append(texts.t(locale, "refused.tips"))
     if refused.cooloff_until is not None:
         parts.insert(1, texts.t(locale, "refused.cooloff", **with_times({"ready": refused.cooloff_until})))

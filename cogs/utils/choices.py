@@ -11,7 +11,7 @@ from imagegen import texts
 from imagegen.catalogue import aspect
 from imagegen.model import size_choices
 
-from .jobs import bot_of
+from .items import bot_of
 
 # Discord refuses a whole autocomplete answer when one choice's name or value is longer than this, and the member
 # then sees no choices at all.

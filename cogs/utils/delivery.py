@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import discord
 
@@ -17,9 +17,10 @@ from imagegen.images import ImageFile
 from imagegen.model import Job, JobState
 
 from .answers import answer_error, category_names
-from .buttons import buttons, job_button, tool_button
+from .buttons import Cancel, Delete, JobItem, Pick, Remix, Report, Reroll, Rerun, Tool
 from .channel import post_in_channel
 from .conversation import Conversation
+from .items import buttons
 from .markup import inert, with_times
 from .status import StatusMessage
 
@@ -55,7 +56,7 @@ class InteractionDelivery:
         model = inert(job.request.model)
         position = self.bot.core.position(job.id)
         if job.state is JobState.QUEUED and position is not None:
-            view = buttons(job_button("cancel", job.id, texts.t(locale, "button.cancel")))
+            view = buttons(Cancel.for_job(job, locale))
             return texts.t(locale, "status.queued", position=position, count=count, model=model), view
         now = self.bot.core.clock()
         seconds = texts.elapsed(now - (job.started_at if job.started_at is not None else now))
@@ -144,7 +145,7 @@ class InteractionDelivery:
             content = texts.t(locale, "job.cancelled")
         else:
             content = texts.t(locale, "job.interrupted")
-            view = buttons(job_button("rerun", job.id, texts.t(locale, "button.rerun")))
+            view = buttons(Rerun.for_job(job, locale))
         try:
             await self.conversation.edit_original(content=content, view=view)
         except discord.HTTPException as error:
@@ -251,22 +252,12 @@ async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
 def result_buttons(bot: ImageBot, locale: object, job: Job, images: int) -> discord.ui.View:
     """Reroll, Remix, Delete and Report; then a button to pick each image of a result of several, or the
     single-image tools of the job's model under a result of one."""
-    job_id = job.id
-    actions = [
-        job_button(action, job_id, texts.t(locale, f"button.{action}"))
-        for action in ("reroll", "remix", "delete", "report")
-    ]
+    actions: list[JobItem] = [kind.for_job(job, locale) for kind in (Reroll, Remix, Delete, Report)]
     if images == 1:
-        actions += tool_buttons(locale, job_id, bot.core.tools(job.request.model))
+        actions += [Tool.for_job(job, locale, tool) for tool in bot.core.tools(job.request.model)]
     else:
-        labels = (texts.t(locale, "button.pick", index=index) for index in range(1, images + 1))
-        actions += [job_button("pick", job_id, label, index) for index, label in enumerate(labels, start=1)]
+        actions += [Pick.for_job(job, locale, index) for index in range(1, images + 1)]
     return buttons(*actions)
-
-
-def tool_buttons(locale: object, job_id: int, tools: Sequence[str]) -> list[discord.ui.Button[Any]]:
-    """The single-image tools under an image of a job."""
-    return [tool_button(job_id, tool, texts.t(locale, f"button.tool.{tool}")) for tool in tools]
 
 
 def result_caption(

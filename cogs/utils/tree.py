@@ -34,11 +34,13 @@ class BadOption(app_commands.AppCommandError):
 
 
 class ImageTree(app_commands.CommandTree[Any]):
-    """The command tree: the one place where a failed command or context menu is answered, and where every
-    command's options are checked before it runs (Discord checks them in its own client, but an interaction can be
-    sent by anything)."""
+    """The command tree: the one place where a failed command, context menu, button or form is answered, and
+    where every command's options are checked before it runs (Discord checks them in its own client, but an
+    interaction can be sent by anything)."""
 
-    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        """Answer a failure, whether or not the interaction was answered already: discord.py's, with a command's
+        error inside its wrapper, or (from cogs/utils/items.py) whatever a button or form raised."""
         await answer_error(self.client, interaction, cause_of(error))
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
