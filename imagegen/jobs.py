@@ -144,7 +144,11 @@ class Jobs:
             exempt,
             self.clock(),
         )
-        admission = await self.queue.admit(checked, self.max_kept_images)
+        began = time.perf_counter()
+        try:
+            admission = await self.queue.admit(checked, self.max_kept_images)
+        finally:
+            self.metrics.admission.observe(time.perf_counter() - began)
         self._admitting += 1
         self._none_admitting.clear()
         admission.on_release = self._admitted
