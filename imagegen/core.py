@@ -21,6 +21,7 @@ from .client import ImageClient
 from .clock import Clock, day_of, next_midnight, system_clock
 from .dispatch import Admission, JobQueue, LocalQueue
 from .errors import ImageGenError, InvalidRequest, ModelNotFound
+from .identify import IdentifyGate
 from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
 from .model import Description, ImageRequest, Job
@@ -34,7 +35,7 @@ from .report import ServerReport, day_and_month
 from .screening import screening_for
 from .servers import Edit, ServerSettings, ServerSettingsStore, check_ceiling
 from .settings import Settings
-from .shared import IdentifyGate, SharedQueue
+from .shared import SharedQueue
 from .storage import SqliteStorage, Storage
 from .styles import BUNDLED as BUNDLED_STYLES
 from .styles import MAX_SERVER_STYLES, MAX_STYLE_NAME, Style, StyleBook, check_server_style

@@ -14,8 +14,9 @@ from typing import Protocol
 from . import images, logs, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
-from .dispatch import Admission, JobQueue, Request
+from .dispatch import Admission, JobQueue
 from .errors import DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable, ShuttingDown
+from .ledger import Request
 from .metrics import Metrics
 from .model import UNFINISHED, ImageRequest, Job, JobState
 from .prices import PriceTable
