@@ -1,14 +1,20 @@
-"""The shape of the code, checked: cogs never import cogs or bot.py, the core never imports discord, and every
-module imports on its own."""
+"""The shape of the code, checked: cogs never import cogs or bot.py, the core never imports discord, every
+module imports on its own, and no SQL function decides a limit (the ledger's rules are Python, once)."""
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from imagegen.postgres import PostgresStorage
+from imagegen.storage import migrations
+
 ROOT = Path(__file__).resolve().parent.parent
+# The only function the migrations may leave: the scheduler's claim (queue order and leases, not money).
+SCHEDULER_FUNCTIONS = {"imagine_claim"}
 
 
 def module_name(path: Path) -> str:
@@ -67,3 +73,22 @@ def test_every_module_imports_on_its_own() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_migrations_leave_no_function_but_the_schedulers_claim() -> None:
+    left: set[str] = set()
+    for script in migrations("postgres"):
+        left |= {name.lower() for name in re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)", script, re.I)}
+        left -= {name.lower() for name in re.findall(r"DROP\s+FUNCTION\s+(?:IF\s+EXISTS\s+)?(\w+)", script, re.I)}
+    assert left == SCHEDULER_FUNCTIONS
+    for script in migrations("sqlite"):
+        assert not re.search(r"CREATE\s+(?:TEMP\s+)?TRIGGER", script, re.I)
+
+
+async def test_a_migrated_database_has_no_sql_function_deciding_limits(tmp_path: Path, postgres_url: str) -> None:
+    db = await PostgresStorage.open(postgres_url, tmp_path)
+    functions = await db.pool.fetch(
+        "SELECT proname FROM pg_proc JOIN pg_namespace ON pg_namespace.oid = pronamespace WHERE nspname = 'public'"
+    )
+    await db.close()
+    assert {row["proname"] for row in functions} == SCHEDULER_FUNCTIONS
