@@ -116,7 +116,8 @@ class Jobs:
         self._arriving: dict[str, tuple[Job, Delivery]] = {}
         # How a job another process accepted reaches its requester from here (the bot sets it).
         self.adopt: Callable[[Job], Delivery] | None = None
-        # Requests admitted and acknowledged but not yet recorded: a stopping bot answers them before it goes.
+        # Requests acknowledged and being admitted, or admitted but not yet recorded: a stopping bot answers them
+        # before it goes.
         self._admitting = 0
         self._none_admitting = asyncio.Event()
         self._none_admitting.set()
@@ -145,13 +146,17 @@ class Jobs:
             exempt,
             self.clock(),
         )
+        # Counted from now: a stopping bot waits for requests being admitted too (Discord has its answer already).
+        self._admitting += 1
+        self._none_admitting.clear()
         began = time.perf_counter()
         try:
             admission = await self.queue.admit(checked, self.max_kept_images)
+        except BaseException:
+            self._admitted()
+            raise
         finally:
             self.metrics.admission.observe(time.perf_counter() - began)
-        self._admitting += 1
-        self._none_admitting.clear()
         admission.on_release = self._admitted
         return admission
 

@@ -12,6 +12,7 @@ waits on a row another holds in the opposite order. The queue's order and the le
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import Counter
 from typing import Any, Union
@@ -173,13 +174,18 @@ class SharedLedger:
         self._admissions: asyncpg.Pool | None = None
         self._to_admit: list[tuple[Request, int, asyncio.Future[tuple[int, float | None]]]] = []
         self._admitter: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def start(self) -> None:
         """Open the connections admissions use."""
         self._admissions = await connect_pool(self.url, min_size=2, max_size=ADMISSION_CONNECTIONS)
 
     async def close(self) -> None:
-        """Close them."""
+        """Take no more requests, let those already asked for be decided, then close the connections."""
+        self._closing = True
+        if self._admitter is not None:
+            with contextlib.suppress(Exception):
+                await self._admitter
         if self._admissions is not None:
             await self._admissions.close()
             self._admissions = None
@@ -188,6 +194,8 @@ class SharedLedger:
 
     async def admit(self, request: Request, max_kept: int) -> Admission:
         """Let a request in and count it, or raise what stops it (the same as one process would)."""
+        if self._closing:
+            raise ShuttingDown()
         waiting: asyncio.Future[tuple[int, float | None]] = asyncio.get_running_loop().create_future()
         self._to_admit.append((request, max_kept, waiting))
         if self._admitter is None or self._admitter.done():
@@ -242,7 +250,9 @@ class SharedLedger:
                     continue
                 admitted.append((request, tally.last_request.get(request.user_id)))
                 tally.take(request)
-            places = await db.fetch(_WRITE, *_holdings([request for request, _ in admitted]), self.owner)
+            places = []
+            if admitted:
+                places = await db.fetch(_WRITE, *_holdings([request for request, _ in admitted]), self.owner)
         by_user: dict[int, list[int]] = {}
         for row in places:
             by_user.setdefault(int(row["user_id"]), []).append(int(row["id"]))
@@ -322,8 +332,8 @@ def _holdings(admitted: list[Request]) -> list[list[Any]]:
         [row_id for _, _, row_id in rows],
         [images[key] for key in rows],
         [spent[key] for key in rows],
-        list(last),
-        list(last.values()),
+        sorted(last),
+        [last[user_id] for user_id in sorted(last)],
         [request.user_id for request in admitted],
         [request.now for request in admitted],
     ]

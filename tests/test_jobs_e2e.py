@@ -6,11 +6,13 @@ import asyncio
 import datetime
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot import ImageBot
 from imagegen.core import open_storage
 from imagegen.model import ImageRequest, Job, JobState
+from imagegen.shared_ledger import LEDGER_LOCK
 from imagegen.storage import SqliteStorage
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
@@ -363,3 +365,24 @@ async def test_a_request_acknowledged_as_the_bot_stops_is_told_to_try_again_befo
     await stopping
     assert "restarting" in answer.content
     assert image_api.generation_calls == [] and image_api.edit_calls == []
+
+
+@POSTGRES_ONLY
+async def test_requests_still_being_admitted_as_the_bot_stops_are_told_to_try_again(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Another transaction holds the ledger: admissions wait for it, after Discord has its answer.
+    holder = await asyncpg.connect(bot.core.storage.url)  # type: ignore[attr-defined]
+    await holder.execute("SELECT pg_advisory_lock($1)", LEDGER_LOCK)
+    sent = await asyncio.gather(
+        *(fake_discord.slash("imagine", {"prompt": f"late {n}"}, user_id=600 + n) for n in range(3))
+    )
+    await fake_discord.wait_for(lambda: len(fake_discord.acknowledged) == 3)
+    stopping = asyncio.create_task(bot.close())
+    await eventually(lambda: bot.core.jobs.queue.closed)
+    await holder.close()
+    answers = [await private_reply(fake_discord, payload["token"]) for payload in sent]
+    await stopping
+    assert all("restarting" in answer.content for answer in answers)
+    assert image_api.generation_calls == []
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
