@@ -24,6 +24,7 @@ from .clock import Clock, day_of, next_midnight, system_clock
 from .dispatch import Admission, JobQueue, LocalQueue
 from .errors import ImageGenError, InvalidRequest, ModelNotFound
 from .health import start_health
+from .identify import IdentifyGate
 from .jobs import Delivery, Jobs, Redeliver
 from .metrics import Metrics
 from .model import Description, ImageRequest, Job
@@ -45,7 +46,7 @@ from .servers import (
     with_exempt_role,
 )
 from .settings import Settings
-from .shared import IdentifyGate, SharedQueue
+from .shared import SharedQueue
 from .storage import SqliteStorage, Storage
 from .styles import BUNDLED as BUNDLED_STYLES
 from .styles import MAX_SERVER_STYLES, MAX_STYLE_NAME, Style, StyleBook, check_server_style
@@ -85,6 +86,18 @@ async def open_storage(settings: Settings) -> Storage:
 def price_table(settings: Settings, catalogue: Catalogue) -> PriceTable:
     """The estimated prices: the catalogue's, with the operator's PRICES_FILE over them."""
     return PriceTable.load(catalogue, *([settings.prices_file] if settings.prices_file else []))
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A request as it may run here, whose and where, and the limits it is counted against once admitted."""
+
+    request: ImageRequest
+    user_id: int
+    guild_id: int | None
+    limits: Limits
+    exempt: bool
+    age_restricted: bool
 
 
 class Core:
@@ -344,6 +357,23 @@ class Core:
     ) -> tuple[ImageRequest, Admission]:
         """The request as it may run here, let in and counted against every limit in one step (nothing awaits);
         raises InvalidRequest, LimitReached or a queue error saying why not."""
+        checked = self.check_request(request, user_id=user_id, guild_id=guild_id, channel_id=channel_id,
+                                     age_restricted=age_restricted, references=references, roles=roles)  # fmt: skip
+        return checked.request, await self.admit_checked(checked)
+
+    def check_request(
+        self,
+        request: ImageRequest,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        age_restricted: bool,
+        references: int = 0,
+        roles: Iterable[int] = (),
+    ) -> CheckedRequest:
+        """The request as it may run here and what it is counted against, nothing counted yet (and nothing
+        awaited: it can answer before Discord is); raises InvalidRequest."""
         server = self.server(guild_id)
         request, limits = policy.admit(
             server,
@@ -357,16 +387,23 @@ class Core:
             age_restricted=age_restricted,
             references=references,
         )
-        exempt = self.exempt(guild_id, roles)
-        admission = await self.jobs.reserve(user_id, guild_id, request, exempt=exempt, limits=limits)
+        return CheckedRequest(request, user_id, guild_id, limits, self.exempt(guild_id, roles), age_restricted)
+
+    async def admit_checked(self, checked: CheckedRequest) -> Admission:
+        """Let a checked request in and count it against every limit in one step; raises LimitReached or a queue
+        error saying why not."""
+        server = self.server(checked.guild_id)
+        admission = await self.jobs.reserve(
+            checked.user_id, checked.guild_id, checked.request, exempt=checked.exempt, limits=checked.limits
+        )
         admission.screening = screening_for(
             self.settings.screening,
             server.screening,
             server.screening_categories,
-            age_restricted,
+            checked.age_restricted,
             results=self.settings.screen_results or bool(server.screen_results),
         )
-        return request, admission
+        return admission
 
     def check_place(self, user_id: int, guild_id: int | None, channel_id: int | None) -> None:
         """Raise InvalidRequest when the member may not use the bot here (DMs, barred, the server's channels)."""

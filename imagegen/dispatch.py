@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from .clock import day_start
-from .errors import KeptFull
+from .errors import ShuttingDown
+from .ledger import Request as Request
+from .ledger import Room, decide
 from .model import Job, JobState
 from .queue import Entry, FairQueue, Place
 from .quota import Limits, Reservation, Usage
@@ -51,19 +53,6 @@ class Admission:
         if self.on_release is not None:
             done, self.on_release = self.on_release, None
             done()
-
-
-@dataclass(frozen=True)
-class Request:
-    """What admission needs to know of a request."""
-
-    user_id: int
-    guild_id: int | None
-    images: int
-    per_image: float
-    limits: Limits
-    exempt: bool
-    now: float
 
 
 class JobQueue(Protocol):
@@ -220,24 +209,19 @@ class LocalQueue:
         return None
 
     async def admit(self, request: Request, max_kept: int) -> Admission:
-        # Nothing awaits from the first check to the last count, so a burst cannot slip past a limit.
-        kept = sum(self._kept.values())
-        if kept >= max_kept:
-            raise KeptFull(f"{kept} images are waiting to be posted")
-        place = self.fair.reserve(request.user_id)
-        try:
-            reservation = self.usage.reserve(
-                request.user_id,
-                request.guild_id,
-                request.images,
-                request.now,
-                request.limits,
-                request.per_image,
-                request.exempt,
-            )
-        except BaseException:
-            place.release()
-            raise
+        # Nothing awaits from reading the counts to counting the request, so a burst cannot slip past a limit.
+        fair = self.fair
+        if fair.closed:
+            raise ShuttingDown()
+        counts = replace(
+            self.usage.counts(request.user_id, request.guild_id, request.now),
+            kept=sum(self._kept.values()),
+            theirs=fair.pending_for(request.user_id),
+            everyone=fair.waiting + fair.running,
+        )
+        decide(request, counts, Room(fair.max_per_user, fair.max_waiting + fair.max_running, max_kept))
+        place = fair.reserve(request.user_id)
+        reservation = self.usage.take(request.user_id, request.guild_id, request.images, request.now, request.per_image)
         return Admission(_LocalHold(place, reservation))
 
     async def enqueue(self, job: Job, admission: Admission) -> None:

@@ -14,8 +14,9 @@ from typing import Protocol
 from . import images, logs, workers
 from .catalogue import Catalogue, ModelInfo
 from .client import Generation, ImageClient
-from .dispatch import Admission, JobQueue, Request
+from .dispatch import Admission, JobQueue
 from .errors import DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable, ShuttingDown
+from .ledger import Request
 from .metrics import Metrics
 from .model import UNFINISHED, ImageRequest, Job, JobState
 from .prices import PriceTable
@@ -115,7 +116,8 @@ class Jobs:
         self._arriving: dict[str, tuple[Job, Delivery]] = {}
         # How a job another process accepted reaches its requester from here (the bot sets it).
         self.adopt: Callable[[Job], Delivery] | None = None
-        # Requests admitted and acknowledged but not yet recorded: a stopping bot answers them before it goes.
+        # Requests acknowledged and being admitted, or admitted but not yet recorded: a stopping bot answers them
+        # before it goes.
         self._admitting = 0
         self._none_admitting = asyncio.Event()
         self._none_admitting.set()
@@ -144,9 +146,17 @@ class Jobs:
             exempt,
             self.clock(),
         )
-        admission = await self.queue.admit(checked, self.max_kept_images)
+        # Counted from now: a stopping bot waits for requests being admitted too (Discord has its answer already).
         self._admitting += 1
         self._none_admitting.clear()
+        began = time.perf_counter()
+        try:
+            admission = await self.queue.admit(checked, self.max_kept_images)
+        except BaseException:
+            self._admitted()
+            raise
+        finally:
+            self.metrics.admission.observe(time.perf_counter() - began)
         admission.on_release = self._admitted
         return admission
 

@@ -15,6 +15,8 @@ from .prices import PriceTable
 
 # Seconds: from well under a second (acknowledging) to many minutes (waiting in a busy queue, high quality).
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
+# Seconds to admit a request: well under a millisecond in memory, a few round trips to PostgreSQL, more in a burst.
+ADMISSION_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5)
 
 
 class Metrics:
@@ -38,6 +40,12 @@ class Metrics:
         )
         self.acknowledge = Histogram(
             "imagine_acknowledge_seconds", "Interaction received to acknowledged", buckets=BUCKETS, registry=registry
+        )
+        self.admission = Histogram(
+            "imagine_admission_seconds",
+            "Requests checked and counted against the limits (admitted or refused)",
+            buckets=ADMISSION_BUCKETS,
+            registry=registry,
         )
         self.spend = Counter(
             "imagine_estimated_spend_dollars", "Estimated cost of the images made", ["model"], registry=registry

@@ -8,7 +8,8 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .errors import QueueFull, ShuttingDown, UserQueueFull
+from .errors import ShuttingDown
+from .ledger import check_room
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,8 @@ class FairQueue:
         """Raise if a new entry of this user would not be taken; cheap enough to call before anything else."""
         if self.closed:
             raise ShuttingDown()
-        if self.pending_for(user_id) >= self.max_per_user:
-            raise UserQueueFull(limit=self.max_per_user)
-        if self.waiting + self.running >= self.max_waiting + self.max_running:
-            raise QueueFull()
+        total = self.max_waiting + self.max_running
+        check_room(self.pending_for(user_id), self.waiting + self.running, self.max_per_user, total)
 
     def reserve(self, user_id: int) -> Place:
         """Hold a place for a job of this user, or raise at once if there is none.

@@ -1,4 +1,8 @@
-"""Quotas: daily limits and cooldowns counted in images delivered, reserved at the check, reset at midnight UTC."""
+"""Quotas: daily limits and cooldowns counted in images delivered, reserved at the check, reset at midnight UTC.
+
+``Usage`` is the ledger of one process: it keeps the counts in memory; whether a request passes is the ledger's
+one rule set (``ledger.decide``).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
-from .clock import day_of, next_midnight
-from .errors import LimitReached
+from .clock import day_of
+from .ledger import Counts, Request, decide, note_refusal
 from .settings import Settings
 
 
@@ -125,28 +129,20 @@ class Usage:
 
         ``exempt`` users skip every limit but the server's budget, which is the operator's money.
         """
-        self._roll(now)
         limits = limits if limits is not None else self.limits
-        reset = next_midnight(now)
-        budget = limits.daily_budget_per_server
-        spent = self.spent.get(guild_id, 0.0) if guild_id is not None else 0.0
-        if guild_id is not None and budget and spent + per_image * images > budget + 1e-9:
-            left = budget - spent
-            affordable = int((left + 1e-9) // per_image) if per_image else 0
-            if affordable <= 0:
-                raise LimitReached("limit.budget", reset=reset)
-            raise LimitReached("limit.budget_fewer", left=affordable, reset=reset)
-        if exempt:
-            return
-        cooling = self.cooling_until.get(user_id, 0.0)
-        if cooling > now:
-            raise LimitReached("limit.cooloff", ready=int(cooling + 0.999))
-        last = self.last_request.get(user_id)
-        if limits.cooldown_seconds and last is not None and now - last < limits.cooldown_seconds:
-            raise LimitReached("limit.cooldown", ready=int(last + limits.cooldown_seconds + 0.999))
-        _check_count("user_day", self.by_user[user_id], images, limits.daily_images_per_user, reset)
-        if guild_id is not None:
-            _check_count("server_day", self.by_server[guild_id], images, limits.daily_images_per_server, reset)
+        request = Request(user_id, guild_id, images, per_image, limits, exempt, now)
+        decide(request, self.counts(user_id, guild_id, now))
+
+    def counts(self, user_id: int, guild_id: int | None, now: float) -> Counts:
+        """What this member and their server have used today, and the member's cooldown and cooling-off."""
+        self._roll(now)
+        return Counts(
+            user_images=self.by_user[user_id],
+            server_images=self.by_server[guild_id] if guild_id is not None else 0,
+            server_spent=self.spent.get(guild_id, 0.0) if guild_id is not None else 0.0,
+            last_request=self.last_request.get(user_id),
+            cooling_until=self.cooling_until.get(user_id),
+        )
 
     def reserve(
         self,
@@ -160,6 +156,10 @@ class Usage:
     ) -> Reservation:
         """Check, then count ``images`` (and their cost) and start the cooldown, in one step; raises LimitReached."""
         self.check(user_id, guild_id, images, now, limits, per_image, exempt)
+        return self.take(user_id, guild_id, images, now, per_image)
+
+    def take(self, user_id: int, guild_id: int | None, images: int, now: float, per_image: float = 0.0) -> Reservation:
+        """Count ``images`` (and their cost) and start the cooldown, for a request the ledger let in."""
         previous = self.last_request.get(user_id)
         self.last_request[user_id] = now
         reservation = self.hold(user_id, guild_id, images, per_image, now)
@@ -192,26 +192,15 @@ class Usage:
         limits = self.limits
         if not limits.refusals_before_cooloff:
             return None
-        recent = [when for when in self.refusals.get(user_id, []) if now - when < limits.refusal_window_seconds]
-        recent.append(now)
-        if len(recent) < limits.refusals_before_cooloff:
+        recent, until = note_refusal(self.refusals.get(user_id, []), now, limits)
+        if until is None:
             self.refusals[user_id] = recent
             return None
         self.refusals.pop(user_id, None)
-        self.cooling_until[user_id] = now + limits.cooloff_seconds
-        return self.cooling_until[user_id]
+        self.cooling_until[user_id] = until
+        return until
 
     def used(self, user_id: int, now: float) -> int:
         """Images this user has today, delivered or under way."""
         self._roll(now)
         return self.by_user[user_id]
-
-
-def _check_count(name: str, used: int, images: int, limit: int, reset: int) -> None:
-    # Two different situations, two different answers: nothing left today, or less left than asked for.
-    if not limit or used + images <= limit:
-        return
-    left = max(0, limit - used)
-    if left == 0:
-        raise LimitReached(f"limit.{name}", limit=limit, reset=reset)
-    raise LimitReached(f"limit.{name}_fewer", limit=limit, left=left, reset=reset)

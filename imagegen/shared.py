@@ -1,34 +1,38 @@
-"""The queue and the limits in PostgreSQL, shared by every process of the bot.
+"""The queue in PostgreSQL, shared by every process of the bot: its order and the leases (the scheduler).
 
 A process claims the next job (users in turn, ``FOR UPDATE SKIP LOCKED``) while fewer than MAX_CONCURRENT_JOBS
 hold a lease, and renews the lease of each job it runs. A job whose lease runs out (its process died) goes back to
-the queue and another process draws it and delivers it through the interaction's token. Daily counts, the budget,
-the cooldown, the cooling-off and the room in the queue are checked and counted in one transaction, the member's
-and the server's rows locked, so several processes together never exceed a limit.
+the queue and another process draws it and delivers it through the interaction's token. What a request holds
+against the limits (daily counts, the budget, the cooldown, the cooling-off, the room in the queue) is the
+ledger's: ``shared_ledger.SharedLedger``, which this queue admits requests through.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, Union
+from typing import Any, Union
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from .clock import day_of
-from .dispatch import Admission, PerImage, Request, Runner, no_runner
-from .errors import KeptFull, QueueFull, ShuttingDown, UserQueueFull
+from .dispatch import Admission, PerImage, Runner, no_runner
+from .errors import ShuttingDown
+from .identify import IDENTIFY_LOCK as IDENTIFY_LOCK
+from .identify import IdentifyGate as IdentifyGate
+from .ledger import Request
 from .model import Job, JobState
-from .postgres import SETTINGS_CHANNEL, connect_pool
-from .quota import Limits, Usage
+from .postgres import SETTINGS_CHANNEL
+from .quota import Limits
+from .shared_ledger import ADMISSION_CONNECTIONS as ADMISSION_CONNECTIONS
+from .shared_ledger import PLACE_SECONDS as PLACE_SECONDS
+from .shared_ledger import SharedLedger
 from .storage import Storage, row_job
 
 log = logging.getLogger(__name__)
@@ -36,12 +40,6 @@ Connection = Union["asyncpg.Connection[Any]", "PoolConnectionProxy[Any]"]
 
 # Where processes tell each other that the queue changed: "queued", "free", "claimed:<id>:<process>", "gone:<id>".
 JOBS_CHANNEL = "imagine_jobs"
-# Shards IDENTIFY one per bucket at a time, across processes: this number plus the bucket.
-IDENTIFY_LOCK = 7_244_000
-# A place held for a request being acknowledged is forgotten after this long (its process may have died).
-PLACE_SECONDS = 300.0
-# Connections kept for admissions alone.
-ADMISSION_CONNECTIONS = 4
 # How often a process looks at the queue when nothing told it to.
 POLL_SECONDS = 1.0
 
@@ -52,32 +50,6 @@ _WAITING = "SELECT id FROM queue_order ORDER BY turn, since, id"
 def process_name() -> str:
     """This process's name in the database: host, pid and a random part (pids repeat across restarts)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-class _SharedHold:
-    """What one admitted request holds in the database until it is a job."""
-
-    def __init__(self, queue: SharedQueue, place: int, request: Request, previous: float | None) -> None:
-        self.queue = queue
-        self.place = place
-        self.request = request
-        self.previous = previous
-
-    async def cancel(self) -> None:
-        request = self.request
-        async with self.queue.pool.acquire() as db, db.transaction():
-            # The member's row first, as admission locks it, so the two never wait on each other.
-            await db.execute(
-                "UPDATE member_state SET last_request = $2 WHERE user_id = $1 AND last_request = $3",
-                request.user_id,
-                self.previous,
-                request.now,
-            )
-            await db.execute("DELETE FROM places WHERE id = $1", self.place)
-            await _count(db, request, -request.images, -request.per_image * request.images, day_of(request.now))
-
-    async def submitted(self) -> None:
-        await self.queue.pool.execute("DELETE FROM places WHERE id = $1", self.place)
 
 
 class SharedQueue:
@@ -126,11 +98,8 @@ class SharedQueue:
         self._done_cycles = 0
         self._cycled = asyncio.Condition()
         self._listener: asyncpg.Connection | None = None
-        # Admissions have connections of their own: they happen before Discord is answered, and must not wait
-        # behind the writes of jobs already accepted.
-        self._admissions: asyncpg.Pool | None = None
-        self._to_admit: list[tuple[Request, int, asyncio.Future[asyncpg.Record]]] = []
-        self._admitter: asyncio.Task[None] | None = None
+        # What requests hold against the limits and the room in the queue, shared with every process.
+        self.ledger = SharedLedger(pool, url, limits, self.name, max_per_user, max_waiting + max_running)
         self._background: list[asyncio.Task[None]] = []
         self._notes: set[asyncio.Task[None]] = set()
 
@@ -152,7 +121,7 @@ class SharedQueue:
         """Say this process is alive and listen for the others; jobs run once ``serve`` is called."""
         self.clock = clock
         await self._say_alive()
-        self._admissions = await connect_pool(self.url, min_size=2, max_size=ADMISSION_CONNECTIONS)
+        await self.ledger.start()
         self._listener = await asyncpg.connect(self.url)
         await self._listener.add_listener(JOBS_CHANNEL, self._heard)
         await self._listener.add_listener(SETTINGS_CHANNEL, self._heard)
@@ -203,9 +172,7 @@ class SharedQueue:
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
-        if self._admissions is not None:
-            await self._admissions.close()
-            self._admissions = None
+        await self.ledger.close()
         if never_started or cut_short:
             log.info("shared queue: %s stopped with %d jobs waiting and %d cut short", self.name,
                      len(never_started), len(cut_short))  # fmt: skip
@@ -231,104 +198,24 @@ class SharedQueue:
         await self._notify("queued")
         return handed is not None
 
-    # -- admission --------------------------------------------------------------------------------------------
+    # -- the ledger ---------------------------------------------------------------------------------------------
 
     async def admit(self, request: Request, max_kept: int) -> Admission:
         if self._closed:
             raise ShuttingDown()
-        waiting: asyncio.Future[asyncpg.Record] = asyncio.get_running_loop().create_future()
-        self._to_admit.append((request, max_kept, waiting))
-        if self._admitter is None or self._admitter.done():
-            self._admitter = asyncio.create_task(self._admit_waiting(), name="queue-admissions")
-        found = await waiting
-        if found["o_place"] is None:
-            self._refusal(request, found, max_kept)
-        return Admission(_SharedHold(self, int(found["o_place"]), request, found["o_last_request"]))
-
-    async def _admit_waiting(self) -> None:
-        """Send the requests waiting to be admitted together, one round trip a batch, while any wait.
-
-        A burst (200 /imagine at once) is admitted in a few round trips instead of two hundred, each of which would
-        wait for the event loop between them; within a batch, the database admits them one after the other.
-        """
-        await asyncio.sleep(0)  # requests of this same pass of the event loop join the first batch
-        while self._to_admit:
-            batch, self._to_admit = self._to_admit, []
-            try:
-                rows = await (self._admissions or self.pool).fetch(_ADMIT_MANY, *_columns(self, batch))
-            except BaseException as error:
-                for _, _, waiting in batch:
-                    if not waiting.done():
-                        waiting.set_exception(error if isinstance(error, Exception) else ShuttingDown())
-                if not isinstance(error, Exception):
-                    raise
-                continue
-            for (_, _, waiting), row in zip(batch, rows, strict=True):
-                if not waiting.done():
-                    waiting.set_result(row)
-
-    def _refusal(self, request: Request, found: asyncpg.Record, max_kept: int) -> NoReturn:
-        """Raise what stopped the request, checked in the order one process checks (imagegen/dispatch.py)."""
-        if found["o_kept"] >= max_kept:
-            raise KeptFull(f"{found['o_kept']} images are waiting to be posted")
-        if found["o_theirs"] >= self.max_per_user:
-            raise UserQueueFull(limit=self.max_per_user)
-        if found["o_everyone"] >= self.max_waiting + self.max_running:
-            raise QueueFull()
-        check = Usage(self.limits)
-        check.day = day_of(request.now)
-        check.by_user[request.user_id] = found["o_user_images"]
-        if request.guild_id is not None:
-            check.by_server[request.guild_id] = found["o_server_images"]
-            check.spent[request.guild_id] = found["o_spent"]
-        if found["o_last_request"] is not None:
-            check.last_request[request.user_id] = found["o_last_request"]
-        if found["o_cooling_until"] is not None:
-            check.cooling_until[request.user_id] = found["o_cooling_until"]
-        check.check(request.user_id, request.guild_id, request.images, request.now, request.limits,
-                    request.per_image, request.exempt)  # fmt: skip
-        # The database saw a limit this check did not: the two disagree, which they must not.
-        log.error("admission refused by the database but not by the limits: %s", dict(found))
-        raise QueueFull()
+        return await self.ledger.admit(request, max_kept)
 
     async def settle(self, job: Job, per_image: float) -> None:
-        async with self.pool.acquire() as db, db.transaction():
-            first = await db.fetchval(
-                "UPDATE jobs SET settled = TRUE WHERE id = $1 AND NOT settled RETURNING id", job.id
-            )
-            if first is None:
-                return
-            request = Request(job.user_id, job.guild_id, job.request.n, per_image, self.limits, False, job.created_at)
-            images = job.request.n - job.images_delivered
-            cost = per_image * (job.request.n - job.images_made)
-            await _count(db, request, -images, -cost, day_of(job.created_at))
+        await self.ledger.settle(job, per_image)
 
     def kept(self, job: Job) -> None:
         return None  # the database knows: jobs delivering hold their images there
 
     async def refused(self, user_id: int, now: float) -> float | None:
-        limits = self.limits
-        if not limits.refusals_before_cooloff:
-            return None
-        async with self.pool.acquire() as db, db.transaction():
-            row = await _member(db, user_id)
-            recent = [when for when in json.loads(row["refusals"]) if now - when < limits.refusal_window_seconds]
-            recent.append(now)
-            if len(recent) < limits.refusals_before_cooloff:
-                query = "UPDATE member_state SET refusals = $2 WHERE user_id = $1"
-                await db.execute(query, user_id, json.dumps(recent))
-                return None
-            until = now + limits.cooloff_seconds
-            await db.execute(
-                "UPDATE member_state SET refusals = '[]', cooling_until = $2 WHERE user_id = $1", user_id, until
-            )
-            return until
+        return await self.ledger.refused(user_id, now)
 
     async def used(self, user_id: int, now: float) -> int:
-        found = await self.pool.fetchval(
-            "SELECT images FROM usage_counts WHERE day = $1 AND scope = 'user' AND id = $2", day_of(now), user_id
-        )
-        return int(found or 0)
+        return await self.ledger.used(user_id, now)
 
     # -- the queue ----------------------------------------------------------------------------------------------
 
@@ -461,7 +348,7 @@ class SharedQueue:
             log.warning("job %d: its process stopped answering; it goes back to the queue", row["id"])
         # What processes that died left behind: places of requests never acknowledged, their own rows.
         now = self.clock()
-        await self.pool.execute("DELETE FROM places WHERE at < $1", now - PLACE_SECONDS)
+        await self.ledger.tidy(now)
         await self.pool.execute("DELETE FROM processes WHERE seen_at < $1", now - 86400)
 
     async def _refresh_positions(self) -> None:
@@ -534,106 +421,3 @@ class SharedQueue:
             self._wake.set()
         except Exception:
             log.exception("shared queue: could not handle %s %r", channel, payload)
-
-
-# Admissions in order, in one statement: each call sees what the ones before it counted.
-_ADMIT_MANY = """
-    SELECT admitted.* FROM unnest(
-        $1::bigint[], $2::bigint[], $3::date[], $4::integer[], $5::float8[], $6::integer[], $7::integer[],
-        $8::float8[], $9::float8[], $10::boolean[], $11::float8[], $12::integer[], $13::integer[], $14::integer[],
-        $15::float8[], $16::text[]
-    ) WITH ORDINALITY AS asked (user_id, guild_id, day, images, cost, user_limit, server_limit, budget, cooldown,
-                                exempt, now, max_per_user, max_total, max_kept, places_since, owner, position)
-    CROSS JOIN LATERAL imagine_admit(asked.user_id, asked.guild_id, asked.day, asked.images, asked.cost,
-        asked.user_limit, asked.server_limit, asked.budget, asked.cooldown, asked.exempt, asked.now,
-        asked.max_per_user, asked.max_total, asked.max_kept, asked.places_since, asked.owner) AS admitted
-    ORDER BY asked.position
-"""
-
-
-def _columns(queue: SharedQueue, batch: list[tuple[Request, int, Any]]) -> list[list[Any]]:
-    """The batch's requests as the sixteen arrays _ADMIT_MANY takes."""
-    rows = [
-        (
-            request.user_id,
-            request.guild_id,
-            day_of(request.now),
-            request.images,
-            request.per_image * request.images,
-            request.limits.daily_images_per_user,
-            request.limits.daily_images_per_server,
-            request.limits.daily_budget_per_server,
-            request.limits.cooldown_seconds,
-            request.exempt,
-            request.now,
-            queue.max_per_user,
-            queue.max_waiting + queue.max_running,
-            max_kept,
-            request.now - PLACE_SECONDS,
-            queue.name,
-        )
-        for request, max_kept, _ in batch
-    ]
-    return [list(column) for column in zip(*rows, strict=True)]
-
-
-async def _member(db: Connection, user_id: int) -> asyncpg.Record:
-    """The member's row (made if new), locked until the transaction ends."""
-    row = await db.fetchrow(
-        "INSERT INTO member_state (user_id) VALUES ($1) ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id "
-        "RETURNING last_request, cooling_until, refusals",
-        user_id,
-    )
-    assert row is not None  # an upsert with RETURNING always returns its row
-    return row  # type: ignore[no-any-return]
-
-
-async def _count(db: Connection, request: Request, images: int, cost: float, day: Any) -> None:
-    """Add ``images`` (and ``cost``, for the server) to the day's counts; negative to give them back."""
-    await db.execute(
-        "UPDATE usage_counts SET images = images + $3, spent = spent + $4 WHERE day = $1 AND "
-        "((scope = 'user' AND id = $2) OR (scope = 'server' AND id = $5))",
-        day,
-        request.user_id,
-        images,
-        cost,
-        request.guild_id if request.guild_id is not None else -1,
-    )
-
-
-class IdentifyGate:
-    """Discord lets ``max_concurrency`` shards IDENTIFY at once, each bucket (shard id modulo it) once every five
-    seconds, whichever process runs the shard: a PostgreSQL advisory lock per bucket, held while one shard of it
-    identifies and for the five seconds after."""
-
-    SPACING = 5.0
-
-    def __init__(self, pool: asyncpg.Pool, spacing: float = SPACING) -> None:
-        self.pool = pool
-        self.spacing = spacing
-        self._holding: set[asyncio.Task[None]] = set()
-
-    async def wait(self, bucket: int) -> None:
-        """Return when this process may IDENTIFY a shard of ``bucket``; the bucket is held for the spacing."""
-        connection = await self.pool.acquire()
-        try:
-            await connection.execute("SELECT pg_advisory_lock($1)", IDENTIFY_LOCK + bucket)
-        except BaseException:
-            await self.pool.release(connection)
-            raise
-        task = asyncio.create_task(self._release_later(connection, bucket))
-        self._holding.add(task)
-        task.add_done_callback(self._holding.discard)
-
-    async def _release_later(self, connection: PoolConnectionProxy[asyncpg.Record], bucket: int) -> None:
-        try:
-            await asyncio.sleep(self.spacing)
-            await connection.execute("SELECT pg_advisory_unlock($1)", IDENTIFY_LOCK + bucket)
-        finally:
-            await self.pool.release(connection)
-
-    async def close(self) -> None:
-        """Let go of any bucket still held."""
-        for task in list(self._holding):
-            task.cancel()
-        await asyncio.gather(*self._holding, return_exceptions=True)

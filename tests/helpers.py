@@ -58,6 +58,21 @@ async def private_reply(fake: FakeDiscord, token: str) -> Recorded:
     return found[0]
 
 
+async def refusal_of(fake: FakeDiscord, token: str) -> Recorded:
+    """The private answer of a request refused once acknowledged, after its public "thinking" message went: the
+    requester alone sees it, and nothing of it stays in the channel."""
+    reply = await private_reply(fake, token)
+    await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.method == "DELETE"])
+    return reply
+
+
+def refusal_so_far(fake: FakeDiscord, token: str) -> list[Recorded]:
+    """The private answer of a request refused once acknowledged, if it came and the "thinking" message went."""
+    requests = fake.for_token(token)
+    private = [r for r in requests if r.method == "POST" and r.flags & 64 and r.content]
+    return private if private and any(r.method == "DELETE" for r in requests) else []
+
+
 async def callback_of(fake: FakeDiscord, token: str) -> Recorded:
     """The interaction's first answer, whatever it is."""
     return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.path.endswith("/callback")]))[0]

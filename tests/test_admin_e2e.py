@@ -17,7 +17,7 @@ from tests.fakes.discord import (
     Role,
 )
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
-from tests.helpers import answer_of, database_rows, idle, says
+from tests.helpers import answer_of, database_rows, idle, refusal_of, says
 
 ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
@@ -104,8 +104,8 @@ async def test_repeated_refusals_bring_a_kind_cooling_off_that_moderators_hear_o
     assert says(reply.content, "refused.cooloff")
     reports = [r for r in fake_discord.requests if r.path == f"/channels/{OTHER_CHANNEL_ID}/messages"]
     assert len(reports) == 2 and says(reports[1].content, "log.cooloff") and not says(reports[0].content, "log.cooloff")
-    blocked = await draw(fake_discord, image_api, user_id=ALICE)
-    assert says(blocked.content, "limit.cooloff") and blocked.path.endswith("/callback")
+    blocked = await fake_discord.slash("imagine", {"prompt": "a boat"}, user_id=ALICE)
+    assert says((await refusal_of(fake_discord, blocked["token"])).content, "limit.cooloff")
     assert len(image_api.generation_calls) == 2
 
 

@@ -1,14 +1,20 @@
-"""The shape of the code, checked: cogs never import cogs or bot.py, the core never imports discord, and every
-module imports on its own."""
+"""The shape of the code, checked: cogs never import cogs or bot.py, the core never imports discord, every
+module imports on its own, and no SQL function decides a limit (the ledger's rules are Python, once)."""
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from imagegen.postgres import PostgresStorage
+from imagegen.storage import migrations
+
 ROOT = Path(__file__).resolve().parent.parent
+# The only function the migrations may leave: the scheduler's claim (queue order and leases, not money).
+SCHEDULER_FUNCTIONS = {"imagine_claim"}
 
 
 def module_name(path: Path) -> str:
@@ -113,3 +119,22 @@ def test_no_handler_in_a_cog_answers_an_unexpected_error_on_its_own() -> None:
             if isinstance(node, ast.ExceptHandler) and node.type is not None and "Exception" in ast.unparse(node.type):
                 calls = {ast.unparse(call.func) for call in ast.walk(node) if isinstance(call, ast.Call)}
                 assert "answer_error" not in {name.rsplit(".", 1)[-1] for name in calls}, f"{path}:{node.lineno}"
+
+
+def test_the_migrations_leave_no_function_but_the_schedulers_claim() -> None:
+    left: set[str] = set()
+    for script in migrations("postgres"):
+        left |= {name.lower() for name in re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)", script, re.I)}
+        left -= {name.lower() for name in re.findall(r"DROP\s+FUNCTION\s+(?:IF\s+EXISTS\s+)?(\w+)", script, re.I)}
+    assert left == SCHEDULER_FUNCTIONS
+    for script in migrations("sqlite"):
+        assert not re.search(r"CREATE\s+(?:TEMP\s+)?TRIGGER", script, re.I)
+
+
+async def test_a_migrated_database_has_no_sql_function_deciding_limits(tmp_path: Path, postgres_url: str) -> None:
+    db = await PostgresStorage.open(postgres_url, tmp_path)
+    functions = await db.pool.fetch(
+        "SELECT proname FROM pg_proc JOIN pg_namespace ON pg_namespace.oid = pronamespace WHERE nspname = 'public'"
+    )
+    await db.close()
+    assert {row["proname"] for row in functions} == SCHEDULER_FUNCTIONS

@@ -6,15 +6,27 @@ import asyncio
 import datetime
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bot import ImageBot
 from imagegen.core import open_storage
 from imagegen.model import ImageRequest, Job, JobState
+from imagegen.shared_ledger import LEDGER_LOCK
 from imagegen.storage import SqliteStorage
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
-from tests.helpers import POSTGRES_ONLY, SQLITE_ONLY, custom_ids, eventually, private_reply, result_of, status_edits
+from tests.helpers import (
+    POSTGRES_ONLY,
+    SQLITE_ONLY,
+    custom_ids,
+    eventually,
+    private_reply,
+    refusal_of,
+    refusal_so_far,
+    result_of,
+    status_edits,
+)
 
 ALICE, BOB, CAROL = 500000000000000005, 500000000000000006, 500000000000000007
 
@@ -84,11 +96,7 @@ async def test_a_user_over_their_queue_limit_is_told_at_once(
     for prompt in ("one", "two"):
         await shown(fake_discord, await fake_discord.slash("imagine", {"prompt": prompt}, user_id=ALICE))
     third = await fake_discord.slash("imagine", {"prompt": "three"}, user_id=ALICE)
-    answer = await fake_discord.wait_for(
-        lambda: [r for r in fake_discord.for_token(third["token"]) if r.path.endswith("/callback")]
-    )
-    assert answer[0].payload["type"] == 4 and answer[0].flags & 64
-    assert "You already have 2 requests" in answer[0].content
+    assert "You already have 2 requests" in (await refusal_of(fake_discord, third["token"])).content
     other = await fake_discord.slash("imagine", {"prompt": "bob"}, user_id=BOB)
     await fake_discord.wait_for(lambda: status_edits(fake_discord, other["token"]))
 
@@ -99,10 +107,7 @@ async def test_a_full_queue_is_said_at_once(start_bot, fake_discord: FakeDiscord
     for prompt, user in (("running", ALICE), ("waiting", BOB)):
         await shown(fake_discord, await fake_discord.slash("imagine", {"prompt": prompt}, user_id=user))
     refused = await fake_discord.slash("imagine", {"prompt": "late"}, user_id=CAROL)
-    answer = await fake_discord.wait_for(
-        lambda: [r for r in fake_discord.for_token(refused["token"]) if r.path.endswith("/callback")]
-    )
-    assert "queue is full" in answer[0].content and answer[0].flags & 64
+    assert "queue is full" in (await refusal_of(fake_discord, refused["token"])).content
 
 
 async def test_the_requester_cancels_a_queued_job_and_others_cannot(
@@ -333,16 +338,17 @@ async def test_a_burst_larger_than_the_queue_is_answered_at_once_and_never_half_
     sent = await asyncio.gather(
         *(fake_discord.slash("imagine", {"prompt": f"burst {index}"}, user_id=600 + index) for index in range(8))
     )
-    callbacks = await fake_discord.wait_for(
+    tokens = [payload["token"] for payload in sent]
+    # Each one is answered: in line (its status message), or refused (privately, its "thinking" message gone).
+    answers = await fake_discord.wait_for(
         lambda: (
-            len(fake_discord.acknowledged) == 8
-            and [next(r for r in fake_discord.for_token(p["token"]) if r.path.endswith("/callback")) for p in sent]
+            all(status_edits(fake_discord, token) or refusal_so_far(fake_discord, token) for token in tokens)
+            and [refusal_so_far(fake_discord, token) for token in tokens]
         )
     )
-    deferred = [c for c in callbacks if c.payload["type"] == 5]
-    refused = [c for c in callbacks if c.payload["type"] == 4]
-    assert len(deferred) == 3  # one drawing, two waiting
-    assert len(refused) == 5 and all("queue is full" in c.content and c.flags & 64 for c in refused)
+    refused = [answer for answer in answers if answer]
+    assert len(tokens) - len(refused) == 3  # one drawing, two waiting
+    assert len(refused) == 5 and all("queue is full" in answer[0].content for answer in refused)
 
 
 async def test_a_request_acknowledged_as_the_bot_stops_is_told_to_try_again_before_it_goes(
@@ -359,3 +365,24 @@ async def test_a_request_acknowledged_as_the_bot_stops_is_told_to_try_again_befo
     await stopping
     assert "restarting" in answer.content
     assert image_api.generation_calls == [] and image_api.edit_calls == []
+
+
+@POSTGRES_ONLY
+async def test_requests_still_being_admitted_as_the_bot_stops_are_told_to_try_again(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Another transaction holds the ledger: admissions wait for it, after Discord has its answer.
+    holder = await asyncpg.connect(bot.core.storage.url)  # type: ignore[attr-defined]
+    await holder.execute("SELECT pg_advisory_lock($1)", LEDGER_LOCK)
+    sent = await asyncio.gather(
+        *(fake_discord.slash("imagine", {"prompt": f"late {n}"}, user_id=600 + n) for n in range(3))
+    )
+    await fake_discord.wait_for(lambda: len(fake_discord.acknowledged) == 3)
+    stopping = asyncio.create_task(bot.close())
+    await eventually(lambda: bot.core.jobs.queue.closed)
+    await holder.close()
+    answers = [await private_reply(fake_discord, payload["token"]) for payload in sent]
+    await stopping
+    assert all("restarting" in answer.content for answer in answers)
+    assert image_api.generation_calls == []
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]

@@ -8,7 +8,7 @@ from typing import Any
 from bot import ImageBot
 from tests.fakes.discord import ARTIST_ROLE_ID, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
-from tests.helpers import RunningClock, answer_of
+from tests.helpers import RunningClock, answer_of, refusal_of
 
 ALICE, BOB = 500000000000000005, 500000000000000006
 MIDNIGHT = datetime.datetime(2026, 11, 26, tzinfo=datetime.UTC).timestamp()
@@ -27,8 +27,8 @@ async def test_a_user_draws_up_to_the_daily_limit_and_is_then_told_when_it_reset
     assert (await draw(fake_discord, image_api, 2, user_id=ALICE)).files
     assert (await draw(fake_discord, image_api, 1, user_id=ALICE)).files
     calls = len(image_api.generation_calls)
-    refused = await draw(fake_discord, image_api, 1, user_id=ALICE)
-    assert refused.path.endswith("/callback") and refused.flags & 64
+    sent = await fake_discord.slash("imagine", {"prompt": "one more"}, user_id=ALICE)
+    refused = await refusal_of(fake_discord, sent["token"])
     assert "You have had all 3 of your images for today" in refused.content and ":R>" in refused.content
     assert len(image_api.generation_calls) == calls
     assert (await draw(fake_discord, image_api, 1, user_id=BOB)).files

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections import Counter
 from pathlib import Path
 
 import asyncpg
@@ -14,11 +15,14 @@ import pytest
 from imagegen import postgres
 from imagegen.clock import day_of
 from imagegen.dispatch import Admission
+from imagegen.errors import LimitReached
+from imagegen.ledger import Request
 from imagegen.migrate import sqlite_to_postgres
 from imagegen.model import Description, Job, JobState
 from imagegen.postgres import PostgresStorage
 from imagegen.quota import Limits
 from imagegen.shared import SharedQueue
+from imagegen.shared_ledger import SharedLedger
 from imagegen.storage import SqliteStorage, StorageBusy, StorageError
 from tests.helpers import CLOCK_START
 from tests.test_storage import a_job
@@ -178,4 +182,92 @@ async def test_a_job_another_process_drew_before_this_one_queued_it_is_not_waite
     await asyncio.wait_for(waiting.wait_idle(), 10)
     for queue in queues:
         await queue.close(0.1)
+    await db.close()
+
+
+async def test_a_database_on_version_8_upgrades_in_place_and_keeps_todays_counts(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS[:8])
+    old = await PostgresStorage.open(postgres_url, tmp_path)
+    assert await old.schema_version() == 8
+    assert await old.pool.fetchval("SELECT count(*) FROM pg_proc WHERE proname = 'imagine_admit'") == 1
+    now = time.time()
+    # Two of the member's three images, counted by a bot on version 8.
+    await old.pool.execute(
+        "INSERT INTO usage_counts (day, scope, id, images, spent) VALUES ($1, 'user', 1, 2, 0.5)", day_of(now)
+    )
+    await old.close()
+    monkeypatch.undo()
+
+    db = await PostgresStorage.open(postgres_url, tmp_path)
+    assert await db.schema_version() == len(postgres.MIGRATIONS) == 9
+    assert await db.pool.fetchval("SELECT count(*) FROM pg_proc WHERE proname = 'imagine_admit'") == 0
+    limits = Limits(daily_images_per_user=3)
+    ledger = SharedLedger(db.pool, postgres_url, limits, "upgraded", max_per_user=3, max_total=10)
+    await ledger.start()
+    await ledger.admit(Request(1, 9, 1, 0.1, limits, False, now), max_kept=10)
+    with pytest.raises(LimitReached) as caught:
+        await ledger.admit(Request(1, 9, 1, 0.1, limits, False, now), max_kept=10)
+    await ledger.close()
+    await db.close()
+    assert caught.value.key == "limit.user_day"
+
+
+# Two servers: the first with a daily limit, the second with a budget ($0.15 an image: six images fit in $1).
+SERVER_LIMIT, BUDGET, PER_IMAGE = 12, 1.0, 0.15
+LEDGER_LIMITS = Limits(daily_images_per_user=3, daily_images_per_server=SERVER_LIMIT, daily_budget_per_server=BUDGET)
+
+
+def burst(url: str, name: str, now: float) -> list[tuple[Request, BaseException | None]]:
+    """One process's burst, on its own thread and event loop: every member of both servers asks eight times."""
+
+    async def run() -> list[tuple[Request, BaseException | None]]:
+        pool = await postgres.connect_pool(url)
+        ledger = SharedLedger(pool, url, LEDGER_LIMITS, name, max_per_user=100, max_total=1000)
+        await ledger.start()
+        requests = [
+            Request(user, guild, 1, PER_IMAGE if guild == 2 else 0.0, LEDGER_LIMITS, False, now)
+            for _ in range(8)
+            for guild, users in ((1, range(100, 110)), (2, range(200, 210)))
+            for user in users
+        ]
+        answers: list[tuple[Request, BaseException | None]] = []
+
+        async def member_after_member(share: list[Request]) -> None:
+            # Each admitted alone or with a few others: many small transactions, interleaved with the other's.
+            for request in share:
+                try:
+                    await ledger.admit(request, 10_000)
+                    answers.append((request, None))
+                except LimitReached as error:
+                    answers.append((request, error))
+
+        await asyncio.gather(*(member_after_member(requests[start::16]) for start in range(16)))
+        await ledger.close()
+        await pool.close()
+        return answers
+
+    return asyncio.run(run())
+
+
+async def test_bursts_from_two_processes_at_once_never_overrun_a_daily_limit_or_the_budget(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    db = await PostgresStorage.open(postgres_url, tmp_path)
+    now = time.time()
+    both = await asyncio.gather(*(asyncio.to_thread(burst, postgres_url, name, now) for name in ("a", "b")))
+    answered = [answer for process in both for answer in process]
+    admitted = [request for request, error in answered if error is None]
+    per_user = Counter(request.user_id for request in admitted)
+    per_server = Counter(request.guild_id for request in admitted)
+    # Demand was far past every limit: each holds exactly, neither overrun nor left short.
+    assert max(per_user.values()) <= 3
+    assert per_server == {1: SERVER_LIMIT, 2: int(BUDGET / PER_IMAGE)}
+    counted = {(row["scope"], row["id"]): (row["images"], row["spent"]) for row in await db.pool.fetch(
+        "SELECT scope, id, images, spent FROM usage_counts WHERE day = $1", day_of(now))}  # fmt: skip
+    assert counted[("server", 1)][0] == SERVER_LIMIT
+    assert counted[("server", 2)] == (6, pytest.approx(6 * PER_IMAGE))
+    assert all(counted[("user", user)][0] == found for user, found in per_user.items())
+    assert await db.pool.fetchval("SELECT count(*) FROM places") == len(admitted)
     await db.close()

@@ -32,15 +32,17 @@ async def start_job(
     reference_urls: Sequence[str] = (),
     prepare: Prepare | None = None,
 ) -> None:
-    """Check, acknowledge, record and queue a request as the clicking or typing user's job.
+    """Check, acknowledge, admit, record and queue a request as the clicking or typing user's job.
 
-    Reference images at ``reference_urls`` are read after the acknowledgement (they can be slow), kept as bytes;
-    so is what ``prepare`` makes of the admitted request.
+    Only what needs no waiting is checked before Discord is answered (it waits three seconds at most, and a burst
+    of requests shares them): an impossible request is refused at once. The limits are checked and counted after
+    the acknowledgement; a request they refuse raises, and the tree's error path answers it privately and takes the
+    public "thinking" message away. Reference images at ``reference_urls`` are read after admission (they can be
+    slow), kept as bytes; so is what ``prepare`` makes of the admitted request.
     """
     age_restricted = isinstance(interaction.channel, discord.TextChannel) and interaction.channel.is_nsfw()
     roles = [role.id for role in interaction.user.roles] if isinstance(interaction.user, discord.Member) else []
-    # Admitted and counted against every limit in one step, before the acknowledgement.
-    request, admission = await bot.core.admit(
+    checked = bot.core.check_request(
         request,
         user_id=interaction.user.id,
         guild_id=interaction.guild_id,
@@ -49,10 +51,13 @@ async def start_job(
         references=len(reference_urls),
         roles=roles,
     )
+    callback = await interaction.response.defer(thinking=True)
+    acknowledged = discord.utils.utcnow() - interaction.created_at
+    bot.core.acknowledged(acknowledged.total_seconds())
+    # Admitted and counted against every limit in one step.
+    request = checked.request
+    admission = await bot.core.admit_checked(checked)
     try:
-        callback = await interaction.response.defer(thinking=True)
-        acknowledged = discord.utils.utcnow() - interaction.created_at
-        bot.core.metrics.acknowledge.observe(max(0.0, acknowledged.total_seconds()))
         if reference_urls or prepare is not None:
             # A plain message from here on, so a problem with the files can be answered privately.
             await interaction.edit_original_response(content=texts.t(interaction.locale, "status.preparing"))

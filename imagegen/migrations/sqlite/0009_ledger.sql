@@ -1,0 +1,2 @@
+-- PostgreSQL's version 9 drops the function that decided the limits in the database (the bot's ledger decides
+-- them now). SQLite never had it: nothing changes here, the version keeps both histories in step.
