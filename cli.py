@@ -59,6 +59,15 @@ MAX_RETRY_WAIT = 30.0
 UNREACHABLE = (OSError, aiohttp.ClientError, *SOCKS_ERRORS, TimeoutError, discord.DiscordServerError)
 
 
+def start_logging(settings: Settings) -> None:
+    """Log as the settings say (LOG_LEVEL, LOG_FORMAT), each line with what it is about, secrets redacted."""
+    install_context()
+    formatter = JsonFormatter() if settings.log_format == "json" else discord.utils.MISSING
+    discord.utils.setup_logging(level=getattr(logging, settings.log_level), formatter=formatter)
+    logging.getLogger("discord.client").addFilter(without_voice_warnings)
+    redaction.install(settings.secrets())
+
+
 def point_discord_at(settings: Settings) -> None:
     """Send discord.py to a REST proxy or a test double instead of Discord, when the settings say so.
 
@@ -206,11 +215,7 @@ def main(argv: list[str], run: Run, make_bot: MakeBot) -> int:
         for problem in error.problems:
             print(f"error: MODELS_FILE {problem}", file=sys.stderr)
         return 2
-    install_context()
-    formatter = JsonFormatter() if settings.log_format == "json" else discord.utils.MISSING
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level), formatter=formatter)
-    logging.getLogger("discord.client").addFilter(without_voice_warnings)
-    redaction.install(settings.secrets())
+    start_logging(settings)
     point_discord_at(settings)
     try:
         if mode == "check":

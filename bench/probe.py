@@ -36,6 +36,7 @@ def peak_rss_mb() -> float:
 
 async def probe(stats: Path) -> int:
     settings = load_settings(os.environ)
+    cli.start_logging(settings)
     cli.point_discord_at(settings)
     lags: list[float] = []
 

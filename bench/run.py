@@ -58,8 +58,18 @@ class Bot:
         await asyncio.wait_for(self.process.wait(), 60)
 
 
-async def spawn(script: str, discord: FakeDiscord, api: FakeImageAPI, workdir: Path, name: str, **settings: str) -> Bot:
-    """``bench/<script>`` as its own process against the fakes, its data and figures under ``workdir`` by ``name``."""
+async def spawn(
+    script: str,
+    discord: FakeDiscord,
+    api: FakeImageAPI,
+    workdir: Path,
+    name: str,
+    log: Path | None = None,
+    /,
+    **settings: str,
+) -> Bot:
+    """``bench/<script>`` as its own process against the fakes, its data and figures under ``workdir`` by ``name``;
+    its log (stderr) appended to ``log`` when given."""
     stats = workdir / f"{name}.jsonl"
     stats.unlink(missing_ok=True)
     env = {
@@ -74,9 +84,14 @@ async def spawn(script: str, discord: FakeDiscord, api: FakeImageAPI, workdir: P
         "BENCH_STATS": str(stats),
         **settings,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bench" / script), env=env, stdout=asyncio.subprocess.DEVNULL
-    )
+    stderr = log.open("ab") if log is not None else None
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bench" / script), env=env, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
+        )
+    finally:
+        if stderr is not None:
+            stderr.close()
     return Bot(process, stats)
 
 
@@ -269,6 +284,13 @@ What earlier runs found, and what changed because of them:
   and checksums (`verify()`, 0.6 ms). CPU per job went from 0.115 to 0.067 s and throughput from 9.5 to 14.3
   jobs/s (two runs of this benchmark, the day's previous one and this one). Several processes with PostgreSQL
   are measured by `bench/scale.py`: [SCALE.md](SCALE.md).
+
+`uv run python bench/soak.py` is an endurance run: two processes on one PostgreSQL, 800 `/imagine` from as many
+members with Discord failures (429, 5xx, 413, dropped connections), image API refusals, errors and hangs, and a
+process killed every 150 accepted jobs. It checks that every request ends (images posted, an answer or an
+interrupted notice, and a status message no longer saying Queued or Drawing), that nothing is posted twice and
+that no paid image is lost, and lists each request that fails with what Discord and the logs saw:
+[SOAK.md](SOAK.md).
 """
 
 

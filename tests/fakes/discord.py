@@ -56,8 +56,10 @@ def user_payload(user_id: int, name: str = "alice") -> dict[str, Any]:
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
-    # discord.py wants exactly application/json, without aiohttp's charset.
-    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+    # discord.py wants exactly application/json, without aiohttp's charset; Discord's answers come through Google's
+    # front end, which says so in Via (discord.py waits out a 429 only when it does, else takes it for a ban).
+    headers = {"Content-Type": "application/json", "Via": "1.1 google"}
+    return web.Response(body=json.dumps(data).encode(), status=status, headers=headers)
 
 
 @dataclass
@@ -196,11 +198,20 @@ class FakeDiscord:
             await self.runner.cleanup()
 
     def fail(
-        self, method: str, path_contains: str, status: int, code: int = 0, times: int = 1, files_only: bool = False
+        self,
+        method: str,
+        path_contains: str,
+        status: int,
+        code: int = 0,
+        times: int = 1,
+        files_only: bool = False,
+        retry_after: float = 0.5,
     ) -> None:
         """Make the next ``times`` matching requests fail (only those uploading files, with ``files_only``); status
-        ``DISCONNECT`` closes the connection without an answer."""
-        body = {"message": "scripted failure", "code": code}
+        ``DISCONNECT`` closes the connection without an answer, 429 asks to wait ``retry_after`` seconds."""
+        body: dict[str, Any] = {"message": "scripted failure", "code": code}
+        if status == 429:
+            body.update({"retry_after": retry_after, "global": False})
         self.failures.append(Failure(method, path_contains, status, body, times, files_only))
 
     def expire(self, token: str) -> None:
