@@ -181,8 +181,8 @@ class Jobs:
             # Whichever process draws it must screen it as admitted here; this one may claim it before it has
             # finished recording it, and knows it by its arrival.
             job.handover = {**(job.handover or {}), "screening": dataclasses.asdict(job.screening), "arrival": arrival}
-        else:
-            job.handover = None  # one process: nothing to hand over, no token to keep
+        # Otherwise (one process) it keeps only its interaction's token: a result posted later, after a refusal
+        # or a restart, still ends the status message while the token lives.
         self._arriving[arrival] = (job, delivery)
         try:
             await self.storage.add_job(job)
@@ -373,7 +373,12 @@ class Jobs:
         self._posting.add(job.id)
         try:
             await delivery.succeeded(job, generation)
-        except DeliveryFailed as failure:
+        except Exception as error:
+            failure = error if isinstance(error, DeliveryFailed) else None
+            if failure is None:
+                # A fault no one foresaw must not lose images that were paid for: kept, and posted again later.
+                log.exception("job %d: posting the result failed unexpectedly; it is kept to be posted again", job.id)
+                failure = DeliveryFailed(f"posting failed unexpectedly ({type(error).__name__})")
             job.images_delivered = failure.delivered
             await self._postpone(job, failure)
             await delivery.postponed(job)

@@ -12,10 +12,11 @@ import discord.webhook.async_
 import pytest
 
 from bot import ImageBot
+from imagegen import images
 from imagegen.model import Job, JobState
 from tests.fakes.discord import CHANNEL_ID, DISCONNECT, FakeDiscord, Recorded
-from tests.fakes.image_api import FakeImageAPI, b64_images, png
-from tests.helpers import SQLITE_ONLY, RunningClock, database_rows
+from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
+from tests.helpers import SQLITE_ONLY, RunningClock, database_rows, says
 
 ALICE = 500000000000000005
 CHANNEL_POSTS = f"/channels/{CHANNEL_ID}/messages"
@@ -289,3 +290,72 @@ async def test_an_answer_that_cannot_reach_discord_is_logged_and_the_bot_goes_on
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
     assert any("Discord cannot be reached" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_result_whose_upload_is_cut_off_is_posted_in_the_channel_and_the_status_says_so(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    fake_discord.fail("PATCH", "@original", DISCONNECT, files_only=True)
+    image_api.then(b64_images(png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "cut off"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS])
+    await bot.core.jobs.queue.wait_idle()
+    assert says(fake_discord.original(sent["token"])["content"], "result.in_channel")
+
+
+async def test_a_result_cut_off_on_its_way_through_the_interaction_and_the_channel_is_kept_and_announced(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    fake_discord.fail("PATCH", "@original", DISCONNECT, files_only=True)
+    fake_discord.fail("POST", CHANNEL_POSTS, DISCONNECT, files_only=True)
+    image_api.then(b64_images(png()))
+    await fake_discord.slash("imagine", {"prompt": "cut off twice"}, user_id=ALICE)
+    job = await kept_job(fake_discord, bot)
+    assert job.state is JobState.DELIVERING and len(await bot.core.jobs.storage.results(job.id)) == 1
+
+
+async def test_an_error_whose_private_answer_is_cut_off_is_told_in_the_channel(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(raw_json(MODERATION_BODY, 400))
+    fake_discord.fail("POST", "/webhooks/", DISCONNECT)
+    await fake_discord.slash("imagine", {"prompt": "refused, then cut off"}, user_id=ALICE)
+    told = await fake_discord.wait_for(lambda: [r for r in fake_discord.requests if r.path == CHANNEL_POSTS])
+    assert f"<@{ALICE}>" in told[0].content and says(told[0].content, "refused.moderation")
+
+
+@pytest.mark.parametrize("cut", [1, 2])
+async def test_a_status_edit_cut_off_neither_stops_the_job_nor_tells_the_member_it_failed(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, cut: int
+) -> None:
+    fake_discord.fail("PATCH", "@original", DISCONNECT, times=cut)
+    image_api.then(b64_images(png()))
+    sent = await fake_discord.slash("imagine", {"prompt": "a status cut off"}, user_id=ALICE)
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
+    await bot.core.jobs.queue.wait_idle()
+    assert not [r for r in fake_discord.for_token(sent["token"]) if says(r.content, "error.unexpected")]
+
+
+async def test_a_kept_result_posted_later_ends_the_status_message_while_the_token_lives(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, clock: RunningClock
+) -> None:
+    await refuse_results(fake_discord, image_api, bot)
+    token = next(iter(fake_discord.acknowledged))
+    assert says(fake_discord.original(token)["content"], "result.postponed_status")
+    accept_results(fake_discord)
+    clock.set(clock() + 61)
+    await bot.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
+    assert says(fake_discord.original(token)["content"], "result.in_channel")
+
+
+async def test_a_result_whose_posting_fails_unforeseen_is_kept_and_announced(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a fault no one foresaw")
+
+    monkeypatch.setattr(images, "prepare_async", broken)
+    image_api.then(b64_images(png()))
+    await fake_discord.slash("imagine", {"prompt": "unforeseen"}, user_id=ALICE)
+    job = await kept_job(fake_discord, bot)
+    assert job.state is JobState.DELIVERING and len(await bot.core.jobs.storage.results(job.id)) == 1

@@ -31,7 +31,7 @@ from imagegen.errors import (
 
 from .buttons import TryInstead
 from .channel import post_in_channel
-from .conversation import Conversation
+from .conversation import DISCORD_FAILURES, Conversation
 from .items import buttons
 from .markup import inert, with_times
 
@@ -82,9 +82,10 @@ async def answer_error(
                         conversation.user_id, failure)  # fmt: skip
             file = _reopened(file)
         except (aiohttp.ClientError, OSError) as failure:
-            # Discord out of reach (or the connection to it cut, as when the bot stops): nothing else can be said.
-            log.warning("could not answer user %s: Discord cannot be reached (%s)", conversation.user_id, failure)
-            return
+            # The connection cut off, or Discord out of reach: the channel is tried (a bot that stops says nothing).
+            log.warning("could not answer user %s: Discord cannot be reached (%s); telling them in the channel",
+                        conversation.user_id, failure)  # fmt: skip
+            file = _reopened(file)
     if conversation.channel_id is None:
         log.warning("could not tell user %s: their interaction is over and has no channel", conversation.user_id)
         return
@@ -92,7 +93,7 @@ async def answer_error(
     try:
         await post_in_channel(bot, conversation.channel_id, texts.shorten(late, MESSAGE_LIMIT),
                               ping=conversation.user_id, files=[file] if file else [], view=answer.view)  # fmt: skip
-    except discord.HTTPException as failure:
+    except DISCORD_FAILURES as failure:
         log.warning("could not tell user %s in channel %s: %s", conversation.user_id, conversation.channel_id, failure)
 
 

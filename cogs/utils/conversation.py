@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 # How long Discord accepts an interaction's token, and how long before that the bot stops using it.
 TOKEN_LIFETIME = datetime.timedelta(minutes=15)
 TOKEN_MARGIN = datetime.timedelta(seconds=30)
+# What a request to Discord raises when it does not go through: Discord's refusal, or the connection to it cut off
+# or out of reach (aiohttp's errors are not discord.py's, and discord.py does not wrap them).
+DISCORD_FAILURES = (discord.HTTPException, aiohttp.ClientError, OSError)
 # Discord's name, on an interaction's webhook, for the original response (discord.py's types expect a message id).
 ORIGINAL = cast("int", "@original")
 

@@ -19,7 +19,7 @@ from imagegen.model import Job, JobState
 from .answers import answer_error, category_names
 from .buttons import Cancel, Delete, JobItem, Pick, Remix, Report, Reroll, Rerun, Tool
 from .channel import post_in_channel
-from .conversation import Conversation
+from .conversation import DISCORD_FAILURES, Conversation
 from .items import buttons
 from .markup import inert, with_times
 from .status import StatusMessage
@@ -90,23 +90,14 @@ class InteractionDelivery:
                             await self.conversation.send(note, files=files)
                     posted += len(group)
                     continue
-                except discord.HTTPException as error:
+                except DISCORD_FAILURES as error:
                     # The images are paid for: when the interaction cannot take them, post with the bot's own access.
                     log.warning("job %d: could not post through the interaction (%s); using the channel", job.id, error)
             in_channel = True
             await _post_group(self.bot, job, self.locale, caption if index == 0 else None, group, posted)
             posted += len(group)
         if in_channel and not self.shown:
-            await self._say_final(texts.t(self.locale, "result.in_channel"))
-
-    async def _say_final(self, content: str) -> None:
-        # The status message ends saying what happened, never "Drawing…" (when the token still takes an edit).
-        if not self.status.usable:
-            return
-        try:
-            await self.conversation.edit_original(content=content, view=None, attachments=[])
-        except discord.HTTPException as error:
-            log.warning("job %d: could not end its status message: %s", self.job.id, error)
+            await end_status(self.conversation, texts.t(self.locale, "result.in_channel"), job.id)
 
     async def postponed(self, job: Job) -> None:
         hours = self.bot.core.retention_hours
@@ -119,12 +110,12 @@ class InteractionDelivery:
                 private = texts.t(self.conversation.locale, "result.postponed", hours=hours)
                 await self.conversation.send(private, ephemeral=True)
                 return
-            except discord.HTTPException as error:
+            except DISCORD_FAILURES as error:
                 log.warning("job %d: could not say its result will follow: %s", job.id, error)
         content = texts.t(self.locale, "result.postponed_channel", user=f"<@{job.user_id}>", hours=hours)
         try:
             await post_in_channel(self.bot, job.channel_id, content, ping=job.user_id, reply_to=job.message_id)
-        except discord.HTTPException as error:
+        except DISCORD_FAILURES as error:
             log.warning("job %d: could not tell user %d its result will follow: %s", job.id, job.user_id, error)
 
     async def failed(self, job: Job, error: ImageGenError) -> None:
@@ -148,7 +139,7 @@ class InteractionDelivery:
             view = buttons(Rerun.for_job(job, locale))
         try:
             await self.conversation.edit_original(content=content, view=view)
-        except discord.HTTPException as error:
+        except DISCORD_FAILURES as error:
             log.warning("job %d: could not say it ended: %s", job.id, error)
             return False
         return True
@@ -197,7 +188,7 @@ class InteractionDelivery:
                         content=texts.t(self.locale, "result.withheld_all"), view=None, attachments=[]
                     )
                 await self.conversation.send(private, ephemeral=True)
-            except discord.HTTPException as error:
+            except DISCORD_FAILURES as error:
                 log.warning("job %d: could not say images were withheld: %s", job.id, error)
         server = self.bot.core.server(job.guild_id)
         if server.log_channel is None:
@@ -222,7 +213,7 @@ class InteractionDelivery:
     async def _to_log_channel(self, log_channel: int, report: str, files: list[discord.File] | None = None) -> None:
         try:
             await post_in_channel(self.bot, log_channel, report, ping=None, files=files or ())
-        except discord.HTTPException as error:
+        except DISCORD_FAILURES as error:
             log.warning("could not report to log channel %s: %s", log_channel, error)
 
 
@@ -247,6 +238,18 @@ async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
     for index, group in enumerate(_numbered(prepared.groups)):
         await _post_group(bot, job, locale, caption if index == 0 else None, group, posted)
         posted += len(group)
+    conversation = Conversation.resumed(bot, bot.core.discord_session, job, DEFAULT_UPLOAD_LIMIT)
+    await end_status(conversation, texts.t(locale, "result.in_channel"), job.id)
+
+
+async def end_status(conversation: Conversation, content: str, job_id: int) -> None:
+    """End a job's status message saying ``content``, never "Drawing…", while its token still takes an edit."""
+    if not conversation.usable:
+        return
+    try:
+        await conversation.edit_original(content=content, view=None, attachments=[])
+    except DISCORD_FAILURES as error:
+        log.warning("job %d: could not end its status message: %s", job_id, error)
 
 
 def result_buttons(bot: ImageBot, locale: object, job: Job, images: int) -> discord.ui.View:
@@ -298,7 +301,7 @@ async def _post_group(bot: ImageBot, job: Job, locale: object, caption: str | No
                 view=result_buttons(bot, locale, job, len(group)) if caption else None,
                 reply_to=job.message_id,
             )
-    except discord.HTTPException as error:
+    except DISCORD_FAILURES as error:
         raise DeliveryFailed(f"cannot post in channel {job.channel_id}: {error}", delivered=posted) from error
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import discord
 
-from .conversation import Conversation
+from .conversation import DISCORD_FAILURES, Conversation
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class StatusMessage:
                 self._last = key
                 if preview is not None:
                     self._preview_shown = preview
-            except discord.HTTPException as error:
+            except DISCORD_FAILURES as error:
                 log.debug("status edit failed: %s", error)
 
     async def _run(self) -> None:
