@@ -47,6 +47,8 @@ THREAD_JSON_BYTES = 256 * 1024
 # memory however many jobs finish together; the others wait a moment with their answer in the socket.
 ANSWERS_IN_MEMORY = 4
 CONNECT_TIMEOUT = 10.0
+# The first wait before trying a failed call again, doubled each try (with jitter), at most RETRY_MAX_WAIT.
+BACKOFF_BASE = 1.0
 MODELS_TIMEOUT = 15.0
 # A moderation call answers in about a second; past this, it is treated as failed (see SCREENING_ON_ERROR).
 SCREENING_TIMEOUT = 10.0
@@ -112,13 +114,11 @@ class ImageClient:
         catalogue: Catalogue | None = None,
         *,
         cdn: aiohttp.ClientSession | None = None,
-        backoff_base: float = 1.0,
     ) -> None:
         self.session = session
         self.cdn = cdn if cdn is not None else session
         self.settings = settings
         self.catalogue = catalogue if catalogue is not None else Catalogue.load(BUNDLED)
-        self.backoff_base = backoff_base
         self._headers = {"Authorization": f"Bearer {settings.openai_api_key.get()}"}
         self._answers = asyncio.Semaphore(ANSWERS_IN_MEMORY)
 
@@ -151,7 +151,7 @@ class ImageClient:
             if error.retry_after > self.settings.retry_max_wait:
                 return None
             return error.retry_after
-        backoff = self.backoff_base * 2.0**attempt * random.uniform(0.75, 1.25)
+        backoff = BACKOFF_BASE * 2.0**attempt * random.uniform(0.75, 1.25)
         return min(backoff, self.settings.retry_max_wait)
 
     async def _generate_once(self, request: ImageRequest, on_partial: OnPartial | None) -> Generation:

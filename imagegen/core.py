@@ -113,16 +113,16 @@ class Core:
         cdn: aiohttp.ClientSession | None = None,
         clock: Clock = system_clock,
     ) -> None:
-        self.settings = settings
+        self._settings = settings
         self._clock = clock
         # The way out to Discord (through DISCORD_PROXY), for what the core's owner sends there itself.
-        self.discord_session = cdn if cdn is not None else session
-        self.storage = storage
-        self.catalogue = catalogue
-        self.images = ImageClient(session, settings, catalogue, cdn=cdn)
+        self._discord_session = cdn if cdn is not None else session
+        self._storage = storage
+        self._catalogue = catalogue
+        self._images = ImageClient(session, settings, catalogue, cdn=cdn)
         limits = Limits.from_settings(settings)
         # Shards of every process take turns to IDENTIFY through the database, when there is a shared one.
-        self.identify_gate: IdentifyGate | None = None
+        self._identify_gate: IdentifyGate | None = None
         queue: JobQueue
         if isinstance(storage, PostgresStorage):
             queue = SharedQueue(
@@ -136,40 +136,40 @@ class Core:
             )
             queue.on_settings = self._settings_changed
             queue.on_moved = self._moved
-            self.identify_gate = IdentifyGate(storage.pool)
+            self._identify_gate = IdentifyGate(storage.pool)
         else:
             queue = LocalQueue(
                 FairQueue(settings.max_concurrent_jobs, settings.max_queued_per_user, settings.max_queue_size),
                 Usage(limits),
             )
-        self.prices = price_table(settings, catalogue)
-        self.metrics = Metrics(known_model=lambda model: model in self.models.models)
-        self.jobs = Jobs(
+        self._prices = price_table(settings, catalogue)
+        self._metrics = Metrics(known_model=lambda model: model in self._models.models)
+        self._jobs = Jobs(
             storage,
-            self.images,
+            self._images,
             queue,
-            self.prices,
+            self._prices,
             clock=clock,
             retention=settings.result_retention_seconds,
             max_kept_images=settings.max_queue_size * settings.max_images,
             screening_on_error=settings.screening_on_error,
-            metrics=self.metrics,
+            metrics=self._metrics,
         )
-        self.servers = ServerSettingsStore(storage, clock)
-        self.models = ModelCatalog(
-            self.images,
+        self._servers = ServerSettingsStore(storage, clock)
+        self._models = ModelCatalog(
+            self._images,
             catalogue,
             settings.image_model,
             settings.image_models,
             settings.models_cache_seconds,
             today=lambda: day_of(clock()),
-            watched=lambda: [*settings.image_models, *settings.allowed_models, *self.servers.default_models()],
+            watched=lambda: [*settings.image_models, *settings.allowed_models, *self._servers.default_models()],
             vision=settings.vision_model,
         )
-        self.styles = StyleBook.load(BUNDLED_STYLES, *([settings.styles_file] if settings.styles_file else []))
+        self._styles = StyleBook.load(BUNDLED_STYLES, *([settings.styles_file] if settings.styles_file else []))
         # Members with a /describe under way: one each at a time, so a burst cannot run up the bill.
         self._describing: set[int] = set()
-        self.artists = ArtistList.load(BUNDLED_ARTISTS, *([settings.artists_file] if settings.artists_file else []))
+        self._artists = ArtistList.load(BUNDLED_ARTISTS, *([settings.artists_file] if settings.artists_file else []))
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -186,7 +186,6 @@ class Core:
                 aiohttp.ClientSession(**proxy_options(settings.discord_proxy)) as cdn,
             ):
                 core = cls(settings, session, storage, catalogue, cdn=cdn, clock=clock)
-                core.discord_session = cdn
                 yield core
         finally:
             await storage.close()
@@ -194,29 +193,29 @@ class Core:
     async def start(self) -> list[Job]:
         """Read the servers' settings, take over what a previous process left, start reading the model list;
         returns the interrupted jobs whose requesters are still to be told."""
-        await self.servers.load()
-        left = await self.jobs.recover()
-        self.models.refresh()
+        await self._servers.load()
+        left = await self._jobs.recover()
+        self._models.refresh()
         return left
 
     def serve(self, adopt: Callable[[Job], Delivery]) -> None:
         """Start running jobs; those another process accepted reach their requesters through ``adopt``."""
-        self.jobs.serve(adopt)
+        self._jobs.serve(adopt)
 
     async def _settings_changed(self, guild_id: int) -> None:
         log.info("server %d's settings changed in another process: read again", guild_id)
-        await self.servers.load()
+        await self._servers.load()
 
     async def _moved(self, job_id: int) -> None:
-        await self.jobs.moved(job_id)
+        await self._jobs.moved(job_id)
 
     async def close(self) -> None:
         """Take no new jobs, let running ones finish for the grace time, and stop reading the model list."""
-        if not self.jobs.queue.closed:
-            await self.jobs.shutdown(self.settings.shutdown_grace)
-        if self.identify_gate is not None:
-            await self.identify_gate.close()
-        await self.models.close()
+        if not self._jobs.queue.closed:
+            await self._jobs.shutdown(self._settings.shutdown_grace)
+        if self._identify_gate is not None:
+            await self._identify_gate.close()
+        await self._models.close()
 
     # -- operations -----------------------------------------------------------------------------------------------
 
@@ -226,7 +225,7 @@ class Core:
         """/metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT when a port is set: ready while
         ``connected()`` and the database answers; ``gateway()`` is read at each scrape. Raises OSError when the port
         cannot be used."""
-        settings = self.settings
+        settings = self._settings
         if not settings.metrics_port:
             return None
 
@@ -234,46 +233,69 @@ class Core:
             if not connected():
                 return "not connected to the Discord gateway"
             try:
-                await asyncio.wait_for(self.storage.ping(), 2)
+                await asyncio.wait_for(self._storage.ping(), 2)
             except Exception as error:
                 return f"the database does not answer ({type(error).__name__})"
             return None
 
         def refresh() -> None:
             now = gateway()
-            self.metrics.guilds.set(now.guilds)
+            self._metrics.guilds.set(now.guilds)
             for shard, latency in now.latencies:
                 if latency == latency:  # NaN until the first heartbeat
-                    self.metrics.gateway.labels(shard=str(shard)).set(latency)
+                    self._metrics.gateway.labels(shard=str(shard)).set(latency)
 
-        runner = await start_health(settings.metrics_host, settings.metrics_port, self.metrics, ready, refresh)
+        runner = await start_health(settings.metrics_host, settings.metrics_port, self._metrics, ready, refresh)
         log.info("metrics and health checks on http://%s:%d", settings.metrics_host, settings.metrics_port)
         return runner
 
     @property
+    def discord_session(self) -> aiohttp.ClientSession:
+        """This process's way out to Discord (through DISCORD_PROXY), for what the bot sends outside discord.py's
+        own client: interaction webhooks of handed-over jobs, the operator's log webhook."""
+        return self._discord_session
+
+    @property
+    def closing(self) -> bool:
+        """Whether the core has begun to stop (it takes no new jobs)."""
+        return self._jobs.queue.closed
+
+    async def settled(self) -> None:
+        """Wait until this process has no job waiting or being drawn."""
+        await self._jobs.queue.wait_idle()
+
+    def metrics_page(self) -> bytes:
+        """What /metrics serves: this process's metrics in Prometheus' text format."""
+        return self._metrics.render()
+
+    async def refresh_models(self) -> None:
+        """Read the model list again now (it is otherwise read at start and when it is stale)."""
+        await self._models.refresh()
+
+    @property
     def identifies_together(self) -> bool:
         """Whether shards of every process take turns to IDENTIFY through the shared database."""
-        return self.identify_gate is not None
+        return self._identify_gate is not None
 
     async def wait_to_identify(self, bucket: int) -> None:
         """Wait for this shard's turn to IDENTIFY among every process's shards of ``bucket``."""
-        if self.identify_gate is not None:
-            await self.identify_gate.wait(bucket)
+        if self._identify_gate is not None:
+            await self._identify_gate.wait(bucket)
 
     def acknowledged(self, seconds: float) -> None:
         """Note how long an interaction took to be acknowledged."""
-        self.metrics.acknowledge.observe(max(0.0, seconds))
+        self._metrics.acknowledge.observe(max(0.0, seconds))
 
     # -- servers --------------------------------------------------------------------------------------------------
 
     def server(self, guild_id: int | None) -> ServerSettings:
         """A server's own settings (the defaults outside servers)."""
-        return self.servers.get(guild_id)
+        return self._servers.get(guild_id)
 
     @property
     def operator_limits(self) -> Limits:
         """The operator's limits, every server's ceiling."""
-        return self.jobs.queue.limits
+        return self._jobs.queue.limits
 
     async def change_server(self, guild_id: int, user_id: int, **changes: Any) -> ServerSettings:
         """Change a server's settings, recorded with who did; raises InvalidRequest for a limit looser than the
@@ -291,7 +313,7 @@ class Core:
             check_ceiling(self.operator_limits, **changes)
             return changes
 
-        return await self.servers.edit(guild_id, user_id, checked)
+        return await self._servers.edit(guild_id, user_id, checked)
 
     async def change_blocked_words(self, guild_id: int, user_id: int, phrase: str, *, add: bool) -> int:
         """Add a phrase to the server's word list (or remove it), recorded with who did; returns how many it holds.
@@ -320,27 +342,27 @@ class Core:
 
     def exempt(self, guild_id: int | None, roles: Iterable[int]) -> bool:
         """Whether any of ``roles`` is exempted from the daily limits and the cooldown, by the operator or here."""
-        exempted = self.settings.exempt_role_ids | set(self.server(guild_id).exempt_roles)
+        exempted = self._settings.exempt_role_ids | set(self.server(guild_id).exempt_roles)
         return any(role in exempted for role in roles)
 
     # -- models ---------------------------------------------------------------------------------------------------
 
     def default_model(self, guild_id: int | None) -> str:
         """The model used when a member picks none: the server's choice, else the bot's default."""
-        return self.server(guild_id).default_model or self.models.default
+        return self.server(guild_id).default_model or self._models.default
 
     def model(self, name: str) -> ModelInfo:
         """What a model takes."""
-        return self.catalogue.lookup(name)
+        return self._catalogue.lookup(name)
 
     async def search_models(self, text: str, guild_id: int | None) -> list[str]:
         """Models to offer for ``text``: those the API lists (or configured) that this server allows."""
-        allowed = self.server(guild_id).models_allowed(self.settings.allowed_models)
-        return [name for name in await self.models.search(text) if not allowed or name in allowed]
+        allowed = self.server(guild_id).models_allowed(self._settings.allowed_models)
+        return [name for name in await self._models.search(text) if not allowed or name in allowed]
 
     def replacement_for(self, model: str) -> str:
         """The model to use instead of one that is gone."""
-        return self.model(model).replacement or self.models.default
+        return self.model(model).replacement or self._models.default
 
     # -- requests and jobs ----------------------------------------------------------------------------------------
 
@@ -379,9 +401,9 @@ class Core:
             server,
             user_id,
             request,
-            self.settings,
+            self._settings,
             self.operator_limits,
-            self.catalogue,
+            self._catalogue,
             channel_id=channel_id,
             in_dm=guild_id is None,
             age_restricted=age_restricted,
@@ -393,38 +415,38 @@ class Core:
         """Let a checked request in and count it against every limit in one step; raises LimitReached or a queue
         error saying why not."""
         server = self.server(checked.guild_id)
-        admission = await self.jobs.reserve(
+        admission = await self._jobs.reserve(
             checked.user_id, checked.guild_id, checked.request, exempt=checked.exempt, limits=checked.limits
         )
         admission.screening = screening_for(
-            self.settings.screening,
+            self._settings.screening,
             server.screening,
             server.screening_categories,
             checked.age_restricted,
-            results=self.settings.screen_results or bool(server.screen_results),
+            results=self._settings.screen_results or bool(server.screen_results),
         )
         return admission
 
     def check_place(self, user_id: int, guild_id: int | None, channel_id: int | None) -> None:
         """Raise InvalidRequest when the member may not use the bot here (DMs, barred, the server's channels)."""
-        policy.check_place(self.server(guild_id), user_id, self.settings, channel_id=channel_id,
+        policy.check_place(self.server(guild_id), user_id, self._settings, channel_id=channel_id,
                            in_dm=guild_id is None)  # fmt: skip
 
     # -- styles ---------------------------------------------------------------------------------------------------
 
     def search_styles(self, text: str, guild_id: int | None, locale: object) -> list[Style]:
         """Styles to offer for what a member typed: the server's own first."""
-        return self.styles.search(text, locale, self.server(guild_id).styles)
+        return self._styles.search(text, locale, self.server(guild_id).styles)
 
     def with_style(self, request: ImageRequest, name: str, guild_id: int | None) -> ImageRequest:
         """``request`` in the style named ``name``; raises InvalidRequest when no style has that name here."""
-        style = self.styles.find(name, self.server(guild_id).styles)
+        style = self._styles.find(name, self.server(guild_id).styles)
         return dataclasses.replace(request, style=style.name, addition=style.phrase_for(request.prompt))
 
     def style_label(self, name: str, guild_id: int | None, locale: object) -> str:
         """How a style a request used is called in ``locale`` (its own name when it is no longer known)."""
         try:
-            return self.styles.find(name, self.server(guild_id).styles).label(locale)
+            return self._styles.find(name, self.server(guild_id).styles).label(locale)
         except InvalidRequest:
             return name
 
@@ -465,14 +487,14 @@ class Core:
 
     async def fetch_image(self, url: str) -> bytes:
         """An image posted in Discord (a result, as it is at the click), read as it is; raises UploadRejected."""
-        return await self.images.fetch_posted(url)
+        return await self._images.fetch_posted(url)
 
     async def describe(
         self, url: str, *, user_id: int, guild_id: int | None, channel_id: int, locale: object, model: str | None
     ) -> tuple[Description, bytes]:
         """Prompts for the image at ``url`` in the member's language, recorded for the buttons that draw them (with
         ``model``), and the image as it was read; raises InvalidRequest, UploadRejected or an upstream error."""
-        vision = self.models.vision
+        vision = self._models.vision
         if vision is None:
             raise InvalidRequest("describe.no_model")
         if user_id in self._describing:
@@ -484,59 +506,59 @@ class Core:
         finally:
             self._describing.discard(user_id)
         described = Description(user_id, guild_id, channel_id, tuple(prompts), model, self.clock())
-        return await self.storage.add_description(described), image
+        return await self._storage.add_description(described), image
 
     async def _ask_vision(self, vision: str, image: bytes, locale: object) -> list[str]:
         """The vision model's prompts for ``image`` in the language of ``locale``, the call counted by outcome."""
         # Named in English, as the rest of the instructions to the model are.
         language = texts.t(texts.ENGLISH, f"language.{texts.language(locale)}")
         try:
-            prompts = await self.images.describe(vision, image, language)
+            prompts = await self._images.describe(vision, image, language)
         except ImageGenError as error:
-            self.metrics.describes.labels(outcome="error").inc()
+            self._metrics.describes.labels(outcome="error").inc()
             if isinstance(error, ModelNotFound):
                 # Members cannot choose this model: only the operator can change it.
                 log.error("/describe: the image API has no model %s (%s); set VISION_MODEL", vision, error.detail)
                 raise InvalidRequest("describe.model_gone", model=vision) from error
             raise
-        self.metrics.describes.labels(outcome="ok").inc()
+        self._metrics.describes.labels(outcome="ok").inc()
         return prompts
 
     async def description(self, description_id: int) -> Description | None:
         """A recorded /describe answer."""
-        return await self.storage.description(description_id)
+        return await self._storage.description(description_id)
 
     async def fetch_reference(self, url: str) -> bytes:
         """An uploaded reference image, checked and shrunk; raises UploadRejected."""
-        return await self.images.fetch_reference(url)
+        return await self._images.fetch_reference(url)
 
     async def submit(self, job: Job, delivery: Delivery, admission: Admission) -> Job:
         """Record and queue an admitted job."""
-        return await self.jobs.submit(job, delivery, admission)
+        return await self._jobs.submit(job, delivery, admission)
 
     async def job(self, job_id: int) -> Job | None:
         """A recorded job."""
-        return await self.jobs.get(job_id)
+        return await self._jobs.get(job_id)
 
     def position(self, job_id: int) -> int | None:
         """A job's place in line, 1 being next; None once it runs."""
-        return self.jobs.position(job_id)
+        return self._jobs.position(job_id)
 
     async def cancel(self, job_id: int) -> bool:
         """Cancel a job that still waits."""
-        return await self.jobs.cancel(job_id)
+        return await self._jobs.cancel(job_id)
 
     def suggest(self, prompt: str) -> Suggestion | None:
         """A rewrite of a prompt that names a living artist, if it names one."""
-        return self.artists.suggest(prompt)
+        return self._artists.suggest(prompt)
 
     async def report(self, job: Job, user_id: int) -> bool:
         """Record a member's report of a job's result; False if they had reported it already."""
-        return await self.storage.add_report(job.id, user_id, self.clock())
+        return await self._storage.add_report(job.id, user_id, self.clock())
 
     async def mark_notified(self, job: Job, problem: str | None = None) -> None:
         """Record that the requester of an interrupted job was told (or why they could not be)."""
-        await self.jobs.mark_notified(job, problem)
+        await self._jobs.mark_notified(job, problem)
 
     # -- usage and kept results -----------------------------------------------------------------------------------
 
@@ -544,19 +566,19 @@ class Core:
         """A member's images today against the daily limit in force for them."""
         now = self._clock()
         limit = self.server(guild_id).limits(self.operator_limits).daily_images_per_user
-        return MemberUsage(await self.jobs.queue.used(user_id, now), limit, next_midnight(now))
+        return MemberUsage(await self._jobs.queue.used(user_id, now), limit, next_midnight(now))
 
     async def server_report(self, guild_id: int) -> tuple[ServerReport, ServerReport]:
         """A server's day and month: images, estimated cost, refusals, who drew most."""
-        return await day_and_month(self.storage, self.prices, guild_id, self._clock())
+        return await day_and_month(self._storage, self._prices, guild_id, self._clock())
 
     async def pending(self, user_id: int) -> list[Job]:
         """A member's results that are made but not yet posted."""
-        return await self.jobs.pending(user_id)
+        return await self._jobs.pending(user_id)
 
     async def redeliver(self, post: Redeliver, user_id: int | None = None) -> list[Job]:
         """Post kept results again: those due, or all of one member's; returns those now posted."""
-        return await self.jobs.redeliver(post, user_id)
+        return await self._jobs.redeliver(post, user_id)
 
     async def month(self, guild_id: int) -> Month:
         """A server's last 30 days: images per day by model, estimated dollars per day, and its daily budget."""
@@ -566,14 +588,14 @@ class Core:
         index = {day: position for position, day in enumerate(days)}
         images: dict[str, list[int]] = {}
         spend = [0.0] * DAYS
-        for job in await self.storage.server_jobs_since(guild_id, start):
+        for job in await self._storage.server_jobs_since(guild_id, start):
             day = index.get(day_of(job.created_at))
             if day is None:
                 continue
             posted = job.images_delivered - job.images_withheld
             if posted:
                 images.setdefault(job.request.model, [0] * DAYS)[day] += posted
-            spend[day] += self.prices.estimate(job.request, job.images_made)
+            spend[day] += self._prices.estimate(job.request, job.images_made)
         budget = self.server(guild_id).limits(self.operator_limits).daily_budget_per_server
         return Month(days, images, spend, budget)
 
@@ -583,12 +605,12 @@ class Core:
 
     def kept_until(self, job: Job) -> float:
         """When a kept result is given up."""
-        return self.jobs.expires_at(job)
+        return self._jobs.expires_at(job)
 
     @property
     def retention_hours(self) -> int:
         """How long kept results are tried again, in hours."""
-        return round(self.jobs.retention / 3600)
+        return round(self._jobs.retention / 3600)
 
     @property
     def clock(self) -> Clock:

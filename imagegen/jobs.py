@@ -109,7 +109,6 @@ class Jobs:
         self.metrics.running.set_function(lambda: self.queue.running)
         # Kept results are bounded: past this many images waiting to be posted, new requests are refused.
         self.max_kept_images = max_kept_images
-        self.write_retry_delays: tuple[float, ...] = WRITE_RETRY_DELAYS
         # Jobs queued or running in this process, with their way back to the requester; and those being recorded,
         # by their arrival (a shared queue may hand one back to run before its recording returns).
         self._active: dict[int, tuple[Job, Delivery]] = {}
@@ -513,7 +512,7 @@ class Jobs:
     async def _write(self, write: Callable[[], Awaitable[None]], job: Job) -> None:
         # A database fault must not lose a job that is paid for, nor leave its row saying "running": a write that
         # may pass is tried again a few times; whatever still fails is logged, and the job carries on.
-        for delay in (*self.write_retry_delays, None):
+        for delay in (*WRITE_RETRY_DELAYS, None):
             try:
                 await write()
                 return

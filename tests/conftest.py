@@ -15,6 +15,7 @@ import pytest
 import yarl
 
 from bot import ImageBot, start_operations
+from imagegen import client
 from imagegen.catalogue import BUNDLED, Catalogue
 from imagegen.core import Core
 from imagegen.settings import Secret, Settings
@@ -122,6 +123,8 @@ async def start_bot(
 ) -> AsyncIterator[BotFactory]:
     """Start the real bot against the fakes, on ``clock``; keyword arguments override settings."""
     monkeypatch.setattr(discord.http.Route, "BASE", fake_discord.api_url)
+    # Calls the image API failed are tried again after a hundredth of the usual wait.
+    monkeypatch.setattr(client, "BACKOFF_BASE", 0.01)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway_url))
     running: list[tuple[ImageBot, asyncio.Task[None]]] = []
     # The machine's proxy variables must not send the tests' requests anywhere but where a test says.
@@ -134,7 +137,6 @@ async def start_bot(
             chosen = dataclasses.replace(settings, **overrides)
             # Built as cli.py builds them, so the tests go through the same database, sessions and proxies.
             core = await cores.enter_async_context(Core.open(chosen, CATALOGUE, clock))
-            core.images.backoff_base = 0.01
             interrupted = await core.start()
             bot = ImageBot(chosen, core, guild_ready_timeout=0.01)
             bot.interrupted = interrupted

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import inspect
 import re
 import string
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from imagegen import texts
+from imagegen.core import open_storage
+from imagegen.model import Job, JobState
+from imagegen.postgres import PostgresStorage
+from imagegen.storage import SqliteStorage, Storage
 from tests.fakes.discord import FakeDiscord, Recorded
 
 if TYPE_CHECKING:
@@ -94,11 +99,13 @@ POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgres"], indirect=T
 
 async def database_rows(bot: ImageBot, query: str) -> list[tuple[Any, ...]]:
     """Rows of a query (no parameters, SQL both engines read alike) on the bot's own database."""
-    storage = storage_of(bot)
-    if hasattr(storage, "pool"):
-        return [tuple(row) for row in await storage.pool.fetch(query)]
-    async with storage.connection.execute(query) as cursor:
-        return [tuple(row) for row in await cursor.fetchall()]
+    async with database(bot) as storage:
+        if isinstance(storage, PostgresStorage):
+            return [tuple(row) for row in await storage.pool.fetch(query)]
+        assert isinstance(storage, SqliteStorage)
+        async with storage.connection.execute(query) as cursor:
+            await storage.connection.commit()
+            return [tuple(row) for row in await cursor.fetchall()]
 
 
 async def eventually(check: Callable[[], Any], expected: Any = None, within: float = 15.0) -> Any:
@@ -118,15 +125,32 @@ async def eventually(check: Callable[[], Any], expected: Any = None, within: flo
     return await asyncio.wait_for(poll(), within)
 
 
-# What a test reaches for in the core, each named once: when the core's parts move, only these change.
 async def idle(bot: ImageBot) -> None:
     """Wait until the bot's process has no job waiting or being drawn."""
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
 
 
-def storage_of(bot: ImageBot) -> Any:
-    """The bot's database, for a test that reads what was stored."""
-    return bot.core.storage
+@contextlib.asynccontextmanager
+async def database(bot: ImageBot) -> AsyncIterator[Storage]:
+    """The bot's database, opened beside the bot (as another process would), for a test that reads or writes what
+    is stored: the core's own parts stay its own."""
+    storage = await open_storage(bot.settings)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+async def kept_images(bot: ImageBot, job_id: int) -> list[bytes]:
+    """The images of a job kept in the database until Discord has them."""
+    async with database(bot) as storage:
+        return await storage.results(job_id)
+
+
+async def stored_jobs(bot: ImageBot, states: list[JobState]) -> list[Job]:
+    """The jobs the database holds in ``states``."""
+    async with database(bot) as storage:
+        return await storage.jobs_in(states)
 
 
 def said(locale: str, key: str, **params: Any) -> str:

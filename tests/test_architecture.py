@@ -138,3 +138,16 @@ async def test_a_migrated_database_has_no_sql_function_deciding_limits(tmp_path:
     )
     await db.close()
     assert {row["proname"] for row in functions} == SCHEDULER_FUNCTIONS
+
+
+def test_nothing_outside_the_core_touches_a_private_part_of_it() -> None:
+    # The cogs, bot.py, cli.py, the tests and bench/ go through the core's front door (its public methods).
+    outside = [*modules("cogs", "tests", "bench"), ROOT / "bot.py", ROOT / "cli.py"]
+    for path in outside:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                owner = ast.unparse(node.value)
+                assert not (owner == "core" or owner.endswith(".core")), (
+                    f"{path}:{node.lineno} reaches {owner}.{node.attr}"
+                )

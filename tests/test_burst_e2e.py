@@ -57,7 +57,7 @@ async def test_eight_requests_at_once_draw_no_more_than_a_limit_allows(
 ) -> None:
     bot: ImageBot = await start_bot(**limit, **BURST)
     answers = await at_once(fake_discord, [{"user_id": ALICE if one_member else member} for member in MEMBERS])
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     assert len(image_api.generation_calls) == drawn
     assert sum(1 for answer in answers if answer.files) == drawn
     assert sum(1 for answer in answers if refusal in answer.content) == 8 - drawn
@@ -74,7 +74,7 @@ async def test_eight_reroll_clicks_at_once_draw_no_more_than_the_daily_limit(
     reroll = next(custom_id for custom_id in ids if "reroll" in custom_id)
     clicks = await asyncio.gather(*(fake_discord.click(message, reroll, user_id=ALICE) for _ in range(8)))
     answers = [await answer_of(fake_discord, click["token"]) for click in clicks]
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     assert len(image_api.generation_calls) == 1 + 3
     assert sum(1 for answer in answers if answer.files) == 3
 
@@ -96,7 +96,7 @@ async def test_a_server_cannot_loosen_the_operators_limits_and_its_zero_keeps_th
     refused = await admin(fake_discord, "limits", daily_images_per_user=5)
     assert "at most 1 images per member per day" in refused and "not 5" in refused
     assert "at most $2 a day" in await admin(fake_discord, "budget", daily_budget_per_server=5)
-    assert bot.core.servers.get(GUILD_ID).daily_images_per_user is None
+    assert bot.core.server(GUILD_ID).daily_images_per_user is None
     assert "Saved" in await admin(fake_discord, "limits", daily_images_per_user=0)
     shown = await admin(fake_discord, "show")
     assert "Images per member per day: 1 (the bot operator's limit)" in shown

@@ -6,17 +6,19 @@ import asyncio
 import sqlite3
 from typing import Any
 
+import aiosqlite
 import discord
 import discord.http
 import discord.webhook.async_
 import pytest
 
 from bot import ImageBot
-from imagegen import images
+from imagegen import images, jobs
 from imagegen.model import Job, JobState
+from imagegen.storage import RESULTS_DIRECTORY
 from tests.fakes.discord import CHANNEL_ID, DISCONNECT, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
-from tests.helpers import SQLITE_ONLY, RunningClock, database_rows, says
+from tests.helpers import SQLITE_ONLY, RunningClock, database_rows, kept_images, says, stored_jobs
 
 ALICE = 500000000000000005
 CHANNEL_POSTS = f"/channels/{CHANNEL_ID}/messages"
@@ -47,7 +49,7 @@ def quick_discord_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 async def kept_job(fake: FakeDiscord, bot: ImageBot) -> Job:
     """Wait until the requester is told their images will follow, then return the job whose result is kept."""
     await fake.wait_for(lambda: [r for r in fake.requests if "images are made" in r.content])
-    found = await bot.core.jobs.pending()
+    found = await stored_jobs(bot, [JobState.DELIVERING])
     assert len(found) == 1
     return found[0]
 
@@ -75,11 +77,11 @@ async def test_four_large_images_are_grouped_so_no_request_passes_the_upload_lim
         "imagine", {"prompt": "four", "n": 4}, user_id=ALICE, size_limit=fake_discord.upload_limit
     )
     await fake_discord.wait_for(lambda: sum(len(r.files) for r in uploads(fake_discord)) == 4)
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     posted = uploads(fake_discord)
     assert len(posted) == 2 and all(r.path.split("/")[2] == sent["token"] or "webhooks" in r.path for r in posted)
     assert all(sum(len(blob) for _, blob in r.files.values()) <= fake_discord.upload_limit for r in posted)
-    stored = await bot.core.jobs.get(1)
+    stored = await bot.core.job(1)
     assert stored is not None and stored.state is JobState.DONE and stored.images_delivered == 4
 
 
@@ -98,7 +100,7 @@ async def test_a_result_discord_refuses_is_kept_and_the_requester_is_told_at_onc
 ) -> None:
     job = await refuse_results(fake_discord, image_api, bot)
     assert job.state is JobState.DELIVERING and job.images_made == 1 and job.delivery_attempts == 1
-    assert len(await bot.core.jobs.storage.results(job.id)) == 1
+    assert len(await kept_images(bot, job.id)) == 1
     token = f"tok{job.interaction_id}"
     private = await fake_discord.wait_for(
         lambda: [r for r in fake_discord.for_token(token) if r.method == "POST" and r.flags & 64]
@@ -121,9 +123,9 @@ async def test_usage_posts_kept_results_at_once_and_then_forgets_them(
     posted = [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS]
     assert len(posted) == 1 and f"<@{ALICE}>" in posted[0].content and "Posted later" in posted[0].content
     assert posted[0].payload["allowed_mentions"]["users"] == [ALICE]
-    stored = await bot.core.jobs.get(job.id)
+    stored = await bot.core.job(job.id)
     assert stored is not None and stored.state is JobState.DONE and stored.images_delivered == 1
-    assert await bot.core.jobs.storage.results(job.id) == []
+    assert await kept_images(bot, job.id) == []
 
 
 async def test_kept_results_are_tried_again_with_backoff_and_given_up_after_the_retention(
@@ -134,23 +136,23 @@ async def test_kept_results_are_tried_again_with_backoff_and_given_up_after_the_
     retry = bot.get_cog("Imagine").post_kept_results  # type: ignore[union-attr]
     waits = []
     for attempt in range(1, 6):
-        stored = await bot.core.jobs.get(job.id)
+        stored = await bot.core.job(job.id)
         assert stored is not None and stored.delivery_attempts == attempt and stored.next_delivery_at is not None
         waits.append(round(stored.next_delivery_at - clock()))
         clock.set(stored.next_delivery_at - 1)
         await retry()
-        assert (await bot.core.jobs.get(job.id)).delivery_attempts == attempt  # type: ignore[union-attr]
+        assert (await bot.core.job(job.id)).delivery_attempts == attempt  # type: ignore[union-attr]
         clock.set(stored.next_delivery_at)
         await retry()
     assert waits[:4] == [60, 300, 1800, 3600]
-    stored = await bot.core.jobs.get(job.id)
+    stored = await bot.core.job(job.id)
     assert stored is not None and stored.next_delivery_at == (job.started_at or 0) + 7200
     clock.set(stored.next_delivery_at)
     await retry()
-    given_up = await bot.core.jobs.get(job.id)
+    given_up = await bot.core.job(job.id)
     assert given_up is not None and given_up.state is JobState.UNDELIVERABLE
     assert "cannot post in channel" in (given_up.delivery_error or "")
-    assert await bot.core.jobs.storage.results(job.id) == []
+    assert await kept_images(bot, job.id) == []
 
 
 async def test_a_kept_result_is_posted_after_a_restart_and_still_counts_today(
@@ -169,39 +171,39 @@ async def test_a_kept_result_is_posted_after_a_restart_and_still_counts_today(
     clock.set(clock() + 61)
     await second.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
     assert [r.path for r in uploads(fake_discord)] == [CHANNEL_POSTS]
-    stored = await second.core.jobs.get(job.id)
+    stored = await second.core.job(job.id)
     assert stored is not None and stored.state is JobState.DONE
 
 
 @SQLITE_ONLY
 async def test_a_database_write_that_fails_after_the_image_was_paid_for_is_retried(
-    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(jobs, "WRITE_RETRY_DELAYS", (0.0, 0.0, 0.0))
     first: ImageBot = await start_bot()
-    first.core.jobs.write_retry_delays = (0.0, 0.0, 0.0)
     gate = image_api.hold("paid for")
     sent = await fake_discord.slash("imagine", {"prompt": "paid for"}, user_id=ALICE)
     await fake_discord.wait_for(lambda: image_api.prompts)
-    connection = first.core.jobs.storage.connection  # type: ignore[attr-defined]
-    commit = connection.commit
+    commit = aiosqlite.Connection.commit
     failures = [2]
 
-    async def flaky_commit() -> None:
+    async def flaky_commit(connection: aiosqlite.Connection) -> None:
         if failures[0]:
             failures[0] -= 1
             raise sqlite3.OperationalError("database is locked")
-        await commit()
+        await commit(connection)
 
-    connection.commit = flaky_commit
+    # The database is locked twice just as the paid image is recorded, as another writer would lock it.
+    monkeypatch.setattr(aiosqlite.Connection, "commit", flaky_commit)
     gate["paid for"].set()
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
-    await first.core.jobs.queue.wait_idle()
+    await first.core.settled()
     assert failures == [0]
-    stored = await first.core.jobs.get(1)
+    stored = await first.core.job(1)
     assert stored is not None and stored.state is JobState.DONE
     await first.close()
     second: ImageBot = await start_bot()
-    assert await second.core.jobs.storage.jobs_in([JobState.INTERRUPTED]) == []
+    assert await stored_jobs(second, [JobState.INTERRUPTED]) == []
 
 
 @pytest.mark.parametrize(("status", "code", "tries"), [(500, 0, 5), (502, 0, 5), (413, 40005, 1)])
@@ -213,7 +215,7 @@ async def test_discord_refusing_the_result_never_loses_it(
     image_api.then(b64_images(png()))
     await fake_discord.slash("imagine", {"prompt": "refused upload"}, user_id=ALICE)
     job = await kept_job(fake_discord, bot)
-    assert job.state is JobState.DELIVERING and len(await bot.core.jobs.storage.results(job.id)) == 1
+    assert job.state is JobState.DELIVERING and len(await kept_images(bot, job.id)) == 1
 
 
 async def test_a_result_posted_in_the_channel_after_the_interaction_refused_it_ends_the_status_message(
@@ -223,7 +225,7 @@ async def test_a_result_posted_in_the_channel_after_the_interaction_refused_it_e
     image_api.then(b64_images(png()))
     sent = await fake_discord.slash("imagine", {"prompt": "too large here"}, user_id=ALICE)
     await fake_discord.wait_for(lambda: [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS])
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     status = fake_discord.original(sent["token"])
     assert "posted in the channel below" in status["content"] and not status["attachments"]
 
@@ -239,7 +241,7 @@ async def test_a_result_on_its_way_to_discord_is_not_offered_as_kept(
     answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.content])
     assert "Today you have 1 images" in answer[0].content and "kept" not in answer[0].content
     fake_discord.upload_gate.set()
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     assert [r.path for r in uploads(fake_discord) if r.path == CHANNEL_POSTS] == []
 
 
@@ -268,12 +270,12 @@ async def test_a_kept_result_whose_files_are_gone_is_given_up_with_the_reason(
     if bot.settings.database_url:
         await database_rows(bot, "DELETE FROM job_results")
     else:
-        for kept in bot.core.jobs.storage.results_dir.iterdir():  # type: ignore[attr-defined]
+        for kept in (bot.settings.data_dir / RESULTS_DIRECTORY).iterdir():
             kept.unlink()
     accept_results(fake_discord)
     clock.set(clock() + 61)
     await bot.get_cog("Imagine").post_kept_results()  # type: ignore[union-attr]
-    stored = await bot.core.jobs.get(job.id)
+    stored = await bot.core.job(job.id)
     assert stored is not None and stored.state is JobState.UNDELIVERABLE
     assert stored.delivery_error == "the kept images are missing"
     assert [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS] == []
@@ -299,7 +301,7 @@ async def test_a_result_whose_upload_is_cut_off_is_posted_in_the_channel_and_the
     image_api.then(b64_images(png()))
     sent = await fake_discord.slash("imagine", {"prompt": "cut off"}, user_id=ALICE)
     await fake_discord.wait_for(lambda: [r for r in uploads(fake_discord) if r.path == CHANNEL_POSTS])
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     assert says(fake_discord.original(sent["token"])["content"], "result.in_channel")
 
 
@@ -311,7 +313,7 @@ async def test_a_result_cut_off_on_its_way_through_the_interaction_and_the_chann
     image_api.then(b64_images(png()))
     await fake_discord.slash("imagine", {"prompt": "cut off twice"}, user_id=ALICE)
     job = await kept_job(fake_discord, bot)
-    assert job.state is JobState.DELIVERING and len(await bot.core.jobs.storage.results(job.id)) == 1
+    assert job.state is JobState.DELIVERING and len(await kept_images(bot, job.id)) == 1
 
 
 async def test_an_error_whose_private_answer_is_cut_off_is_told_in_the_channel(
@@ -332,7 +334,7 @@ async def test_a_status_edit_cut_off_neither_stops_the_job_nor_tells_the_member_
     image_api.then(b64_images(png()))
     sent = await fake_discord.slash("imagine", {"prompt": "a status cut off"}, user_id=ALICE)
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     assert not [r for r in fake_discord.for_token(sent["token"]) if says(r.content, "error.unexpected")]
 
 
@@ -358,4 +360,4 @@ async def test_a_result_whose_posting_fails_unforeseen_is_kept_and_announced(
     image_api.then(b64_images(png()))
     await fake_discord.slash("imagine", {"prompt": "unforeseen"}, user_id=ALICE)
     job = await kept_job(fake_discord, bot)
-    assert job.state is JobState.DELIVERING and len(await bot.core.jobs.storage.results(job.id)) == 1
+    assert job.state is JobState.DELIVERING and len(await kept_images(bot, job.id)) == 1

@@ -183,7 +183,7 @@ async def test_a_button_or_form_that_fails_is_answered_kindly_and_logged_once(
     async def broken(job_id: int) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(bot.core.jobs, "get", broken)
+    monkeypatch.setattr(bot.core, "job", broken)
     if route == "button":
         sent = await fake_discord.click(message, f"imagine:reroll:{job_id}", user_id=ALICE)
     else:

@@ -106,7 +106,7 @@ async def test_progress_shows_elapsed_time_until_the_result_replaces_it(
     gate.set()
     await result_of(fake_discord, token)
     # Once the job is over, nothing can edit its message any more: whatever landed has landed.
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     requests = fake_discord.for_token(token)
     assert requests[-1].files, "no progress edit may land after the result"
 

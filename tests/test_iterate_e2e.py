@@ -284,7 +284,7 @@ async def test_describe_shows_four_prompts_with_the_image_and_a_button_for_each(
     result = await result_of(fake_discord, click["token"])
     assert image_api.generation_calls[-1].body["prompt"] == "a fox at dusk"
     assert f"<@{BOB}>" in result.content
-    assert 'imagine_describes_total{outcome="ok"} 1.0' in bot.core.metrics.render().decode()
+    assert 'imagine_describes_total{outcome="ok"} 1.0' in bot.core.metrics_page().decode()
 
 
 async def test_describe_asks_in_chinese_for_chinese_members_and_reads_a_fenced_or_numbered_answer(
@@ -316,7 +316,8 @@ async def test_describe_buttons_use_the_chosen_model_after_a_restart(
 async def test_describe_without_a_model_that_reads_images_says_so(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    bot.core.models.others = []
+    image_api.models = [model for model in image_api.models if model["id"] != "gpt-4o"]
+    await bot.core.refresh_models()
     photo = fake_discord.upload("photo.png", png(30, 30))
     sent = await fake_discord.slash("describe", {"image": photo}, user_id=ALICE)
     answer = await private_reply(fake_discord, sent["token"])
@@ -332,7 +333,7 @@ async def test_describe_with_a_vision_model_the_api_lacks_tells_the_member_it_is
     answer = await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.content])
     assert "no model called gpt-4o" in answer[0].content and "VISION_MODEL" in answer[0].content
     assert "request id" not in answer[0].content
-    assert 'imagine_describes_total{outcome="error"} 1.0' in bot.core.metrics.render().decode()
+    assert 'imagine_describes_total{outcome="error"} 1.0' in bot.core.metrics_page().decode()
 
 
 async def test_a_tool_on_a_message_whose_image_is_gone_says_so_and_draws_nothing(

@@ -21,11 +21,13 @@ from tests.helpers import (
     SQLITE_ONLY,
     custom_ids,
     eventually,
+    kept_images,
     private_reply,
     refusal_of,
     refusal_so_far,
     result_of,
     status_edits,
+    stored_jobs,
 )
 
 ALICE, BOB, CAROL = 500000000000000005, 500000000000000006, 500000000000000007
@@ -131,10 +133,10 @@ async def test_the_requester_cancels_a_queued_job_and_others_cannot(
     await fake_discord.click(message, custom_id, user_id=ALICE)
     await fake_discord.wait_for(lambda: "Cancelled" in fake_discord.original(queued["token"])["content"])
     assert custom_ids(fake_discord.original(queued["token"])) == []
-    job = await bot.core.jobs.get(job_id)
+    job = await bot.core.job(job_id)
     assert job is not None and job.state is JobState.CANCELLED
     gates["busy"].set()
-    await asyncio.wait_for(bot.core.jobs.queue.wait_idle(), 15)
+    await asyncio.wait_for(bot.core.settled(), 15)
     assert image_api.prompts == ["busy"]
 
 
@@ -191,11 +193,11 @@ async def test_a_result_for_a_channel_the_bot_cannot_post_in_is_kept_recorded_an
     fake_discord.fail("POST", f"/channels/{CHANNEL_ID}/messages", 403, code=50001, times=10)
     await fake_discord.slash("imagine", {"prompt": "nowhere"}, user_id=ALICE, age=datetime.timedelta(minutes=16))
     await fake_discord.wait_for(lambda: image_api.prompts)
-    await asyncio.wait_for(bot.core.jobs.queue.wait_idle(), 15)
-    stored = await bot.core.jobs.storage.jobs_in([JobState.DELIVERING])
+    await asyncio.wait_for(bot.core.settled(), 15)
+    stored = await stored_jobs(bot, [JobState.DELIVERING])
     assert len(stored) == 1 and stored[0].images_made == 1 and stored[0].images_delivered == 0
     assert "cannot post in channel" in (stored[0].delivery_error or "")
-    assert len(await bot.core.jobs.storage.results(stored[0].id)) == 1
+    assert len(await kept_images(bot, stored[0].id)) == 1
     assert "could not be posted (attempt 1)" in caplog.text
 
 
@@ -205,8 +207,8 @@ async def test_a_finished_job_records_what_happened(
     image_api.then(b64_images(png(), usage={"input_tokens": 12, "output_tokens": 4160}))
     sent = await fake_discord.slash("imagine", {"prompt": "record me", "n": 2}, user_id=ALICE)
     await result_of(fake_discord, sent["token"])
-    await asyncio.wait_for(bot.core.jobs.queue.wait_idle(), 15)
-    [job] = await bot.core.jobs.storage.jobs_in([JobState.DONE])
+    await asyncio.wait_for(bot.core.settled(), 15)
+    [job] = await stored_jobs(bot, [JobState.DONE])
     assert (job.user_id, job.guild_id, job.channel_id) == (ALICE, GUILD_ID, CHANNEL_ID)
     assert (job.request.prompt, job.request.n, job.images_delivered) == ("record me", 2, 1)
     assert job.usage == {"input_tokens": 12, "output_tokens": 4160}
@@ -220,8 +222,8 @@ async def test_a_refused_job_is_recorded_as_refused_with_its_reason(
     image_api.then(b64_images())
     sent = await fake_discord.slash("imagine", {"prompt": "nothing"}, user_id=ALICE)
     await private_reply(fake_discord, sent["token"])
-    await asyncio.wait_for(bot.core.jobs.queue.wait_idle(), 15)
-    [job] = await bot.core.jobs.storage.jobs_in([JobState.REFUSED])
+    await asyncio.wait_for(bot.core.settled(), 15)
+    [job] = await stored_jobs(bot, [JobState.REFUSED])
     assert job.error_code == "empty" and job.images_delivered == 0
 
 
@@ -239,7 +241,7 @@ async def test_stopping_interrupts_queued_and_running_jobs_and_says_so(
         message = fake_discord.original(payload["token"])
         assert "interrupted" in message["content"]
         assert custom_ids(message)[0].startswith("imagine:rerun:")
-    jobs = await bot.core.jobs.storage.jobs_in([JobState.INTERRUPTED])
+    jobs = await stored_jobs(bot, [JobState.INTERRUPTED])
     assert sorted(job.request.prompt for job in jobs) == ["queued", "running"]
     assert all(job.notified for job in jobs)
     assert image_api.prompts == ["running"]
@@ -267,7 +269,7 @@ async def test_after_a_crash_the_next_start_tells_each_requester_and_runs_it_aga
     task = announcing(bot)
     assert task is not None
     await asyncio.wait_for(task, 15)
-    stored = await bot.core.jobs.get(left.id)
+    stored = await bot.core.job(left.id)
     assert stored is not None and stored.state is JobState.INTERRUPTED and stored.notified
 
     [message] = [m for m in fake_discord.messages.values() if custom_ids(m) == [custom_id]]
@@ -304,7 +306,7 @@ async def test_a_restart_does_not_announce_a_job_twice(start_bot, fake_discord: 
     await first.close()
     second = await start_bot()
     assert announcing(second) is None
-    stored = await second.core.jobs.get(job.id)
+    stored = await second.core.job(job.id)
     assert stored is not None and stored.notified
 
 
@@ -359,7 +361,7 @@ async def test_a_request_acknowledged_as_the_bot_stops_is_told_to_try_again_befo
     sent = await fake_discord.slash("imagine", {"prompt": "my cat as a knight", "image": reference}, user_id=ALICE)
     await fake_discord.wait_for(lambda: [r for r in fake_discord.requests if "/attachments/" in r.path])
     stopping = asyncio.create_task(bot.close())
-    await eventually(lambda: bot.core.jobs.queue.closed)
+    await eventually(lambda: bot.core.closing)
     fake_discord.download_gate.set()
     answer = await private_reply(fake_discord, sent["token"])
     await stopping
@@ -372,14 +374,14 @@ async def test_requests_still_being_admitted_as_the_bot_stops_are_told_to_try_ag
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Another transaction holds the ledger: admissions wait for it, after Discord has its answer.
-    holder = await asyncpg.connect(bot.core.storage.url)  # type: ignore[attr-defined]
+    holder = await asyncpg.connect(bot.settings.database_url.get())  # type: ignore[union-attr]
     await holder.execute("SELECT pg_advisory_lock($1)", LEDGER_LOCK)
     sent = await asyncio.gather(
         *(fake_discord.slash("imagine", {"prompt": f"late {n}"}, user_id=600 + n) for n in range(3))
     )
     await fake_discord.wait_for(lambda: len(fake_discord.acknowledged) == 3)
     stopping = asyncio.create_task(bot.close())
-    await eventually(lambda: bot.core.jobs.queue.closed)
+    await eventually(lambda: bot.core.closing)
     await holder.close()
     answers = [await private_reply(fake_discord, payload["token"]) for payload in sent]
     await stopping

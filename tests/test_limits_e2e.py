@@ -41,7 +41,7 @@ async def test_refused_jobs_do_not_use_up_the_quota(
     image_api.then(raw_json(MODERATION_BODY, 400))
     sent = await fake_discord.slash("imagine", {"prompt": "refused"}, user_id=ALICE)
     await answer_of(fake_discord, sent["token"])
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     assert (await draw(fake_discord, image_api, 1, user_id=ALICE)).files
 
 
@@ -70,7 +70,7 @@ async def test_exempt_roles_skip_the_limit_and_the_cooldown(
 async def test_the_count_survives_a_restart(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
     first: ImageBot = await start_bot(daily_images_per_user=2)
     assert (await draw(fake_discord, image_api, 2, user_id=ALICE)).files
-    await first.core.jobs.queue.wait_idle()
+    await first.core.settled()
     await first.close()
     await start_bot(daily_images_per_user=2)
     assert "images for today" in (await draw(fake_discord, image_api, 1, user_id=ALICE)).content
@@ -79,7 +79,7 @@ async def test_the_count_survives_a_restart(start_bot, fake_discord: FakeDiscord
 async def test_usage_tells_a_user_what_is_left(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
     bot: ImageBot = await start_bot(daily_images_per_user=5)
     await draw(fake_discord, image_api, 2, user_id=ALICE)
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     sent = await fake_discord.slash("usage", {}, user_id=ALICE, locale="zh-CN")
     answer = await answer_of(fake_discord, sent["token"])
     assert answer.flags & 64 and "今天你已用 2 张，额度 5 张，还剩 3 张" in answer.content

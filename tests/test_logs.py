@@ -50,7 +50,7 @@ async def test_every_line_of_a_running_job_says_which_job_it_is(
     bot = await start_bot()
     sent = await fake_discord.slash("imagine", {"prompt": "a lamp"})
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.files])
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     formatter = logs.JsonFormatter()
     queued = next(record for record in caplog.records if "queued for user" in record.getMessage())
     # Logged while the interaction was handled: it names the interaction and the server, and the job it made.

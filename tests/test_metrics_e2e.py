@@ -52,7 +52,7 @@ async def test_metrics_count_jobs_images_refusals_waits_and_spend_without_unboun
     for options in ({"prompt": "two", "n": 2}, {"prompt": "refused"}, {"prompt": "odd", "model": "my-own-model"}):
         sent = await fake_discord.slash("imagine", options, user_id=ALICE)
         await answer_of(fake_discord, sent["token"])
-        await bot.core.jobs.queue.wait_idle()
+        await bot.core.settled()
     status, text = await get(http, f"http://127.0.0.1:{port}/metrics")
     assert status == 200
     found = samples(text)

@@ -136,7 +136,7 @@ async def test_at_start_the_log_warns_about_configured_models_that_are_gone(
 ) -> None:
     caplog.set_level(logging.INFO, "imagegen.models")
     bot = await start_bot(image_models=("gpt-image-1",), allowed_models=("gpt-image-2", "gpt-image-1"))
-    await bot.core.models.refresh()
+    await bot.core.refresh_models()
     assert "model gpt-image-1 was shut down on 2026-10-23; use gpt-image-2 instead" in caplog.text
     assert "default model: gpt-image-2, the most preferred of the 2 image models the API lists" in caplog.text
 

@@ -32,14 +32,14 @@ async def test_partial_images_show_in_the_status_message_and_never_after_the_res
     assert name == "preview.webp" and len(blob) < 20_000
     gate.set()
     await fake_discord.wait_for(lambda: results(fake_discord, sent["token"]))
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     edits = fake_discord.for_token(sent["token"])
     last_preview = max(edits.index(r) for r in previews(fake_discord, sent["token"]))
     assert last_preview < edits.index(results(fake_discord, sent["token"])[0])
     assert not [r for r in edits[edits.index(results(fake_discord, sent["token"])[0]) + 1 :] if r.method == "PATCH"]
     body = image_api.generation_calls[0].body
     assert body["stream"] is True and body["partial_images"] == 2
-    job = await bot.core.jobs.get(1)
+    job = await bot.core.job(1)
     assert job is not None and job.usage == {"input_tokens": 10, "output_tokens": 4160}
 
 
@@ -80,7 +80,7 @@ async def test_no_stream_is_asked_for_several_images_without_previews_or_on_a_mo
         sent = await fake_discord.slash("imagine", options, user_id=ALICE)
         await fake_discord.wait_for(lambda: results(fake_discord, sent["token"]))  # noqa: B023
         assert "stream" not in image_api.generation_calls[-1].body
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
 
 
 async def test_an_edit_streams_its_previews_too(start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI) -> None:
@@ -92,5 +92,5 @@ async def test_an_edit_streams_its_previews_too(start_bot, fake_discord: FakeDis
     await fake_discord.wait_for(lambda: previews(fake_discord, sent["token"]))
     gate.set()
     await fake_discord.wait_for(lambda: results(fake_discord, sent["token"]))
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     assert image_api.edit_calls[0].body["stream"] == "true" and image_api.edit_calls[0].body["partial_images"] == "1"

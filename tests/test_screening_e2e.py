@@ -44,7 +44,7 @@ async def test_a_flagged_prompt_is_blocked_before_any_image_kindly_and_reported(
     call = image_api.moderation_calls[0]
     assert call.body == {"model": "omni-moderation-latest", "input": [{"type": "text", "text": "a brutal fight"}]}
     assert (await imagine(fake_discord, "a calm lake")).files
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     assert (await bot.core.member_usage(ALICE, GUILD_ID)).used == 1  # the blocked prompt used none of the allowance
     image_api.flag("hate")
     second = await imagine(fake_discord, "something hateful")
@@ -154,7 +154,7 @@ async def test_a_flagged_image_is_withheld_the_others_posted_and_moderators_told
     assert "One of your images was withheld by this server's screening (violence)" in private[0].content
     report = await fake_discord.wait_for(lambda: [r for r in log_posts(fake_discord) if "withheld" in r.content])
     assert "An image for <@" in report[0].content and violent not in [b for _, b in report[0].files.values()]
-    await bot.core.jobs.queue.wait_idle()
+    await bot.core.settled()
     job = await bot.core.job(1)
     assert job is not None and (job.images_made, job.images_withheld, job.images_delivered) == (2, 1, 2)
     sent = await fake_discord.slash("usage", {}, user_id=ADMIN, permissions=MANAGE_SERVER)

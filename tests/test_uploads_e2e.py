@@ -16,6 +16,7 @@ from imagegen.errors import UploadRejected
 from imagegen.model import JobState
 from tests.fakes.discord import FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
+from tests.helpers import stored_jobs
 
 ALICE = 500000000000000005
 
@@ -122,7 +123,7 @@ async def test_hostile_uploads_get_a_clear_private_message_and_never_reach_the_a
     answer = await private_answer(fake_discord, sent["token"])
     assert expected in answer.content
     assert image_api.calls == [call for call in image_api.calls if call.path.endswith("/models")]
-    assert await bot.core.jobs.storage.jobs_in(list(JobState)) == []
+    assert await stored_jobs(bot, list(JobState)) == []
 
 
 async def test_a_file_declared_over_the_limit_is_refused_before_it_is_read(
