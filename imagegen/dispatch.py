@@ -9,7 +9,7 @@ from typing import Protocol
 
 from .clock import day_start
 from .errors import ShuttingDown
-from .ledger import Request as Request
+from .ledger import Request
 from .ledger import Room, decide
 from .model import Job, JobState
 from .queue import Entry, FairQueue, Place

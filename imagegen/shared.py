@@ -24,14 +24,10 @@ from asyncpg.pool import PoolConnectionProxy
 
 from .dispatch import Admission, PerImage, Runner, no_runner
 from .errors import ShuttingDown
-from .identify import IDENTIFY_LOCK as IDENTIFY_LOCK
-from .identify import IdentifyGate as IdentifyGate
 from .ledger import Request
 from .model import Job, JobState
 from .postgres import SETTINGS_CHANNEL
 from .quota import Limits
-from .shared_ledger import ADMISSION_CONNECTIONS as ADMISSION_CONNECTIONS
-from .shared_ledger import PLACE_SECONDS as PLACE_SECONDS
 from .shared_ledger import SharedLedger
 from .storage import Storage, row_job
 
