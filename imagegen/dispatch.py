@@ -9,8 +9,7 @@ from typing import Protocol
 
 from .clock import day_start
 from .errors import ShuttingDown
-from .ledger import Request
-from .ledger import Room, decide
+from .ledger import Request, Room, decide
 from .model import Job, JobState
 from .queue import Entry, FairQueue, Place
 from .quota import Limits, Reservation, Usage
