@@ -17,14 +17,14 @@ import cli
 from cogs.utils.ops import OpsWebhook
 from cogs.utils.translator import CatalogueTranslator
 from cogs.utils.tree import ImageTree
-from imagegen.catalogue import Catalogue
+from imagegen.api.network import proxy_options
+from imagegen.catalogue.entries import Catalogue
 from imagegen.core import Core, Gateway
 from imagegen.model import Job
-from imagegen.network import proxy_options
-from imagegen.postgres import where
-from imagegen.redaction import RedactingFilter
+from imagegen.safety.redaction import RedactingFilter
 from imagegen.settings import Settings
-from imagegen.storage import DATABASE_NAME, StorageError
+from imagegen.storage.postgres import where
+from imagegen.storage.sqlite import DATABASE_NAME, StorageError
 
 log = logging.getLogger("bot")
 

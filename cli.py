@@ -21,17 +21,18 @@ import yarl
 from discord.ext import commands
 from dotenv import load_dotenv
 
-from imagegen import redaction, workers
-from imagegen.catalogue import BUNDLED as BUNDLED_MODELS
-from imagegen.catalogue import Catalogue, CatalogueError
-from imagegen.check import check
+from imagegen.api.network import SOCKS_ERRORS, failure, proxy_options, via
+from imagegen.catalogue.entries import BUNDLED as BUNDLED_MODELS
+from imagegen.catalogue.entries import Catalogue, CatalogueError
 from imagegen.core import price_table
-from imagegen.logs import JsonFormatter, install_context
-from imagegen.migrate import sqlite_to_postgres
-from imagegen.network import SOCKS_ERRORS, failure, proxy_options, via
-from imagegen.postgres import where
+from imagegen.imaging import workers
+from imagegen.ops.check import check
+from imagegen.ops.logs import JsonFormatter, install_context
+from imagegen.safety import redaction
 from imagegen.settings import Settings, SettingsError, load_settings
-from imagegen.storage import DATABASE_NAME, StorageError
+from imagegen.storage.migrate import sqlite_to_postgres
+from imagegen.storage.postgres import where
+from imagegen.storage.sqlite import DATABASE_NAME, StorageError
 
 log = logging.getLogger("bot")
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 import bot  # noqa: E402
 import cli  # noqa: E402
-from imagegen.catalogue import BUNDLED, Catalogue  # noqa: E402
+from imagegen.catalogue.entries import BUNDLED, Catalogue  # noqa: E402
 from imagegen.settings import load_settings  # noqa: E402
 
 TICK = 0.01

@@ -268,9 +268,9 @@ Latest run: {day}, on {where}.
 What earlier runs found, and what changed because of them:
 - Peak RSS was ~560 MB: discord.py leaves the files it is handed in a reference cycle, so each posted image
   stayed in memory until the next full garbage collection. The bot now closes their buffers once sent, and reads,
-  decodes and posts at most four answers at a time (`ANSWERS_IN_MEMORY` in `imagegen/client.py`).
+  decodes and posts at most four answers at a time (`ANSWERS_IN_MEMORY` in `imagegen/api/client.py`).
 - The event loop stalled up to ~140 ms while several threads decoded JSON and base64 (each holds the GIL): image
-  work now runs on one worker thread (`imagegen/workers.py`) and the bot runs on uvloop, which brought the worst
+  work now runs on one worker thread (`imagegen/imaging/workers.py`) and the bot runs on uvloop, which brought the worst
   stall under ~55 ms.
 - The acknowledgement burst is CPU-bound: 200 new HTTP connections and discord.py's work per interaction, on two
   cores shared with the fakes; one run in five is often slower (the spread above). Real traffic rarely arrives

@@ -19,8 +19,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from imagegen import tools
-from imagegen.catalogue import BUNDLED, Catalogue
+from imagegen.catalogue.entries import BUNDLED, Catalogue
+from imagegen.imaging import tools
 from imagegen.model import ImageRequest
 
 RUNS = 5

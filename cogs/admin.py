@@ -9,11 +9,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
+from imagegen.catalogue.styles import MAX_STYLE_NAME, MAX_STYLE_PHRASE
 from imagegen.errors import InvalidRequest
-from imagegen.screening import chosen_categories
+from imagegen.safety.screening import chosen_categories
+from imagegen.safety.wordlist import MAX_PHRASE_LENGTH
 from imagegen.servers import Edit, ServerSettings
-from imagegen.styles import MAX_STYLE_NAME, MAX_STYLE_PHRASE
-from imagegen.wordlist import MAX_PHRASE_LENGTH
 
 from .utils.markup import inert
 from .utils.translator import localised

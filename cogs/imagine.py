@@ -13,8 +13,8 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from imagegen import texts
+from imagegen.imaging.uploads import check_declared
 from imagegen.model import QUALITIES, ImageRequest, Job
-from imagegen.uploads import check_declared
 
 from .utils import choices
 from .utils.buttons import (

@@ -11,9 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from imagegen import logs, texts
+from imagegen import texts
+from imagegen.imaging.uploads import check_declared, kind
 from imagegen.model import ImageRequest
-from imagegen.uploads import check_declared, kind
+from imagegen.ops import logs
 
 from .utils import choices
 from .utils.buttons import Pick, Tool

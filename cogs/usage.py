@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
-from imagegen.chart import Labels
+from imagegen.imaging.chart import Labels
 from imagegen.model import Job
 
 from .utils.delivery import redeliver

@@ -14,28 +14,32 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from . import policy, texts, tools, workers
-from .artists import BUNDLED as BUNDLED_ARTISTS
-from .artists import ArtistList, Suggestion
-from .catalogue import Catalogue, ModelInfo
-from .chart import DAYS, Labels, Month, draw
-from .client import ImageClient
+from . import texts
+from .api.client import ImageClient
+from .api.network import image_api_options, proxy_options
+from .catalogue.entries import Catalogue, ModelInfo
+from .catalogue.offered import ModelCatalog
+from .catalogue.prices import PriceTable
+from .catalogue.styles import BUNDLED as BUNDLED_STYLES
+from .catalogue.styles import MAX_SERVER_STYLES, MAX_STYLE_NAME, Style, StyleBook, check_server_style
 from .clock import Clock, day_of, next_midnight, system_clock
-from .dispatch import Admission, JobQueue, LocalQueue
 from .errors import ImageGenError, InvalidRequest, ModelNotFound
-from .health import start_health
-from .identify import IdentifyGate
-from .jobs import Delivery, Jobs, Redeliver
-from .metrics import Metrics
+from .imaging import tools, workers
+from .imaging.chart import DAYS, Labels, Month, draw
+from .jobs import policy
+from .jobs.dispatch import Admission, JobQueue, LocalQueue
+from .jobs.identify import IdentifyGate
+from .jobs.queue import FairQueue
+from .jobs.quota import Limits, Usage
+from .jobs.runner import Delivery, Jobs, Redeliver
+from .jobs.scheduler import SharedQueue
 from .model import Description, ImageRequest, Job
-from .models import ModelCatalog
-from .network import image_api_options, proxy_options
-from .postgres import PostgresStorage
-from .prices import PriceTable
-from .queue import FairQueue
-from .quota import Limits, Usage
-from .report import ServerReport, day_and_month
-from .screening import screening_for
+from .ops.health import start_health
+from .ops.metrics import Metrics
+from .ops.report import ServerReport, day_and_month
+from .safety.artists import BUNDLED as BUNDLED_ARTISTS
+from .safety.artists import ArtistList, Suggestion
+from .safety.screening import screening_for
 from .servers import (
     Edit,
     ServerSettings,
@@ -46,10 +50,8 @@ from .servers import (
     with_exempt_role,
 )
 from .settings import Settings
-from .shared import SharedQueue
-from .storage import SqliteStorage, Storage
-from .styles import BUNDLED as BUNDLED_STYLES
-from .styles import MAX_SERVER_STYLES, MAX_STYLE_NAME, Style, StyleBook, check_server_style
+from .storage.postgres import PostgresStorage
+from .storage.sqlite import SqliteStorage, Storage
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from . import uploads
-from .catalogue import QUALITY_ORDER, ModelInfo, SizeRule
+from .catalogue.entries import QUALITY_ORDER, ModelInfo, SizeRule
 from .errors import InvalidRequest
-from .screening import Screening
+from .imaging import uploads
+from .safety.screening import Screening
 
 QUALITIES = ("auto", *QUALITY_ORDER)
 BACKGROUNDS = ("auto", "transparent", "opaque")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidRequest
-from .quota import Limits
-from .storage import Storage, StorageBusy
-from .wordlist import MAX_PHRASES, normalise
+from .jobs.quota import Limits
+from .safety.wordlist import MAX_PHRASES, normalise
+from .storage.sqlite import Storage, StorageBusy
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from .network import PROXY_SCHEMES, environment_proxies, proxy_secrets
-from .styles import StyleBook, StylesError
+from .api.network import PROXY_SCHEMES, environment_proxies, proxy_secrets
+from .catalogue.styles import StyleBook, StylesError
 
 T = TypeVar("T")
 

@@ -15,8 +15,8 @@ import pytest
 import yarl
 
 from bot import ImageBot, start_operations
-from imagegen import client
-from imagegen.catalogue import BUNDLED, Catalogue
+from imagegen.api import client
+from imagegen.catalogue.entries import BUNDLED, Catalogue
 from imagegen.core import Core
 from imagegen.settings import Secret, Settings
 from tests.fakes.discord import FakeDiscord

@@ -17,8 +17,8 @@ import pytest
 from imagegen import texts
 from imagegen.core import open_storage
 from imagegen.model import Job, JobState
-from imagegen.postgres import PostgresStorage
-from imagegen.storage import SqliteStorage, Storage
+from imagegen.storage.postgres import PostgresStorage
+from imagegen.storage.sqlite import SqliteStorage, Storage
 from tests.fakes.discord import FakeDiscord, Recorded
 
 if TYPE_CHECKING:

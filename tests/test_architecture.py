@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from imagegen.postgres import PostgresStorage
-from imagegen.storage import migrations
+from imagegen.storage.postgres import PostgresStorage
+from imagegen.storage.sqlite import migrations
 
 ROOT = Path(__file__).resolve().parent.parent
 # The only function the migrations may leave: the scheduler's claim (queue order and leases, not money).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imagegen.artists import BUNDLED, ArtistList
+from imagegen.safety.artists import BUNDLED, ArtistList
 
 ARTISTS = ArtistList.load(BUNDLED)
 

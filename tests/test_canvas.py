@@ -8,11 +8,11 @@ import io
 import pytest
 from PIL import Image
 
-from imagegen import canvas, tools
-from imagegen.catalogue import BUNDLED, Catalogue, ModelInfo
+from imagegen.catalogue.entries import BUNDLED, Catalogue, ModelInfo
+from imagegen.catalogue.prices import PriceTable
 from imagegen.errors import InvalidRequest
+from imagegen.imaging import canvas, tools
 from imagegen.model import ImageRequest
-from imagegen.prices import PriceTable
 from tests.fakes.image_api import png
 
 CATALOGUE = Catalogue.load(BUNDLED)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from imagegen.catalogue import BUNDLED, Catalogue, CatalogueError, SizeRule, aspect
+from imagegen.catalogue.entries import BUNDLED, Catalogue, CatalogueError, SizeRule, aspect
 
 CATALOGUE = Catalogue.load(BUNDLED)
 TODAY = datetime.date(2026, 11, 29)

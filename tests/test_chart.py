@@ -7,7 +7,7 @@ import io
 
 from PIL import Image
 
-from imagegen.chart import DAYS, HEIGHT, WIDTH, Labels, Month, draw
+from imagegen.imaging.chart import DAYS, HEIGHT, WIDTH, Labels, Month, draw
 
 LABELS = Labels("Images a day", "daily budget ${amount}", "estimated $ a day")
 DAYS_SHOWN = [datetime.date(2026, 11, 1) + datetime.timedelta(days=n) for n in range(DAYS)]

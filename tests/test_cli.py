@@ -18,11 +18,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from imagegen.check import check
 from imagegen.model import ImageRequest, Job, JobState
-from imagegen.postgres import MIGRATIONS, PostgresStorage
+from imagegen.ops.check import check
 from imagegen.settings import Secret, Settings
-from imagegen.storage import SqliteStorage
+from imagegen.storage.postgres import MIGRATIONS, PostgresStorage
+from imagegen.storage.sqlite import SqliteStorage
 from tests.conftest import API_KEY, CATALOGUE, DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png

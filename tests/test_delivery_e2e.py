@@ -13,9 +13,10 @@ import discord.webhook.async_
 import pytest
 
 from bot import ImageBot
-from imagegen import images, jobs
+from imagegen.imaging import images
+from imagegen.jobs import runner as jobs
 from imagegen.model import Job, JobState
-from imagegen.storage import RESULTS_DIRECTORY
+from imagegen.storage.sqlite import RESULTS_DIRECTORY
 from tests.fakes.discord import CHANNEL_ID, DISCONNECT, FakeDiscord, Recorded
 from tests.fakes.image_api import MODERATION_BODY, FakeImageAPI, b64_images, png, raw_json
 from tests.helpers import SQLITE_ONLY, RunningClock, database_rows, kept_images, says, stored_jobs

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from imagegen import images
+from imagegen.imaging import images
 from tests.fakes.image_api import png
 
 MIB = 1024 * 1024

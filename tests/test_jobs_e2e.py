@@ -11,9 +11,9 @@ import pytest
 
 from bot import ImageBot
 from imagegen.core import open_storage
+from imagegen.jobs.shared_ledger import LEDGER_LOCK
 from imagegen.model import ImageRequest, Job, JobState
-from imagegen.shared_ledger import LEDGER_LOCK
-from imagegen.storage import SqliteStorage
+from imagegen.storage.sqlite import SqliteStorage
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 from tests.helpers import (

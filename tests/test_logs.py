@@ -12,18 +12,18 @@ import discord.http
 import pytest
 
 from cogs.utils.ops import OpsWebhook
-from imagegen import logs
-from imagegen.redaction import RedactingFilter
+from imagegen.ops import logs
+from imagegen.safety.redaction import RedactingFilter
 
 # Discord's webhook tokens are 68 characters long; discord.py refuses shorter ones.
 TOKEN = "hook-" + "x" * 63
 
 
 def test_a_json_line_carries_the_job_server_and_interaction_from_the_context() -> None:
-    record = logging.LogRecord("imagegen.jobs", logging.WARNING, __file__, 1, "job %d: slow", (7,), None)
+    record = logging.LogRecord("imagegen.jobs.runner", logging.WARNING, __file__, 1, "job %d: slow", (7,), None)
     logs.about(job=7, guild=42, interaction=99)
     line = json.loads(logs.JsonFormatter().format(record))
-    assert line["message"] == "job 7: slow" and line["level"] == "WARNING" and line["logger"] == "imagegen.jobs"
+    assert line["message"] == "job 7: slow" and line["level"] == "WARNING" and line["logger"] == "imagegen.jobs.runner"
     assert (line["job_id"], line["guild_id"], line["interaction_id"]) == (7, 42, 99)
     logs.about()
     assert "job_id" not in json.loads(logs.JsonFormatter().format(record))
@@ -57,7 +57,7 @@ async def test_every_line_of_a_running_job_says_which_job_it_is(
     line = json.loads(formatter.format(queued))
     assert line["interaction_id"] == int(sent["id"]) and line["guild_id"] == int(sent["guild_id"])
     assert line["job_id"] == 1
-    drawn = [json.loads(formatter.format(r)) for r in caplog.records if r.name.startswith("imagegen.jobs")]
+    drawn = [json.loads(formatter.format(r)) for r in caplog.records if r.name.startswith("imagegen.jobs.runner")]
     assert any(line.get("job_id") == 1 for line in drawn)
 
 

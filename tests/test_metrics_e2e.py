@@ -97,7 +97,7 @@ def test_the_dashboard_asks_only_for_metrics_the_bot_serves() -> None:
     import re
     from pathlib import Path
 
-    from imagegen.metrics import Metrics
+    from imagegen.ops.metrics import Metrics
 
     metrics = Metrics()
     metrics.jobs.labels(state="done", model="m").inc()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagegen.catalogue import BUNDLED, Catalogue
+from imagegen.catalogue.entries import BUNDLED, Catalogue
 from imagegen.errors import InvalidRequest
 from imagegen.model import ImageRequest
 

@@ -9,11 +9,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from imagegen import models
-from imagegen.catalogue import BUNDLED, Catalogue
-from imagegen.client import ImageClient, ListedModel, is_image_model
+from imagegen.api.client import ImageClient, ListedModel, is_image_model
+from imagegen.catalogue import offered as models
+from imagegen.catalogue.entries import BUNDLED, Catalogue
+from imagegen.catalogue.offered import ModelCatalog
 from imagegen.errors import UpstreamUnavailable
-from imagegen.models import ModelCatalog
 from imagegen.settings import Settings
 from tests.fakes.image_api import FakeImageAPI
 
@@ -134,7 +134,7 @@ async def test_an_image_api_out_of_reach_at_start_is_tried_again_until_it_answer
 async def test_at_start_the_log_warns_about_configured_models_that_are_gone(
     start_bot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, "imagegen.models")
+    caplog.set_level(logging.INFO, "imagegen.catalogue.offered")
     bot = await start_bot(image_models=("gpt-image-1",), allowed_models=("gpt-image-2", "gpt-image-1"))
     await bot.core.refresh_models()
     assert "model gpt-image-1 was shut down on 2026-10-23; use gpt-image-2 instead" in caplog.text

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from imagegen.network import failure, proxy_options
+from imagegen.api.network import failure, proxy_options
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 from tests.fakes.proxy import Proxy

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from imagegen.errors import InvalidRequest
+from imagegen.jobs.policy import apply_caps, moderation_for
 from imagegen.model import ImageRequest
-from imagegen.policy import apply_caps, moderation_for
 from imagegen.servers import ServerSettings
 
 NEWEST = ("low", "medium", "high", "xhigh", "max")

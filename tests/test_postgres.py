@@ -12,18 +12,18 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from imagegen import postgres
 from imagegen.clock import day_of
-from imagegen.dispatch import Admission
 from imagegen.errors import LimitReached
-from imagegen.ledger import Request
-from imagegen.migrate import sqlite_to_postgres
+from imagegen.jobs.dispatch import Admission
+from imagegen.jobs.ledger import Request
+from imagegen.jobs.quota import Limits
+from imagegen.jobs.scheduler import SharedQueue
+from imagegen.jobs.shared_ledger import SharedLedger
 from imagegen.model import Description, Job, JobState
-from imagegen.postgres import PostgresStorage
-from imagegen.quota import Limits
-from imagegen.shared import SharedQueue
-from imagegen.shared_ledger import SharedLedger
-from imagegen.storage import SqliteStorage, StorageBusy, StorageError
+from imagegen.storage import postgres
+from imagegen.storage.migrate import sqlite_to_postgres
+from imagegen.storage.postgres import PostgresStorage
+from imagegen.storage.sqlite import SqliteStorage, StorageBusy, StorageError
 from tests.helpers import CLOCK_START
 from tests.test_storage import a_job
 
@@ -54,7 +54,7 @@ async def test_a_job_round_trips_with_its_references_and_kept_results(tmp_path: 
 async def test_processes_starting_together_migrate_once(
     tmp_path: Path, postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, "imagegen.postgres")
+    caplog.set_level(logging.INFO, "imagegen.storage.postgres")
     opened = await asyncio.gather(*(PostgresStorage.open(postgres_url, tmp_path) for _ in range(4)))
     versions = {await db.schema_version() for db in opened}
     for db in opened:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from imagegen.errors import QueueFull, ShuttingDown, UserQueueFull
-from imagegen.queue import Entry, FairQueue
+from imagegen.jobs.queue import Entry, FairQueue
 
 
 class Recorder:

@@ -8,7 +8,7 @@ import pytest
 
 from imagegen.clock import next_midnight
 from imagegen.errors import LimitReached
-from imagegen.quota import Limits, Usage
+from imagegen.jobs.quota import Limits, Usage
 
 NOON = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC).timestamp()
 MIDNIGHT = datetime.datetime(2026, 11, 26, 0, 0, tzinfo=datetime.UTC).timestamp()

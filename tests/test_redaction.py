@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from imagegen.redaction import RedactingFilter, redact
+from imagegen.safety.redaction import RedactingFilter, redact
 from imagegen.settings import load_settings
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagegen.screening import ALWAYS, CATEGORIES, counted, screening_for
+from imagegen.safety.screening import ALWAYS, CATEGORIES, counted, screening_for
 
 
 def test_the_stricter_mode_holds_and_the_server_chooses_categories_only_when_it_is_the_stricter() -> None:

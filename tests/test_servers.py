@@ -9,10 +9,10 @@ from typing import Any, cast
 import pytest
 
 from imagegen.errors import InvalidRequest
-from imagegen.postgres import PostgresStorage
-from imagegen.quota import Limits
+from imagegen.jobs.quota import Limits
 from imagegen.servers import ServerSettings, ServerSettingsStore, check_ceiling
-from imagegen.storage import SqliteStorage, Storage
+from imagegen.storage.postgres import PostgresStorage
+from imagegen.storage.sqlite import SqliteStorage, Storage
 from tests.postgres_server import drop_database, new_database
 
 OPERATOR = Limits(daily_images_per_user=10, daily_images_per_server=0, cooldown_seconds=30, daily_budget_per_server=5.0)

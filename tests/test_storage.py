@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from imagegen import storage
 from imagegen.model import UNFINISHED, ImageRequest, Job, JobState
-from imagegen.storage import SqliteStorage, StorageError
+from imagegen.storage import sqlite as storage
+from imagegen.storage.sqlite import SqliteStorage, StorageError
 
 
 def a_job(prompt: str = "a fox", state: JobState = JobState.QUEUED) -> Job:
@@ -73,7 +73,7 @@ async def test_a_new_migration_applies_to_an_existing_database_and_keeps_its_job
 
 
 async def test_opening_twice_does_not_migrate_twice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, "imagegen.storage")
+    caplog.set_level(logging.INFO, "imagegen.storage.sqlite")
     db = await SqliteStorage.open(tmp_path)
     job = await db.add_job(a_job("kept"))
     await db.close()

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from imagegen.api.stream import EventParser, read_stream
 from imagegen.errors import BadUpstreamResponse, StreamCut
-from imagegen.stream import EventParser, read_stream
 
 
 def event(kind: str, **fields: object) -> bytes:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from imagegen.artists import BUNDLED as ARTISTS
+from imagegen.catalogue.styles import BUNDLED, MAX_STYLE_PHRASE, StyleBook, StylesError, check_server_style
 from imagegen.errors import InvalidRequest
-from imagegen.styles import BUNDLED, MAX_STYLE_PHRASE, StyleBook, StylesError, check_server_style
+from imagegen.safety.artists import BUNDLED as ARTISTS
 
 BOOK = StyleBook.load(BUNDLED)
 

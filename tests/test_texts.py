@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from imagegen import artists, errors, model, screening, servers, texts, tools, upstream
+from imagegen import errors, model, servers, texts
+from imagegen.api import upstream
+from imagegen.imaging import tools
+from imagegen.safety import artists, screening
 from tests.helpers import said, says
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from imagegen import uploads
 from imagegen.errors import UploadRejected
+from imagegen.imaging import uploads
 from imagegen.model import JobState
 from tests.fakes.discord import FakeDiscord, Recorded
 from tests.fakes.image_api import FakeImageAPI, b64_images, png

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from imagegen import errors
-from imagegen.client import read_prompts
-from imagegen.upstream import map_error, retry_after
+from imagegen.api.client import read_prompts
+from imagegen.api.upstream import map_error, retry_after
 
 MODERATION = (
     b'{"error": {"message": "Your request was rejected by the safety system. If you believe this is an error, '

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagegen.wordlist import blocked, normalise
+from imagegen.safety.wordlist import blocked, normalise
 
 
 @pytest.mark.parametrize(

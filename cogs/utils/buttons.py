@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
-from imagegen import logs, texts
+from imagegen import texts
 from imagegen.errors import InvalidRequest
+from imagegen.imaging.tools import EDIT, TOOLS
 from imagegen.model import ImageRequest, Job
-from imagegen.tools import EDIT, TOOLS
+from imagegen.ops import logs
 
 from .channel import post_in_channel
 from .items import Form, Item, bot_of, buttons

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from imagegen import texts
-from imagegen.catalogue import aspect
+from imagegen.catalogue.entries import aspect
 from imagegen.model import size_choices
 
 from .items import bot_of

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from imagegen import images, texts, workers
-from imagegen.client import Generation
+from imagegen import texts
+from imagegen.api.client import Generation
 from imagegen.errors import DeliveryFailed, ImageGenError, ModelNotFound, Refused
-from imagegen.images import ImageFile
+from imagegen.imaging import images, workers
+from imagegen.imaging.images import ImageFile
 from imagegen.model import Job, JobState
 
 from .answers import answer_error, category_names

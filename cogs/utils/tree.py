@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.enums import AppCommandOptionType
 
-from imagegen import logs
 from imagegen.errors import InvalidRequest
+from imagegen.ops import logs
 
 from .answers import answer_error, cause_of
 

@@ -1,0 +1,1 @@
+"""Image bytes: checked, resized, uploads, canvases and tools, charts, and the worker thread for them."""

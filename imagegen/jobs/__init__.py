@@ -1,0 +1,1 @@
+"""Jobs: recorded, admitted against the limits (the ledger), queued fairly, leased, run and ended."""

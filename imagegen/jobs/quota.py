@@ -1,0 +1,206 @@
+"""Quotas: daily limits and cooldowns counted in images delivered, reserved at the check, reset at midnight UTC.
+
+``Usage`` is the ledger of one process: it keeps the counts in memory; whether a request passes is the ledger's
+one rule set (``ledger.decide``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+from ..clock import day_of
+from ..settings import Settings
+from .ledger import Counts, Request, decide, note_refusal
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one user and one server may use; 0 means no limit."""
+
+    daily_images_per_user: int = 0
+    daily_images_per_server: int = 0
+    cooldown_seconds: float = 0.0
+    # Refusals that, within the window, start a cooling-off period; 0 turns it off.
+    refusals_before_cooloff: int = 3
+    refusal_window_seconds: float = 600.0
+    cooloff_seconds: float = 900.0
+    # Estimated dollars a server may spend per day; 0 means no budget.
+    daily_budget_per_server: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The operator's limits, from the settings."""
+        return cls(
+            daily_images_per_user=settings.daily_images_per_user,
+            daily_images_per_server=settings.daily_images_per_server,
+            cooldown_seconds=settings.cooldown_seconds,
+            refusals_before_cooloff=settings.refusals_before_cooloff,
+            refusal_window_seconds=settings.refusal_window_seconds,
+            cooloff_seconds=settings.cooloff_seconds,
+            daily_budget_per_server=settings.daily_budget_per_server,
+        )
+
+
+@dataclass
+class Reservation:
+    """What one accepted request holds against the limits, from the check until its job ends.
+
+    Taken in the same step as the check (no await between them), so a burst of requests cannot all pass a check
+    that none of them has counted yet. ``cancel`` gives everything back when the request never became a job;
+    ``settle`` keeps what the job used when it ends.
+    """
+
+    usage: Usage
+    user_id: int
+    guild_id: int | None
+    images: int
+    per_image: float
+    at: float
+    previous_request: float | None
+    open: bool = True
+
+    def cancel(self) -> None:
+        """The request never ran: refund its images and cost, and lift the cooldown it started."""
+        if not self.open:
+            return
+        self.open = False
+        self.usage._refund(self, images=self.images, cost=self.per_image * self.images)
+        if self.usage.last_request.get(self.user_id) == self.at:
+            if self.previous_request is None:
+                self.usage.last_request.pop(self.user_id, None)
+            else:
+                self.usage.last_request[self.user_id] = self.previous_request
+
+    def settle(self, delivered: int, paid: int) -> None:
+        """The job ended: only ``delivered`` images stay on the daily counts, only ``paid`` ones on the budget."""
+        if not self.open:
+            return
+        self.open = False
+        self.usage._refund(self, images=self.images - delivered, cost=self.per_image * (self.images - paid))
+
+
+class Usage:
+    """Today's images per user and per server: delivered ones, plus those of jobs still under way.
+
+    Kept in memory (filled from the database at start) so a request is checked and counted before it is
+    acknowledged, without a database round trip. Jobs still under way count as many images as they asked for;
+    when a job ends, only what it delivered stays counted.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.day: datetime.date | None = None
+        self.by_user: Counter[int] = Counter()
+        self.by_server: Counter[int] = Counter()
+        self.spent: dict[int, float] = {}
+        self.last_request: dict[int, float] = {}
+        self.refusals: dict[int, list[float]] = {}
+        self.cooling_until: dict[int, float] = {}
+
+    def _roll(self, now: float) -> None:
+        if day_of(now) != self.day:
+            self.day = day_of(now)
+            self.by_user.clear()
+            self.by_server.clear()
+            self.spent.clear()
+
+    def load(self, delivered: list[tuple[int, int | None, int, float]], now: float) -> None:
+        """Start from what the database says was used today: (user, server, images, cost) rows."""
+        self._roll(now)
+        for user_id, guild_id, images, cost in delivered:
+            self.by_user[user_id] += images
+            if guild_id is not None:
+                self.by_server[guild_id] += images
+                self.spent[guild_id] = self.spent.get(guild_id, 0.0) + cost
+
+    def check(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        images: int,
+        now: float,
+        limits: Limits | None = None,
+        per_image: float = 0.0,
+        exempt: bool = False,
+    ) -> None:
+        """Raise LimitReached, saying when it lifts, if ``images`` more (at ``per_image`` each) would break a limit.
+
+        ``exempt`` users skip every limit but the server's budget, which is the operator's money.
+        """
+        limits = limits if limits is not None else self.limits
+        request = Request(user_id, guild_id, images, per_image, limits, exempt, now)
+        decide(request, self.counts(user_id, guild_id, now))
+
+    def counts(self, user_id: int, guild_id: int | None, now: float) -> Counts:
+        """What this member and their server have used today, and the member's cooldown and cooling-off."""
+        self._roll(now)
+        return Counts(
+            user_images=self.by_user[user_id],
+            server_images=self.by_server[guild_id] if guild_id is not None else 0,
+            server_spent=self.spent.get(guild_id, 0.0) if guild_id is not None else 0.0,
+            last_request=self.last_request.get(user_id),
+            cooling_until=self.cooling_until.get(user_id),
+        )
+
+    def reserve(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        images: int,
+        now: float,
+        limits: Limits | None = None,
+        per_image: float = 0.0,
+        exempt: bool = False,
+    ) -> Reservation:
+        """Check, then count ``images`` (and their cost) and start the cooldown, in one step; raises LimitReached."""
+        self.check(user_id, guild_id, images, now, limits, per_image, exempt)
+        return self.take(user_id, guild_id, images, now, per_image)
+
+    def take(self, user_id: int, guild_id: int | None, images: int, now: float, per_image: float = 0.0) -> Reservation:
+        """Count ``images`` (and their cost) and start the cooldown, for a request the ledger let in."""
+        previous = self.last_request.get(user_id)
+        self.last_request[user_id] = now
+        reservation = self.hold(user_id, guild_id, images, per_image, now)
+        reservation.previous_request = previous
+        return reservation
+
+    def hold(self, user_id: int, guild_id: int | None, images: int, per_image: float, at: float) -> Reservation:
+        """Count ``images`` (and their cost) without checking: for work accepted earlier, such as a kept result.
+
+        Images of a day that is over count no more.
+        """
+        if day_of(at) == self.day:
+            self.by_user[user_id] += images
+            if guild_id is not None:
+                self.by_server[guild_id] += images
+                self.spent[guild_id] = self.spent.get(guild_id, 0.0) + per_image * images
+        return Reservation(self, user_id, guild_id, images, per_image, at, None)
+
+    def _refund(self, reservation: Reservation, images: int, cost: float) -> None:
+        # Counts of a day that is over are gone already: nothing to give back.
+        if day_of(reservation.at) != self.day:
+            return
+        self.by_user[reservation.user_id] -= images
+        if reservation.guild_id is not None:
+            self.by_server[reservation.guild_id] -= images
+            self.spent[reservation.guild_id] = self.spent.get(reservation.guild_id, 0.0) - cost
+
+    def refused(self, user_id: int, now: float) -> float | None:
+        """Note a refusal; if it makes too many in the window, start a cooling-off period and return its end."""
+        limits = self.limits
+        if not limits.refusals_before_cooloff:
+            return None
+        recent, until = note_refusal(self.refusals.get(user_id, []), now, limits)
+        if until is None:
+            self.refusals[user_id] = recent
+            return None
+        self.refusals.pop(user_id, None)
+        self.cooling_until[user_id] = until
+        return until
+
+    def used(self, user_id: int, now: float) -> int:
+        """Images this user has today, delivered or under way."""
+        self._roll(now)
+        return self.by_user[user_id]

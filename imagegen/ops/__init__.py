@@ -1,0 +1,1 @@
+"""What an operator sees: metrics, health endpoints, JSON logs, the set-up check and usage reports."""

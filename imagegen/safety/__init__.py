@@ -1,0 +1,1 @@
+"""Keeping the bot safe to leave running: screening, word lists, the refusal help, secrets kept out."""

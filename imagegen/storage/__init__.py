@@ -1,0 +1,1 @@
+"""Where jobs are recorded: SQLite by default, PostgreSQL for many processes, and their migrations."""
