@@ -322,9 +322,11 @@ async def test_an_error_whose_private_answer_is_cut_off_is_told_in_the_channel(
 ) -> None:
     image_api.then(raw_json(MODERATION_BODY, 400))
     fake_discord.fail("POST", "/webhooks/", DISCONNECT)
-    await fake_discord.slash("imagine", {"prompt": "refused, then cut off"}, user_id=ALICE)
+    sent = await fake_discord.slash("imagine", {"prompt": "refused, then cut off"}, user_id=ALICE)
     told = await fake_discord.wait_for(lambda: [r for r in fake_discord.requests if r.path == CHANNEL_POSTS])
     assert f"<@{ALICE}>" in told[0].content and says(told[0].content, "refused.moderation")
+    # The status message goes too: the member was answered, in the channel.
+    await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.method == "DELETE"])
 
 
 @pytest.mark.parametrize("cut", [1, 2])

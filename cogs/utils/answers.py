@@ -95,6 +95,8 @@ async def answer_error(
                               ping=conversation.user_id, files=[file] if file else [], view=answer.view)  # fmt: skip
     except DISCORD_FAILURES as failure:
         log.warning("could not tell user %s in channel %s: %s", conversation.user_id, conversation.channel_id, failure)
+        return
+    await conversation.drop_status()
 
 
 def describe(bot: ImageBot, locale: object, error: BaseException, job_id: int | None = None) -> Answer:

@@ -149,12 +149,17 @@ class Conversation:
             await self.response.send_message(content, ephemeral=True, files=files, view=shown)
             return
         await self.send(content, ephemeral=True, files=files, view=shown)
+        await self.drop_status()
+
+    async def drop_status(self) -> None:
+        """Delete the public status message once its job is answered otherwise (privately, or in the channel), when
+        the original response is one and the token still takes it."""
         deferred = discord.InteractionResponseType.deferred_channel_message
-        if self.response is not None and self.response.type is not deferred:
-            return  # the original response is not a status message of ours (a button's message, say)
+        if not self.usable or (self.response is not None and self.response.type is not deferred):
+            return  # gone, or the original response is not a status message of ours (a button's message, say)
         try:
             await self._hook().delete_message(ORIGINAL)
-        except discord.HTTPException as error:
+        except DISCORD_FAILURES as error:
             log.debug("could not delete the status message: %s", error)
 
     async def _guarded(self, call: Awaitable[object]) -> None:
