@@ -29,8 +29,9 @@ from .imaging.chart import DAYS, Labels, Month, draw
 from .jobs import policy
 from .jobs.dispatch import Admission, JobQueue, LocalQueue
 from .jobs.identify import IdentifyGate
+from .jobs.ledger import Limits
 from .jobs.queue import FairQueue
-from .jobs.quota import Limits, Usage
+from .jobs.quota import Usage
 from .jobs.runner import Delivery, Jobs, Redeliver
 from .jobs.scheduler import SharedQueue
 from .model import Description, ImageRequest, Job

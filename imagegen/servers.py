@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidRequest
-from .jobs.quota import Limits
+from .jobs.ledger import Limits
 from .safety.wordlist import MAX_PHRASES, normalise
 from .storage.sqlite import Storage, StorageBusy
 

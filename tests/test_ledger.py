@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from imagegen.errors import ImageGenError, KeptFull, LimitReached, QueueFull, UserQueueFull
-from imagegen.jobs.ledger import Counts, Request, Room, decide, note_refusal
-from imagegen.jobs.quota import Limits
+from imagegen.jobs.ledger import Counts, Limits, Request, Room, decide, note_refusal
 
 NOON = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC).timestamp()
 MIDNIGHT = int(datetime.datetime(2026, 11, 26, 0, 0, tzinfo=datetime.UTC).timestamp())

@@ -15,8 +15,7 @@ import pytest
 from imagegen.clock import day_of
 from imagegen.errors import LimitReached
 from imagegen.jobs.dispatch import Admission
-from imagegen.jobs.ledger import Request
-from imagegen.jobs.quota import Limits
+from imagegen.jobs.ledger import Limits, Request
 from imagegen.jobs.scheduler import SharedQueue
 from imagegen.jobs.shared_ledger import SharedLedger
 from imagegen.model import Description, Job, JobState

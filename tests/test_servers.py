@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 
 from imagegen.errors import InvalidRequest
-from imagegen.jobs.quota import Limits
+from imagegen.jobs.ledger import Limits
 from imagegen.servers import ServerSettings, ServerSettingsStore, check_ceiling
 from imagegen.storage.postgres import PostgresStorage
 from imagegen.storage.sqlite import SqliteStorage, Storage

@@ -12,9 +12,9 @@ from ..errors import ShuttingDown
 from ..model import Job, JobState
 from ..safety.screening import Screening
 from ..storage.sqlite import Storage
-from .ledger import Request, Room, decide
+from .ledger import Limits, Request, Room, decide
 from .queue import Entry, FairQueue, Place
-from .quota import Limits, Reservation, Usage
+from .quota import Reservation, Usage
 
 # Runs one job that left the queue; Jobs provides it.
 Runner = Callable[[Job], Awaitable[None]]

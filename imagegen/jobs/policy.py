@@ -11,7 +11,7 @@ from ..model import ImageRequest
 from ..safety.wordlist import blocked
 from ..servers import ServerSettings, stricter_cap
 from ..settings import Settings
-from .quota import Limits
+from .ledger import Limits
 
 
 def moderation_for(server: ServerSettings, operator_level: str, age_restricted: bool) -> str:

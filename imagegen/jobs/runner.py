@@ -23,8 +23,7 @@ from ..ops.metrics import Metrics
 from ..safety.screening import Screening, counted
 from ..storage.sqlite import Storage, StorageBusy
 from .dispatch import Admission, JobQueue
-from .ledger import Request
-from .quota import Limits
+from .ledger import Limits, Request
 
 log = logging.getLogger(__name__)
 

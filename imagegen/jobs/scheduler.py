@@ -27,8 +27,7 @@ from ..model import Job, JobState
 from ..storage.postgres import SETTINGS_CHANNEL
 from ..storage.sqlite import Storage, row_job
 from .dispatch import Admission, PerImage, Runner, no_runner
-from .ledger import Request
-from .quota import Limits
+from .ledger import Limits, Request
 from .shared_ledger import SharedLedger
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,7 @@ from ..errors import ImageGenError, ShuttingDown
 from ..model import Job
 from ..storage.postgres import connect_pool
 from .dispatch import Admission
-from .ledger import Counts, Request, Room, decide, note_refusal
-from .quota import Limits
+from .ledger import Counts, Limits, Request, Room, decide, note_refusal
 
 Connection = Union["asyncpg.Connection[Any]", "PoolConnectionProxy[Any]"]
 
