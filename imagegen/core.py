@@ -369,23 +369,6 @@ class Core:
 
     # -- requests and jobs ----------------------------------------------------------------------------------------
 
-    async def admit(
-        self,
-        request: ImageRequest,
-        *,
-        user_id: int,
-        guild_id: int | None,
-        channel_id: int | None,
-        age_restricted: bool,
-        references: int = 0,
-        roles: Iterable[int] = (),
-    ) -> tuple[ImageRequest, Admission]:
-        """The request as it may run here, let in and counted against every limit in one step (nothing awaits);
-        raises InvalidRequest, LimitReached or a queue error saying why not."""
-        checked = self.check_request(request, user_id=user_id, guild_id=guild_id, channel_id=channel_id,
-                                     age_restricted=age_restricted, references=references, roles=roles)  # fmt: skip
-        return checked.request, await self.admit_checked(checked)
-
     def check_request(
         self,
         request: ImageRequest,
