@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from imagegen.clock import day_of
-from imagegen.errors import LimitReached
+from imagegen.errors import LimitReached, QueueFull
 from imagegen.jobs.dispatch import Admission
 from imagegen.jobs.ledger import Limits, Request
 from imagegen.jobs.scheduler import SharedQueue
@@ -149,6 +149,8 @@ async def test_a_sqlite_database_is_copied_whole_and_the_days_counts_carry_on(
 class Nothing:
     """A hold on nothing."""
 
+    shared_place = None
+
     async def cancel(self) -> None:
         """Nothing to give back."""
 
@@ -269,4 +271,24 @@ async def test_bursts_from_two_processes_at_once_never_overrun_a_daily_limit_or_
     assert counted[("server", 2)] == (6, pytest.approx(6 * PER_IMAGE))
     assert all(counted[("user", user)][0] == found for user, found in per_user.items())
     assert await db.pool.fetchval("SELECT count(*) FROM places") == len(admitted)
+    await db.close()
+
+
+async def test_a_request_recorded_as_a_job_gives_up_its_place_in_the_same_step(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    db = await PostgresStorage.open(postgres_url, tmp_path)
+    limits = Limits()
+    ledger = SharedLedger(db.pool, postgres_url, limits, "recording", max_per_user=10, max_total=2)
+    await ledger.start()
+    now = time.time()
+    admitted = await ledger.admit(Request(1, 9, 1, 0.0, limits, False, now), max_kept=10)
+    job = a_job("recorded")
+    job.user_id = 1
+    await db.add_job(job, admitted.hold.shared_place)
+    # Before the process has even said so, the request counts once (as the job), not twice: there is room for one.
+    await ledger.admit(Request(2, 9, 1, 0.0, limits, False, now), max_kept=10)
+    with pytest.raises(QueueFull):
+        await ledger.admit(Request(3, 9, 1, 0.0, limits, False, now), max_kept=10)
+    await ledger.close()
     await db.close()

@@ -25,6 +25,12 @@ PerImage = Callable[[Job], float]
 class Hold(Protocol):
     """What one admitted request holds against the queue and the limits until it becomes a job."""
 
+    @property
+    def shared_place(self) -> int | None:
+        """The row of its place in the shared queue's table (PostgreSQL), given up in the transaction that records
+        its job, so that no admission in between counts both the place and the job; None in one process."""
+        ...
+
     async def cancel(self) -> None:
         """The request never became a job: give back its place, its images and cost, and its cooldown."""
         ...
@@ -144,6 +150,8 @@ class JobQueue(Protocol):
 
 
 class _LocalHold:
+    shared_place = None
+
     def __init__(self, place: Place, reservation: Reservation) -> None:
         self.place = place
         self.reservation = reservation

@@ -184,7 +184,7 @@ class Jobs:
         # or a restart, still ends the status message while the token lives.
         self._arriving[arrival] = (job, delivery)
         try:
-            await self.storage.add_job(job)
+            await self.storage.add_job(job, admission.hold.shared_place)
         except BaseException:
             await admission.release()
             raise

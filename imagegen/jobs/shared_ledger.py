@@ -137,6 +137,7 @@ class SharedHold:
     def __init__(self, ledger: SharedLedger, place: int, request: Request, previous: float | None) -> None:
         self.ledger = ledger
         self.place = place
+        self.shared_place: int | None = place
         self.request = request
         self.previous = previous
 
@@ -154,7 +155,7 @@ class SharedHold:
             await _count(db, request, -request.images, -request.per_image * request.images, day_of(request.now))
 
     async def submitted(self) -> None:
-        await self.ledger.pool.execute("DELETE FROM places WHERE id = $1", self.place)
+        return None  # the place went with the transaction that recorded the job (PostgresStorage.add_job)
 
 
 class SharedLedger:

@@ -125,12 +125,14 @@ class PostgresStorage:
         """The schema version the database is on."""
         return int(await self.pool.fetchval("SELECT max(version) FROM schema_version") or 0)
 
-    async def add_job(self, job: Job) -> Job:
+    async def add_job(self, job: Job, shared_place: int | None = None) -> Job:
         marks = ", ".join(f"${n}" for n in range(1, COLUMN_COUNT + 1))
         async with _transient(), self.pool.acquire() as db, db.transaction():
             job.id = int(
                 await db.fetchval(f"INSERT INTO jobs ({COLUMNS}) VALUES ({marks}) RETURNING id", *job_row(job))
             )
+            if shared_place is not None:
+                await db.execute("DELETE FROM places WHERE id = $1", shared_place)
             await db.executemany(
                 "INSERT INTO job_references (job_id, position, data) VALUES ($1, $2, $3)",
                 reference_rows(job),

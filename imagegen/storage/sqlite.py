@@ -51,8 +51,9 @@ class Row(Protocol):
 class Storage(Protocol):
     """What the bot needs from a database. Another engine only has to provide these."""
 
-    async def add_job(self, job: Job) -> Job:
-        """Record a new job and give it its id."""
+    async def add_job(self, job: Job, shared_place: int | None = None) -> Job:
+        """Record a new job and give it its id; with ``shared_place``, give up that place in the shared queue in the
+        same transaction."""
         ...
 
     async def save_job(self, job: Job) -> None:
@@ -213,7 +214,7 @@ class SqliteStorage:
             await db.rollback()
             raise
 
-    async def add_job(self, job: Job) -> Job:
+    async def add_job(self, job: Job, shared_place: int | None = None) -> Job:
         async with self.connection.execute(
             f"INSERT INTO jobs ({COLUMNS}) VALUES ({', '.join('?' * COLUMN_COUNT)})", job_row(job)
         ) as cursor:
