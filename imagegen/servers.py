@@ -85,7 +85,6 @@ class ServerSettings:
         return not self.channels or channel_id in self.channels
 
 
-# Server settings that are limits, named as the operator's Limits fields that cap them.
 def with_blocked_word(current: ServerSettings, phrase: str, *, add: bool) -> dict[str, Any]:
     """The change that adds (or removes) a phrase to the server's word list, matched as the list matches it;
     raises InvalidRequest for an empty phrase, one to remove that is not there, or a full list."""
@@ -117,6 +116,7 @@ def with_barred(current: ServerSettings, user_id: int, *, barred: bool) -> dict[
     return {"barred": (*others, user_id) if barred else others}
 
 
+# Server settings that are limits, named as the operator's Limits fields that cap them.
 LIMIT_FIELDS = ("daily_images_per_user", "daily_images_per_server", "cooldown_seconds", "daily_budget_per_server")
 
 
