@@ -445,6 +445,18 @@ async def test_model_autocomplete_leaves_out_a_model_whose_name_discord_would_re
     assert [(c["name"], c["value"]) for c in answer.payload["data"]["choices"]] == [(longest, longest)]
 
 
+async def test_model_autocomplete_offers_25_when_more_match_though_one_is_left_out(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    many = [f"relay/flux-{index:02}" for index in range(30)]
+    image_api.models += [{"id": name, "supported_endpoint_types": ["image-generation"]}
+                         for name in ["relay/" + "very-long-" * 15, *many]]  # fmt: skip
+    await start_bot()
+    sent = await fake_discord.autocomplete("imagine", {"prompt": "x", "model": "relay"}, focused="model")
+    answer = await callback_of(fake_discord, sent["token"])
+    assert [c["value"] for c in answer.payload["data"]["choices"]] == many[:25]
+
+
 async def test_model_autocomplete_falls_back_to_the_configured_list(
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:

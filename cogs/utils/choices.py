@@ -13,9 +13,10 @@ from imagegen.model import size_choices
 
 from .items import bot_of
 
-# Discord refuses a whole autocomplete answer when one choice's name or value is longer than this, and the member
-# then sees no choices at all.
+# Discord refuses a whole autocomplete answer when one choice's name or value is longer than this, or when it has
+# more choices than this, and the member then sees no choices at all.
 MAX_CHOICE_LENGTH = 100
+MAX_CHOICES = 25
 
 
 async def sizes(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -28,7 +29,7 @@ async def sizes(interaction: discord.Interaction, current: str) -> list[app_comm
     typed = rule.normalise(current) if current.strip() else None
     needle = current.strip().lower()
     matching = [size for size in offered if needle in size or needle in _size_label(interaction.locale, size)]
-    values = list(dict.fromkeys([*([typed] if typed else []), *(matching or offered)]))[:25]
+    values = list(dict.fromkeys([*([typed] if typed else []), *(matching or offered)]))[:MAX_CHOICES]
     return [app_commands.Choice(name=_size_label(interaction.locale, value), value=value) for value in values]
 
 
@@ -44,7 +45,7 @@ async def models(interaction: discord.Interaction, current: str) -> list[app_com
     """The image models the API lists (or the configured ones) that this server allows; one whose id Discord
     would refuse as a choice (a relay's may be longer than 100 characters) is left out, as it cannot be sent."""
     names = await bot_of(interaction).core.search_models(current, interaction.guild_id)
-    return offerable((name, name) for name in names)
+    return offerable((name, name) for name in names)[:MAX_CHOICES]
 
 
 async def styles(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 
 # Autocomplete must answer within Discord's 3 seconds, so a first fetch gets this long at most.
 FIRST_FETCH_WAIT = 2.0
-MAX_CHOICES = 25
 # A configured model that shuts down within this many days is warned about.
 SHUTDOWN_WARNING_DAYS = 30
 # Chat models that read images, in the order /describe prefers them when VISION_MODEL is unset: describing an
@@ -188,7 +187,7 @@ class ModelCatalog:
         return lines
 
     async def search(self, text: str) -> list[str]:
-        """Up to 25 models whose names contain ``text``, the default first."""
+        """The models whose names contain ``text``, the default first (how many to offer is the asker's choice)."""
         stale = self._fetched_at is None or self.clock() - self._fetched_at > self.ttl
         if stale:
             task = self.refresh()
@@ -196,7 +195,7 @@ class ModelCatalog:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(task), FIRST_FETCH_WAIT)
         needle = text.strip().lower()
-        return [model for model in self.models if needle in model.lower()][:MAX_CHOICES]
+        return [model for model in self.models if needle in model.lower()]
 
     async def close(self) -> None:
         """Stop a fetch still under way."""
