@@ -329,6 +329,19 @@ async def test_an_error_whose_private_answer_is_cut_off_is_told_in_the_channel(
     await fake_discord.wait_for(lambda: [r for r in fake_discord.for_token(sent["token"]) if r.method == "DELETE"])
 
 
+async def test_an_error_whose_private_answer_and_channel_post_are_cut_off_is_told_at_the_next_try(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.then(raw_json(MODERATION_BODY, 400))
+    fake_discord.fail("POST", "/webhooks/", DISCONNECT)
+    fake_discord.fail("POST", CHANNEL_POSTS, DISCONNECT)
+    await fake_discord.slash("imagine", {"prompt": "refused, then cut off twice"}, user_id=ALICE)
+    told = await fake_discord.wait_for(
+        lambda: [r for r in fake_discord.requests if r.path == CHANNEL_POSTS and r.status == 200]
+    )
+    assert says(told[0].content, "refused.moderation")
+
+
 @pytest.mark.parametrize("cut", [1, 2])
 async def test_a_status_edit_cut_off_neither_stops_the_job_nor_tells_the_member_it_failed(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, cut: int

@@ -89,13 +89,20 @@ async def answer_error(
     if conversation.channel_id is None:
         log.warning("could not tell user %s: their interaction is over and has no channel", conversation.user_id)
         return
-    late = texts.t(conversation.locale, "job.late", user=f"<@{conversation.user_id}>", text=content)
-    try:
-        await post_in_channel(bot, conversation.channel_id, texts.shorten(late, MESSAGE_LIMIT),
-                              ping=conversation.user_id, files=[file] if file else [], view=answer.view)  # fmt: skip
-    except DISCORD_FAILURES as failure:
-        log.warning("could not tell user %s in channel %s: %s", conversation.user_id, conversation.channel_id, failure)
-        return
+    late = texts.shorten(texts.t(conversation.locale, "job.late", user=f"<@{conversation.user_id}>", text=content),
+                         MESSAGE_LIMIT)  # fmt: skip
+    # A connection cut off is tried once more (discord.py tries again only what Discord answered); a refusal is not.
+    for last in (False, True):
+        try:
+            await post_in_channel(bot, conversation.channel_id, late, ping=conversation.user_id,
+                                  files=[file] if file else [], view=answer.view)  # fmt: skip
+            break
+        except DISCORD_FAILURES as failure:
+            if last or isinstance(failure, discord.HTTPException):
+                log.warning("could not tell user %s in channel %s: %s", conversation.user_id,
+                            conversation.channel_id, failure)  # fmt: skip
+                return
+            file = _reopened(file)
     await conversation.drop_status()
 
 
