@@ -154,9 +154,6 @@ class Nothing:
     async def cancel(self) -> None:
         """Nothing to give back."""
 
-    async def submitted(self) -> None:
-        """Nothing to keep."""
-
 
 async def test_a_job_another_process_drew_before_this_one_queued_it_is_not_waited_for(
     tmp_path: Path, postgres_url: str

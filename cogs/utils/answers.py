@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 from discord import app_commands
 
@@ -77,14 +76,11 @@ async def answer_error(
         try:
             await conversation.answer(content, file, answer.view)
             return
-        except discord.HTTPException as failure:
-            log.warning("could not answer user %s privately (%s); telling them in the channel",
-                        conversation.user_id, failure)  # fmt: skip
-            file = _reopened(file)
-        except (aiohttp.ClientError, OSError) as failure:
-            # The connection cut off, or Discord out of reach: the channel is tried (a bot that stops says nothing).
-            log.warning("could not answer user %s: Discord cannot be reached (%s); telling them in the channel",
-                        conversation.user_id, failure)  # fmt: skip
+        except DISCORD_FAILURES as failure:
+            # Refused, cut off, or Discord out of reach: the channel is tried (a bot that stops says nothing).
+            reason = failure if isinstance(failure, discord.HTTPException) else f"Discord cannot be reached ({failure})"
+            log.warning("could not answer user %s privately: %s; telling them in the channel",
+                        conversation.user_id, reason)  # fmt: skip
             file = _reopened(file)
     if conversation.channel_id is None:
         log.warning("could not tell user %s: their interaction is over and has no channel", conversation.user_id)

@@ -120,11 +120,6 @@ class Conversation:
         """Whether the token can still take edits and followups (with a margin)."""
         return not self.dead and discord.utils.utcnow() < self.expires_at - TOKEN_MARGIN
 
-    @property
-    def answered(self) -> bool:
-        """Whether the interaction has its first answer (a handed-over one always has)."""
-        return self.response is None or self.response.is_done()
-
     def _hook(self) -> discord.Webhook:
         if self.webhook is None:
             raise RuntimeError("this conversation has no interaction token")

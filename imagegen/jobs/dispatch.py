@@ -35,10 +35,6 @@ class Hold(Protocol):
         """The request never became a job: give back its place, its images and cost, and its cooldown."""
         ...
 
-    async def submitted(self) -> None:
-        """The request is a recorded job now: its place is the job's, its counts stay until the job ends."""
-        ...
-
 
 @dataclass
 class Admission:
@@ -159,9 +155,6 @@ class _LocalHold:
     async def cancel(self) -> None:
         self.place.release()
         self.reservation.cancel()
-
-    async def submitted(self) -> None:
-        return None
 
 
 class LocalQueue:

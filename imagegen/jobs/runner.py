@@ -195,7 +195,6 @@ class Jobs:
         if job.state is JobState.QUEUED:  # else this process already runs it (or ran it) from its arrival
             self._active[job.id] = (job, delivery)
         admission.submitted = True
-        await admission.hold.submitted()
         try:
             await self.queue.enqueue(job, admission)
         except ImageGenError as refused:
@@ -373,8 +372,9 @@ class Jobs:
         try:
             await delivery.succeeded(job, generation)
         except Exception as error:
-            failure = error if isinstance(error, DeliveryFailed) else None
-            if failure is None:
+            if isinstance(error, DeliveryFailed):
+                failure = error
+            else:
                 # A fault no one foresaw must not lose images that were paid for: kept, and posted again later.
                 log.exception("job %d: posting the result failed unexpectedly; it is kept to be posted again", job.id)
                 failure = DeliveryFailed(f"posting failed unexpectedly ({type(error).__name__})")

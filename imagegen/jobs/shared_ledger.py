@@ -119,13 +119,10 @@ class Tally:
     def take(self, request: Request) -> None:
         """Count an admitted request, so the next in the batch sees it."""
         day = day_of(request.now)
-        cost = request.per_image * request.images
-        keys = [("user", request.user_id, day)]
-        if request.guild_id is not None:
-            keys.append(("server", request.guild_id, day))
-        for key in keys:
+        for scope, row_id in _scopes(request):
+            key = (scope, row_id, day)
             self.images[key] += request.images
-            self.spent[key] = self.spent.get(key, 0.0) + cost
+            self.spent[key] = self.spent.get(key, 0.0) + request.per_image * request.images
         self.last_request[request.user_id] = request.now
         self.pending[request.user_id] += 1
         self.everyone += 1
@@ -136,8 +133,7 @@ class SharedHold:
 
     def __init__(self, ledger: SharedLedger, place: int, request: Request, previous: float | None) -> None:
         self.ledger = ledger
-        self.place = place
-        self.shared_place: int | None = place
+        self.shared_place = place
         self.request = request
         self.previous = previous
 
@@ -151,11 +147,8 @@ class SharedHold:
                 self.previous,
                 request.now,
             )
-            await db.execute("DELETE FROM places WHERE id = $1", self.place)
+            await db.execute("DELETE FROM places WHERE id = $1", self.shared_place)
             await _count(db, request, -request.images, -request.per_image * request.images, day_of(request.now))
-
-    async def submitted(self) -> None:
-        return None  # the place went with the transaction that recorded the job (PostgresStorage.add_job)
 
 
 class SharedLedger:
@@ -318,10 +311,8 @@ def _holdings(admitted: list[Request]) -> list[list[Any]]:
     last: dict[int, float] = {}
     for request in admitted:
         day = day_of(request.now)
-        keys = [(day, "user", request.user_id)]
-        if request.guild_id is not None:
-            keys.append((day, "server", request.guild_id))
-        for key in keys:
+        for scope, row_id in _scopes(request):
+            key = (day, scope, row_id)
             images[key] += request.images
             spent[key] = spent.get(key, 0.0) + request.per_image * request.images
         last[request.user_id] = request.now
@@ -337,6 +328,11 @@ def _holdings(admitted: list[Request]) -> list[list[Any]]:
         [request.user_id for request in admitted],
         [request.now for request in admitted],
     ]
+
+
+def _scopes(request: Request) -> list[tuple[str, int]]:
+    """The day's counter rows a request is counted on: the member's, and its server's when it has one."""
+    return [("user", request.user_id), *([("server", request.guild_id)] if request.guild_id is not None else [])]
 
 
 async def _member(db: Connection, user_id: int) -> asyncpg.Record:
