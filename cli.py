@@ -217,6 +217,8 @@ def main(argv: list[str], run: Run, make_bot: MakeBot) -> int:
             print(f"error: MODELS_FILE {problem}", file=sys.stderr)
         return 2
     start_logging(settings)
+    for note in settings.renamed:
+        log.warning(note)
     point_discord_at(settings)
     try:
         if mode == "check":

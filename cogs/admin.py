@@ -11,6 +11,7 @@ from discord.ext import commands
 from imagegen import texts
 from imagegen.catalogue.styles import MAX_STYLE_NAME, MAX_STYLE_PHRASE
 from imagegen.errors import InvalidRequest
+from imagegen.limits import server_range
 from imagegen.safety.screening import chosen_categories
 from imagegen.safety.wordlist import MAX_PHRASE_LENGTH
 from imagegen.servers import Edit, ServerSettings
@@ -20,6 +21,14 @@ from .utils.translator import localised
 
 if TYPE_CHECKING:
     from bot import ImageBot
+
+# The ranges of the limit options, as the limits declare them.
+USER_DAY, SERVER_DAY = server_range("daily_images_per_user"), server_range("daily_images_per_server")
+COOLDOWN, MOST, BUDGET = (
+    server_range("cooldown_seconds"),
+    server_range("max_images"),
+    server_range("daily_budget_per_server"),
+)
 
 
 @app_commands.guild_only()
@@ -93,10 +102,10 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
     async def limits(
         self,
         interaction: discord.Interaction,
-        daily_images_per_user: app_commands.Range[int, 0, 100000] | None = None,
-        daily_images_per_server: app_commands.Range[int, 0, 1000000] | None = None,
-        cooldown_seconds: app_commands.Range[int, 0, 86400] | None = None,
-        max_images: app_commands.Range[int, 1, 10] | None = None,
+        daily_images_per_user: app_commands.Range[int, USER_DAY[0], USER_DAY[1]] | None = None,
+        daily_images_per_server: app_commands.Range[int, SERVER_DAY[0], SERVER_DAY[1]] | None = None,
+        cooldown_seconds: app_commands.Range[int, COOLDOWN[0], COOLDOWN[1]] | None = None,
+        max_images: app_commands.Range[int, MOST[0], MOST[1]] | None = None,
     ) -> None:
         """Change the limits given; 0 means no daily limit or no cooldown."""
         changes = {
@@ -123,7 +132,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
     @app_commands.command(name="budget", description=localised("cmd.admin.budget"))
     @app_commands.describe(daily_budget_per_server=localised("opt.admin.dollars"))
     async def budget(
-        self, interaction: discord.Interaction, daily_budget_per_server: app_commands.Range[float, 0, 100000]
+        self, interaction: discord.Interaction, daily_budget_per_server: app_commands.Range[float, BUDGET[0], BUDGET[1]]
     ) -> None:
         """The estimated spend a day after which new requests wait for tomorrow; 0 means no budget."""
         await self._save(interaction, daily_budget_per_server=float(daily_budget_per_server))
@@ -154,7 +163,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
     @app_commands.describe(model=localised("opt.admin.model"))
     async def model(self, interaction: discord.Interaction, model: str) -> None:
         """The model used when a member picks none."""
-        await self._save(interaction, default_model=model.strip())
+        await self._save(interaction, image_model=model.strip())
 
     @app_commands.command(name="log-channel", description=localised("cmd.admin.log"))
     @app_commands.describe(channel=localised("opt.admin.channel"))
@@ -301,14 +310,14 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
             user_day=in_force["daily_images_per_user"],
             server_day=in_force["daily_images_per_server"],
             cooldown=in_force["cooldown_seconds"],
-            max_n=value(server.max_images, settings.max_images),
+            max_n=value(server.own_limits.max_images or None, limits.max_images),
             quality=value(server.max_quality, settings.max_quality),
             models=inert(", ".join(server.models_allowed(settings.allowed_models))) or texts.t(locale, "admin.any"),
             budget=in_force["daily_budget_per_server"],
             moderation=value(server.moderation, settings.moderation),
             language=server.language or texts.t(locale, "admin.each"),
-            roles=" ".join(f"<@&{role}>" for role in server.exempt_roles) or texts.t(locale, "admin.none"),
-            model=inert(server.default_model) if server.default_model else value(None, settings.image_model),
+            roles=" ".join(f"<@&{role}>" for role in server.exempt_role_ids) or texts.t(locale, "admin.none"),
+            model=inert(server.image_model) if server.image_model else value(None, settings.image_model),
             log=log,
             blocked=len(server.blocked_words) or texts.t(locale, "admin.none"),
             screening=value(server.screening, settings.screening),
@@ -317,7 +326,7 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
 
 
 # How stored ids are shown: as channel or role mentions (which never ping in these private replies).
-MENTIONS = {"channels": "<#{}>", "log_channel": "<#{}>", "exempt_roles": "<@&{}>"}
+MENTIONS = {"channels": "<#{}>", "log_channel": "<#{}>", "exempt_role_ids": "<@&{}>"}
 
 
 def _shown(locale: object, key: str, value: object) -> str:

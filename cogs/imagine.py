@@ -105,7 +105,7 @@ class Imagine(commands.Cog):
     def imagine_command(self) -> app_commands.Command[Any, ..., None]:
         """/imagine, built for this bot: Discord's picker offers up to the operator's maximum number of images (the
         request is checked against it again anyway)."""
-        most = self.bot.settings.max_images
+        most = self.bot.settings.limits.max_images
 
         @app_commands.command(name="imagine", description=localised("cmd.imagine"))
         @app_commands.describe(

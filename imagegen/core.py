@@ -29,11 +29,11 @@ from .imaging.chart import DAYS, Labels, Month, draw
 from .jobs import policy
 from .jobs.dispatch import Admission, JobQueue, LocalQueue
 from .jobs.identify import IdentifyGate
-from .jobs.ledger import Limits
 from .jobs.queue import FairQueue
 from .jobs.quota import Usage
 from .jobs.runner import Delivery, Jobs, Redeliver
 from .jobs.scheduler import SharedQueue
+from .limits import Limits
 from .model import Description, ImageRequest, Job
 from .ops.health import start_health
 from .ops.metrics import Metrics
@@ -123,7 +123,7 @@ class Core:
         self._storage = storage
         self._catalogue = catalogue
         self._images = ImageClient(session, settings, catalogue, cdn=cdn)
-        limits = Limits.from_settings(settings)
+        limits = settings.limits
         # Shards of every process take turns to IDENTIFY through the database, when there is a shared one.
         self._identify_gate: IdentifyGate | None = None
         queue: JobQueue
@@ -154,7 +154,7 @@ class Core:
             self._prices,
             clock=clock,
             retention=settings.result_retention_seconds,
-            max_kept_images=settings.max_queue_size * settings.max_images,
+            max_kept_images=settings.max_queue_size * settings.limits.max_images,
             screening_on_error=settings.screening_on_error,
             metrics=self._metrics,
         )
@@ -345,14 +345,14 @@ class Core:
 
     def exempt(self, guild_id: int | None, roles: Iterable[int]) -> bool:
         """Whether any of ``roles`` is exempted from the daily limits and the cooldown, by the operator or here."""
-        exempted = self._settings.exempt_role_ids | set(self.server(guild_id).exempt_roles)
+        exempted = self._settings.exempt_role_ids | set(self.server(guild_id).exempt_role_ids)
         return any(role in exempted for role in roles)
 
     # -- models ---------------------------------------------------------------------------------------------------
 
     def default_model(self, guild_id: int | None) -> str:
         """The model used when a member picks none: the server's choice, else the bot's default."""
-        return self.server(guild_id).default_model or self._models.default
+        return self.server(guild_id).image_model or self._models.default
 
     def model(self, name: str) -> ModelInfo:
         """What a model takes."""

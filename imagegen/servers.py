@@ -6,11 +6,11 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidRequest
-from .jobs.ledger import Limits
+from .limits import SERVER_LIMITS, Limits, looser
 from .safety.wordlist import MAX_PHRASES, normalise
 from .storage.sqlite import Storage, StorageBusy
 
@@ -20,18 +20,15 @@ class ServerSettings:
     """One server's overrides; None (or an empty tuple) means the operator's default."""
 
     channels: tuple[int, ...] = ()
-    daily_images_per_user: int | None = None
-    daily_images_per_server: int | None = None
-    cooldown_seconds: int | None = None
-    max_images: int | None = None
-    default_model: str | None = None
+    # The server's own limits, within the operator's (0: none of its own).
+    own_limits: Limits = field(default_factory=Limits.none_of_its_own)
+    image_model: str | None = None
     log_channel: int | None = None
     language: str | None = None
     max_quality: str | None = None
     allowed_models: tuple[str, ...] = ()
-    daily_budget_per_server: float | None = None
     moderation: str | None = None
-    exempt_roles: tuple[int, ...] = ()
+    exempt_role_ids: tuple[int, ...] = ()
     # Phrases refused before any call, and members barred from the bot here.
     blocked_words: tuple[str, ...] = ()
     barred: tuple[int, ...] = ()
@@ -45,34 +42,22 @@ class ServerSettings:
     styles: tuple[tuple[str, str], ...] = ()
 
     def limits(self, base: Limits) -> Limits:
-        """The limits in force here: for each, the stricter of the operator's and this server's.
-
-        A server may tighten a limit, never loosen it; its 0 (or nothing) means "no limit of our own".
-        """
-        return dataclasses.replace(
-            base,
-            daily_images_per_user=stricter_cap(self.daily_images_per_user, base.daily_images_per_user),
-            daily_images_per_server=stricter_cap(self.daily_images_per_server, base.daily_images_per_server),
-            cooldown_seconds=float(max(self.cooldown_seconds or 0, base.cooldown_seconds)),
-            daily_budget_per_server=float(stricter_cap(self.daily_budget_per_server, base.daily_budget_per_server)),
-        )
+        """The limits in force here: for each, the stricter of the operator's and this server's."""
+        return base.stricter(self.own_limits)
 
     def in_force(self, base: Limits) -> dict[str, tuple[float, str]]:
-        """Each limit's value in force here and whose it is: ``server``, ``operator`` or ``none``."""
+        """Each limit a server may set, its value in force here and whose it is: ``server``, ``operator`` or
+        ``none``."""
         effective = self.limits(base)
         shown: dict[str, tuple[float, str]] = {}
-        for name in LIMIT_FIELDS:
+        for name in SERVER_LIMITS:
             value = getattr(effective, name)
-            own = getattr(self, name)
+            own = getattr(self.own_limits, name)
             if not value:
                 shown[name] = (0, "none")
             else:
                 shown[name] = (value, "server" if own and own == value else "operator")
         return shown
-
-    def most_images(self, operator_max: int) -> int:
-        """The largest ``n``: a server may lower the operator's maximum, never raise it."""
-        return min(self.max_images, operator_max) if self.max_images else operator_max
 
     def models_allowed(self, operator_models: tuple[str, ...]) -> list[str]:
         """The models that may be used here (both lists agree), or [] when any model may."""
@@ -106,8 +91,8 @@ def with_blocked_word(current: ServerSettings, phrase: str, *, add: bool) -> dic
 def with_exempt_role(current: ServerSettings, role_id: int, *, exempt: bool) -> dict[str, Any]:
     """The change that exempts a role from the daily limits and the cooldown here (or no longer)."""
     if exempt:
-        return {"exempt_roles": tuple(dict.fromkeys([*current.exempt_roles, role_id]))}
-    return {"exempt_roles": tuple(role for role in current.exempt_roles if role != role_id)}
+        return {"exempt_role_ids": tuple(dict.fromkeys([*current.exempt_role_ids, role_id]))}
+    return {"exempt_role_ids": tuple(role for role in current.exempt_role_ids if role != role_id)}
 
 
 def with_barred(current: ServerSettings, user_id: int, *, barred: bool) -> dict[str, Any]:
@@ -116,29 +101,22 @@ def with_barred(current: ServerSettings, user_id: int, *, barred: bool) -> dict[
     return {"barred": (*others, user_id) if barred else others}
 
 
-# Server settings that are limits, named as the operator's Limits fields that cap them.
-LIMIT_FIELDS = ("daily_images_per_user", "daily_images_per_server", "cooldown_seconds", "daily_budget_per_server")
-
-
-def stricter_cap(server: float | None, operator: float) -> Any:
-    """The stricter of two caps where 0 (or None) means none: the smaller of those that are set."""
-    caps = [cap for cap in (server, operator) if cap]
-    return min(caps) if caps else 0
-
-
 def check_ceiling(base: Limits, **changes: Any) -> None:
     """Raise InvalidRequest naming the operator's ceiling when a server's new limit would be looser than it."""
     for name, value in changes.items():
-        if name not in LIMIT_FIELDS or not value:
-            continue
-        ceiling = getattr(base, name)
-        looser = value < ceiling if name == "cooldown_seconds" else bool(ceiling) and value > ceiling
-        if looser:
-            raise InvalidRequest(f"admin.ceiling.{name}", value=_number(value), ceiling=_number(ceiling))
+        if name in SERVER_LIMITS and looser(name, value, getattr(base, name)):
+            raise InvalidRequest(f"admin.ceiling.{name}", value=_number(value), ceiling=_number(getattr(base, name)))
 
 
 def _number(value: float) -> str:
     return f"{value:g}"
+
+
+# The names a server's settings are stored and changed under: its limits beside the rest, in one flat record.
+SETTING_NAMES = (
+    *SERVER_LIMITS,
+    *(spec.name for spec in dataclasses.fields(ServerSettings) if spec.name != "own_limits"),
+)
 
 
 # What an admin's change does to a server's settings: the settings that change, from those in force.
@@ -162,7 +140,7 @@ class ServerSettingsStore:
 
     def default_models(self) -> list[str]:
         """The default models servers chose, to warn about those that are gone."""
-        return [settings.default_model for settings in self._cache.values() if settings.default_model]
+        return [settings.image_model for settings in self._cache.values() if settings.image_model]
 
     def get(self, guild_id: int | None) -> ServerSettings:
         """A server's settings (the defaults outside servers or before any change)."""
@@ -201,17 +179,21 @@ _RENAMED = {
     "images_per_user_day": "daily_images_per_user",
     "images_per_server_day": "daily_images_per_server",
     "daily_budget": "daily_budget_per_server",
+    "default_model": "image_model",
+    "exempt_roles": "exempt_role_ids",
 }
 
 
 def _from_json(data: str) -> ServerSettings:
-    fields = {field.name for field in dataclasses.fields(ServerSettings)}
+    """A server's settings from their stored form: one flat object, its limits beside the rest."""
     loaded = json.loads(data)
     # A setting changed since it was renamed is stored under both names: the new one is the newer value.
     stored = {_RENAMED.get(key, key): value for key, value in loaded.items() if key in _RENAMED}
     stored.update({key: value for key, value in loaded.items() if key not in _RENAMED})
-    values = {key: value for key, value in stored.items() if key in fields}
-    for name in ("channels", "allowed_models", "exempt_roles", "blocked_words", "barred", "screening_categories"):
+    values = {key: value for key, value in stored.items() if key in SETTING_NAMES and key not in SERVER_LIMITS}
+    own = {key: value or 0 for key, value in stored.items() if key in SERVER_LIMITS}
+    values["own_limits"] = dataclasses.replace(Limits.none_of_its_own(), **own)
+    for name in ("channels", "allowed_models", "exempt_role_ids", "blocked_words", "barred", "screening_categories"):
         if name in values:
             values[name] = tuple(values[name])
     if "styles" in values:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from .api.network import PROXY_SCHEMES, environment_proxies, proxy_secrets
 from .catalogue.styles import StyleBook, StylesError
+from .limits import Limit, Limits
 
 T = TypeVar("T")
 
@@ -18,8 +19,6 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SCREENING_MODES = ("off", "log", "block")
-# Said when the window or the length of the cooling-off is set to 0, as if that turned it off.
-COOLOFF_OFF = "REFUSALS_BEFORE_COOLOFF=0 turns the cooling-off off"
 # How a yes or a no is written in an environment file: every boolean setting takes any of these, in any case.
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
@@ -62,7 +61,8 @@ class Settings:
     image_model: str | None = None
     image_models: tuple[str, ...] = ()
     discord_guild_id: int | None = None
-    max_images: int = 4
+    # The limits on members and servers (each server may tighten them for itself).
+    limits: Limits = field(default_factory=Limits)
     moderation: str = "auto"
     timeout_low: float = 60.0
     timeout_medium: float = 150.0
@@ -84,19 +84,11 @@ class Settings:
     max_queued_per_user: int = 3
     max_queue_size: int = 100
     shutdown_grace: float = 30.0
-    daily_images_per_user: int = 0
-    daily_images_per_server: int = 0
-    cooldown_seconds: float = 0.0
     exempt_role_ids: frozenset[int] = frozenset()
-    refusals_before_cooloff: int = 3
     max_quality: str = "high"
     allow_dms: bool = False
-    daily_budget_per_server: float = 0.0
     prices_file: Path | None = None
-    dm_images_per_user_day: int = 5
     allowed_models: tuple[str, ...] = ()
-    refusal_window_seconds: float = 600.0
-    cooloff_seconds: float = 900.0
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
     result_retention_seconds: float = 24 * 3600.0
@@ -120,6 +112,8 @@ class Settings:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     job_lease_seconds: float = 60.0
+    # Settings read under an older name: each a note for the operator, logged once at start.
+    renamed: tuple[str, ...] = field(default=(), compare=False)
 
     def timeout_for(self, quality: str) -> float:
         """The read timeout for one generation: slower qualities get longer."""
@@ -144,10 +138,22 @@ class _Reader:
         self.env = env
         self.root = root
         self.problems: list[str] = []
+        self.renamed: list[str] = []
+        # The older names a setting is still read under, and the settings found under one.
+        self.old_names: dict[str, tuple[str, ...]] = {}
+        self.found_as: dict[str, str] = {}
 
     def raw(self, name: str) -> str | None:
         value = self.env.get(name, "").strip()
-        return value or None
+        if value:
+            return value
+        for old in self.old_names.get(name, ()):
+            value = self.env.get(old, "").strip()
+            if value:
+                self.found_as[name] = old
+                self.renamed.append(f"{old} is now called {name}: the old name still works, but rename it")
+                return value
+        return None
 
     def required(self, name: str, what: str) -> str:
         value = self.raw(name)
@@ -163,7 +169,7 @@ class _Reader:
         try:
             return parse(value)
         except ValueError:
-            self.problems.append(f"{name}={value!r} is not valid: expected {expect}")
+            self.problems.append(f"{self.found_as.get(name, name)}={value!r} is not valid: expected {expect}")
             return default
 
     def path(self, text: str) -> Path:
@@ -261,6 +267,30 @@ class _Reader:
             return None
         return Secret(value)
 
+    def limits(self) -> Limits:
+        """Every limit, read as its declaration in ``Limits`` says."""
+        values: dict[str, Any] = {
+            spec.name: self.limit(spec.metadata["limit"], spec.default) for spec in fields(Limits)
+        }
+        return Limits(**values)
+
+    def limit(self, how: Limit, default: Any) -> Any:
+        self.old_names[how.env] = how.old_names
+        if how.unit == "count":
+            return self.integer(how.env, int(default), int(how.low), int(how.high), how.hint)
+        if how.unit == "minutes":
+            return 60 * self.integer(how.env, int(default // 60), int(how.low), int(how.high), how.hint)
+        if how.unit == "seconds":
+            return self.seconds(how.env, default, how.low, how.high)
+
+        def dollars(text: str) -> float:
+            amount = float(text)
+            if not how.low <= amount < how.high:
+                raise ValueError(text)
+            return amount
+
+        return self.parsed(how.env, default, dollars, "an amount in US dollars")
+
     def proxy(self, name: str) -> str | None:
         def parse(text: str) -> str:
             parts = urlparse(text)
@@ -330,7 +360,7 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
         image_model=model,
         image_models=models,
         discord_guild_id=read.parsed("DISCORD_GUILD_ID", None, _snowflake, "a server ID (a long number)"),
-        max_images=read.integer("MAX_IMAGES", 4, 1, 10),
+        limits=read.limits(),
         moderation=read.choice("IMAGE_MODERATION", "auto", MODERATION_LEVELS),
         timeout_low=read.seconds("IMAGE_TIMEOUT_LOW", 60.0),
         timeout_medium=read.seconds("IMAGE_TIMEOUT_MEDIUM", 150.0),
@@ -350,19 +380,11 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
         max_queued_per_user=read.integer("MAX_QUEUED_PER_USER", 3, 1, 100),
         max_queue_size=read.integer("MAX_QUEUE_SIZE", 100, 1, 10000),
         shutdown_grace=read.seconds("SHUTDOWN_GRACE_SECONDS", 30.0, 0.0, 3600.0),
-        daily_images_per_user=read.integer("DAILY_IMAGES_PER_USER", 0, 0, 1_000_000),
-        daily_images_per_server=read.integer("DAILY_IMAGES_PER_SERVER", 0, 0, 1_000_000),
-        cooldown_seconds=read.seconds("COOLDOWN_SECONDS", 0.0, 0.0, 86400.0),
         exempt_role_ids=read.parsed("EXEMPT_ROLE_IDS", frozenset(), _snowflakes, "role IDs separated by commas"),
-        refusals_before_cooloff=read.integer("REFUSALS_BEFORE_COOLOFF", 3, 0, 100),
         max_quality=read.choice("MAX_QUALITY", "high", ("low", "medium", "high", "xhigh", "max")),
         allow_dms=read.boolean("ALLOW_DMS", False),
-        daily_budget_per_server=read.parsed("DAILY_BUDGET_PER_SERVER", 0.0, _dollars, "an amount in US dollars"),
         prices_file=read.file("PRICES_FILE"),
-        dm_images_per_user_day=read.integer("DM_IMAGES_PER_USER_DAY", 5, 0, 100000),
         allowed_models=read.parsed("ALLOWED_MODELS", (), _model_list, "model names separated by commas"),
-        refusal_window_seconds=60 * read.integer("REFUSAL_WINDOW_MINUTES", 10, 1, 1440, COOLOFF_OFF),
-        cooloff_seconds=60 * read.integer("COOLOFF_MINUTES", 15, 1, 1440, COOLOFF_OFF),
         discord_api_url=read.url("DISCORD_API_URL", None, ("https", "http")),
         discord_gateway_url=read.url("DISCORD_GATEWAY_URL", None, ("wss", "ws")),
         result_retention_seconds=3600 * read.integer("RESULT_RETENTION_HOURS", 24, 1, 720),
@@ -382,6 +404,7 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
         shard_count=read.integer("SHARD_COUNT", 0, 0, 100_000) or None,
         shard_ids=read.parsed("SHARD_IDS", None, _shard_ids, "shard numbers such as 0-3 or 0,2"),
         job_lease_seconds=read.seconds("JOB_LEASE_SECONDS", 60.0, 2.0, 3600.0),
+        renamed=tuple(read.renamed),
     )
     if settings.shard_ids is not None and settings.shard_count is None:
         read.problems.append("SHARD_IDS is set without SHARD_COUNT: say how many shards there are in all")
@@ -395,13 +418,6 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
     if read.problems:
         raise SettingsError(read.problems)
     return settings
-
-
-def _dollars(text: str) -> float:
-    amount = float(text)
-    if not 0 <= amount < 1_000_000:
-        raise ValueError(text)
-    return amount
 
 
 def _snowflakes(text: str) -> frozenset[int]:

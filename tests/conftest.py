@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from imagegen.core import Core
 from imagegen.settings import Secret, Settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI
-from tests.helpers import RunningClock
+from tests.helpers import RunningClock, with_overrides
 from tests.postgres_server import Server, drop_database, new_database
 
 DISCORD_TOKEN = "fake-discord-token-SECRET"
@@ -134,7 +133,7 @@ async def start_bot(
     async with contextlib.AsyncExitStack() as cores:
 
         async def start(**overrides: Any) -> ImageBot:
-            chosen = dataclasses.replace(settings, **overrides)
+            chosen = with_overrides(settings, **overrides)
             # Built as cli.py builds them, so the tests go through the same database, sessions and proxies.
             core = await cores.enter_async_context(Core.open(chosen, CATALOGUE, clock))
             interrupted = await core.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import inspect
 import re
@@ -16,7 +17,9 @@ import pytest
 
 from imagegen import texts
 from imagegen.core import open_storage
+from imagegen.limits import Limits
 from imagegen.model import Job, JobState
+from imagegen.settings import Settings
 from imagegen.storage.postgres import PostgresStorage
 from imagegen.storage.sqlite import SqliteStorage, Storage
 from tests.fakes.discord import FakeDiscord, Recorded
@@ -167,3 +170,14 @@ def says(text: str, key: str, locale: str = "en") -> bool:
         if re.search("".join(pieces), text):
             return True
     return False
+
+
+# The names of the limits, which tests set as if they were settings of their own.
+LIMIT_NAMES = {spec.name for spec in dataclasses.fields(Limits)}
+
+
+def with_overrides(settings: Settings, **overrides: Any) -> Settings:
+    """``settings`` with the given fields replaced; a limit's name (``daily_images_per_user=3``) replaces that
+    limit."""
+    limits = {name: overrides.pop(name) for name in list(overrides) if name in LIMIT_NAMES}
+    return dataclasses.replace(settings, limits=dataclasses.replace(settings.limits, **limits), **overrides)

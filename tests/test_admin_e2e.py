@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ImageBot
+from cogs.admin import Admin
+from imagegen.limits import SERVER_LIMITS, server_range
 from tests.fakes.discord import (
     ARTIST_ROLE_ID,
     CHANNEL_ID,
@@ -150,7 +152,7 @@ async def test_direct_messages_are_off_unless_the_operator_allows_them(
 async def test_direct_messages_have_their_own_daily_limit(
     start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
-    await start_bot(allow_dms=True, dm_images_per_user_day=1, discord_guild_id=GUILD_ID)
+    await start_bot(allow_dms=True, daily_dm_images_per_user=1, discord_guild_id=GUILD_ID)
     synced = next(r for r in fake_discord.requests if r.method == "PUT")
     assert next(c for c in synced.payload if c["name"] == "imagine")["contexts"] == [0, 1]
     assert (await draw(fake_discord, image_api, user_id=ALICE, dm=True)).files
@@ -264,3 +266,12 @@ async def test_admins_get_the_month_as_a_picture_and_members_do_not(
     assert sum(month.images["gpt-image-2"]) == 1 and month.spend[-1] > 0
     sent = await fake_discord.slash("usage", {}, user_id=ALICE)
     assert not (await answer_of(fake_discord, sent["token"])).files
+
+
+def test_the_limit_options_are_the_limits_a_server_may_set_in_their_declared_ranges() -> None:
+    options = {
+        parameter.name: (parameter.min_value, parameter.max_value)
+        for command in (Admin.limits, Admin.budget)
+        for parameter in command.parameters
+    }
+    assert options == {name: server_range(name) for name in SERVER_LIMITS}

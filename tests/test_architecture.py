@@ -4,11 +4,15 @@ module imports on its own, and no SQL function decides a limit (the ledger's rul
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+from imagegen.limits import Limits
+from imagegen.servers import ServerSettings
+from imagegen.settings import Settings
 from imagegen.storage.postgres import PostgresStorage
 from imagegen.storage.sqlite import migrations
 
@@ -151,3 +155,11 @@ def test_nothing_outside_the_core_touches_a_private_part_of_it() -> None:
                 assert not (owner == "core" or owner.endswith(".core")), (
                     f"{path}:{node.lineno} reaches {owner}.{node.attr}"
                 )
+
+
+def test_a_limit_is_declared_once_and_the_settings_embed_the_declaration() -> None:
+    limits = {spec.name for spec in dataclasses.fields(Limits)}
+    for holder in (Settings, ServerSettings):
+        names = {spec.name for spec in dataclasses.fields(holder)}
+        assert not names & limits, f"{holder.__name__} declares limits of its own: {sorted(names & limits)}"
+        assert any(spec.type == "Limits" for spec in dataclasses.fields(holder))

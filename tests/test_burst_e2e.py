@@ -96,7 +96,7 @@ async def test_a_server_cannot_loosen_the_operators_limits_and_its_zero_keeps_th
     refused = await admin(fake_discord, "limits", daily_images_per_user=5)
     assert "at most 1 images per member per day" in refused and "not 5" in refused
     assert "at most $2 a day" in await admin(fake_discord, "budget", daily_budget_per_server=5)
-    assert bot.core.server(GUILD_ID).daily_images_per_user is None
+    assert bot.core.server(GUILD_ID).own_limits.daily_images_per_user == 0
     assert "Saved" in await admin(fake_discord, "limits", daily_images_per_user=0)
     shown = await admin(fake_discord, "show")
     assert "Images per member per day: 1 (the bot operator's limit)" in shown

@@ -34,6 +34,7 @@ SETTINGS = (
     "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE", "DATA_DIR", "MODELS_FILE",
     "ALLOWED_MODELS", "DISCORD_PROXY", "IMAGE_API_PROXY", "LOG_FORMAT", "METRICS_PORT", "OPS_WEBHOOK_URL",
     "DATABASE_URL", "SHARD_COUNT", "SHARD_IDS", "JOB_LEASE_SECONDS",
+    "DM_IMAGES_PER_USER_DAY", "DAILY_DM_IMAGES_PER_USER",
     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
     "http_proxy", "https_proxy", "all_proxy", "no_proxy",
 )  # fmt: skip
@@ -133,6 +134,18 @@ async def test_check_lists_the_image_models_and_finds_the_configured_one(
     assert "default model: gpt-image-2 (the most preferred model listed, as IMAGE_MODEL is not set)" in out
     assert "ok: gpt-image-2 is available" in out
     assert image_api.calls[0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+async def test_a_setting_under_its_old_name_still_works_and_check_says_the_new_one(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    values = configured(image_api, tmp_path, fake_discord, DM_IMAGES_PER_USER_DAY="7")
+    code, _, err = await run("check", **values)
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if "DM_IMAGES_PER_USER_DAY" in line]
+    assert len(notes) == 1 and "now called DAILY_DM_IMAGES_PER_USER" in notes[0]
+    code, _, err = await run("check", **configured(image_api, tmp_path, fake_discord, DAILY_DM_IMAGES_PER_USER="7"))
+    assert code == 0 and "now called" not in err
 
 
 async def test_check_warns_about_configured_models_that_are_gone_or_going(

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from imagegen.errors import ImageGenError, KeptFull, LimitReached, QueueFull, UserQueueFull
-from imagegen.jobs.ledger import Counts, Limits, Request, Room, decide, note_refusal
+from imagegen.jobs.ledger import Counts, Request, Room, decide, note_refusal
+from imagegen.limits import Limits
 
 NOON = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC).timestamp()
 MIDNIGHT = int(datetime.datetime(2026, 11, 26, 0, 0, tzinfo=datetime.UTC).timestamp())

@@ -15,9 +15,10 @@ import pytest
 from imagegen.clock import day_of
 from imagegen.errors import LimitReached, QueueFull
 from imagegen.jobs.dispatch import Admission
-from imagegen.jobs.ledger import Limits, Request
+from imagegen.jobs.ledger import Request
 from imagegen.jobs.scheduler import SharedQueue
 from imagegen.jobs.shared_ledger import SharedLedger
+from imagegen.limits import Limits
 from imagegen.model import Description, Job, JobState
 from imagegen.storage import postgres
 from imagegen.storage.migrate import sqlite_to_postgres

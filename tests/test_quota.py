@@ -8,8 +8,8 @@ import pytest
 
 from imagegen.clock import next_midnight
 from imagegen.errors import LimitReached
-from imagegen.jobs.ledger import Limits
 from imagegen.jobs.quota import Usage
+from imagegen.limits import Limits
 
 NOON = datetime.datetime(2026, 11, 25, 12, 0, tzinfo=datetime.UTC).timestamp()
 MIDNIGHT = datetime.datetime(2026, 11, 26, 0, 0, tzinfo=datetime.UTC).timestamp()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from imagegen.limits import Limits, how
 from imagegen.settings import SettingsError, load_settings
 
 REQUIRED = {"DISCORD_TOKEN": "discord-secret", "OPENAI_API_KEY": "sk-secret"}
@@ -29,7 +31,7 @@ def test_values_are_read_and_trailing_slashes_dropped() -> None:
     assert settings.openai_base_url == "https://api2.aigcbest.top/v1"
     assert settings.image_models == ("gpt-image-2", "flux-pro", "dall-e-3")
     assert settings.discord_guild_id == 123456789012345678
-    assert settings.max_images == 10
+    assert settings.limits.max_images == 10
 
 
 def test_every_problem_is_listed_at_once() -> None:
@@ -97,8 +99,31 @@ def test_relative_files_named_in_settings_are_taken_from_the_project_folder_too(
     assert settings.models_file == tmp_path / "my-models.toml"
 
 
+def test_every_limit_is_read_from_the_variable_its_declaration_names_in_its_unit() -> None:
+    env = {how(spec.name).env: "7" for spec in dataclasses.fields(Limits)}
+    limits = load_settings({**REQUIRED, **env}).limits
+    assert limits == Limits(
+        daily_images_per_user=7, daily_images_per_server=7, cooldown_seconds=7.0, max_images=7,
+        daily_budget_per_server=7.0, daily_dm_images_per_user=7, refusals_before_cooloff=7,
+        refusal_window_seconds=7 * 60, cooloff_seconds=7 * 60,
+    )  # fmt: skip
+    assert load_settings(REQUIRED).limits == Limits()
+
+
+def test_a_limit_under_its_old_name_is_read_with_a_note_and_the_new_name_wins() -> None:
+    old = load_settings({**REQUIRED, "DM_IMAGES_PER_USER_DAY": "2"})
+    assert old.limits.daily_dm_images_per_user == 2
+    assert old.renamed == ("DM_IMAGES_PER_USER_DAY is now called DAILY_DM_IMAGES_PER_USER: the old name still works, "
+                           "but rename it",)  # fmt: skip
+    both = load_settings({**REQUIRED, "DM_IMAGES_PER_USER_DAY": "2", "DAILY_DM_IMAGES_PER_USER": "9"})
+    assert (both.limits.daily_dm_images_per_user, both.renamed) == (9, ())
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**REQUIRED, "DM_IMAGES_PER_USER_DAY": "many"})
+    assert caught.value.problems[0].startswith("DM_IMAGES_PER_USER_DAY='many' is not valid")
+
+
 def test_only_refusals_before_cooloff_turns_the_cooling_off_off_and_the_others_say_so() -> None:
-    assert load_settings({**REQUIRED, "REFUSALS_BEFORE_COOLOFF": "0"}).refusals_before_cooloff == 0
+    assert load_settings({**REQUIRED, "REFUSALS_BEFORE_COOLOFF": "0"}).limits.refusals_before_cooloff == 0
     with pytest.raises(SettingsError) as caught:
         load_settings({**REQUIRED, "REFUSAL_WINDOW_MINUTES": "0", "COOLOFF_MINUTES": "0"})
     assert caught.value.problems == [

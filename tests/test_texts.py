@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import inspect
 import string
 import tomllib
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from imagegen import errors, model, servers, texts
+from imagegen import errors, limits, model, servers, texts
 from imagegen.api import upstream
 from imagegen.imaging import tools
 from imagegen.safety import artists, screening
@@ -58,14 +57,14 @@ PREFIXES = {key.split(".")[0] for key in texts.CATALOGUE}
 NOT_KEYS = {"usage.png", "describe.{}"}
 # Keys the code builds from a value, such as f"button.tool.{tool}", and every value that value can take.
 BUILT_KEYS: dict[str, tuple[str, ...]] = {
-    "admin.ceiling.{}": servers.LIMIT_FIELDS,
+    "admin.ceiling.{}": tuple(name for name in limits.SERVER_LIMITS if limits.how(name).refuse_looser),
     "admin.limit.{}": ("server", "operator", "none"),  # whose limit is in force: ServerSettings.in_force
     "button.{}": ("reroll", "remix", "delete", "report"),  # the buttons under every result: delivery.result_buttons
     "button.tool.{}": (*tools.TOOLS, "blend"),
     "category.{}": (*screening.CATEGORIES, screening.ALWAYS, "unchecked"),
     "choice.background.{}": model.BACKGROUNDS,
     "choice.quality.{}": model.QUALITIES,
-    "field.{}": tuple(field.name for field in dataclasses.fields(servers.ServerSettings)),
+    "field.{}": servers.SETTING_NAMES,
     "invalid.option.{}": ("integer", "integer_range", "number", "number_range", "boolean", "pick", "string"),
     "language.{}": texts.LANGUAGES,
     "limit.{}": ("user_day", "server_day"),  # the daily counts: quota._check_count

@@ -152,7 +152,7 @@ class InteractionDelivery:
         """Say whose choice the missing model was, so the right person changes it; tell the operator what instead."""
         model = job.request.model
         core = self.bot.core
-        if model == core.server(job.guild_id).default_model:
+        if model == core.server(job.guild_id).image_model:
             error.key = "error.model_gone.server"
         elif model == core.default_model(None):
             error.key = "error.model_gone.operator"

@@ -9,10 +9,11 @@ from typing import Protocol
 
 from ..clock import day_start
 from ..errors import ShuttingDown
+from ..limits import Limits
 from ..model import Job, JobState
 from ..safety.screening import Screening
 from ..storage.sqlite import Storage
-from .ledger import Limits, Request, Room, decide
+from .ledger import Request, Room, decide
 from .queue import Entry, FairQueue, Place
 from .quota import Reservation, Usage
 

@@ -13,38 +13,10 @@ from dataclasses import dataclass
 
 from ..clock import next_midnight
 from ..errors import KeptFull, LimitReached, QueueFull, UserQueueFull
-from ..settings import Settings
+from ..limits import Limits
 
 # Estimates of spend are sums of floats: a request exactly at the budget must not fail by a rounding error.
 EPSILON = 1e-9
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one user and one server may use; 0 means no limit."""
-
-    daily_images_per_user: int = 0
-    daily_images_per_server: int = 0
-    cooldown_seconds: float = 0.0
-    # Refusals that, within the window, start a cooling-off period; 0 turns it off.
-    refusals_before_cooloff: int = 3
-    refusal_window_seconds: float = 600.0
-    cooloff_seconds: float = 900.0
-    # Estimated dollars a server may spend per day; 0 means no budget.
-    daily_budget_per_server: float = 0.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        """The operator's limits, from the settings."""
-        return cls(
-            daily_images_per_user=settings.daily_images_per_user,
-            daily_images_per_server=settings.daily_images_per_server,
-            cooldown_seconds=settings.cooldown_seconds,
-            refusals_before_cooloff=settings.refusals_before_cooloff,
-            refusal_window_seconds=settings.refusal_window_seconds,
-            cooloff_seconds=settings.cooloff_seconds,
-            daily_budget_per_server=settings.daily_budget_per_server,
-        )
 
 
 @dataclass(frozen=True)

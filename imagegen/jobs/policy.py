@@ -7,11 +7,11 @@ import dataclasses
 
 from ..catalogue.entries import QUALITY_ORDER, Catalogue
 from ..errors import InvalidRequest
+from ..limits import Limits, stricter
 from ..model import ImageRequest
 from ..safety.wordlist import blocked
-from ..servers import ServerSettings, stricter_cap
+from ..servers import ServerSettings
 from ..settings import Settings
-from .ledger import Limits
 
 
 def moderation_for(server: ServerSettings, operator_level: str, age_restricted: bool) -> str:
@@ -84,7 +84,7 @@ def admit(
     limits = server.limits(base)
     check_place(server, user_id, settings, channel_id=channel_id, in_dm=in_dm)
     if in_dm:
-        per_day = stricter_cap(settings.dm_images_per_user_day, base.daily_images_per_user)
+        per_day = stricter("daily_images_per_user", base.daily_dm_images_per_user, base.daily_images_per_user)
         limits = dataclasses.replace(limits, daily_images_per_user=per_day)
     if blocked(request.text, server.blocked_words) is not None:
         # Which phrase is not said: the list is the moderators' business, and naming it teaches evasion.
@@ -92,7 +92,7 @@ def admit(
     info = catalogue.lookup(request.model)
     request = apply_caps(server, request, settings.max_quality, settings.allowed_models, info.qualities)
     request = dataclasses.replace(request, moderation=moderation_for(server, settings.moderation, age_restricted))
-    request = request.validated(info, server.most_images(settings.max_images), references=references)
+    request = request.validated(info, limits.max_images, references=references)
     if settings.preview_images and info.partial_images and request.n == 1:
         request = dataclasses.replace(request, previews=settings.preview_images)
     return request, limits

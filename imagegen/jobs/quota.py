@@ -11,7 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..clock import day_of
-from .ledger import Counts, Limits, Request, decide, note_refusal
+from ..limits import Limits
+from .ledger import Counts, Request, decide, note_refusal
 
 
 @dataclass

@@ -17,13 +17,14 @@ from ..catalogue.entries import Catalogue, ModelInfo
 from ..catalogue.prices import PriceTable
 from ..errors import DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable, ShuttingDown
 from ..imaging import images, workers
+from ..limits import Limits
 from ..model import UNFINISHED, ImageRequest, Job, JobState
 from ..ops import logs
 from ..ops.metrics import Metrics
 from ..safety.screening import Screening, counted
 from ..storage.sqlite import Storage, StorageBusy
 from .dispatch import Admission, JobQueue
-from .ledger import Limits, Request
+from .ledger import Request
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,12 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from ..errors import ShuttingDown
+from ..limits import Limits
 from ..model import Job, JobState
 from ..storage.postgres import SETTINGS_CHANNEL
 from ..storage.sqlite import Storage, row_job
 from .dispatch import Admission, PerImage, Runner, no_runner
-from .ledger import Limits, Request
+from .ledger import Request
 from .shared_ledger import SharedLedger
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,11 @@ from asyncpg.pool import PoolConnectionProxy
 
 from ..clock import day_of
 from ..errors import ImageGenError, ShuttingDown
+from ..limits import Limits
 from ..model import Job
 from ..storage.postgres import connect_pool
 from .dispatch import Admission
-from .ledger import Counts, Limits, Request, Room, decide, note_refusal
+from .ledger import Counts, Request, Room, decide, note_refusal
 
 Connection = Union["asyncpg.Connection[Any]", "PoolConnectionProxy[Any]"]
 

@@ -36,7 +36,7 @@ async def check(
         print(redact(line, secrets), file=sys.stderr if error else sys.stdout)
 
     base = settings.openai_base_url
-    say(f"settings: ok (image API {base}, up to {settings.max_images} images)")
+    say(f"settings: ok (image API {base}, up to {settings.limits.max_images} images)")
     discord_ok = await reach_discord(settings, say)
     database_ok = await reach_database(settings, say)
     async with aiohttp.ClientSession(**image_api_options(settings.image_api_proxy)) as session:
