@@ -16,6 +16,7 @@ from aiohttp import web
 
 from . import texts
 from .api.client import ImageClient
+from .api.midjourney import Midjourney
 from .api.network import image_api_options, proxy_options
 from .catalogue.entries import Catalogue, ModelInfo
 from .catalogue.offered import ModelCatalog
@@ -123,6 +124,7 @@ class Core:
         self._storage = storage
         self._catalogue = catalogue
         self._images = ImageClient(session, settings, catalogue, cdn=cdn)
+        self._midjourney = Midjourney(session, settings)
         limits = settings.limits
         # Shards of every process take turns to IDENTIFY through the database, when there is a shared one.
         self._identify_gate: IdentifyGate | None = None
@@ -157,6 +159,8 @@ class Core:
             max_kept_images=settings.max_queue_size * settings.limits.max_images,
             screening_on_error=settings.screening_on_error,
             metrics=self._metrics,
+            tasks=self._midjourney,
+            task_timeout=settings.mj_timeout,
         )
         self._servers = ServerSettingsStore(storage, clock)
         self._models = ModelCatalog(
@@ -219,6 +223,7 @@ class Core:
         if self._identify_gate is not None:
             await self._identify_gate.close()
         await self._models.close()
+        await self._midjourney.close()
 
     # -- operations -----------------------------------------------------------------------------------------------
 

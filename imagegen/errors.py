@@ -84,6 +84,12 @@ class UpstreamUnavailable(ImageGenError):
     retryable = True
 
 
+class UpstreamBusy(ImageGenError):
+    """The relay's queue for a model is full (Midjourney at a relay): nothing ran, try in a few minutes."""
+
+    key = "error.busy"
+
+
 class UpstreamTimeout(ImageGenError):
     """No answer in time; the image may have been made (and billed), so it is never retried."""
 

@@ -220,6 +220,11 @@ class Job:
     # What another process needs to carry the job on: the interaction to answer through (its token expires after
     # 15 minutes) and how the job is screened. Forgotten when the job ends.
     handover: dict[str, Any] | None = field(default=None, repr=False)
+    # The relay's id of the task that draws it (Midjourney), stored the moment the relay accepts it.
+    task_id: str | None = None
+    # How far the task has come, and how many wait before it in the relay's queue (None: not said); not stored.
+    task_progress: int | None = field(default=None, compare=False)
+    task_ahead: int | None = field(default=None, compare=False)
     # How the prompt is screened before the image call, decided at admission; not stored (a rerun decides again).
     screening: Screening = field(default_factory=Screening, repr=False, compare=False)
 

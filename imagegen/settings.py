@@ -19,6 +19,8 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODERATION_LEVELS = ("auto", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SCREENING_MODES = ("off", "log", "block")
+# The speeds a relay sells Midjourney at, each under its own path; unset, the relay's default path.
+MJ_MODES = ("fast", "turbo", "relax")
 # How a yes or a no is written in an environment file: every boolean setting takes any of these, in any case.
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
@@ -112,6 +114,10 @@ class Settings:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     job_lease_seconds: float = 60.0
+    # Midjourney's task API at the relay: where (None: OPENAI_BASE_URL without /v1), at which speed, for how long.
+    mj_base_url: str | None = None
+    mj_mode: str = ""
+    mj_timeout: float = 600.0
     # Settings read under an older name: each a note for the operator, logged once at start.
     renamed: tuple[str, ...] = field(default=(), compare=False)
 
@@ -122,6 +128,13 @@ class Settings:
         if quality == "medium":
             return self.timeout_medium
         return self.timeout_high
+
+    def midjourney_url(self) -> str:
+        """Where the relay's Midjourney task API is: MJ_BASE_URL, else OPENAI_BASE_URL without its ``/v1``."""
+        if self.mj_base_url:
+            return self.mj_base_url
+        base = self.openai_base_url
+        return base[: -len("/v1")] if base.endswith("/v1") else base
 
     def secrets(self) -> list[str]:
         """Everything in the settings that must never reach a log line or the console."""
@@ -404,6 +417,9 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
         shard_count=read.integer("SHARD_COUNT", 0, 0, 100_000) or None,
         shard_ids=read.parsed("SHARD_IDS", None, _shard_ids, "shard numbers such as 0-3 or 0,2"),
         job_lease_seconds=read.seconds("JOB_LEASE_SECONDS", 60.0, 2.0, 3600.0),
+        mj_base_url=read.url("MJ_BASE_URL", None, ("https", "http")),
+        mj_mode=read.choice("MJ_MODE", "", MJ_MODES),
+        mj_timeout=read.seconds("MJ_TIMEOUT_SECONDS", 600.0, 30.0, 7200.0),
         renamed=tuple(read.renamed),
     )
     if settings.shard_ids is not None and settings.shard_count is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 import yarl
 
 from bot import ImageBot, start_operations
-from imagegen.api import client
+from imagegen.api import client, midjourney
 from imagegen.catalogue.entries import BUNDLED, Catalogue
 from imagegen.core import Core
 from imagegen.settings import Secret, Settings
@@ -124,6 +125,8 @@ async def start_bot(
     monkeypatch.setattr(discord.http.Route, "BASE", fake_discord.api_url)
     # Calls the image API failed are tried again after a hundredth of the usual wait.
     monkeypatch.setattr(client, "BACKOFF_BASE", 0.01)
+    # Midjourney tasks are polled every hundredth of a second.
+    monkeypatch.setattr(midjourney, "POLL_INTERVALS", ((math.inf, 0.01),))
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway_url))
     running: list[tuple[ImageBot, asyncio.Task[None]]] = []
     # The machine's proxy variables must not send the tests' requests anywhere but where a test says.

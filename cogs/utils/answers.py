@@ -180,7 +180,8 @@ def category_names(locale: object, categories: list[str]) -> str:
 
 def refusal(bot: ImageBot, locale: object, refused: Refused, job_id: int | None = None) -> Answer:
     """The kind answer to a refused prompt: why, how to rephrase, the prompt to copy, and a rewrite to run."""
-    parts = [texts.t(locale, refused.key, categories=category_names(locale, refused.categories))]
+    categories = category_names(locale, refused.categories)
+    parts = [texts.t(locale, refused.key, categories=categories, **shown_params(refused))]
     view = None
     suggestion = bot.core.suggest(refused.prompt)
     if suggestion is not None:

@@ -61,6 +61,12 @@ class InteractionDelivery:
             return texts.t(locale, "status.queued", position=position, count=count, model=model), view
         now = self.bot.core.clock()
         seconds = texts.elapsed(now - (job.started_at if job.started_at is not None else now))
+        if job.task_ahead is not None:
+            return texts.t(locale, "status.mj_queued", ahead=job.task_ahead, count=count, model=model), None
+        if job.task_progress is not None:
+            shown = texts.t(locale, "status.mj_drawing", count=count, model=model, percent=job.task_progress,
+                            elapsed=seconds)  # fmt: skip
+            return shown, None
         return texts.t(locale, "progress", count=count, model=model, elapsed=seconds), None
 
     async def started(self, job: Job) -> None:
@@ -70,6 +76,9 @@ class InteractionDelivery:
         small = await workers.run(images.preview, image)
         if small is not None:
             self.status.show(small)
+
+    async def progress(self, job: Job) -> None:
+        await self.status.refresh()
 
     async def succeeded(self, job: Job, generation: Generation) -> None:
         await self.status.stop()

@@ -23,15 +23,13 @@ from ..errors import (
     RateLimited,
     Refused,
     UploadRejected,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 from ..imaging import images, uploads, workers
 from ..imaging.images import ImageFile
 from ..model import ImageRequest, data_url
 from ..safety.redaction import redact
 from ..settings import Settings
-from .network import SOCKS_ERRORS, failure
+from .network import SOCKS_ERRORS, failure, transport_errors
 from .stream import OnPartial, read_stream
 from .upstream import map_error, parse_json
 
@@ -209,7 +207,7 @@ class ImageClient:
         answer that is a stream of events is read as it comes (``on_partial`` gets its partial images) and
         given back as the answer it amounts to; a relay that ignored ``stream`` answers plain JSON, read as such.
         """
-        try:
+        with transport_errors(self.settings.image_api_proxy, limits):
             async with self.session.request(
                 method,
                 self._url(path),
@@ -232,18 +230,6 @@ class ImageClient:
                         held.release()
                     raise
                 return response.status, raw, response.headers.get("Retry-After")
-        except aiohttp.ConnectionTimeoutError as error:
-            raise UpstreamUnavailable(f"connect timed out: {error}") from error
-        except (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError, *SOCKS_ERRORS) as error:
-            # Nothing reached the API (the proxy before it failed, or the connection did): safe to try again.
-            raise UpstreamUnavailable(failure(error, self.settings.image_api_proxy)) from error
-        except TimeoutError as error:
-            raise UpstreamTimeout(f"no answer within {limits.total}s") from error
-        except aiohttp.ClientPayloadError as error:
-            raise BadUpstreamResponse(f"truncated answer: {error}") from error
-        except aiohttp.ClientError as error:
-            # The request was sent: it may have run, so this is not retried.
-            raise BadUpstreamResponse(f"connection failed: {failure(error)}") from error
 
     async def _image_of(self, entry: dict[str, Any]) -> ImageFile | None:
         source = _source_of(entry)

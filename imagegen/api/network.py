@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import socket
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -13,6 +15,8 @@ import aiohttp
 import aiohttp_socks
 import python_socks
 from aiohttp_socks import ProxyConnector
+
+from ..errors import BadUpstreamResponse, UpstreamTimeout, UpstreamUnavailable
 
 # Each SOCKS scheme as python-socks knows it, and whether the proxy resolves names: as in curl, socks5h and socks4a
 # send the name to the proxy, socks5 and socks4 resolve it on this machine first.
@@ -25,6 +29,27 @@ SOCKS_ERRORS = (
     aiohttp_socks.ProxyConnectionError, aiohttp_socks.ProxyError, aiohttp_socks.ProxyTimeoutError,
     python_socks.ProxyConnectionError, python_socks.ProxyError, python_socks.ProxyTimeoutError,
 )  # fmt: skip
+
+
+@contextlib.contextmanager
+def transport_errors(proxy: str | None, limits: aiohttp.ClientTimeout) -> Iterator[None]:
+    """Turn what a request to the image API raises on the way into the domain's errors: unreachable (nothing ran,
+    safe to try again), no answer in time, or a connection that failed after the request was sent (it may have
+    run, so it is not tried again)."""
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as error:
+        raise UpstreamUnavailable(f"connect timed out: {error}") from error
+    except (aiohttp.ClientConnectorError, aiohttp.ClientHttpProxyError, *SOCKS_ERRORS) as error:
+        # Nothing reached the API (the proxy before it failed, or the connection did): safe to try again.
+        raise UpstreamUnavailable(failure(error, proxy)) from error
+    except TimeoutError as error:
+        raise UpstreamTimeout(f"no answer within {limits.total}s") from error
+    except aiohttp.ClientPayloadError as error:
+        raise BadUpstreamResponse(f"truncated answer: {error}") from error
+    except aiohttp.ClientError as error:
+        # The request was sent: it may have run, so this is not retried.
+        raise BadUpstreamResponse(f"connection failed: {failure(error)}") from error
 
 
 def proxy_options(proxy: str | None) -> dict[str, Any]:

@@ -20,6 +20,10 @@ AUTO_PIXELS = 1536 * 1024
 _SIZE = re.compile(r"(\d{2,5})x(\d{2,5})")
 _RATIO = re.compile(r"(\d{1,2}):(\d{1,2})")
 REFERENCE_KINDS = ("", "edits", "urls")
+# How a model is drawn: the OpenAI images API, or the relay's Midjourney task API (submit, then follow the task).
+API_KINDS = ("images", "mj")
+# Which of Midjourney's bots a task API model draws with.
+BOT_TYPES = ("MID_JOURNEY", "NIJI_JOURNEY")
 # What a price table may be keyed by: a quality, "auto", or "default" for the rest.
 PRICE_KEYS = ("default", "auto", *QUALITY_ORDER)
 # What a size_rule table may give.
@@ -122,6 +126,14 @@ class ModelInfo:
     price: dict[str, float] = field(default_factory=dict)
     # Estimated dollars per partial image streamed as a preview (they are billed as output tokens).
     partial_price: float = 0.0
+    # "mj": drawn through the relay's Midjourney task API with ``bot_type``; one request is one grid.
+    api: str = "images"
+    bot_type: str = ""
+
+    @property
+    def tasks(self) -> bool:
+        """Whether the model is drawn as a task to submit and follow (Midjourney) rather than in one call."""
+        return self.api == "mj"
 
     def per_image(self, quality: str, size: str, previews: int = 0) -> float:
         """The estimated cost of one image (and its ``previews``); ``auto`` quality and size at their dearest."""
@@ -274,7 +286,7 @@ def _entries(data: dict[str, Any], source: str, problems: list[str]) -> tuple[li
 _KNOWN_KEYS = {
     "match", "name", "prompt_limit", "max_n", "max_references", "sizes", "size_rule", "ratios", "qualities",
     "background", "moderation", "output_format", "partial_images", "references", "input_fidelity", "upscale",
-    "expiring_urls", "rank", "shutdown", "replacement", "price", "partial_price",
+    "expiring_urls", "rank", "shutdown", "replacement", "price", "partial_price", "api", "bot_type",
 }  # fmt: skip
 
 
@@ -302,6 +314,12 @@ def _info(raw: dict[str, Any], where: str, problems: list[str], pattern: str) ->
         if key in raw:
             if not isinstance(raw[key], bool):
                 problems.append(f"{where}: '{key}' must be true or false")
+            else:
+                values[key] = raw[key]
+    for key, allowed in (("api", API_KINDS), ("bot_type", BOT_TYPES)):
+        if key in raw:
+            if raw[key] not in allowed:
+                problems.append(f"{where}: '{key}' must be one of " + ", ".join(f'"{kind}"' for kind in allowed))
             else:
                 values[key] = raw[key]
     if "references" in raw:

@@ -28,6 +28,10 @@ VISION_PREFERENCE = (
     "gpt-5*mini*", "gpt-4.1-mini*", "gpt-4o-mini*", "gpt-5*", "gpt-4.1*", "gpt-4o*", "gemini-*flash*",
     "gemini-*pro*", "claude-*", "qwen*vl*", "glm-*v*",
 )  # fmt: skip
+# new-api lists Midjourney under its billing names (mj_imagine, mj_upscale, …): with this one listed, the task API
+# models are offered by the names members know.
+MJ_LISTED = "mj_imagine"
+MJ_MODELS = ("midjourney", "niji")
 # The first and the longest wait between tries to reach the image API at start.
 FIRST_RETRY_WAIT = 1.0
 MAX_RETRY_WAIT = 30.0
@@ -147,6 +151,10 @@ class ModelCatalog:
 
     def use(self, listed: list[ListedModel]) -> None:
         """Take ``listed`` as what the API offers, and choose the default from it when none is configured."""
+        billing = [model for model in listed if model.id.lower().rsplit("/", 1)[-1].startswith("mj_")]
+        listed = [model for model in listed if model not in billing]
+        if any(model.id.lower().rsplit("/", 1)[-1] == MJ_LISTED for model in billing):
+            listed += [ListedModel(name) for name in MJ_MODELS if name not in {model.id for model in listed}]
         self.listed = [model for model in listed if model.draws]
         self.others = [model.id for model in listed if not model.draws]
         if not self.configured:

@@ -190,7 +190,7 @@ class LocalQueue:
             [
                 (job.user_id, job.guild_id, job.images_delivered, per_image(job) * job.images_made)
                 for job in used
-                if job.state is not JobState.DELIVERING
+                if job.state is not JobState.DELIVERING and not following(job)
             ],
             now,
         )
@@ -199,6 +199,10 @@ class LocalQueue:
                 held = self.usage.hold(job.user_id, job.guild_id, job.images_made, per_image(job), job.created_at)
                 self._reservations[job.id] = held
                 self.kept(job)
+            elif following(job):
+                # A task still drawing at the relay: followed on after the restart, counted as under way.
+                held = self.usage.hold(job.user_id, job.guild_id, job.request.n, per_image(job), job.created_at)
+                self._reservations[job.id] = held
 
     def serve(self) -> None:
         return None  # jobs run as soon as they are queued
@@ -261,6 +265,12 @@ class LocalQueue:
 
     async def wait_idle(self) -> None:
         await self.fair.wait_idle()
+
+
+def following(job: Job) -> bool:
+    """Whether the job was being drawn by a task at the relay when its process stopped: it is followed on, not
+    submitted again."""
+    return job.state is JobState.RUNNING and job.task_id is not None
 
 
 async def no_runner(job: Job) -> None:

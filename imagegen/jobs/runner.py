@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..api.client import Generation, ImageClient
+from ..api.midjourney import Midjourney, Task, failure_of
 from ..api.stream import OnPartial
 from ..catalogue.entries import Catalogue, ModelInfo
 from ..catalogue.prices import PriceTable
-from ..errors import DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable, ShuttingDown
+from ..errors import BadUpstreamResponse, DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable, ShuttingDown
 from ..imaging import images, workers
 from ..limits import Limits
 from ..model import UNFINISHED, ImageRequest, Job, JobState
@@ -23,7 +24,7 @@ from ..ops import logs
 from ..ops.metrics import Metrics
 from ..safety.screening import Screening, counted
 from ..storage.sqlite import Storage, StorageBusy
-from .dispatch import Admission, JobQueue
+from .dispatch import Admission, JobQueue, following
 from .ledger import Request
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ class Delivery(Protocol):
 
     async def preview(self, job: Job, image: str) -> None:
         """A partial image (base64) arrived while the job is drawn: show it if there is a way to."""
+        ...
+
+    async def progress(self, job: Job) -> None:
+        """The task drawing the job moved on (``task_ahead``, ``task_progress``): show it if there is a way to."""
         ...
 
     async def succeeded(self, job: Job, generation: Generation) -> None:
@@ -96,9 +101,14 @@ class Jobs:
         max_kept_images: int = 400,
         screening_on_error: str = "allow",
         metrics: Metrics | None = None,
+        tasks: Midjourney | None = None,
+        task_timeout: float = 600.0,
     ) -> None:
         self.storage = storage
         self.client = client
+        # The relay's task API (Midjourney), and how long a task may take before it is given up.
+        self.tasks = tasks
+        self.task_timeout = task_timeout
         self.queue = queue
         queue.runner = self._run
         self.prices = prices if prices is not None else PriceTable(Catalogue([], ModelInfo()))
@@ -123,6 +133,9 @@ class Jobs:
         self._none_admitting.set()
         # Jobs whose kept result is being posted right now, so two attempts never post it twice.
         self._posting: set[int] = set()
+        # Jobs a previous process left drawing at the relay, followed on once they can be delivered, and their runs.
+        self._to_follow: list[Job] = []
+        self._following: set[asyncio.Task[None]] = set()
 
     async def reserve(
         self,
@@ -251,9 +264,21 @@ class Jobs:
         await self._execute(found, delivery)
 
     def serve(self, adopt: Callable[[Job], Delivery]) -> None:
-        """Start running jobs, those of other processes included (delivered through ``adopt``)."""
+        """Start running jobs, those of other processes included (delivered through ``adopt``), and follow on the
+        tasks a previous process left drawing."""
         self.adopt = adopt
         self.queue.serve()
+        for job in self._to_follow:
+            run = asyncio.create_task(self._follow_on(job, adopt(job)))
+            self._following.add(run)
+            run.add_done_callback(self._following.discard)
+        self._to_follow = []
+
+    async def _follow_on(self, job: Job, delivery: Delivery) -> None:
+        log.info("job %d: its task %s was left drawing at the relay; following it on", job.id, job.task_id)
+        self._active[job.id] = (job, delivery)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._execute(job, delivery)
 
     async def moved(self, job_id: int) -> None:
         """A job accepted here is carried on by another process: this one stops showing its progress."""
@@ -290,10 +315,13 @@ class Jobs:
                 generation.release()
         except asyncio.CancelledError:
             # A result already kept stays kept: the next start posts it. A job not drawn yet goes to another
-            # process if there is one.
+            # process if there is one. A task drawing at the relay is followed on by the next start.
             if job.state in UNFINISHED:
                 if await self.queue.hand_back(job):
                     log.info("job %d handed back to the queue for another process", job.id)
+                    await delivery.moved(job)
+                elif following(job):
+                    log.info("job %d: stopping while task %s draws; the next start follows it on", job.id, job.task_id)
                     await delivery.moved(job)
                 else:
                     await self._finish(job, JobState.INTERRUPTED, "shutdown")
@@ -312,6 +340,9 @@ class Jobs:
         started = time.monotonic()
         outcome = "ok"
         try:
+            info = self.client.catalogue.lookup(job.request.model)
+            if info.tasks and self.tasks is not None:
+                return await self._draw_task(job, delivery, self.tasks)
             return await self.client.generate(job.request, self._previewer(job, delivery))
         except Refused:
             outcome = "refused"
@@ -323,12 +354,40 @@ class Jobs:
         finally:
             self.metrics.upstream.labels(model=model, outcome=outcome).observe(time.monotonic() - started)
 
+    async def _draw_task(self, job: Job, delivery: Delivery, tasks: Midjourney) -> Generation:
+        """Submit the job's task (once: its id is stored the moment the relay accepts it), follow it to its end and
+        download what it made. A job that has a task already follows that one on."""
+        if job.task_id is None:
+            submitted = await tasks.imagine(job.request, self.client.catalogue.lookup(job.request.model))
+            job.task_id, job.task_ahead = submitted.task_id, submitted.ahead
+            await self._save(job)
+            log.info("job %d: Midjourney task %s submitted", job.id, job.task_id)
+            if submitted.ahead is not None:
+                await delivery.progress(job)
+        else:
+            log.info("job %d: following Midjourney task %s on", job.id, job.task_id)
+
+        async def moved_on(task: Task) -> None:
+            if task.status == "IN_PROGRESS":
+                job.task_ahead = None
+            job.task_progress = task.progress
+            await delivery.progress(job)
+
+        task = await tasks.follow(job.task_id, moved_on, self.task_timeout)
+        if task.status != "SUCCESS":
+            raise failure_of(task, job.request.prompt)
+        data = await self.client.download(task.image_url, self.client.settings.max_download_bytes)
+        image = await workers.run(images.inspect, data) if data is not None else None
+        if image is None:
+            raise BadUpstreamResponse(f"Midjourney task {task.id}: its image could not be downloaded")
+        return Generation([image], asked=1)
+
     async def _screen(self, job: Job, delivery: Delivery) -> None:
         """Ask the moderation endpoint about the prompt before paying for an image: raise Refused when it is
         flagged in block mode, ScreeningUnavailable when it cannot be asked and the operator wants nothing
         unscreened."""
-        if job.screening.mode == "off":
-            return
+        if job.screening.mode == "off" or job.task_id is not None:
+            return  # not screened, or screened before its task was submitted
         try:
             flagged = await self.client.moderate(job.request.text, job.request.references)
         except ImageGenError as error:
@@ -536,6 +595,9 @@ class Jobs:
         is restarting, while it can still answer them.
         """
         never_started, cut_short = await self.queue.close(grace)
+        for run in list(self._following):
+            run.cancel()
+        await asyncio.gather(*self._following, return_exceptions=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._none_admitting.wait(), max(grace, ADMITTED_WAIT))
         for job_id in never_started:
@@ -558,7 +620,10 @@ class Jobs:
         await self.queue.start(self.storage, lambda job: self.prices.per_image(job.request), self.clock)
         if not self.queue.shared:
             for job in await self.storage.jobs_in(UNFINISHED):
-                await self._finish(job, JobState.INTERRUPTED, "restart")
+                if following(job) and self.tasks is not None:
+                    self._to_follow.append(job)
+                else:
+                    await self._finish(job, JobState.INTERRUPTED, "restart")
         return await self.storage.take_untold()
 
     async def mark_notified(self, job: Job, problem: str | None = None) -> None:

@@ -155,7 +155,7 @@ COLUMNS = (
     "user_id, guild_id, channel_id, interaction_id, message_id, locale, prompt, options, state, created_at, "
     "started_at, finished_at, images_asked, images_delivered, input_tokens, output_tokens, error_code, "
     "delivery_error, notified, images_made, upload_limit, delivery_attempts, next_delivery_at, images_withheld, "
-    "handover, owner, lease_until"
+    "task_id, handover, owner, lease_until"
 )
 COLUMN_COUNT = len(COLUMNS.split(","))
 # Saving a job writes every column but the last two: who holds it and until when change only with the queue's own
@@ -490,8 +490,8 @@ def job_row(job: Job) -> tuple[Any, ...]:
         json.dumps(options), str(job.state), job.created_at, job.started_at, job.finished_at, request.n,
         job.images_delivered, usage.get("input_tokens"), usage.get("output_tokens"), job.error_code,
         job.delivery_error, int(job.notified), job.images_made, job.upload_limit, job.delivery_attempts,
-        job.next_delivery_at, job.images_withheld, json.dumps(job.handover) if job.handover is not None else None,
-        job.owner, job.lease_until,
+        job.next_delivery_at, job.images_withheld, job.task_id,
+        json.dumps(job.handover) if job.handover is not None else None, job.owner, job.lease_until,
     )  # fmt: skip
 
 
@@ -525,5 +525,6 @@ def row_job(row: Row) -> Job:
         images_withheld=row["images_withheld"],
         owner=row["owner"],
         lease_until=row["lease_until"],
+        task_id=row["task_id"],
         handover=json.loads(row["handover"]) if row["handover"] else None,
     )

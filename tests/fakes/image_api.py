@@ -107,6 +107,11 @@ class FakeImageAPI:
         # Answers of the chat endpoint (/describe), in order; when none is left, four numbered prompts.
         self.chats: deque[Handler] = deque()
         app.router.add_get("/files/{name}", self.file)
+        from tests.fakes.midjourney import FakeMidjourney  # here: midjourney.py imports from this module
+
+        # The relay's Midjourney task API under /mj/... and /mj-{fast,turbo,relax}/mj/... of the same server.
+        self.mj = FakeMidjourney(self)
+        self.mj.add_routes(app)
         self.app = app
         self.runner: web.AppRunner | None = None
         self.port = 0

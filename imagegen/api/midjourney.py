@@ -1,0 +1,357 @@
+"""The relay's Midjourney task API: a task is submitted, followed until it ends, and what it made is downloaded.
+
+Relays built on new-api or midjourney-proxy serve it under ``/mj`` (or ``/mj-fast/mj`` and so on, per speed). A
+submit answers a task id; the task is then polled, all tasks in flight of this process in one
+``list-by-condition`` a round (a task per request where a relay lacks it), often at first and less often for tasks
+that have run long. Submit codes and failure reasons become the domain's errors here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from ..catalogue.entries import ModelInfo
+from ..errors import (
+    BadUpstreamResponse,
+    ImageGenError,
+    QuotaExhausted,
+    Refused,
+    UpstreamBusy,
+    UpstreamFailed,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from ..model import ImageRequest, data_url
+from ..safety.redaction import redact
+from ..settings import Settings
+from .network import transport_errors
+from .upstream import map_error, parse_json
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 10.0
+SUBMIT_TIMEOUT = 60.0
+POLL_TIMEOUT = 20.0
+# How often a task is polled, by how long it has run: (running less than this many seconds, wait this long).
+POLL_INTERVALS: tuple[tuple[float, float], ...] = ((60.0, 2.0), (300.0, 5.0), (math.inf, 10.0))
+# Statuses a task ends in.
+ENDED = ("SUCCESS", "FAILURE", "CANCEL", "MODAL")
+# Speed flags typed in a prompt: the operator's MJ_MODE decides the speed, and so the price.
+_SPEED_FLAGS = re.compile(r"(?<!\S)--(?:fast|relax|turbo)(?!\S)", re.IGNORECASE)
+_ASPECT_FLAG = re.compile(r"(?<!\S)--(?:ar|aspect)\s", re.IGNORECASE)
+_PARAMETER = re.compile(r"--[a-z][\w-]*", re.IGNORECASE)
+# Words relays use for a prompt Midjourney will not draw, for a busy queue, for spent credit, for a bad parameter.
+_BANNED = ("banned", "sensitive", "敏感", "违禁", "moderat", "restricted", "violat", "not allowed", "blocked")
+_BUSY = ("busy", "繁忙", "队列已满", "queue full", "queue is full", "稍后")
+_BALANCE = ("余额", "insufficient", "balance", "quota")
+_INVALID = ("invalid parameter", "unrecognized parameter", "参数错误", "参数不合法", "unknown parameter")
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button Midjourney put under a result, sent back as it is to act on the task."""
+
+    custom_id: str
+    label: str = ""
+    emoji: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task as the relay reports it."""
+
+    id: str
+    status: str
+    progress: int = 0
+    image_url: str = ""
+    video_urls: tuple[str, ...] = ()
+    fail_reason: str = ""
+    buttons: tuple[Button, ...] = ()
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, data: object) -> Task | None:
+        """The task in a relay's JSON, or None when it is not one."""
+        if not isinstance(data, dict) or not data.get("id"):
+            return None
+        progress = re.match(r"\s*(\d{1,3})", str(data.get("progress") or "0"))
+        # new-api gives videoUrls as objects with a url, midjourney-proxy as strings.
+        given = [data.get("videoUrl"), *(data.get("videoUrls") or [])]
+        videos = [item.get("url") if isinstance(item, dict) else item for item in given]
+        buttons = tuple(
+            Button(str(item["customId"]), str(item.get("label") or ""), str(item.get("emoji") or ""))
+            for item in data.get("buttons") or []
+            if isinstance(item, dict) and item.get("customId")
+        )
+        properties = data.get("properties")
+        return cls(
+            id=str(data["id"]),
+            status=str(data.get("status") or "NOT_START").upper(),
+            progress=min(100, int(progress[1])) if progress else 0,
+            image_url=str(data.get("imageUrl") or ""),
+            video_urls=tuple(dict.fromkeys(url for url in videos if isinstance(url, str) and url)),
+            fail_reason=str(data.get("failReason") or ""),
+            buttons=buttons,
+            properties=properties if isinstance(properties, dict) else {},
+        )
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A task the relay accepted, and how many wait before it in the relay's queue (None: it did not say)."""
+
+    task_id: str
+    ahead: int | None = None
+
+
+class TaskGone(UpstreamFailed):
+    """The relay no longer knows a task it accepted."""
+
+
+def prompt_for(request: ImageRequest) -> str:
+    """The prompt as Midjourney takes it: the member's (with the style's phrase), its own parameters kept, the
+    speed flags taken out, and the size as ``--ar`` unless the prompt gives one."""
+    text = " ".join(_SPEED_FLAGS.sub(" ", request.text).split())
+    if request.size not in ("", "auto") and not _ASPECT_FLAG.search(text + " "):
+        text = f"{text} --ar {request.size}"
+    return text
+
+
+def failure_of(task: Task, prompt: str) -> ImageGenError:
+    """What a task that ended without a result means: a refusal, a parameter Midjourney did not take, or a
+    failure (its reason goes to the operator's log only)."""
+    reason = task.fail_reason or task.status.lower()
+    lowered = reason.lower()
+    if any(word in lowered for word in _INVALID):
+        return _rejected(f"Midjourney: {reason}", reason)
+    if task.status != "CANCEL" and any(word in lowered for word in _BANNED):
+        return Refused("sensitive_words", prompt, f"Midjourney: {reason}")
+    return UpstreamFailed(f"Midjourney task {task.status.lower()}: {reason}")
+
+
+def submit_failure(code: object, description: str, properties: dict[str, Any], prompt: str) -> ImageGenError:
+    """What a submit answer that gave no task means, read from its code and its words: midjourney-proxy and new-api
+    number their answers differently, so the words decide where they disagree."""
+    words = description.lower()
+    banned = str(properties.get("bannedWord") or "").strip()
+    if banned or any(word in words for word in _BANNED) or (code == 24 and "account" not in words):
+        refused = Refused("sensitive_words", prompt, f"Midjourney submit {code}: {description}")
+        if banned:
+            refused.key = "refused.banned_word"
+            refused.params["word"] = banned[:100]
+        return refused
+    if code == 23 or any(word in words for word in _BUSY):
+        return UpstreamBusy(f"Midjourney submit {code}: {description}")
+    if code == 25 or any(word in words for word in _BALANCE):
+        return QuotaExhausted(f"Midjourney submit {code}: {description}")
+    if code == 24:
+        return UpstreamUnavailable(f"Midjourney submit {code}: {description}")
+    if code == 21 or any(word in words for word in _INVALID):
+        return _rejected(f"Midjourney submit {code}: {description}", description)
+    return UpstreamFailed(f"Midjourney submit {code}: {description}")
+
+
+@dataclass
+class _Following:
+    """A task some job waits on: its answers go to ``updates``, its next poll is due at ``due``."""
+
+    started: float
+    due: float
+    updates: asyncio.Queue[Task | None] = field(default_factory=asyncio.Queue)
+
+
+OnProgress = Callable[[Task], Awaitable[None]]
+
+
+class Midjourney:
+    """Submits tasks to the relay and follows them, every task in flight polled together."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, settings: Settings, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        mode = f"/mj-{settings.mj_mode}" if settings.mj_mode else ""
+        self.base = f"{settings.midjourney_url()}{mode}/mj"
+        key = settings.openai_api_key.get()
+        # new-api reads the bearer token; a stand-alone midjourney-proxy reads mj-api-secret.
+        self._headers = {"Authorization": f"Bearer {key}", "mj-api-secret": key}
+        self._following: dict[str, _Following] = {}
+        self._wake = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        # Whether the relay answers list-by-condition; found out on first use.
+        self.batch = True
+        # Requests made to poll, for the operator's figures.
+        self.polls = 0
+
+    async def imagine(self, request: ImageRequest, info: ModelInfo) -> Submitted:
+        """Submit ``request`` as an Imagine task."""
+        body: dict[str, Any] = {"prompt": prompt_for(request), "botType": info.bot_type or "MID_JOURNEY"}
+        if request.references:
+            body["base64Array"] = [data_url(data) for data in request.references]
+        return await self.submit("imagine", body, request.model, request.prompt)
+
+    async def submit(self, kind: str, body: dict[str, Any], model: str, prompt: str) -> Submitted:
+        """``POST /submit/{kind}``: the task id, or the domain error its answer means."""
+        timeout = aiohttp.ClientTimeout(total=SUBMIT_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
+        status, raw, retry_after = await self._call("POST", f"submit/{kind}", timeout, json=body)
+        if status != 200:
+            raise self._failure(map_error(status, raw, model, prompt, retry_after))
+        answer = parse_json(raw)
+        if not isinstance(answer, dict):
+            raise BadUpstreamResponse("Midjourney submit answer is not an object")
+        code, task_id = answer.get("code"), str(answer.get("result") or "").strip()
+        given = answer.get("properties")
+        properties: dict[str, Any] = given if isinstance(given, dict) else {}
+        if task_id and code in (1, 21, 22):
+            ahead = properties.get("numberOfQueues") if code == 22 else None
+            return Submitted(task_id, int(ahead) if isinstance(ahead, int | float) else (0 if code == 22 else None))
+        raise self._failure(submit_failure(code, str(answer.get("description") or ""), properties, prompt))
+
+    async def follow(self, task_id: str, on_progress: OnProgress, within: float) -> Task:
+        """Poll the task until it ends (``on_progress`` hears of each change on the way) and return it; raises
+        UpstreamTimeout after ``within`` seconds, TaskGone when the relay no longer knows it."""
+        now = self.clock()
+        following = self._following[task_id] = _Following(started=now, due=now)
+        self._wake.set()
+        if self._poller is None or self._poller.done():
+            self._poller = asyncio.create_task(self._poll())
+        last: Task | None = None
+        deadline = now + within
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout(max(0.0, deadline - self.clock())):
+                        task = await following.updates.get()
+                except TimeoutError:
+                    raise UpstreamTimeout(f"Midjourney task {task_id} unfinished after {within:g}s") from None
+                if task is None:
+                    raise TaskGone(f"the relay no longer knows Midjourney task {task_id}")
+                if task.ended:
+                    return task
+                if last is None or (task.status, task.progress, task.image_url) != (
+                    last.status, last.progress, last.image_url
+                ):  # fmt: skip
+                    await on_progress(task)
+                last = task
+        finally:
+            self._following.pop(task_id, None)
+
+    async def close(self) -> None:
+        """Stop polling."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+
+    async def _poll(self) -> None:
+        """One loop for every task in flight: the tasks due are fetched together, each then waits its interval."""
+        while self._following:
+            now = self.clock()
+            due = [task_id for task_id, following in self._following.items() if following.due <= now]
+            if not due:
+                self._wake.clear()
+                wait = min(following.due for following in self._following.values()) - now
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+                continue
+            found = await self._fetch_all(due)
+            now = self.clock()
+            for task_id in due:
+                following = self._following.get(task_id)
+                if following is None:
+                    continue
+                following.due = now + _interval(now - following.started)
+                if task_id in found:
+                    following.updates.put_nowait(found[task_id])
+
+    async def _fetch_all(self, ids: list[str]) -> dict[str, Task | None]:
+        """The tasks ``ids`` as the relay has them (None for those it no longer knows); a task that could not be
+        asked about this round is left out, to be asked again next round."""
+        found: dict[str, Task | None] = {}
+        if self.batch and len(ids) > 0:
+            listed = await self._list(ids)
+            if listed is not None:
+                found.update({task.id: task for task in listed if task.id in ids})
+        for task_id in ids:
+            if task_id not in found:
+                with contextlib.suppress(ImageGenError):
+                    found[task_id] = await self._fetch(task_id)
+        return found
+
+    async def _list(self, ids: list[str]) -> list[Task] | None:
+        timeout = aiohttp.ClientTimeout(total=POLL_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
+        try:
+            status, raw, _ = await self._call("POST", "task/list-by-condition", timeout, json={"ids": ids})
+        except ImageGenError as error:
+            log.warning("Midjourney: polling failed, trying again: %s", error.detail)
+            return None
+        if status in (404, 405, 501):
+            log.info("Midjourney: the relay has no list-by-condition; each task is fetched on its own")
+            self.batch = False
+            return None
+        answer = parse_json(raw) if status == 200 else None
+        if not isinstance(answer, list):
+            log.warning("Midjourney: list-by-condition answered HTTP %d without a list", status)
+            return None
+        return [task for task in map(Task.read, answer) if task is not None]
+
+    async def _fetch(self, task_id: str) -> Task | None:
+        timeout = aiohttp.ClientTimeout(total=POLL_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
+        try:
+            status, raw, _ = await self._call("GET", f"task/{task_id}/fetch", timeout)
+        except ImageGenError as error:
+            log.warning("Midjourney: fetching task %s failed, trying again: %s", task_id, error.detail)
+            raise
+        if status == 404:
+            return None
+        if status != 200:
+            raise UpstreamFailed(f"fetching Midjourney task {task_id}: HTTP {status}")
+        return Task.read(parse_json(raw))
+
+    async def _call(
+        self, method: str, path: str, limits: aiohttp.ClientTimeout, **kwargs: Any
+    ) -> tuple[int, bytes, str | None]:
+        if path.startswith("task/"):
+            self.polls += 1
+        with transport_errors(self.settings.image_api_proxy, limits):
+            async with self.session.request(
+                method, f"{self.base}/{path}", headers=self._headers, timeout=limits, **kwargs
+            ) as response:
+                return response.status, await response.read(), response.headers.get("Retry-After")
+
+    def _failure(self, error: ImageGenError) -> ImageGenError:
+        # Some relays echo the key back in their messages: never let it reach a log line.
+        error.detail = redact(error.detail, (self.settings.openai_api_key.get(),))
+        return error
+
+
+def _rejected(detail: str, words: str) -> UpstreamRejected:
+    """A parameter Midjourney did not take, named when its words name one."""
+    rejected = UpstreamRejected(detail)
+    found = _PARAMETER.search(words)
+    if found:
+        rejected.key = "error.parameter"
+        rejected.params["parameter"] = found[0]
+    return rejected
+
+
+def _interval(age: float) -> float:
+    return next(wait for below, wait in POLL_INTERVALS if age < below)

@@ -1,0 +1,217 @@
+"""Midjourney through the relay's task API: /imagine model:midjourney submits a task, follows it, posts its grid."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import ImageBot
+from imagegen.model import JobState
+from tests.conftest import API_KEY
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.image_api import Call, FakeImageAPI, png
+from tests.fakes.midjourney import (
+    Script,
+    Step,
+    banned,
+    cancelled,
+    fails,
+    http_error,
+    never_ends,
+    queue_full,
+    queued,
+    refused_at_submit,
+    succeeds,
+)
+from tests.helpers import answer_of, callback_of, result_of, says, status_edits, stored_jobs
+
+
+async def imagine(fake: FakeDiscord, **options: object) -> str:
+    """One /imagine with Midjourney (unless ``model`` says otherwise); its token."""
+    sent = await fake.slash("imagine", {"model": "midjourney", **options})
+    return str(sent["token"])
+
+
+async def test_a_prompt_is_submitted_as_an_imagine_task_followed_and_its_grid_posted(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    grid = png(96, 96, (10, 200, 30))
+    image_api.mj.then(succeeds(steps=[("IN_PROGRESS", "45%")], image=grid))
+    token = await imagine(fake_discord, prompt="a lighthouse at dusk --fast --stylize 250", size="16:9")
+    result = await result_of(fake_discord, token)
+    assert next(iter(result.files.values()))[1] == grid
+    assert "a lighthouse at dusk" in result.content and "midjourney" in result.content
+    [submit] = image_api.mj.submits
+    assert submit.path == "/mj/submit/imagine"
+    # Its own parameters pass through; the speed is the operator's; the size becomes --ar; no n is sent.
+    assert submit.body == {"prompt": "a lighthouse at dusk --stylize 250 --ar 16:9", "botType": "MID_JOURNEY"}
+    assert submit.headers["Authorization"] == f"Bearer {API_KEY}" and submit.headers["mj-api-secret"] == API_KEY
+    assert any("45%" in edit.content for edit in status_edits(fake_discord, token))
+    [job] = await stored_jobs(bot, [JobState.DONE])
+    assert job.task_id == image_api.mj.last_task.id and job.images_delivered == 1
+    assert image_api.generation_calls == []
+
+
+async def test_an_aspect_ratio_typed_in_the_prompt_is_kept_and_niji_draws_with_its_own_bot(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    token = await imagine(fake_discord, prompt="a fox --ar 2:3", model="niji", size="16:9")
+    await result_of(fake_discord, token)
+    assert image_api.mj.submits[0].body == {"prompt": "a fox --ar 2:3", "botType": "NIJI_JOURNEY"}
+
+
+async def test_mj_mode_sends_every_call_under_its_speeds_path(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(mj_mode="relax")
+    await result_of(fake_discord, await imagine(fake_discord, prompt="a quiet harbour"))
+    assert image_api.mj.modes == ["relax"]
+    assert {call.path.split("/mj/")[0] for call in image_api.mj.polls} == {"/mj-relax"}
+
+
+async def test_the_status_says_how_many_wait_before_it_in_the_relays_queue(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.mj.then(queued(3))
+    token = await imagine(fake_discord, prompt="a red kite")
+    await result_of(fake_discord, token)
+    assert any("3 ahead" in edit.content for edit in status_edits(fake_discord, token))
+
+
+async def test_a_banned_prompt_is_refused_kindly_naming_the_word_and_nothing_is_followed(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.mj.then(banned("blood"))
+    answer = await answer_of(fake_discord, await imagine(fake_discord, prompt="a blood moon"))
+    assert says(answer.content, "refused.banned_word") and "**blood**" in answer.content
+    assert image_api.mj.polls == []
+    [job] = await stored_jobs(bot, [JobState.REFUSED])
+    assert job.images_made == 0 and job.task_id is None
+
+
+@pytest.mark.parametrize(
+    ("script", "key"),
+    [
+        (queue_full(), "error.busy"),
+        (refused_at_submit(23, "系统繁忙，请稍后再试"), "error.busy"),
+        (refused_at_submit(25, "余额不足"), "error.quota"),
+        (refused_at_submit(24, "account unavailable"), "error.unavailable"),
+        (http_error(401, "invalid token"), "error.auth"),
+    ],
+)
+async def test_a_submit_the_relay_turns_down_is_said_in_words(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, script: Script, key: str
+) -> None:
+    image_api.mj.then(script)
+    answer = await answer_of(fake_discord, await imagine(fake_discord, prompt="a teapot"))
+    assert says(answer.content, key), answer.content
+    assert "{" not in answer.content and API_KEY not in answer.content
+    [job] = await stored_jobs(bot, [JobState.FAILED])
+    assert job.images_made == 0
+
+
+@pytest.mark.parametrize(
+    ("script", "key", "shown"),
+    [
+        (fails("[Invalid parameter] Unrecognized parameter --foo"), "error.parameter", "--foo"),
+        (fails("Banned prompt detected: gore"), "refused.sensitive_words", None),
+        (fails("Midjourney account 7 is being rate limited"), "error.upstream_failed", None),
+        (cancelled(), "error.upstream_failed", None),
+    ],
+)
+async def test_a_task_that_ends_without_a_result_is_told_in_words_never_its_raw_reason(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI, script: Script, key: str, shown: str | None
+) -> None:
+    image_api.mj.then(script)
+    answer = await answer_of(fake_discord, await imagine(fake_discord, prompt="a teapot --foo"))
+    assert says(answer.content, key), answer.content
+    if shown is not None:
+        assert shown in answer.content
+    assert "account 7" not in answer.content and image_api.mj.last_task.id not in answer.content
+
+
+async def test_a_task_unfinished_past_the_timeout_is_given_up_and_no_longer_polled(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot = await start_bot(mj_timeout=0.3)
+    image_api.mj.then(never_ends("30%"))
+    answer = await answer_of(fake_discord, await imagine(fake_discord, prompt="a slow boat"))
+    assert says(answer.content, "error.timeout")
+    [job] = await stored_jobs(bot, [JobState.FAILED])
+    assert job.task_id is not None
+    polled = asked_about(image_api, job.task_id)
+    # The job has ended: while another is followed to its end, its task is no longer asked about.
+    image_api.mj.then(succeeds(steps=[("IN_PROGRESS", "10%"), ("IN_PROGRESS", "60%")]))
+    await result_of(fake_discord, await imagine(fake_discord, prompt="a quick sketch"))
+    assert asked_about(image_api, job.task_id) == polled
+
+
+def asked_about(image_api: FakeImageAPI, task_id: str) -> int:
+    """How many polls asked about the task."""
+    return sum(task_id in ids_of(call) or task_id in call.path for call in image_api.mj.polls)
+
+
+async def test_a_relay_without_list_by_condition_is_polled_one_task_at_a_time(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.mj.list_by_condition = False
+    image_api.mj.then(succeeds(steps=[("IN_PROGRESS", "20%"), ("IN_PROGRESS", "70%")]))
+    await result_of(fake_discord, await imagine(fake_discord, prompt="a castle"))
+    paths = [call.path for call in image_api.mj.polls]
+    assert paths[0].endswith("/task/list-by-condition")
+    assert all(path.endswith("/fetch") for path in paths[1:]) and len(paths) >= 3
+
+
+async def test_tasks_in_flight_together_are_polled_in_one_request_a_round(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.mj.then(never_ends("10%"), never_ends("10%"))
+    tokens = [await imagine(fake_discord, prompt=prompt) for prompt in ("a wolf", "a bear")]
+    await fake_discord.wait_for(lambda: [call for call in image_api.mj.polls if len(ids_of(call)) == 2])
+    for task in image_api.mj.tasks.values():
+        task.timeline.append(Step("SUCCESS", "100%"))
+    for token in tokens:
+        await result_of(fake_discord, token)
+    assert all(call.path.endswith("/list-by-condition") for call in image_api.mj.polls)
+
+
+def ids_of(call: Call) -> list[str]:
+    """The task ids a poll asked about."""
+    return list((call.body or {}).get("ids", []))
+
+
+async def test_quality_and_background_are_refused_naming_the_model_before_anything_is_submitted(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    sent = await fake_discord.slash("imagine", {"prompt": "a kite", "model": "midjourney", "quality": "high"})
+    answer = await answer_of(fake_discord, sent["token"])
+    assert says(answer.content, "invalid.quality_model") and "midjourney" in answer.content
+    assert image_api.mj.submits == []
+
+
+async def test_midjourney_and_niji_are_offered_when_the_relay_lists_mj_imagine(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.models += [{"id": name, "supported_endpoint_types": ["mj"]} for name in ("mj_imagine", "mj_upscale")]
+    await start_bot()
+    sent = await fake_discord.autocomplete("imagine", {"prompt": "x", "model": ""}, focused="model")
+    callback = await callback_of(fake_discord, sent["token"])
+    offered = [choice["value"] for choice in callback.payload["data"]["choices"]]
+    assert "midjourney" in offered and "niji" in offered
+    assert not any(name.startswith("mj_") for name in offered)
+
+
+async def test_a_task_drawing_when_the_bot_stops_is_followed_on_after_the_restart_never_submitted_twice(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first: ImageBot = await start_bot(job_lease_seconds=2)
+    image_api.mj.then(never_ends("40%"))
+    token = await imagine(fake_discord, prompt="a long night")
+    await fake_discord.wait_for(lambda: [edit for edit in status_edits(fake_discord, token) if "40%" in edit.content])
+    await first.close()
+    task = image_api.mj.last_task
+    task.timeline.append(Step("SUCCESS", "100%"))
+    second: ImageBot = await start_bot(job_lease_seconds=2)
+    await result_of(fake_discord, token)
+    assert len(image_api.mj.submits) == 1
+    [job] = await stored_jobs(second, [JobState.DONE])
+    assert job.task_id == task.id and job.images_delivered == 1
