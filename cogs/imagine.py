@@ -21,6 +21,7 @@ from .utils.buttons import (
     Cancel,
     Delete,
     EditForm,
+    MjButton,
     Remix,
     RemixForm,
     Remove,
@@ -29,6 +30,7 @@ from .utils.buttons import (
     Rerun,
     TryInstead,
     Vary,
+    ZoomForm,
 )
 from .utils.channel import post_in_channel
 from .utils.delivery import adopted, redeliver
@@ -195,8 +197,8 @@ class Imagine(commands.Cog):
 
 
 # The buttons about a job this cog answers (defined beside the results that carry them), and the forms.
-JOB_ITEMS = (Reroll, Rerun, Remix, Vary, TryInstead, Delete, Cancel, Report, Remove)
-FORMS = (RemixForm, EditForm)
+JOB_ITEMS = (Reroll, Rerun, Remix, Vary, TryInstead, Delete, Cancel, Report, Remove, MjButton)
+FORMS = (RemixForm, EditForm, ZoomForm)
 
 
 def _is_image(attachment: discord.Attachment) -> bool:

@@ -45,6 +45,9 @@ class ImageRequest:
     mask: bytes | None = field(default=None, repr=False)
     # How closely an edit keeps to its reference (``high``/``low``), sent only to models that take it.
     fidelity: str = ""
+    # A button of a Midjourney result clicked: its custom id, sent back with the id of the task that gave it.
+    action: str = ""
+    parent_task: str = ""
 
     @property
     def text(self) -> str:
@@ -185,6 +188,20 @@ class JobState(StrEnum):
 UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
 
 
+@dataclass(frozen=True)
+class TaskButton:
+    """A button Midjourney put under a result, sent back as it is to act on the task."""
+
+    custom_id: str
+    label: str = ""
+    emoji: str = ""
+
+    @property
+    def asks_prompt(self) -> bool:
+        """Whether its task waits for a prompt (Custom Zoom) before it draws."""
+        return self.custom_id.startswith("MJ::CustomZoom")
+
+
 @dataclass
 class Job:
     """One /imagine: who asked, where, what, and what became of it. Its images are kept only until posted."""
@@ -222,6 +239,8 @@ class Job:
     handover: dict[str, Any] | None = field(default=None, repr=False)
     # The relay's id of the task that draws it (Midjourney), stored the moment the relay accepts it.
     task_id: str | None = None
+    # The buttons its task's result came with (Midjourney's U1, V1, Zoom Out, …), kept for clicks days later.
+    task_buttons: tuple[TaskButton, ...] = ()
     # How far the task has come, and how many wait before it in the relay's queue (None: not said); not stored.
     task_progress: int | None = field(default=None, compare=False)
     task_ahead: int | None = field(default=None, compare=False)

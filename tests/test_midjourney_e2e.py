@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot import ImageBot
@@ -22,7 +24,9 @@ from tests.fakes.midjourney import (
     refused_at_submit,
     succeeds,
 )
-from tests.helpers import answer_of, callback_of, result_of, says, status_edits, stored_jobs
+from tests.helpers import answer_of, callback_of, custom_ids, result_of, says, status_edits, stored_jobs
+
+BOB = 500000000000000006
 
 
 async def imagine(fake: FakeDiscord, **options: object) -> str:
@@ -215,3 +219,79 @@ async def test_a_task_drawing_when_the_bot_stops_is_followed_on_after_the_restar
     assert len(image_api.mj.submits) == 1
     [job] = await stored_jobs(second, [JobState.DONE])
     assert job.task_id == task.id and job.images_delivered == 1
+
+
+# -- Midjourney's buttons ----------------------------------------------------------------------------------------
+
+
+async def a_grid(fake: FakeDiscord, image_api: FakeImageAPI) -> tuple[dict[str, Any], int]:
+    """Alice draws a grid with Midjourney; returns the posted result message and its job id."""
+    token = await imagine(fake, prompt="a red kite")
+    await result_of(fake, token)
+    message = fake.original(token)
+    job_id = int(custom_ids(message)[0].split(":")[2])
+    return message, job_id
+
+
+def labels(message: dict[str, Any]) -> list[str]:
+    """The buttons of a message, each by its label or else its emoji."""
+    found = [c for row in message.get("components", []) for c in row["components"]]
+    return [button.get("label") or button.get("emoji", {}).get("name", "") for button in found]
+
+
+async def test_a_grid_carries_midjourneys_own_buttons_and_a_click_acts_on_its_task_as_the_clickers_job(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, job_id = await a_grid(fake_discord, image_api)
+    grid = image_api.mj.last_task
+    assert labels(message)[:9] == ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
+    assert custom_ids(message)[1] == f"imagine:mj:{job_id}:1"
+    click = await fake_discord.click(message, f"imagine:mj:{job_id}:1", user_id=BOB)
+    await result_of(fake_discord, click["token"])
+    action = image_api.mj.submits[-1]
+    assert action.path == "/mj/submit/action"
+    assert action.body == {"customId": grid.buttons[1]["customId"], "taskId": grid.id}
+    upscaled = fake_discord.original(click["token"])
+    shown = labels(upscaled)
+    assert "Vary (Subtle)" in shown and "Zoom Out 2x" in shown and "Animate (High motion)" in shown
+    # Vary (Region) needs a drawn mask, and the bookmark means nothing here.
+    assert "Vary (Region)" not in shown and "❤️" not in shown
+    [_, second] = sorted(await stored_jobs(bot, [JobState.DONE]), key=lambda job: job.id)
+    assert (second.user_id, second.request.action, second.request.parent_task) == (
+        BOB, grid.buttons[1]["customId"], grid.id
+    )  # fmt: skip
+
+
+async def test_custom_zoom_asks_for_the_prompt_then_sends_midjourneys_form(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, job_id = await a_grid(fake_discord, image_api)
+    click = await fake_discord.click(message, f"imagine:mj:{job_id}:0")
+    await result_of(fake_discord, click["token"])
+    upscaled = fake_discord.original(click["token"])
+    upscale_job = int(custom_ids(upscaled)[0].split(":")[2])
+    zoom = labels(upscaled).index("Custom Zoom")
+    opened = await fake_discord.click(upscaled, f"imagine:mj:{upscale_job}:{zoom}")
+    form = await callback_of(fake_discord, opened["token"])
+    assert form.payload["type"] == 9 and "a red kite --zoom 2" in str(form.payload["data"]["components"])
+    sent = await fake_discord.submit_modal(f"imagine:mj-zoom:{upscale_job}:{zoom}", {"prompt": "a red kite --zoom 1.5"})
+    await result_of(fake_discord, sent["token"])
+    action, modal = image_api.mj.submits[-2:]
+    assert action.path.endswith("/submit/action") and modal.path.endswith("/submit/modal")
+    assert modal.body["prompt"] == "a red kite --zoom 1.5"
+
+
+async def test_midjourneys_buttons_work_after_a_restart_and_count_against_the_budget_at_their_price(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    # An Imagine is estimated at $0.10 and an upscale at $0.05: the budget leaves room for one upscale only.
+    first: ImageBot = await start_bot(daily_budget_per_server=0.16)
+    message, job_id = await a_grid(fake_discord, image_api)
+    await first.close()
+    await start_bot(daily_budget_per_server=0.16)
+    click = await fake_discord.click(message, f"imagine:mj:{job_id}:0", user_id=BOB)
+    await result_of(fake_discord, click["token"])
+    again = await fake_discord.click(message, f"imagine:mj:{job_id}:2", user_id=BOB)
+    refused = await answer_of(fake_discord, again["token"])
+    assert says(refused.content, "limit.budget")
+    assert [call.path.rsplit("/", 1)[-1] for call in image_api.mj.submits] == ["imagine", "action"]

@@ -325,6 +325,49 @@ class Tool(JobItem, custom_id="imagine:tool:{job}:{tool:[a-z0-9.-]{1,20}}"):
         await start(bot, interaction, request, prepare=functools.partial(bot.core.render_tool, url=picture.url))
 
 
+class MjButton(JobItem, custom_id="imagine:mj:{job}:{index}"):
+    """One of the buttons Midjourney gave a result (U1, V2, Zoom Out 2x, ⬅️, Animate, …): its action on the
+    result's task, as the clicker's job (limits, budget, screening and the queue apply as to any); Custom Zoom asks
+    for the prompt first."""
+
+    def __init__(self, job_id: int, index: int, *, label: str | None = None, emoji: str | None = None) -> None:
+        super().__init__(job_id, self.button(label, emoji=emoji, job=job_id, index=index))
+        self.index = index
+
+    @classmethod
+    def for_job(cls, job: Job, index: int) -> Self:
+        """The button ``index`` of those ``job``'s task came with, labelled as Midjourney labelled it."""
+        button = job.task_buttons[index]
+        return cls(job.id, index, label=button.label[:80] or None, emoji=button.emoji or None)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        return cls(int(match["job"]), int(match["index"]))
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        request = task_action(job, self.index)
+        if request is None:
+            await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
+        elif job.task_buttons[self.index].asks_prompt:
+            prompt = f"{job.request.prompt} --zoom 2"
+            await interaction.response.send_modal(ZoomForm(job.id, self.index, interaction.locale, prompt))
+        else:
+            await start(bot, interaction, request)
+
+
+def task_action(job: Job, index: int, prompt: str | None = None) -> ImageRequest | None:
+    """The request that clicks button ``index`` of ``job``'s task (with ``prompt`` for a form's), or None when the
+    job has no such button."""
+    if job.task_id is None or not 0 <= index < len(job.task_buttons):
+        return None
+    action = job.task_buttons[index].custom_id
+    return dataclasses.replace(
+        job.request, prompt=prompt or job.request.prompt, action=action, parent_task=job.task_id, references=()
+    )
+
+
 class PromptForm(Form):
     """A form asking for a prompt, pre-filled with ``prompt``."""
 
@@ -403,3 +446,28 @@ class EditForm(PromptForm, custom_id="imagine:edit-modal:{channel}:{message}:{in
             prompt=prompt, model=bot.core.default_model(interaction.guild_id), moderation=settings.moderation
         )
         await start(bot, interaction, request, [message.attachments[self.index].url])
+
+
+class ZoomForm(PromptForm, custom_id="imagine:mj-zoom:{job}:{index}"):
+    """Custom Zoom: the prompt (with its ``--zoom``) Midjourney's form asks for, then the zoom as the member's job."""
+
+    def __init__(self, job_id: int, index: int, locale: object, prompt: str = "") -> None:
+        title, label = texts.t(locale, "zoom.title"), texts.t(locale, "zoom.label")
+        super().__init__(title, label, prompt, job=job_id, index=index)
+        self.job_id, self.index = job_id, index
+
+    @classmethod
+    def from_custom_id(cls, interaction: discord.Interaction, match: re.Match[str]) -> Self:
+        return cls(int(match["job"]), int(match["index"]), interaction.locale)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        bot = bot_of(interaction)
+        job = await bot.core.job(self.job_id)
+        prompt = self.entered(self.prompt)
+        request = task_action(job, self.index, prompt) if job is not None and prompt is not None else None
+        if job is None or request is None:
+            await interaction.response.send_message(texts.t(interaction.locale, "job.unknown"), ephemeral=True)
+        elif not belongs_here(interaction, job):
+            await elsewhere(interaction, job)
+        else:
+            await start(bot, interaction, request)

@@ -18,7 +18,7 @@ from imagegen.imaging.images import ImageFile
 from imagegen.model import Job, JobState
 
 from .answers import answer_error, category_names
-from .buttons import Cancel, Delete, JobItem, Pick, Remix, Report, Reroll, Rerun, Tool
+from .buttons import Cancel, Delete, JobItem, MjButton, Pick, Remix, Report, Reroll, Rerun, Tool
 from .channel import post_in_channel
 from .conversation import DISCORD_FAILURES, Conversation
 from .items import buttons
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 2000
+# A message carries at most five rows of five buttons.
+MAX_BUTTONS = 25
 # The upload limit of a server with no boosts, for a result posted outside any interaction.
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 Named = list[tuple[str, ImageFile]]
@@ -264,7 +266,12 @@ async def end_status(conversation: Conversation, content: str, job_id: int) -> N
 
 def result_buttons(bot: ImageBot, locale: object, job: Job, images: int) -> discord.ui.View:
     """Reroll, Remix, Delete and Report; then a button to pick each image of a result of several, or the
-    single-image tools of the job's model under a result of one."""
+    single-image tools of the job's model under a result of one. A Midjourney result has Midjourney's buttons
+    instead of Reroll, the picks and the tools."""
+    if job.task_buttons:
+        # Midjourney's own buttons first, as it laid them out; its 🔄 is the reroll.
+        own: list[JobItem] = [MjButton.for_job(job, index) for index in range(len(job.task_buttons))]
+        return buttons(*own[: MAX_BUTTONS - 3], *(kind.for_job(job, locale) for kind in (Remix, Delete, Report)))
     actions: list[JobItem] = [kind.for_job(job, locale) for kind in (Reroll, Remix, Delete, Report)]
     if images == 1:
         actions += [Tool.for_job(job, locale, tool) for tool in bot.core.tools(job.request.model)]

@@ -32,7 +32,7 @@ from ..errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from ..model import ImageRequest, data_url
+from ..model import ImageRequest, TaskButton, data_url
 from ..safety.redaction import redact
 from ..settings import Settings
 from .network import transport_errors
@@ -59,15 +59,6 @@ _INVALID = ("invalid parameter", "unrecognized parameter", "参数错误", "参�
 
 
 @dataclass(frozen=True)
-class Button:
-    """A button Midjourney put under a result, sent back as it is to act on the task."""
-
-    custom_id: str
-    label: str = ""
-    emoji: str = ""
-
-
-@dataclass(frozen=True)
 class Task:
     """A task as the relay reports it."""
 
@@ -77,7 +68,7 @@ class Task:
     image_url: str = ""
     video_urls: tuple[str, ...] = ()
     fail_reason: str = ""
-    buttons: tuple[Button, ...] = ()
+    buttons: tuple[TaskButton, ...] = ()
     properties: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -90,7 +81,7 @@ class Task:
         given = [data.get("videoUrl"), *(data.get("videoUrls") or [])]
         videos = [item.get("url") if isinstance(item, dict) else item for item in given]
         buttons = tuple(
-            Button(str(item["customId"]), str(item.get("label") or ""), str(item.get("emoji") or ""))
+            TaskButton(str(item["customId"]), str(item.get("label") or ""), str(item.get("emoji") or ""))
             for item in data.get("buttons") or []
             if isinstance(item, dict) and item.get("customId")
         )
@@ -121,6 +112,28 @@ class Submitted:
 
 class TaskGone(UpstreamFailed):
     """The relay no longer knows a task it accepted."""
+
+
+def shown(button: TaskButton) -> bool:
+    """Whether a button of Midjourney's is offered in Discord: not Vary (Region), which needs a drawn mask Discord
+    cannot draw, nor the bookmark, which means nothing outside Midjourney's own site."""
+    return not button.custom_id.startswith(("MJ::Inpaint", "MJ::BOOKMARK"))
+
+
+# What each kind of button is billed as, by a piece of its custom id: new-api's billing names.
+_BILLED_AS = (
+    ("CustomZoom", "mj_custom_zoom"), ("Outpaint", "mj_zoom"), ("Inpaint", "mj_inpaint"), ("::pan_", "mj_pan"),
+    ("_extend", "mj_video"), ("::animate", "mj_video"), ("::upsample", "mj_upscale"),
+    ("::low_variation", "mj_low_variation"), ("::high_variation", "mj_high_variation"),
+    ("::variation", "mj_variation"), ("::reroll", "mj_reroll"),
+)  # fmt: skip
+
+
+def billed_as(custom_id: str) -> str:
+    """The billing name of a button's task (``mj_imagine`` for none)."""
+    if not custom_id:
+        return "mj_imagine"
+    return next((name for piece, name in _BILLED_AS if piece in custom_id), "mj_modal")
 
 
 def prompt_for(request: ImageRequest) -> str:
@@ -206,6 +219,16 @@ class Midjourney:
         if request.references:
             body["base64Array"] = [data_url(data) for data in request.references]
         return await self.submit("imagine", body, request.model, request.prompt)
+
+    async def act(self, request: ImageRequest) -> Submitted:
+        """Submit a click on a result's button (``request.action``) on the task that gave it; a button that opens
+        Midjourney's form (Custom Zoom) is followed by the form, with the request's prompt."""
+        body = {"customId": request.action, "taskId": request.parent_task}
+        submitted = await self.submit("action", body, request.model, request.prompt)
+        if not TaskButton(request.action).asks_prompt:
+            return submitted
+        modal = {"taskId": submitted.task_id, "prompt": prompt_for(request)}
+        return await self.submit("modal", modal, request.model, request.prompt)
 
     async def submit(self, kind: str, body: dict[str, Any], model: str, prompt: str) -> Submitted:
         """``POST /submit/{kind}``: the task id, or the domain error its answer means."""

@@ -129,6 +129,8 @@ class ModelInfo:
     # "mj": drawn through the relay's Midjourney task API with ``bot_type``; one request is one grid.
     api: str = "images"
     bot_type: str = ""
+    # Estimated dollars per task by billing name (mj_upscale, mj_variation, …), for the actions of its buttons.
+    actions: dict[str, float] = field(default_factory=dict)
 
     @property
     def tasks(self) -> bool:
@@ -287,6 +289,7 @@ _KNOWN_KEYS = {
     "match", "name", "prompt_limit", "max_n", "max_references", "sizes", "size_rule", "ratios", "qualities",
     "background", "moderation", "output_format", "partial_images", "references", "input_fidelity", "upscale",
     "expiring_urls", "rank", "shutdown", "replacement", "price", "partial_price", "api", "bot_type",
+    "actions",
 }  # fmt: skip
 
 
@@ -350,6 +353,14 @@ def _info(raw: dict[str, Any], where: str, problems: list[str], pattern: str) ->
             values["partial_price"] = float(partial)
     if isinstance(raw.get("replacement"), str):
         values["replacement"] = raw["replacement"]
+    if "actions" in raw:
+        actions = raw["actions"]
+        if not isinstance(actions, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in actions.values()
+        ):
+            problems.append(f"{where}: 'actions' must map billing names such as mj_upscale to dollars per task")
+        else:
+            values["actions"] = {str(k): float(v) for k, v in actions.items()}
     if "price" in raw:
         price = raw["price"]
         if not isinstance(price, dict) or not all(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from ..api.midjourney import billed_as
 from ..model import ImageRequest
 from .entries import Catalogue
 
@@ -28,7 +29,15 @@ class PriceTable:
         return cls(catalogue, models)
 
     def per_image(self, request: ImageRequest) -> float:
-        """The estimated cost of one image of ``request``."""
+        """The estimated cost of one image of ``request``; a click on a Midjourney button costs what its action
+        is billed (PRICES_FILE may price it under its billing name, such as mj_upscale)."""
+        if request.action:
+            billed = billed_as(request.action)
+            own = self.models.get(billed)
+            if own:
+                return max(price for sizes in own.values() for price in sizes.values())
+            info = self.catalogue.lookup(request.model)
+            return info.actions.get(billed, info.per_image("auto", "auto"))
         table = self.models.get(request.model)
         if not table:
             return self.catalogue.lookup(request.model).per_image(request.quality, request.size, request.previews)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..api.client import Generation, ImageClient
-from ..api.midjourney import Midjourney, Task, failure_of
+from ..api.midjourney import Midjourney, Task, failure_of, shown
 from ..api.stream import OnPartial
 from ..catalogue.entries import Catalogue, ModelInfo
 from ..catalogue.prices import PriceTable
@@ -358,7 +358,11 @@ class Jobs:
         """Submit the job's task (once: its id is stored the moment the relay accepts it), follow it to its end and
         download what it made. A job that has a task already follows that one on."""
         if job.task_id is None:
-            submitted = await tasks.imagine(job.request, self.client.catalogue.lookup(job.request.model))
+            request = job.request
+            if request.action:
+                submitted = await tasks.act(request)
+            else:
+                submitted = await tasks.imagine(request, self.client.catalogue.lookup(request.model))
             job.task_id, job.task_ahead = submitted.task_id, submitted.ahead
             await self._save(job)
             log.info("job %d: Midjourney task %s submitted", job.id, job.task_id)
@@ -376,6 +380,7 @@ class Jobs:
         task = await tasks.follow(job.task_id, moved_on, self.task_timeout)
         if task.status != "SUCCESS":
             raise failure_of(task, job.request.prompt)
+        job.task_buttons = tuple(button for button in task.buttons if shown(button))
         data = await self.client.download(task.image_url, self.client.settings.max_download_bytes)
         image = await workers.run(images.inspect, data) if data is not None else None
         if image is None:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from ..model import Description, ImageRequest, Job, JobState
+from ..model import Description, ImageRequest, Job, JobState, TaskButton
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ COLUMNS = (
     "user_id, guild_id, channel_id, interaction_id, message_id, locale, prompt, options, state, created_at, "
     "started_at, finished_at, images_asked, images_delivered, input_tokens, output_tokens, error_code, "
     "delivery_error, notified, images_made, upload_limit, delivery_attempts, next_delivery_at, images_withheld, "
-    "task_id, handover, owner, lease_until"
+    "task_id, task_buttons, handover, owner, lease_until"
 )
 COLUMN_COUNT = len(COLUMNS.split(","))
 # Saving a job writes every column but the last two: who holds it and until when change only with the queue's own
@@ -482,7 +482,7 @@ def job_row(job: Job) -> tuple[Any, ...]:
         "moderation": request.moderation,
     }
     # What only some requests carry is stored only when they do.
-    extras = {key: getattr(request, key) for key in ("style", "addition", "tool", "fidelity")}
+    extras = {key: getattr(request, key) for key in ("style", "addition", "tool", "fidelity", "action", "parent_task")}
     options.update({key: value for key, value in extras.items() if value})
     usage = job.usage or {}
     return (
@@ -490,9 +490,13 @@ def job_row(job: Job) -> tuple[Any, ...]:
         json.dumps(options), str(job.state), job.created_at, job.started_at, job.finished_at, request.n,
         job.images_delivered, usage.get("input_tokens"), usage.get("output_tokens"), job.error_code,
         job.delivery_error, int(job.notified), job.images_made, job.upload_limit, job.delivery_attempts,
-        job.next_delivery_at, job.images_withheld, job.task_id,
+        job.next_delivery_at, job.images_withheld, job.task_id, _buttons_json(job.task_buttons),
         json.dumps(job.handover) if job.handover is not None else None, job.owner, job.lease_until,
     )  # fmt: skip
+
+
+def _buttons_json(buttons: tuple[TaskButton, ...]) -> str | None:
+    return json.dumps([dataclasses.asdict(button) for button in buttons], ensure_ascii=False) if buttons else None
 
 
 def row_job(row: Row) -> Job:
@@ -526,5 +530,6 @@ def row_job(row: Row) -> Job:
         owner=row["owner"],
         lease_until=row["lease_until"],
         task_id=row["task_id"],
+        task_buttons=tuple(TaskButton(**button) for button in json.loads(row["task_buttons"] or "[]")),
         handover=json.loads(row["handover"]) if row["handover"] else None,
     )
