@@ -34,7 +34,7 @@ SETTINGS = (
     "MAX_IMAGES", "DISCORD_API_URL", "DISCORD_GATEWAY_URL", "ARTISTS_FILE", "DATA_DIR", "MODELS_FILE",
     "ALLOWED_MODELS", "DISCORD_PROXY", "IMAGE_API_PROXY", "LOG_FORMAT", "METRICS_PORT", "OPS_WEBHOOK_URL",
     "DATABASE_URL", "SHARD_COUNT", "SHARD_IDS", "JOB_LEASE_SECONDS",
-    "DM_IMAGES_PER_USER_DAY", "DAILY_DM_IMAGES_PER_USER",
+    "DM_IMAGES_PER_USER_DAY", "DAILY_DM_IMAGES_PER_USER", "MJ_BASE_URL", "MJ_MODE", "MJ_TIMEOUT_SECONDS",
     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
     "http_proxy", "https_proxy", "all_proxy", "no_proxy",
 )  # fmt: skip
@@ -146,6 +146,23 @@ async def test_a_setting_under_its_old_name_still_works_and_check_says_the_new_o
     assert len(notes) == 1 and "now called DAILY_DM_IMAGES_PER_USER" in notes[0]
     code, _, err = await run("check", **configured(image_api, tmp_path, fake_discord, DAILY_DM_IMAGES_PER_USER="7"))
     assert code == 0 and "now called" not in err
+
+
+async def test_check_says_whether_the_relay_answers_midjourneys_task_api_and_at_which_speed(
+    image_api: FakeImageAPI, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord, MJ_MODE="fast"))
+    assert code == 0, err
+    root = image_api.url.removesuffix("/v1")
+    assert f"midjourney: the relay answers its task API at {root}/mj-fast/mj (speed: fast)\n" in out
+    image_api.mj.list_by_condition = False
+    code, out, err = await run("check", **configured(image_api, tmp_path, fake_discord))
+    assert code == 0 and "(speed: the relay's default), without list-by-condition" in out
+    code, out, err = await run(
+        "check", **configured(image_api, tmp_path, fake_discord, MJ_BASE_URL=f"{root}/elsewhere")
+    )
+    assert code == 0 and f"midjourney: no task API at {root}/elsewhere/mj" in out
+    assert not [call for call in image_api.mj.calls if "/submit/" in call.path]
 
 
 async def test_check_warns_about_configured_models_that_are_gone_or_going(

@@ -206,7 +206,6 @@ class Midjourney:
         # new-api reads the bearer token; a stand-alone midjourney-proxy reads mj-api-secret.
         self._headers = {"Authorization": f"Bearer {key}", "mj-api-secret": key}
         self._following: dict[str, _Following] = {}
-        self._wake = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
         # Whether the relay answers list-by-condition; found out on first use.
         self.batch = True
@@ -252,7 +251,6 @@ class Midjourney:
         UpstreamTimeout after ``within`` seconds, TaskGone when the relay no longer knows it."""
         now = self.clock()
         following = self._following[task_id] = _Following(started=now, due=now)
-        self._wake.set()
         if self._poller is None or self._poller.done():
             self._poller = asyncio.create_task(self._poll())
         last: Task | None = None
@@ -276,6 +274,21 @@ class Midjourney:
         finally:
             self._following.pop(task_id, None)
 
+    async def probe(self) -> str:
+        """Whether the relay answers the task API, without drawing anything: ``ok``, ``one at a time`` (it has no
+        list-by-condition), ``refused`` (the key) or ``absent``; raises a domain error when it cannot be reached."""
+        limits = aiohttp.ClientTimeout(total=POLL_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
+        status, raw, _ = await self._call("POST", "task/list-by-condition", limits, json={"ids": []})
+        if status in (401, 403):
+            return "refused"
+        if status == 200 and isinstance(_json_or_none(raw), list):
+            return "ok"
+        status, raw, _ = await self._call("GET", "task/0/fetch", limits)
+        answer = _json_or_none(raw)
+        if status in (200, 404) and ((answer is None and status == 200) or (isinstance(answer, dict) and answer)):
+            return "one at a time"
+        return "absent"
+
     async def close(self) -> None:
         """Stop polling."""
         if self._poller is not None:
@@ -284,18 +297,21 @@ class Midjourney:
                 await self._poller
 
     async def _poll(self) -> None:
-        """One loop for every task in flight: the tasks due are fetched together, each then waits its interval."""
+        """One loop for every task in flight, a round each tick (the shortest interval): the tasks due by the middle
+        of the next tick are fetched together, so tasks begun apart share rounds; each then waits its interval."""
         while self._following:
+            tick = POLL_INTERVALS[0][1]
             now = self.clock()
-            due = [task_id for task_id, following in self._following.items() if following.due <= now]
+            due = [task_id for task_id, following in self._following.items() if following.due <= now + tick / 2]
             if not due:
-                self._wake.clear()
-                wait = min(following.due for following in self._following.values()) - now
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await self._wake.wait()
+                await asyncio.sleep(tick)
                 continue
-            found = await self._fetch_all(due)
+            try:
+                found = await self._fetch_all(due)
+            except Exception:
+                # The loop serves every task in flight: whatever one round meets, the next round tries again.
+                log.exception("Midjourney: a polling round failed")
+                found = {}
             now = self.clock()
             for task_id in due:
                 following = self._following.get(task_id)
@@ -304,6 +320,7 @@ class Midjourney:
                 following.due = now + _interval(now - following.started)
                 if task_id in found:
                     following.updates.put_nowait(found[task_id])
+            await asyncio.sleep(tick)
 
     async def _fetch_all(self, ids: list[str]) -> dict[str, Task | None]:
         """The tasks ``ids`` as the relay has them (None for those it no longer knows); a task that could not be
@@ -330,7 +347,7 @@ class Midjourney:
             log.info("Midjourney: the relay has no list-by-condition; each task is fetched on its own")
             self.batch = False
             return None
-        answer = parse_json(raw) if status == 200 else None
+        answer = _json_or_none(raw) if status == 200 else None
         if not isinstance(answer, list):
             log.warning("Midjourney: list-by-condition answered HTTP %d without a list", status)
             return None
@@ -374,6 +391,14 @@ def _rejected(detail: str, words: str) -> UpstreamRejected:
         rejected.key = "error.parameter"
         rejected.params["parameter"] = found[0]
     return rejected
+
+
+def _json_or_none(raw: bytes) -> Any:
+    """The JSON in ``raw``, or None for anything else (an HTML page, a plain-text 404)."""
+    try:
+        return parse_json(raw)
+    except BadUpstreamResponse:
+        return None
 
 
 def _interval(age: float) -> float:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 
 from ..api.client import ImageClient
+from ..api.midjourney import Midjourney
 from ..api.network import image_api_options, via
 from ..catalogue.entries import Catalogue
 from ..catalogue.offered import ModelCatalog
@@ -53,6 +54,11 @@ async def check(
         except ImageGenError as failure:
             say(f"error: GET {base}/models failed: {failure.detail}", error=True)
             return 1
+        midjourney = Midjourney(session, settings)
+        try:
+            answers = await midjourney.probe()
+        except ImageGenError as failure:
+            answers = f"unreachable ({failure.detail})"
     models = ModelCatalog(client, catalogue, settings.image_model, settings.image_models, 0.0,
                           today=lambda: day_of(clock()), vision=settings.vision_model)  # fmt: skip
     models.use(listed)
@@ -80,8 +86,20 @@ async def check(
     vision = models.vision
     say(f"/describe model: {vision}" if vision else "warning: no chat model with image input listed: set VISION_MODEL",
         error=vision is None)  # fmt: skip
+    say(MJ_SAID.get(answers, "midjourney: cannot reach the task API at {base}: {answers}").format(
+        base=midjourney.base, answers=answers, mode=settings.mj_mode or "the relay's default"))  # fmt: skip
     say(f"ok: {default} is available" if default in {m.id for m in listed} else f"ok: using {default}")
     return 0 if discord_ok and database_ok else 1
+
+
+# What the Midjourney probe found, in words.
+MJ_SAID = {
+    "ok": "midjourney: the relay answers its task API at {base} (speed: {mode})",
+    "one at a time": "midjourney: the relay answers its task API at {base} (speed: {mode}), without list-by-condition: "
+    "tasks are polled one at a time",
+    "refused": "midjourney: the relay refused OPENAI_API_KEY at {base}",
+    "absent": "midjourney: no task API at {base} (set MJ_BASE_URL if the relay serves it elsewhere)",
+}
 
 
 async def reach_database(settings: Settings, say: Callable[..., None]) -> bool:
