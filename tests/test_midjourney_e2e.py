@@ -24,7 +24,17 @@ from tests.fakes.midjourney import (
     refused_at_submit,
     succeeds,
 )
-from tests.helpers import answer_of, callback_of, custom_ids, result_of, says, status_edits, stored_jobs
+from tests.helpers import (
+    answer_of,
+    callback_of,
+    custom_ids,
+    kept_images,
+    private_reply,
+    result_of,
+    says,
+    status_edits,
+    stored_jobs,
+)
 
 BOB = 500000000000000006
 
@@ -79,6 +89,17 @@ async def test_the_status_says_how_many_wait_before_it_in_the_relays_queue(
     token = await imagine(fake_discord, prompt="a red kite")
     await result_of(fake_discord, token)
     assert any("3 ahead" in edit.content for edit in status_edits(fake_discord, token))
+
+
+async def test_the_grid_as_far_as_it_is_drawn_is_the_live_preview_where_previews_are_on(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(preview_images=2)
+    image_api.mj.then(succeeds(steps=[("IN_PROGRESS", "45%", png(40, 40, (200, 0, 0)))]))
+    token = await imagine(fake_discord, prompt="a red barn")
+    await result_of(fake_discord, token)
+    previews = [edit for edit in fake_discord.for_token(token) if "preview.webp" in str(edit.files)]
+    assert len(previews) == 1 and "45%" in previews[0].content
 
 
 async def test_a_banned_prompt_is_refused_kindly_naming_the_word_and_nothing_is_followed(
@@ -295,3 +316,40 @@ async def test_midjourneys_buttons_work_after_a_restart_and_count_against_the_bu
     refused = await answer_of(fake_discord, again["token"])
     assert says(refused.content, "limit.budget")
     assert [call.path.rsplit("/", 1)[-1] for call in image_api.mj.submits] == ["imagine", "action"]
+
+
+async def an_upscale(fake: FakeDiscord, image_api: FakeImageAPI) -> tuple[dict[str, Any], int]:
+    """A grid, then its U1; returns the upscale's message and its job id."""
+    message, job_id = await a_grid(fake, image_api)
+    click = await fake.click(message, f"imagine:mj:{job_id}:0")
+    await result_of(fake, click["token"])
+    upscaled = fake.original(click["token"])
+    return upscaled, int(custom_ids(upscaled)[0].split(":")[2])
+
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(range(256)) * 20
+
+
+async def test_animate_posts_the_video_midjourney_made_as_an_mp4(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    upscaled, job_id = await an_upscale(fake_discord, image_api)
+    animate = labels(upscaled).index("Animate (High motion)")
+    image_api.mj.then(succeeds(videos=[MP4]))
+    click = await fake_discord.click(upscaled, f"imagine:mj:{job_id}:{animate}")
+    posted = await result_of(fake_discord, click["token"])
+    assert list(posted.files.values()) == [("video_1.mp4", MP4)]
+    assert "Extend (High motion)" in labels(fake_discord.original(click["token"]))
+
+
+async def test_a_video_larger_than_the_channel_takes_is_kept_and_the_member_told_why(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    upscaled, job_id = await an_upscale(fake_discord, image_api)
+    animate = labels(upscaled).index("Animate (Low motion)")
+    image_api.mj.then(succeeds(videos=[MP4]))
+    click = await fake_discord.click(upscaled, f"imagine:mj:{job_id}:{animate}", size_limit=len(MP4) // 2)
+    told = await private_reply(fake_discord, click["token"])
+    assert says(told.content, "result.too_large")
+    [kept] = await stored_jobs(bot, [JobState.DELIVERING])
+    assert kept.images_made == 1 and await kept_images(bot, kept.id) == [MP4]

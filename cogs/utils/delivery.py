@@ -48,8 +48,10 @@ class InteractionDelivery:
         self.status = StatusMessage(conversation, self.render, bot.settings.progress_interval)
         # Public messages follow the server's language when it set one; private answers, the requester's.
         self.locale = bot.core.public_locale(job.guild_id, conversation.locale)
-        # Whether the status message already shows (the first part of) the result.
+        # Whether the status message already shows (the first part of) the result, and whether it was too large
+        # to post here at all.
         self.shown = False
+        self.too_large = False
 
     def render(self) -> tuple[str, discord.ui.View | None]:
         """What the status message says now: the place in line, or the time spent drawing."""
@@ -85,6 +87,10 @@ class InteractionDelivery:
     async def succeeded(self, job: Job, generation: Generation) -> None:
         await self.status.stop()
         prepared = await images.prepare_async(generation.images, job.upload_limit or self.conversation.filesize_limit)
+        if not prepared.groups:
+            # Nothing fits, not even made smaller (a video): kept, and the member told why.
+            self.too_large = True
+            raise DeliveryFailed("the result is larger than this channel's upload limit")
         numbered = _numbered(prepared.groups)
         caption = result_caption(self.bot, self.locale, job, generation, prepared.left_out)
         posted = 0
@@ -119,7 +125,8 @@ class InteractionDelivery:
                     await self.conversation.edit_original(
                         content=texts.t(self.locale, "result.postponed_status"), view=None, attachments=[]
                     )
-                private = texts.t(self.conversation.locale, "result.postponed", hours=hours)
+                key = "result.too_large" if self.too_large else "result.postponed"
+                private = texts.t(self.conversation.locale, key, hours=hours)
                 await self.conversation.send(private, ephemeral=True)
                 return
             except DISCORD_FAILURES as error:
@@ -245,6 +252,8 @@ async def redeliver(bot: ImageBot, job: Job, generation: Generation) -> None:
     """Post a kept result in its channel, mentioning the requester; raises DeliveryFailed as delivery does."""
     locale = bot.core.public_locale(job.guild_id, job.locale)
     prepared = await images.prepare_async(generation.images, job.upload_limit or DEFAULT_UPLOAD_LIMIT)
+    if not prepared.groups:
+        raise DeliveryFailed("the result is larger than this channel's upload limit")
     caption = result_caption(bot, locale, job, generation, prepared.left_out, kept=True)
     posted = 0
     for index, group in enumerate(_numbered(prepared.groups)):
@@ -328,7 +337,8 @@ def _numbered(groups: list[list[ImageFile]]) -> list[Named]:
         named = []
         for image in group:
             index += 1
-            named.append((f"image_{index}.{image.extension}", image))
+            kind = "video" if image.extension == "mp4" else "image"
+            named.append((f"{kind}_{index}.{image.extension}", image))
         numbered.append(named)
     return numbered
 

@@ -64,11 +64,25 @@ def inspect(data: bytes) -> ImageFile | None:
     return ImageFile(data, extension, *size)
 
 
+def media(data: bytes) -> ImageFile | None:
+    """The image in ``data`` (as ``inspect`` finds it), or the MP4 video it holds: Midjourney's Animate results."""
+    if is_video(data):
+        return ImageFile(data, "mp4", 0, 0)
+    return inspect(data)
+
+
+def is_video(data: bytes) -> bool:
+    """Whether ``data`` is an MP4 (its first box is ``ftyp``)."""
+    return data[4:8] == b"ftyp"
+
+
 def fit(image: ImageFile, limit: int) -> ImageFile | None:
     """``image`` if it is under ``limit`` bytes, else a WebP re-encoding that is, keeping transparency; None when
-    it would have to shrink below ``MIN_SIDE`` pixels to fit."""
+    it would have to shrink below ``MIN_SIDE`` pixels to fit, or is a video."""
     if len(image.data) < limit:
         return image
+    if image.extension == "mp4":
+        return None
     with Image.open(io.BytesIO(image.data)) as opened:
         picture = opened.convert("RGBA" if _has_alpha(opened) else "RGB")
     scale = min(1.0, WEBP_MAX_SIDE / max(picture.size))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import logging
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 REDELIVERY_DELAYS = (60.0, 300.0, 1800.0, 3600.0)
 # A write after an image was paid for is tried again after these many seconds before it is given up.
 WRITE_RETRY_DELAYS = (0.2, 1.0, 5.0, 15.0)
+# The largest intermediate image of a task downloaded to show as a live preview.
+PREVIEW_BYTES = 8 * 1024 * 1024
 # How long a stopping bot waits, at least, for requests it acknowledged to be recorded or refused.
 ADMITTED_WAIT = 10.0
 
@@ -371,21 +374,31 @@ class Jobs:
         else:
             log.info("job %d: following Midjourney task %s on", job.id, job.task_id)
 
+        previewed = {""}
+
         async def moved_on(task: Task) -> None:
             if task.status == "IN_PROGRESS":
                 job.task_ahead = None
             job.task_progress = task.progress
+            # The grid as far as it is drawn, where live previews are on (Midjourney does not bill them).
+            if self.client.settings.preview_images and task.status == "IN_PROGRESS" and task.image_url not in previewed:
+                previewed.add(task.image_url)
+                drawn = await self.client.download(task.image_url, PREVIEW_BYTES)
+                if drawn is not None:
+                    await delivery.preview(job, base64.b64encode(drawn).decode())
             await delivery.progress(job)
 
         task = await tasks.follow(job.task_id, moved_on, self.task_timeout)
         if task.status != "SUCCESS":
             raise failure_of(task, job.request.prompt)
         job.task_buttons = tuple(button for button in task.buttons if shown(button))
-        data = await self.client.download(task.image_url, self.client.settings.max_download_bytes)
-        image = await workers.run(images.inspect, data) if data is not None else None
-        if image is None:
-            raise BadUpstreamResponse(f"Midjourney task {task.id}: its image could not be downloaded")
-        return Generation([image], asked=1)
+        # An Animate task's result is its video; any other's, its image.
+        url = task.video_urls[0] if task.video_urls else task.image_url
+        data = await self.client.download(url, self.client.settings.max_download_bytes)
+        made = await workers.run(images.media, data) if data is not None else None
+        if made is None:
+            raise BadUpstreamResponse(f"Midjourney task {task.id}: its result could not be downloaded")
+        return Generation([made], asked=1)
 
     async def _screen(self, job: Job, delivery: Delivery) -> None:
         """Ask the moderation endpoint about the prompt before paying for an image: raise Refused when it is
@@ -535,7 +548,7 @@ class Jobs:
         self._posting.add(job.id)
         try:
             kept = await self.storage.results(job.id)
-            found = await workers.run(lambda: [image for image in map(images.inspect, kept) if image is not None])
+            found = await workers.run(lambda: [image for image in map(images.media, kept) if image is not None])
             remaining = found[job.images_delivered :]
             if not remaining:
                 # The files were lost (a write that failed, a disk wiped): nothing is left to post.
