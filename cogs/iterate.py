@@ -56,6 +56,7 @@ class Iterate(commands.Cog):
         image5=localised("opt.blend.image"),
         prompt=localised("opt.blend.prompt"),
         size=localised("opt.size"),
+        model=localised("opt.model"),
     )
     async def blend(
         self,
@@ -67,6 +68,7 @@ class Iterate(commands.Cog):
         image5: discord.Attachment | None = None,
         prompt: app_commands.Range[str, 1, PROMPT_LIMIT] | None = None,
         size: str = "auto",
+        model: str | None = None,
     ) -> None:
         """Two to five uploads sent together to the edits endpoint, blended as ``prompt`` says (or just blended)."""
         uploads = [upload for upload in (image1, image2, image3, image4, image5) if upload is not None]
@@ -74,7 +76,7 @@ class Iterate(commands.Cog):
             check_declared(upload.size, upload.content_type)
         request = ImageRequest(
             prompt=prompt or texts.t(interaction.locale, "blend.prompt"),
-            model=self.bot.core.default_model(interaction.guild_id),
+            model=(model or self.bot.core.default_model(interaction.guild_id)).strip(),
             size=size,
             moderation=self.bot.settings.moderation,
             tool="blend",
@@ -82,6 +84,7 @@ class Iterate(commands.Cog):
         await start_job(self.bot, interaction, request, [upload.url for upload in uploads])
 
     blend.autocomplete("size")(choices.sizes)
+    blend.autocomplete("model")(choices.models)
 
     @app_commands.command(name="describe", description=localised("cmd.describe"))
     @app_commands.guild_only()

@@ -485,15 +485,20 @@ class Core:
     ) -> tuple[Description, bytes]:
         """Prompts for the image at ``url`` in the member's language, recorded for the buttons that draw them (with
         ``model``), and the image as it was read; raises InvalidRequest, UploadRejected or an upstream error."""
+        midjourney = model is not None and self._catalogue.lookup(model).tasks
         vision = self._models.vision
-        if vision is None:
+        if vision is None and not midjourney:
             raise InvalidRequest("describe.no_model")
         if user_id in self._describing:
             raise InvalidRequest("describe.busy")
         self._describing.add(user_id)
         try:
             image = await self.fetch_reference(url)
-            prompts = await self._ask_vision(vision, image, locale)
+            if model is not None and midjourney:
+                # Described by Midjourney itself, in the words its own prompts use.
+                prompts = await self._midjourney.describe(image, model, self._settings.mj_timeout)
+            else:
+                prompts = await self._ask_vision(vision or "", image, locale)
         finally:
             self._describing.discard(user_id)
         described = Description(user_id, guild_id, channel_id, tuple(prompts), model, self.clock())

@@ -353,3 +353,36 @@ async def test_a_video_larger_than_the_channel_takes_is_kept_and_the_member_told
     assert says(told.content, "result.too_large")
     [kept] = await stored_jobs(bot, [JobState.DELIVERING])
     assert kept.images_made == 1 and await kept_images(bot, kept.id) == [MP4]
+
+
+# -- /describe and /blend with Midjourney ------------------------------------------------------------------------
+
+
+async def test_describe_with_midjourney_asks_midjourney_and_its_numbered_prompts_get_buttons_that_draw_with_it(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    photo = fake_discord.upload("photo.png", png(300, 200, (30, 90, 160)))
+    sent = await fake_discord.slash("describe", {"image": photo, "model": "midjourney"})
+    await result_of(fake_discord, sent["token"])
+    message = fake_discord.original(sent["token"])
+    [submit] = image_api.mj.submits
+    assert submit.path == "/mj/submit/describe" and submit.body["base64"].startswith("data:image/")
+    description = message["embeds"][0]["description"]
+    assert "**1.** " in description and "**4.** " in description and "1️⃣" not in description
+    assert image_api.chat_calls == []
+    click = await fake_discord.click(message, custom_ids(message)[1], user_id=BOB)
+    await result_of(fake_discord, click["token"])
+    drawn = image_api.mj.submits[-1]
+    assert drawn.path == "/mj/submit/imagine" and drawn.body["prompt"] in description
+
+
+async def test_blend_with_midjourney_sends_the_images_and_the_shape_of_its_size(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    options = {"image1": fake_discord.upload("a.png", png(40, 40)), "image2": fake_discord.upload("b.png", png(40, 40)),
+               "model": "midjourney", "size": "9:16"}  # fmt: skip
+    sent = await fake_discord.slash("blend", options)
+    await result_of(fake_discord, sent["token"])
+    [submit] = image_api.mj.submits
+    assert submit.path == "/mj/submit/blend" and submit.body["dimensions"] == "PORTRAIT"
+    assert len(submit.body["base64Array"]) == 2 and image_api.edit_calls == []

@@ -68,6 +68,7 @@ class Task:
     image_url: str = ""
     video_urls: tuple[str, ...] = ()
     fail_reason: str = ""
+    prompt: str = ""
     buttons: tuple[TaskButton, ...] = ()
     properties: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +94,7 @@ class Task:
             image_url=str(data.get("imageUrl") or ""),
             video_urls=tuple(dict.fromkeys(url for url in videos if isinstance(url, str) and url)),
             fail_reason=str(data.get("failReason") or ""),
+            prompt=str(data.get("prompt") or ""),
             buttons=buttons,
             properties=properties if isinstance(properties, dict) else {},
         )
@@ -134,6 +136,24 @@ def billed_as(custom_id: str) -> str:
     if not custom_id:
         return "mj_imagine"
     return next((name for piece, name in _BILLED_AS if piece in custom_id), "mj_modal")
+
+
+def dimensions(size: str) -> str:
+    """The shape of a Blend, as Midjourney names it, from a size or ratio (square when none is given)."""
+    found = re.fullmatch(r"(\d+)[x:](\d+)", size)
+    if not found or int(found[1]) == int(found[2]):
+        return "SQUARE"
+    return "PORTRAIT" if int(found[1]) < int(found[2]) else "LANDSCAPE"
+
+
+# Describe numbers its prompts with keycap digits: 1️⃣ … 4️⃣.
+_KEYCAP = re.compile("[1-9]\ufe0f?\u20e3")
+
+
+def described(text: str) -> list[str]:
+    """The numbered prompts of a Describe task's answer, without their numbers."""
+    prompts = [" ".join(part.split()) for part in _KEYCAP.split(text)]
+    return [prompt for prompt in prompts if prompt][:4]
 
 
 def prompt_for(request: ImageRequest) -> str:
@@ -218,6 +238,26 @@ class Midjourney:
         if request.references:
             body["base64Array"] = [data_url(data) for data in request.references]
         return await self.submit("imagine", body, request.model, request.prompt)
+
+    async def blend(self, request: ImageRequest) -> Submitted:
+        """Submit the request's two to five reference images as a Blend task, shaped as its size says."""
+        body = {"base64Array": [data_url(data) for data in request.references], "dimensions": dimensions(request.size)}
+        return await self.submit("blend", body, request.model, request.prompt)
+
+    async def describe(self, image: bytes, model: str, within: float) -> list[str]:
+        """Midjourney's four prompts for ``image`` (a Describe task, followed to its end)."""
+        submitted = await self.submit("describe", {"base64": data_url(image)}, model, "")
+
+        async def ignore(task: Task) -> None:
+            return None
+
+        task = await self.follow(submitted.task_id, ignore, within)
+        if task.status != "SUCCESS":
+            raise failure_of(task, "")
+        prompts = described(str(task.properties.get("finalPrompt") or task.prompt))
+        if not prompts:
+            raise BadUpstreamResponse(f"Midjourney describe task {task.id} holds no prompts")
+        return prompts
 
     async def act(self, request: ImageRequest) -> Submitted:
         """Submit a click on a result's button (``request.action``) on the task that gave it; a button that opens

@@ -364,6 +364,8 @@ class Jobs:
             request = job.request
             if request.action:
                 submitted = await tasks.act(request)
+            elif request.tool == "blend":
+                submitted = await tasks.blend(request)
             else:
                 submitted = await tasks.imagine(request, self.client.catalogue.lookup(request.model))
             job.task_id, job.task_ahead = submitted.task_id, submitted.ahead
