@@ -175,6 +175,21 @@ def asked_about(image_api: FakeImageAPI, task_id: str) -> int:
     return sum(task_id in ids_of(call) or task_id in call.path for call in image_api.mj.polls)
 
 
+async def test_a_task_the_relay_no_longer_knows_interrupts_the_job_with_a_way_to_run_it_again(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.mj.then(never_ends("20%"))
+    token = await imagine(fake_discord, prompt="a lost lantern")
+    await fake_discord.wait_for(lambda: [edit for edit in status_edits(fake_discord, token) if "20%" in edit.content])
+    image_api.mj.forget(image_api.mj.last_task.id)
+    ended = await fake_discord.wait_for(
+        lambda: [edit for edit in status_edits(fake_discord, token) if says(edit.content, "job.interrupted")]
+    )
+    assert custom_ids(ended[0].payload)[0].startswith("imagine:rerun:")
+    [job] = await stored_jobs(bot, [JobState.INTERRUPTED])
+    assert job.error_code == "task_gone"
+
+
 async def test_a_relay_without_list_by_condition_is_polled_one_task_at_a_time(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..api.client import Generation, ImageClient
-from ..api.midjourney import Midjourney, Task, failure_of, shown
+from ..api.midjourney import Midjourney, Task, TaskGone, failure_of, shown
 from ..api.stream import OnPartial
 from ..catalogue.entries import Catalogue, ModelInfo
 from ..catalogue.prices import PriceTable
@@ -307,6 +307,11 @@ class Jobs:
                 refused.cooloff_until = int(until) if until is not None else None
                 await self._finish(job, JobState.REFUSED, refused.reason)
                 await delivery.failed(job, refused)
+                return
+            except TaskGone:
+                # The relay lost the task it accepted: nothing came of it, and the member may run it again.
+                await self._finish(job, JobState.INTERRUPTED, "task_gone")
+                await self._tell_ended(job, delivery)
                 return
             except ImageGenError as error:
                 await self._finish(job, JobState.FAILED, type(error).__name__)
