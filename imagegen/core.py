@@ -486,6 +486,11 @@ class Core:
         """Prompts for the image at ``url`` in the member's language, recorded for the buttons that draw them (with
         ``model``), and the image as it was read; raises InvalidRequest, UploadRejected or an upstream error."""
         midjourney = model is not None and self._catalogue.lookup(model).tasks
+        if model is not None and midjourney:
+            # Midjourney's Describe is a task the relay bills: only where its model may be used.
+            policy.apply_caps(
+                self.server(guild_id), ImageRequest("describe", model), "max", self._settings.allowed_models, ()
+            )
         vision = self._models.vision
         if vision is None and not midjourney:
             raise InvalidRequest("describe.no_model")

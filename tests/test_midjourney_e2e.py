@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bot import ImageBot
+from imagegen.api.midjourney import MISSING_ROUNDS
 from imagegen.model import JobState
 from tests.conftest import API_KEY
 from tests.fakes.discord import FakeDiscord
@@ -18,6 +19,7 @@ from tests.fakes.midjourney import (
     cancelled,
     fails,
     http_error,
+    needs_modal,
     never_ends,
     queue_full,
     queued,
@@ -36,7 +38,8 @@ from tests.helpers import (
     stored_jobs,
 )
 
-BOB = 500000000000000006
+BOB, ADMIN = 500000000000000006, 500000000000000009
+MANAGE_SERVER = 0x20 | 0xC00
 
 
 async def imagine(fake: FakeDiscord, **options: object) -> str:
@@ -194,11 +197,13 @@ async def test_a_relay_without_list_by_condition_is_polled_one_task_at_a_time(
     bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
 ) -> None:
     image_api.mj.list_by_condition = False
-    image_api.mj.then(succeeds(steps=[("IN_PROGRESS", "20%"), ("IN_PROGRESS", "70%")]))
+    image_api.mj.then(succeeds(steps=[("IN_PROGRESS", f"{percent}%") for percent in range(10, 100, 10)]))
     await result_of(fake_discord, await imagine(fake_discord, prompt="a castle"))
-    paths = [call.path for call in image_api.mj.polls]
-    assert paths[0].endswith("/task/list-by-condition")
-    assert all(path.endswith("/fetch") for path in paths[1:]) and len(paths) >= 3
+    paths = [call.path.rsplit("/", 1)[-1] for call in image_api.mj.polls]
+    # A missing route is believed only once it stays missing: a proxy may answer 404 for a moment.
+    last_list = max(index for index, path in enumerate(paths) if path == "list-by-condition")
+    assert paths.count("list-by-condition") == MISSING_ROUNDS
+    assert paths[last_list + 1 :] and all(path == "fetch" for path in paths[last_list + 1 :])
 
 
 async def test_tasks_in_flight_together_are_polled_in_one_request_a_round(
@@ -401,3 +406,66 @@ async def test_blend_with_midjourney_sends_the_images_and_the_shape_of_its_size(
     [submit] = image_api.mj.submits
     assert submit.path == "/mj/submit/blend" and submit.body["dimensions"] == "PORTRAIT"
     assert len(submit.body["base64Array"]) == 2 and image_api.edit_calls == []
+
+
+# -- what a review found ----------------------------------------------------------------------------------------
+
+
+async def test_a_task_given_up_after_the_relay_accepted_it_stays_on_the_budget(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    # $0.10 an Imagine: a budget of $0.15 has room for one, whether it was delivered or not.
+    await start_bot(mj_timeout=0.3, daily_budget_per_server=0.15)
+    image_api.mj.then(never_ends("30%"))
+    assert says((await answer_of(fake_discord, await imagine(fake_discord, prompt="slow"))).content, "error.timeout")
+    refused = await answer_of(fake_discord, await imagine(fake_discord, prompt="again"))
+    assert says(refused.content, "limit.budget") and len(image_api.mj.submits) == 1
+
+
+async def test_an_action_midjourney_answers_with_its_form_gets_the_jobs_prompt(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, job_id = await a_grid(fake_discord, image_api)
+    # Remix mode on the relay's account: a variation waits for a prompt before it draws.
+    image_api.mj.then(needs_modal())
+    click = await fake_discord.click(message, f"imagine:mj:{job_id}:5")
+    await result_of(fake_discord, click["token"])
+    action, modal = image_api.mj.submits[-2:]
+    assert action.path.endswith("/submit/action") and modal.path.endswith("/submit/modal")
+    assert modal.body == {"taskId": image_api.mj.last_task.id, "prompt": "a red kite"}
+
+
+async def test_remix_of_a_midjourney_action_draws_the_new_prompt_instead_of_repeating_the_action(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    _, job_id = await an_upscale(fake_discord, image_api)
+    sent = await fake_discord.submit_modal(f"imagine:remix-modal:{job_id}", {"prompt": "a blue kite"})
+    await result_of(fake_discord, sent["token"])
+    last = image_api.mj.submits[-1]
+    assert last.path.endswith("/submit/imagine") and last.body["prompt"] == "a blue kite"
+
+
+async def test_a_button_whose_emoji_only_midjourney_can_send_is_labelled_by_its_name(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    own = [{"customId": "MJ::JOB::upsample::1::x", "label": "", "emoji": "upscale_1", "type": 2, "style": 2},
+           {"customId": "MJ::JOB::reroll::0::x::SOLO", "label": "", "emoji": "🔄", "type": 2, "style": 2}]  # fmt: skip
+    image_api.mj.then(succeeds(buttons=own))
+    token = await imagine(fake_discord, prompt="a kite")
+    await result_of(fake_discord, token)
+    found = [c for row in fake_discord.original(token)["components"] for c in row["components"]][:2]
+    assert found[0]["label"] == "upscale_1" and "emoji" not in found[0]
+    assert found[1]["emoji"]["name"] == "🔄"
+
+
+async def test_describe_with_midjourney_is_refused_where_the_server_does_not_allow_it(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    sent = await fake_discord.slash(
+        "imagine-admin", {"allowed": "gpt-image-2"}, subcommand="models", user_id=ADMIN, permissions=MANAGE_SERVER
+    )
+    await answer_of(fake_discord, sent["token"])
+    photo = fake_discord.upload("photo.png", png(300, 200, (30, 90, 160)))
+    asked = await fake_discord.slash("describe", {"image": photo, "model": "midjourney"})
+    answer = await answer_of(fake_discord, asked["token"])
+    assert says(answer.content, "limit.model") and image_api.mj.submits == []

@@ -338,7 +338,11 @@ class MjButton(JobItem, custom_id="imagine:mj:{job}:{index}"):
     def for_job(cls, job: Job, index: int) -> Self:
         """The button ``index`` of those ``job``'s task came with, labelled as Midjourney labelled it."""
         button = job.task_buttons[index]
-        return cls(job.id, index, label=button.label[:80] or None, emoji=button.emoji or None)
+        # A relay may give the name of one of Midjourney's own Discord emoji (upscale_1), which no other bot can
+        # send: only a Unicode emoji is kept, and a button left with neither is labelled by that name.
+        emoji = button.emoji if button.emoji and not button.emoji.isascii() else None
+        label = button.label or ("" if emoji else button.emoji or "…")
+        return cls(job.id, index, label=label[:80] or None, emoji=emoji)
 
     @classmethod
     async def from_custom_id(
@@ -408,7 +412,8 @@ class RemixForm(PromptForm, custom_id="imagine:remix-modal:{job}"):
         elif not belongs_here(interaction, job):
             await elsewhere(interaction, job)
         else:
-            await start(bot, interaction, dataclasses.replace(job.request, prompt=prompt))
+            # A new prompt is a new drawing: not the Midjourney action that made the job, if one did.
+            await start(bot, interaction, dataclasses.replace(job.request, prompt=prompt, action="", parent_task=""))
 
 
 class EditForm(PromptForm, custom_id="imagine:edit-modal:{channel}:{message}:{index}"):

@@ -45,16 +45,22 @@ SUBMIT_TIMEOUT = 60.0
 POLL_TIMEOUT = 20.0
 # How often a task is polled, by how long it has run: (running less than this many seconds, wait this long).
 POLL_INTERVALS: tuple[tuple[float, float], ...] = ((60.0, 2.0), (300.0, 5.0), (math.inf, 10.0))
+# Tasks fetched at once from a relay without list-by-condition.
+FETCHES_AT_ONCE = 8
+# A relay whose list-by-condition is missing this many rounds in a row has none: its tasks are fetched one by one.
+MISSING_ROUNDS = 3
 # Statuses a task ends in.
 ENDED = ("SUCCESS", "FAILURE", "CANCEL", "MODAL")
 # Speed flags typed in a prompt: the operator's MJ_MODE decides the speed, and so the price.
-_SPEED_FLAGS = re.compile(r"(?<!\S)--(?:fast|relax|turbo)(?!\S)", re.IGNORECASE)
+_SPEED_FLAGS = re.compile(r"(?<!\S)(?:--|—)(?:fast|relax|turbo)(?!\S)", re.IGNORECASE)
 _ASPECT_FLAG = re.compile(r"(?<!\S)--(?:ar|aspect)\s", re.IGNORECASE)
 _PARAMETER = re.compile(r"--[a-z][\w-]*", re.IGNORECASE)
 # Words relays use for a prompt Midjourney will not draw, for a busy queue, for spent credit, for a bad parameter.
 _BANNED = ("banned", "sensitive", "敏感", "违禁", "moderat", "restricted", "violat", "not allowed", "blocked")
 _BUSY = ("busy", "繁忙", "队列已满", "queue full", "queue is full", "稍后")
 _BALANCE = ("余额", "insufficient", "balance", "quota")
+# Words of an answer about the relay's Midjourney account, not the prompt (new-api's code 24).
+_ACCOUNT = ("account", "账号", "账户")
 _INVALID = ("invalid parameter", "unrecognized parameter", "参数错误", "参数不合法", "unknown parameter")
 
 
@@ -182,7 +188,8 @@ def submit_failure(code: object, description: str, properties: dict[str, Any], p
     number their answers differently, so the words decide where they disagree."""
     words = description.lower()
     banned = str(properties.get("bannedWord") or "").strip()
-    if banned or any(word in words for word in _BANNED) or (code == 24 and "account" not in words):
+    account = any(word in words for word in _ACCOUNT)
+    if banned or (not account and (any(word in words for word in _BANNED) or code == 24)):
         refused = Refused("sensitive_words", prompt, f"Midjourney submit {code}: {description}")
         if banned:
             refused.key = "refused.banned_word"
@@ -192,7 +199,7 @@ def submit_failure(code: object, description: str, properties: dict[str, Any], p
         return UpstreamBusy(f"Midjourney submit {code}: {description}")
     if code == 25 or any(word in words for word in _BALANCE):
         return QuotaExhausted(f"Midjourney submit {code}: {description}")
-    if code == 24:
+    if code == 24 or account:
         return UpstreamUnavailable(f"Midjourney submit {code}: {description}")
     if code == 21 or any(word in words for word in _INVALID):
         return _rejected(f"Midjourney submit {code}: {description}", description)
@@ -201,11 +208,12 @@ def submit_failure(code: object, description: str, properties: dict[str, Any], p
 
 @dataclass
 class _Following:
-    """A task some job waits on: its answers go to ``updates``, its next poll is due at ``due``."""
+    """A task some jobs wait on (two members may click one button, and the relay answer both with one task): its
+    answers go to each of their ``listeners``; its next poll is due at ``due``."""
 
     started: float
     due: float
-    updates: asyncio.Queue[Task | None] = field(default_factory=asyncio.Queue)
+    listeners: list[asyncio.Queue[Task | None]] = field(default_factory=list)
 
 
 OnProgress = Callable[[Task], Awaitable[None]]
@@ -227,8 +235,9 @@ class Midjourney:
         self._headers = {"Authorization": f"Bearer {key}", "mj-api-secret": key}
         self._following: dict[str, _Following] = {}
         self._poller: asyncio.Task[None] | None = None
-        # Whether the relay answers list-by-condition; found out on first use.
+        # Whether the relay answers list-by-condition; found out on use (missing this many rounds in a row).
         self.batch = True
+        self._missing = 0
         # Requests made to poll, for the operator's figures.
         self.polls = 0
 
@@ -266,7 +275,11 @@ class Midjourney:
         submitted = await self.submit("action", body, request.model, request.prompt)
         if not TaskButton(request.action).asks_prompt:
             return submitted
-        modal = {"taskId": submitted.task_id, "prompt": prompt_for(request)}
+        return await self.answer_form(submitted.task_id, request)
+
+    async def answer_form(self, task_id: str, request: ImageRequest) -> Submitted:
+        """Send the prompt a task waiting in status MODAL asks for (Custom Zoom, or any action in Remix mode)."""
+        modal = {"taskId": task_id, "prompt": prompt_for(request)}
         return await self.submit("modal", modal, request.model, request.prompt)
 
     async def submit(self, kind: str, body: dict[str, Any], model: str, prompt: str) -> Submitted:
@@ -290,7 +303,9 @@ class Midjourney:
         """Poll the task until it ends (``on_progress`` hears of each change on the way) and return it; raises
         UpstreamTimeout after ``within`` seconds, TaskGone when the relay no longer knows it."""
         now = self.clock()
-        following = self._following[task_id] = _Following(started=now, due=now)
+        following = self._following.setdefault(task_id, _Following(started=now, due=now))
+        updates: asyncio.Queue[Task | None] = asyncio.Queue()
+        following.listeners.append(updates)
         if self._poller is None or self._poller.done():
             self._poller = asyncio.create_task(self._poll())
         last: Task | None = None
@@ -299,7 +314,7 @@ class Midjourney:
             while True:
                 try:
                     async with asyncio.timeout(max(0.0, deadline - self.clock())):
-                        task = await following.updates.get()
+                        task = await updates.get()
                 except TimeoutError:
                     raise UpstreamTimeout(f"Midjourney task {task_id} unfinished after {within:g}s") from None
                 if task is None:
@@ -312,7 +327,9 @@ class Midjourney:
                     await on_progress(task)
                 last = task
         finally:
-            self._following.pop(task_id, None)
+            following.listeners.remove(updates)
+            if not following.listeners:
+                self._following.pop(task_id, None)
 
     async def probe(self) -> str:
         """Whether the relay answers the task API, without drawing anything: ``ok``, ``one at a time`` (it has no
@@ -359,7 +376,8 @@ class Midjourney:
                     continue
                 following.due = now + _interval(now - following.started)
                 if task_id in found:
-                    following.updates.put_nowait(found[task_id])
+                    for updates in following.listeners:
+                        updates.put_nowait(found[task_id])
             await asyncio.sleep(tick)
 
     async def _fetch_all(self, ids: list[str]) -> dict[str, Task | None]:
@@ -370,10 +388,14 @@ class Midjourney:
             listed = await self._list(ids)
             if listed is not None:
                 found.update({task.id: task for task in listed if task.id in ids})
-        for task_id in ids:
-            if task_id not in found:
+        gate = asyncio.Semaphore(FETCHES_AT_ONCE)
+
+        async def fetch(task_id: str) -> None:
+            async with gate:
                 with contextlib.suppress(ImageGenError):
                     found[task_id] = await self._fetch(task_id)
+
+        await asyncio.gather(*(fetch(task_id) for task_id in ids if task_id not in found))
         return found
 
     async def _list(self, ids: list[str]) -> list[Task] | None:
@@ -384,9 +406,14 @@ class Midjourney:
             log.warning("Midjourney: polling failed, trying again: %s", error.detail)
             return None
         if status in (404, 405, 501):
-            log.info("Midjourney: the relay has no list-by-condition; each task is fetched on its own")
-            self.batch = False
+            # A proxy before the relay may answer 404 for a moment (a deploy): the route is missing only if it
+            # stays missing.
+            self._missing += 1
+            if self._missing >= MISSING_ROUNDS:
+                log.info("Midjourney: the relay has no list-by-condition; each task is fetched on its own")
+                self.batch = False
             return None
+        self._missing = 0
         answer = _json_or_none(raw) if status == 200 else None
         if not isinstance(answer, list):
             log.warning("Midjourney: list-by-condition answered HTTP %d without a list", status)
@@ -400,11 +427,12 @@ class Midjourney:
         except ImageGenError as error:
             log.warning("Midjourney: fetching task %s failed, trying again: %s", task_id, error.detail)
             raise
-        if status == 404:
-            return None
+        answer = _json_or_none(raw)
+        if (status == 200 and answer is None) or _not_found(answer):
+            return None  # the relay says so: the task no longer exists
         if status != 200:
             raise UpstreamFailed(f"fetching Midjourney task {task_id}: HTTP {status}")
-        return Task.read(parse_json(raw))
+        return Task.read(answer)
 
     async def _call(
         self, method: str, path: str, limits: aiohttp.ClientTimeout, **kwargs: Any
@@ -413,7 +441,13 @@ class Midjourney:
             self.polls += 1
         with transport_errors(self.settings.image_api_proxy, limits):
             async with self.session.request(
-                method, f"{self.base}/{path}", headers=self._headers, timeout=limits, **kwargs
+                # Never to another host with the key: a relay has no reason to redirect its API.
+                method,
+                f"{self.base}/{path}",
+                headers=self._headers,
+                timeout=limits,
+                allow_redirects=False,
+                **kwargs,
             ) as response:
                 return response.status, await response.read(), response.headers.get("Retry-After")
 
@@ -431,6 +465,14 @@ def _rejected(detail: str, words: str) -> UpstreamRejected:
         rejected.key = "error.parameter"
         rejected.params["parameter"] = found[0]
     return rejected
+
+
+def _not_found(answer: object) -> bool:
+    """Whether a relay's answer says the task does not exist (midjourney-proxy and new-api word it apart)."""
+    if not isinstance(answer, dict) or answer.get("id"):
+        return False  # a task (whose own words may say anything)
+    words = str(answer.get("description") or answer.get("message") or "").lower()
+    return answer.get("code") == 4 or any(word in words for word in ("not found", "no_found", "not_found", "不存在"))
 
 
 def _json_or_none(raw: bytes) -> Any:

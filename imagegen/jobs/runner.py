@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 REDELIVERY_DELAYS = (60.0, 300.0, 1800.0, 3600.0)
 # A write after an image was paid for is tried again after these many seconds before it is given up.
 WRITE_RETRY_DELAYS = (0.2, 1.0, 5.0, 15.0)
+# A task's result that could not be downloaded is tried again after these many seconds.
+DOWNLOAD_RETRY_DELAYS = (1.0, 5.0)
 # The largest intermediate image of a task downloaded to show as a live preview.
 PREVIEW_BYTES = 8 * 1024 * 1024
 # How long a stopping bot waits, at least, for requests it acknowledged to be recorded or refused.
@@ -366,21 +368,41 @@ class Jobs:
         """Submit the job's task (once: its id is stored the moment the relay accepts it), follow it to its end and
         download what it made. A job that has a task already follows that one on."""
         if job.task_id is None:
-            request = job.request
-            if request.action:
-                submitted = await tasks.act(request)
-            elif request.tool == "blend":
-                submitted = await tasks.blend(request)
-            else:
-                submitted = await tasks.imagine(request, self.client.catalogue.lookup(request.model))
-            job.task_id, job.task_ahead = submitted.task_id, submitted.ahead
-            await self._save(job)
-            log.info("job %d: Midjourney task %s submitted", job.id, job.task_id)
-            if submitted.ahead is not None:
+            # Submitted and recorded as one step, which stopping the bot waits for: a task the relay accepted is
+            # always known, so it is followed on and never submitted again.
+            submitting = asyncio.ensure_future(self._submit_task(job, tasks))
+            try:
+                await asyncio.shield(submitting)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await submitting
+                raise
+            if job.task_ahead is not None:
                 await delivery.progress(job)
         else:
             log.info("job %d: following Midjourney task %s on", job.id, job.task_id)
+        try:
+            return await self._task_result(job, delivery, tasks, job.task_id or "")
+        except (Refused, TaskGone):
+            raise
+        except ImageGenError:
+            # The relay took the task and bills it whatever became of it: its price stays on the budget.
+            job.images_made = max(job.images_made, 1)
+            raise
 
+    async def _submit_task(self, job: Job, tasks: Midjourney) -> None:
+        request = job.request
+        if request.action:
+            submitted = await tasks.act(request)
+        elif request.tool == "blend":
+            submitted = await tasks.blend(request)
+        else:
+            submitted = await tasks.imagine(request, self.client.catalogue.lookup(request.model))
+        job.task_id, job.task_ahead = submitted.task_id, submitted.ahead
+        await self._save(job)
+        log.info("job %d: Midjourney task %s submitted", job.id, job.task_id)
+
+    async def _task_result(self, job: Job, delivery: Delivery, tasks: Midjourney, task_id: str) -> Generation:
         previewed = {""}
 
         async def moved_on(task: Task) -> None:
@@ -395,17 +417,24 @@ class Jobs:
                     await delivery.preview(job, base64.b64encode(drawn).decode())
             await delivery.progress(job)
 
-        task = await tasks.follow(job.task_id, moved_on, self.task_timeout)
+        task = await tasks.follow(task_id, moved_on, self.task_timeout)
+        if task.status == "MODAL":
+            # Midjourney asks for a prompt (Remix mode at the relay's account): the job's own, once.
+            await tasks.answer_form(task.id, job.request)
+            task = await tasks.follow(task_id, moved_on, self.task_timeout)
         if task.status != "SUCCESS":
             raise failure_of(task, job.request.prompt)
         job.task_buttons = tuple(button for button in task.buttons if shown(button))
-        # An Animate task's result is its video; any other's, its image.
+        # An Animate task's result is its video; any other's, its image. Links may fail for a moment: tried again.
         url = task.video_urls[0] if task.video_urls else task.image_url
-        data = await self.client.download(url, self.client.settings.max_download_bytes)
-        made = await workers.run(images.media, data) if data is not None else None
-        if made is None:
-            raise BadUpstreamResponse(f"Midjourney task {task.id}: its result could not be downloaded")
-        return Generation([made], asked=1)
+        for delay in (*DOWNLOAD_RETRY_DELAYS, None):
+            data = await self.client.download(url, self.client.settings.max_download_bytes)
+            made = await workers.run(images.media, data) if data is not None else None
+            if made is not None:
+                return Generation([made], asked=1)
+            if delay is not None:
+                await asyncio.sleep(delay)
+        raise BadUpstreamResponse(f"Midjourney task {task.id}: its result could not be downloaded")
 
     async def _screen(self, job: Job, delivery: Delivery) -> None:
         """Ask the moderation endpoint about the prompt before paying for an image: raise Refused when it is
@@ -490,6 +519,8 @@ class Jobs:
         await delivery.withheld(job, held, flagged, len(kept))
 
     async def _verdict(self, job: Job, image: bytes) -> list[str]:
+        if images.is_video(image):
+            return []  # the moderation endpoint takes images: a video's source image was screened when it was drawn
         try:
             return counted(await self.client.moderate("", (image,)), job.screening)
         except ImageGenError as error:
