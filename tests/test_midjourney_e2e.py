@@ -371,6 +371,7 @@ async def test_a_video_larger_than_the_channel_takes_is_kept_and_the_member_told
     click = await fake_discord.click(upscaled, f"imagine:mj:{job_id}:{animate}", size_limit=len(MP4) // 2)
     told = await private_reply(fake_discord, click["token"])
     assert says(told.content, "result.too_large")
+    assert any(says(edit.content, "result.too_large_status") for edit in status_edits(fake_discord, click["token"]))
     [kept] = await stored_jobs(bot, [JobState.DELIVERING])
     assert kept.images_made == 1 and await kept_images(bot, kept.id) == [MP4]
 

@@ -122,8 +122,9 @@ class InteractionDelivery:
         if self.status.usable:
             try:
                 if not self.shown:
+                    status = "result.too_large_status" if self.too_large else "result.postponed_status"
                     await self.conversation.edit_original(
-                        content=texts.t(self.locale, "result.postponed_status"), view=None, attachments=[]
+                        content=texts.t(self.locale, status), view=None, attachments=[]
                     )
                 key = "result.too_large" if self.too_large else "result.postponed"
                 private = texts.t(self.conversation.locale, key, hours=hours)
