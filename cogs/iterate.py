@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import logging
-import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from imagegen import texts
-from imagegen.imaging.uploads import check_declared, kind
+from imagegen.imaging.uploads import check_declared
 from imagegen.model import ImageRequest
-from imagegen.ops import logs
 
 from .utils import choices
 from .utils.buttons import Pick, Tool
-from .utils.items import Item, bot_of, buttons
+from .utils.described import Idea, described_answer
 from .utils.jobs import start_job
-from .utils.markup import inert
 from .utils.translator import localised
 
 if TYPE_CHECKING:
@@ -95,6 +91,11 @@ class Iterate(commands.Cog):
         """Four prompts for an uploaded image, numbered, with a button to draw each as the clicker's job."""
         check_declared(image.size, image.content_type)
         core = self.bot.core
+        if core.describes_as_task(model):
+            # Midjourney's own Describe is a task the relay bills: a job, under the limits and the budget.
+            request = ImageRequest(prompt="/describe", model=(model or "").strip(), tool="describe")
+            await start_job(self.bot, interaction, request, [image.url])
+            return
         core.check_place(interaction.user.id, interaction.guild_id, interaction.channel_id)
         await interaction.response.defer(thinking=True)
         description, thumbnail = await core.describe(
@@ -106,54 +107,9 @@ class Iterate(commands.Cog):
             model=model.strip() if model else None,
         )
         locale = core.public_locale(interaction.guild_id, interaction.locale)
-        numbered = "\n\n".join(f"**{n}.** {inert(prompt, 900)}" for n, prompt in enumerate(description.prompts, 1))
-        name = f"describe.{kind(thumbnail)}"
-        embed = discord.Embed(description=numbered).set_thumbnail(url=f"attachment://{name}")
-        view = buttons(*(Idea(description.id, n) for n in range(1, len(description.prompts) + 1)))
-        await interaction.edit_original_response(
-            content=texts.t(locale, "describe.result"),
-            embed=embed,
-            attachments=[discord.File(io.BytesIO(thumbnail), filename=name)],
-            view=view,
-        )
+        await interaction.edit_original_response(**described_answer(locale, description, thumbnail))
 
     describe.autocomplete("model")(choices.models)
-
-
-class Idea(Item, custom_id=r"imagine:idea:{description}:{index:\d}"):
-    """Draws one prompt (numbered from 1) of a /describe answer, as the clicker's job, where the answer was given."""
-
-    style = discord.ButtonStyle.primary
-    emoji = "🎨"
-
-    def __init__(self, description_id: int, index: int) -> None:
-        super().__init__(self.button(str(index), description=description_id, index=index))
-        self.description_id = description_id
-        self.index = index
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> Idea:
-        return cls(int(match["description"]), int(match["index"]))
-
-    async def clicked(self, interaction: discord.Interaction) -> None:
-        logs.about(guild=interaction.guild_id, interaction=interaction.id)
-        bot = bot_of(interaction)
-        described = await bot.core.description(self.description_id)
-        if described is None or not 1 <= self.index <= len(described.prompts):
-            await interaction.response.send_message(texts.t(interaction.locale, "describe.gone"), ephemeral=True)
-            return
-        if (described.guild_id, described.channel_id) != (interaction.guild_id, interaction.channel_id):
-            log.warning("description %d clicked from channel %s", described.id, interaction.channel_id)
-            await interaction.response.send_message(texts.t(interaction.locale, "button.elsewhere"), ephemeral=True)
-            return
-        request = ImageRequest(
-            prompt=described.prompts[self.index - 1],
-            model=described.model or bot.core.default_model(interaction.guild_id),
-            moderation=bot.settings.moderation,
-        )
-        await start_job(bot, interaction, request)
 
 
 async def setup(bot: ImageBot) -> None:

@@ -485,29 +485,30 @@ class Core:
     ) -> tuple[Description, bytes]:
         """Prompts for the image at ``url`` in the member's language, recorded for the buttons that draw them (with
         ``model``), and the image as it was read; raises InvalidRequest, UploadRejected or an upstream error."""
-        midjourney = model is not None and self._catalogue.lookup(model).tasks
-        if model is not None and midjourney:
-            # Midjourney's Describe is a task the relay bills: only where its model may be used.
-            policy.apply_caps(
-                self.server(guild_id), ImageRequest("describe", model), "max", self._settings.allowed_models, ()
-            )
         vision = self._models.vision
-        if vision is None and not midjourney:
+        if vision is None:
             raise InvalidRequest("describe.no_model")
         if user_id in self._describing:
             raise InvalidRequest("describe.busy")
         self._describing.add(user_id)
         try:
             image = await self.fetch_reference(url)
-            if model is not None and midjourney:
-                # Described by Midjourney itself, in the words its own prompts use.
-                prompts = await self._midjourney.describe(image, model, self._settings.mj_timeout)
-            else:
-                prompts = await self._ask_vision(vision or "", image, locale)
+            prompts = await self._ask_vision(vision, image, locale)
         finally:
             self._describing.discard(user_id)
         described = Description(user_id, guild_id, channel_id, tuple(prompts), model, self.clock())
         return await self._storage.add_description(described), image
+
+    def describes_as_task(self, model: str | None) -> bool:
+        """Whether /describe with ``model`` asks that model itself (Midjourney's Describe, a task the relay bills,
+        run as a job) rather than the chat model that reads images."""
+        return model is not None and self._catalogue.lookup(model).tasks
+
+    async def record_description(self, job: Job, prompts: list[str]) -> Description:
+        """Keep what a Describe job answered, for the buttons that draw its prompts (with its model)."""
+        described = Description(job.user_id, job.guild_id, job.channel_id, tuple(prompts), job.request.model,
+                                self.clock())  # fmt: skip
+        return await self._storage.add_description(described)
 
     async def _ask_vision(self, vision: str, image: bytes, locale: object) -> list[str]:
         """The vision model's prompts for ``image`` in the language of ``locale``, the call counted by outcome."""

@@ -470,3 +470,26 @@ async def test_describe_with_midjourney_is_refused_where_the_server_does_not_all
     asked = await fake_discord.slash("describe", {"image": photo, "model": "midjourney"})
     answer = await answer_of(fake_discord, asked["token"])
     assert says(answer.content, "limit.model") and image_api.mj.submits == []
+
+
+async def test_describe_with_midjourney_is_billed_to_the_budget_but_draws_no_image_of_the_day(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    # A Describe is estimated at $0.05 and an Imagine at $0.10: $0.12 has room for the one, not both.
+    await start_bot(daily_budget_per_server=0.12, daily_images_per_user=1)
+    photo = fake_discord.upload("photo.png", png(300, 200, (30, 90, 160)))
+    sent = await fake_discord.slash("describe", {"image": photo, "model": "midjourney"})
+    await result_of(fake_discord, sent["token"])
+    refused = await answer_of(fake_discord, await imagine(fake_discord, prompt="a heron"))
+    assert says(refused.content, "limit.budget")
+    assert [call.path.rsplit("/", 1)[-1] for call in image_api.mj.submits] == ["describe"]
+
+
+async def test_describe_with_midjourney_leaves_the_members_images_of_the_day_untouched(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(daily_images_per_user=1)
+    photo = fake_discord.upload("photo.png", png(300, 200, (30, 90, 160)))
+    sent = await fake_discord.slash("describe", {"image": photo, "model": "midjourney"})
+    await result_of(fake_discord, sent["token"])
+    await result_of(fake_discord, await imagine(fake_discord, prompt="a heron"))

@@ -17,6 +17,7 @@ async def post_in_channel(
     files: Sequence[discord.File] = (),
     view: discord.ui.View | None = None,
     reply_to: int | None = None,
+    embed: discord.Embed | None = None,
 ) -> discord.Message:
     """Send ``content`` to the channel, pinging the user ``ping`` (if any) and no one else; raises HTTPException."""
     channel = client.get_partial_messageable(channel_id)
@@ -27,6 +28,8 @@ async def post_in_channel(
         extra["files"] = list(files)
     if view is not None:
         extra["view"] = view
+    if embed is not None:
+        extra["embed"] = embed
     if reply_to is not None:
         extra["reference"] = discord.MessageReference(
             message_id=reply_to, channel_id=channel_id, fail_if_not_exists=False

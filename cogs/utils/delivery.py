@@ -21,6 +21,7 @@ from .answers import answer_error, category_names
 from .buttons import Cancel, Delete, JobItem, MjButton, Pick, Remix, Report, Reroll, Rerun, Tool
 from .channel import post_in_channel
 from .conversation import DISCORD_FAILURES, Conversation
+from .described import described_answer
 from .items import buttons
 from .markup import inert, with_times
 from .status import StatusMessage
@@ -137,6 +138,26 @@ class InteractionDelivery:
             await post_in_channel(self.bot, job.channel_id, content, ping=job.user_id, reply_to=job.message_id)
         except DISCORD_FAILURES as error:
             log.warning("job %d: could not tell user %d its result will follow: %s", job.id, job.user_id, error)
+
+    async def described(self, job: Job, prompts: list[str]) -> None:
+        await self.status.stop()
+        description = await self.bot.core.record_description(job, prompts)
+        # A job taken up after a restart was read without its image: the answer goes without the thumbnail.
+        thumbnail = job.request.references[0] if job.request.references else None
+        answer = described_answer(self.locale, description, thumbnail)
+        if self.status.usable:
+            try:
+                await self.conversation.edit_original(**answer)
+                return
+            except DISCORD_FAILURES as error:
+                log.warning("job %d: could not show its description through the interaction (%s)", job.id, error)
+        answer = described_answer(self.locale, description, thumbnail)  # afresh: a file is read once
+        try:
+            await post_in_channel(self.bot, job.channel_id, f"<@{job.user_id}> {answer['content']}", ping=job.user_id,
+                                  files=answer["attachments"], view=answer["view"], embed=answer["embed"])  # fmt: skip
+        except DISCORD_FAILURES as error:
+            log.warning("job %d: could not post its description: %s", job.id, error)
+        await end_status(self.conversation, texts.t(self.locale, "result.in_channel"), job.id)
 
     async def failed(self, job: Job, error: ImageGenError) -> None:
         await self.status.stop()

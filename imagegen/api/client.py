@@ -79,6 +79,8 @@ class Generation:
     images: list[ImageFile]
     asked: int
     usage: dict[str, Any] | None = None
+    # What a Describe task answered instead of images: prompts for the image it was shown.
+    prompts: list[str] = field(default_factory=list)
     _release: Callable[[], None] | None = field(default=None, repr=False)
 
     def release(self) -> None:
@@ -190,7 +192,8 @@ class ImageClient:
                 raise BadUpstreamResponse("no image in the answer could be read")
             raise Refused("empty", request.prompt, "the answer held no images")
         usage = payload.get("usage")
-        return Generation(delivered, request.n, usage if isinstance(usage, dict) else None, self._answers.release)
+        usage = usage if isinstance(usage, dict) else None
+        return Generation(delivered, request.n, usage, _release=self._answers.release)
 
     async def _call(
         self,

@@ -137,11 +137,12 @@ _BILLED_AS = (
 )  # fmt: skip
 
 
-def billed_as(custom_id: str) -> str:
-    """The billing name of a button's task (``mj_imagine`` for none)."""
-    if not custom_id:
-        return "mj_imagine"
-    return next((name for piece, name in _BILLED_AS if piece in custom_id), "mj_modal")
+def billed_as(request: ImageRequest) -> str:
+    """The billing name of the task a request to a task model submits: its button's, Describe's, Blend's or
+    Imagine's."""
+    if request.action:
+        return next((name for piece, name in _BILLED_AS if piece in request.action), "mj_modal")
+    return {"describe": "mj_describe", "blend": "mj_blend"}.get(request.tool, "mj_imagine")
 
 
 def dimensions(size: str) -> str:
@@ -253,20 +254,9 @@ class Midjourney:
         body = {"base64Array": [data_url(data) for data in request.references], "dimensions": dimensions(request.size)}
         return await self.submit("blend", body, request.model, request.prompt)
 
-    async def describe(self, image: bytes, model: str, within: float) -> list[str]:
-        """Midjourney's four prompts for ``image`` (a Describe task, followed to its end)."""
-        submitted = await self.submit("describe", {"base64": data_url(image)}, model, "")
-
-        async def ignore(task: Task) -> None:
-            return None
-
-        task = await self.follow(submitted.task_id, ignore, within)
-        if task.status != "SUCCESS":
-            raise failure_of(task, "")
-        prompts = described(str(task.properties.get("finalPrompt") or task.prompt))
-        if not prompts:
-            raise BadUpstreamResponse(f"Midjourney describe task {task.id} holds no prompts")
-        return prompts
+    async def describe(self, request: ImageRequest) -> Submitted:
+        """Submit the request's image as a Describe task: Midjourney's own prompts for it."""
+        return await self.submit("describe", {"base64": data_url(request.references[0])}, request.model, "")
 
     async def act(self, request: ImageRequest) -> Submitted:
         """Submit a click on a result's button (``request.action``) on the task that gave it; a button that opens

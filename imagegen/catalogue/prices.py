@@ -29,14 +29,14 @@ class PriceTable:
         return cls(catalogue, models)
 
     def per_image(self, request: ImageRequest) -> float:
-        """The estimated cost of one image of ``request``; a click on a Midjourney button costs what its action
-        is billed (PRICES_FILE may price it under its billing name, such as mj_upscale)."""
-        if request.action:
-            billed = billed_as(request.action)
+        """The estimated cost of one image of ``request``; a Midjourney task costs what it is billed as (its button's
+        action, Describe, Blend or Imagine; PRICES_FILE may price it under that name, such as mj_upscale)."""
+        info = self.catalogue.lookup(request.model)
+        if info.tasks:
+            billed = billed_as(request)
             own = self.models.get(billed)
             if own:
                 return max(price for sizes in own.values() for price in sizes.values())
-            info = self.catalogue.lookup(request.model)
             return info.actions.get(billed, info.per_image("auto", "auto"))
         table = self.models.get(request.model)
         if not table:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..api.client import Generation, ImageClient
-from ..api.midjourney import Midjourney, Task, TaskGone, failure_of, shown
+from ..api.midjourney import Midjourney, Task, TaskGone, described, failure_of, shown
 from ..api.stream import OnPartial
 from ..catalogue.entries import Catalogue, ModelInfo
 from ..catalogue.prices import PriceTable
@@ -64,6 +64,10 @@ class Delivery(Protocol):
 
     async def postponed(self, job: Job) -> None:
         """The images are made and kept, but could not be posted: tell the requester they will follow."""
+        ...
+
+    async def described(self, job: Job, prompts: list[str]) -> None:
+        """A Describe task answered with ``prompts`` for the job's image: show them, each to be drawn."""
         ...
 
     async def failed(self, job: Job, error: ImageGenError) -> None:
@@ -396,6 +400,8 @@ class Jobs:
             submitted = await tasks.act(request)
         elif request.tool == "blend":
             submitted = await tasks.blend(request)
+        elif request.tool == "describe":
+            submitted = await tasks.describe(request)
         else:
             submitted = await tasks.imagine(request, self.client.catalogue.lookup(request.model))
         job.task_id, job.task_ahead = submitted.task_id, submitted.ahead
@@ -424,6 +430,11 @@ class Jobs:
             task = await tasks.follow(task_id, moved_on, self.task_timeout)
         if task.status != "SUCCESS":
             raise failure_of(task, job.request.prompt)
+        if job.request.tool == "describe":
+            prompts = described(str(task.properties.get("finalPrompt") or task.prompt))
+            if not prompts:
+                raise BadUpstreamResponse(f"Midjourney describe task {task.id} holds no prompts")
+            return Generation([], asked=1, prompts=prompts)
         job.task_buttons = tuple(button for button in task.buttons if shown(button))
         # An Animate task's result is its video; any other's, its image. Links may fail for a moment: tried again.
         url = task.video_urls[0] if task.video_urls else task.image_url
@@ -471,6 +482,12 @@ class Jobs:
         return show
 
     async def _deliver(self, job: Job, generation: Generation, delivery: Delivery) -> None:
+        if generation.prompts:
+            # A Describe task: billed like one image, none of which counts toward the day.
+            job.images_made = 1
+            await delivery.described(job, generation.prompts)
+            await self._finish(job, JobState.DONE, None)
+            return
         job.usage = generation.usage
         job.images_made = len(generation.images)
         await self._screen_results(job, generation, delivery)
