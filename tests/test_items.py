@@ -9,10 +9,10 @@ import discord
 import pytest
 
 from cogs.imagine import FORMS, JOB_ITEMS
-from cogs.iterate import Idea
 from cogs.utils.buttons import (
     Cancel,
     Delete,
+    MjButton,
     Pick,
     Remix,
     RemixForm,
@@ -25,6 +25,7 @@ from cogs.utils.buttons import (
     Vary,
 )
 from cogs.utils.custom_ids import CustomId
+from cogs.utils.described import Idea
 from cogs.utils.items import Item, buttons, submitted_form
 from imagegen.model import ImageRequest, Job
 
@@ -44,6 +45,7 @@ POSTED: list[tuple[type[Item], str, dict[str, Any]]] = [
     (Pick, "imagine:pick:42:2", {"job_id": 42, "index": 2}),
     (Tool, "imagine:tool:42:zoom-1.5", {"job_id": 42, "tool": "zoom-1.5"}),
     (Idea, "imagine:idea:7:4", {"description_id": 7, "index": 4}),
+    (MjButton, "imagine:mj:42:7", {"job_id": 42, "index": 7}),
 ]
 
 
@@ -68,6 +70,7 @@ async def test_a_posted_custom_id_is_read_by_its_class_and_written_back_the_same
     [
         ("imagine:remix-modal:42", {"job_id": 42}),
         ("imagine:edit-modal:11:12:0", {"channel_id": 11, "message_id": 12, "index": 0}),
+        ("imagine:mj-zoom:42:5", {"job_id": 42, "index": 5}),
     ],
 )
 async def test_a_posted_form_id_is_read_by_its_class_and_written_back_the_same(

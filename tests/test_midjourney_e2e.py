@@ -11,7 +11,7 @@ from imagegen.api.midjourney import MISSING_ROUNDS
 from imagegen.model import JobState
 from tests.conftest import API_KEY
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.image_api import Call, FakeImageAPI, png
+from tests.fakes.image_api import Call, FakeImageAPI, b64_images, png
 from tests.fakes.midjourney import (
     Script,
     Step,
@@ -493,3 +493,17 @@ async def test_describe_with_midjourney_leaves_the_members_images_of_the_day_unt
     sent = await fake_discord.slash("describe", {"image": photo, "model": "midjourney"})
     await result_of(fake_discord, sent["token"])
     await result_of(fake_discord, await imagine(fake_discord, prompt="a heron"))
+
+
+async def test_a_task_drawing_at_the_relay_leaves_its_slot_so_a_drawing_does_not_wait_for_it(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(max_concurrent_jobs=1)
+    image_api.mj.then(never_ends("30%"))
+    slow = await imagine(fake_discord, prompt="a relaxed fox")
+    await fake_discord.wait_for(lambda: [edit for edit in status_edits(fake_discord, slow) if "30%" in edit.content])
+    image_api.then(b64_images(png()))
+    quick = await imagine(fake_discord, prompt="a quick sketch", model="gpt-image-2")
+    await result_of(fake_discord, quick)
+    image_api.mj.last_task.timeline.append(Step("SUCCESS", "100%"))
+    await result_of(fake_discord, slow)

@@ -119,6 +119,11 @@ class JobQueue(Protocol):
         """The job's images are kept, waiting to be posted: they count against the room for kept images."""
         ...
 
+    def park(self, job: Job) -> None:
+        """The running job only waits on a task at the relay (Midjourney) now: its slot goes to another job, so a
+        slow task keeps no drawing waiting. It goes on running, and ends as any job does."""
+        ...
+
     async def settle(self, job: Job, per_image: float) -> None:
         """The job ended: only the images it delivered stay on the daily counts, only those it paid for on the
         budget; its kept images no longer take room."""
@@ -243,6 +248,9 @@ class LocalQueue:
 
     def kept(self, job: Job) -> None:
         self._kept[job.id] = job.images_made - job.images_delivered
+
+    def park(self, job: Job) -> None:
+        self.fair.park(job.id)
 
     async def settle(self, job: Job, per_image: float) -> None:
         self._kept.pop(job.id, None)

@@ -48,6 +48,8 @@ class FairQueue:
         self.closed = False
         self._waiting: OrderedDict[int, deque[Entry]] = OrderedDict()
         self._running: dict[int, tuple[Entry, asyncio.Task[None]]] = {}
+        # Running entries that only wait on a task at the relay: they leave their slot to others.
+        self._parked: set[int] = set()
         self._positions: dict[int, int] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -144,8 +146,15 @@ class FairQueue:
         self._positions = None
         return entry
 
+    def park(self, job_id: int) -> None:
+        """The running entry only waits on a task at the relay now: another may take its slot."""
+        if job_id in self._running and job_id not in self._parked:
+            self._parked.add(job_id)
+            if not self.closed:
+                self._pump()
+
     def _pump(self) -> None:
-        while len(self._running) < self.max_running:
+        while len(self._running) - len(self._parked) < self.max_running:
             entry = self._next()
             if entry is None:
                 return
@@ -159,6 +168,7 @@ class FairQueue:
             log.exception("job %s failed unexpectedly", entry.job_id)
         finally:
             self._running.pop(entry.job_id, None)
+            self._parked.discard(entry.job_id)
             if not self.closed:
                 self._pump()
             self._settle()

@@ -385,6 +385,8 @@ class Jobs:
                 await delivery.progress(job)
         else:
             log.info("job %d: following Midjourney task %s on", job.id, job.task_id)
+        # From here it only waits on the relay: its slot goes to another job.
+        self.queue.park(job)
         try:
             return await self._task_result(job, delivery, tasks, job.task_id or "")
         except (Refused, TaskGone):

@@ -204,6 +204,10 @@ class SharedQueue:
     async def settle(self, job: Job, per_image: float) -> None:
         await self.ledger.settle(job, per_image)
 
+    def park(self, job: Job) -> None:
+        # A job with a task at the relay leaves the count of running jobs (imagine_claim): claim the next one.
+        self._wake.set()
+
     def kept(self, job: Job) -> None:
         return None  # the database knows: jobs delivering hold their images there
 
