@@ -87,6 +87,9 @@ class ImageRequest:
         if self.quality not in QUALITIES:
             raise InvalidRequest("invalid.quality", quality=self.quality, qualities=", ".join(QUALITIES))
         if self.quality != "auto" and self.quality not in info.qualities:
+            if info.tasks:
+                # Midjourney takes its quality as parameters in the prompt: say which.
+                raise InvalidRequest("invalid.quality_mj", model=self.model)
             if not info.qualities:
                 raise InvalidRequest("invalid.quality_model", quality=self.quality, model=self.model)
             raise InvalidRequest(
@@ -95,6 +98,8 @@ class ImageRequest:
         if self.background not in BACKGROUNDS:
             raise InvalidRequest("invalid.background", background=self.background)
         if self.background != "auto" and not info.background:
+            if info.tasks:
+                raise InvalidRequest("invalid.background_mj", model=self.model)
             raise InvalidRequest("invalid.background_model", background=self.background, model=self.model)
         given = references or len(self.references)
         if given and not info.references:

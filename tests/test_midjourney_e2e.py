@@ -229,7 +229,10 @@ async def test_quality_and_background_are_refused_naming_the_model_before_anythi
 ) -> None:
     sent = await fake_discord.slash("imagine", {"prompt": "a kite", "model": "midjourney", "quality": "high"})
     answer = await answer_of(fake_discord, sent["token"])
-    assert says(answer.content, "invalid.quality_model") and "midjourney" in answer.content
+    assert says(answer.content, "invalid.quality_mj") and "--q 4" in answer.content
+    sent = await fake_discord.slash("imagine", {"prompt": "a kite", "model": "niji", "background": "transparent"})
+    answer = await answer_of(fake_discord, sent["token"])
+    assert says(answer.content, "invalid.background_mj") and "niji" in answer.content
     assert image_api.mj.submits == []
 
 
