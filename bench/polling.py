@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from imagegen.api import midjourney  # noqa: E402
+from imagegen.api import tasks as rounds  # noqa: E402
 from imagegen.api.midjourney import Midjourney, Task  # noqa: E402
 from imagegen.settings import Secret, Settings  # noqa: E402
 from tests.fakes.image_api import FakeImageAPI  # noqa: E402
@@ -34,7 +34,7 @@ def polls_for(seconds: float) -> int:
     """How many polls the client makes of a task that runs ``seconds``, by its intervals."""
     count, age = 0, 0.0
     while age < seconds:
-        age += midjourney._interval(age)
+        age += rounds.interval(age)
         count += 1
     return count
 
@@ -48,8 +48,8 @@ async def run(tasks: int, seconds: float, scale: float, batch: bool) -> tuple[fl
     steps: list[StepLike] = [Step("IN_PROGRESS", "50%")] * (polls_for(seconds) - 1)
     api.mj.then(*(succeeds(steps=steps) for _ in range(tasks)))
     settings = Settings(discord_token=Secret("x"), openai_api_key=Secret("k"), openai_base_url=api.url)
-    scaled = tuple((below / scale, wait / scale) for below, wait in midjourney.POLL_INTERVALS)
-    original, midjourney.POLL_INTERVALS = midjourney.POLL_INTERVALS, scaled
+    scaled = tuple((below / scale, wait / scale) for below, wait in rounds.POLL_INTERVALS)
+    original, rounds.POLL_INTERVALS = rounds.POLL_INTERVALS, scaled
     try:
         async with aiohttp.ClientSession() as session:
             client = Midjourney(session, settings)
@@ -71,7 +71,7 @@ async def run(tasks: int, seconds: float, scale: float, batch: bool) -> tuple[fl
             await asyncio.gather(*(one(random.uniform(0, seconds / scale / 10)) for _ in range(tasks)))
             await client.close()
     finally:
-        midjourney.POLL_INTERVALS = original
+        rounds.POLL_INTERVALS = original
         await api.close()
     requests = len(api.mj.polls)
     asked = sum(len((call.body or {}).get("ids", [])) or 1 for call in api.mj.polls)

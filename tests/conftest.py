@@ -15,7 +15,7 @@ import pytest
 import yarl
 
 from bot import ImageBot, start_operations
-from imagegen.api import client, midjourney
+from imagegen.api import client, tasks
 from imagegen.catalogue.entries import BUNDLED, Catalogue
 from imagegen.core import Core
 from imagegen.jobs import runner
@@ -127,7 +127,7 @@ async def start_bot(
     # Calls the image API failed are tried again after a hundredth of the usual wait.
     monkeypatch.setattr(client, "BACKOFF_BASE", 0.01)
     # Midjourney tasks are polled every hundredth of a second.
-    monkeypatch.setattr(midjourney, "POLL_INTERVALS", ((math.inf, 0.01),))
+    monkeypatch.setattr(tasks, "POLL_INTERVALS", ((math.inf, 0.01),))
     monkeypatch.setattr(runner, "DOWNLOAD_RETRY_DELAYS", (0.01, 0.01))
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway_url))
     running: list[tuple[ImageBot, asyncio.Task[None]]] = []

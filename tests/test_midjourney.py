@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from imagegen.api import midjourney
+from imagegen.api import tasks
 from imagegen.api.midjourney import Midjourney, Task, prompt_for, submit_failure
 from imagegen.errors import Refused, UpstreamBusy, UpstreamUnavailable
 from imagegen.model import ImageRequest
@@ -23,7 +23,7 @@ from tests.helpers import eventually
 @pytest.fixture
 async def relay(image_api: FakeImageAPI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Midjourney]:
     """The bot's Midjourney client, polling every hundredth of a second."""
-    monkeypatch.setattr(midjourney, "POLL_INTERVALS", ((math.inf, 0.01),))
+    monkeypatch.setattr(tasks, "POLL_INTERVALS", ((math.inf, 0.01),))
     settings = Settings(discord_token=Secret("token"), openai_api_key=Secret(API_KEY), openai_base_url=image_api.url)
     async with aiohttp.ClientSession() as session:
         client = Midjourney(session, settings)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -29,13 +28,13 @@ from ..errors import (
     UpstreamBusy,
     UpstreamFailed,
     UpstreamRejected,
-    UpstreamTimeout,
     UpstreamUnavailable,
 )
 from ..model import ImageRequest, TaskButton, data_url
 from ..safety.redaction import redact
 from ..settings import Settings
 from .network import transport_errors
+from .tasks import Poller
 from .upstream import map_error, parse_json
 
 log = logging.getLogger(__name__)
@@ -43,8 +42,6 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10.0
 SUBMIT_TIMEOUT = 60.0
 POLL_TIMEOUT = 20.0
-# How often a task is polled, by how long it has run: (running less than this many seconds, wait this long).
-POLL_INTERVALS: tuple[tuple[float, float], ...] = ((60.0, 2.0), (300.0, 5.0), (math.inf, 10.0))
 # Tasks fetched at once from a relay without list-by-condition.
 FETCHES_AT_ONCE = 8
 # A relay whose list-by-condition is missing this many rounds in a row has none: its tasks are fetched one by one.
@@ -116,10 +113,6 @@ class Submitted:
 
     task_id: str
     ahead: int | None = None
-
-
-class TaskGone(UpstreamFailed):
-    """The relay no longer knows a task it accepted."""
 
 
 def shown(button: TaskButton) -> bool:
@@ -207,16 +200,6 @@ def submit_failure(code: object, description: str, properties: dict[str, Any], p
     return UpstreamFailed(f"Midjourney submit {code}: {description}")
 
 
-@dataclass
-class _Following:
-    """A task some jobs wait on (two members may click one button, and the relay answer both with one task): its
-    answers go to each of their ``listeners``; its next poll is due at ``due``."""
-
-    started: float
-    due: float
-    listeners: list[asyncio.Queue[Task | None]] = field(default_factory=list)
-
-
 OnProgress = Callable[[Task], Awaitable[None]]
 
 
@@ -234,8 +217,7 @@ class Midjourney:
         key = settings.openai_api_key.get()
         # new-api reads the bearer token; a stand-alone midjourney-proxy reads mj-api-secret.
         self._headers = {"Authorization": f"Bearer {key}", "mj-api-secret": key}
-        self._following: dict[str, _Following] = {}
-        self._poller: asyncio.Task[None] | None = None
+        self._poller: Poller[Task] = Poller(self._fetch_all, "Midjourney", clock)
         # Whether the relay answers list-by-condition; found out on use (missing this many rounds in a row).
         self.batch = True
         self._missing = 0
@@ -290,36 +272,8 @@ class Midjourney:
         raise self._failure(submit_failure(code, str(answer.get("description") or ""), properties, prompt))
 
     async def follow(self, task_id: str, on_progress: OnProgress, within: float) -> Task:
-        """Poll the task until it ends (``on_progress`` hears of each change on the way) and return it; raises
-        UpstreamTimeout after ``within`` seconds, TaskGone when the relay no longer knows it."""
-        now = self.clock()
-        following = self._following.setdefault(task_id, _Following(started=now, due=now))
-        updates: asyncio.Queue[Task | None] = asyncio.Queue()
-        following.listeners.append(updates)
-        if self._poller is None or self._poller.done():
-            self._poller = asyncio.create_task(self._poll())
-        last: Task | None = None
-        deadline = now + within
-        try:
-            while True:
-                try:
-                    async with asyncio.timeout(max(0.0, deadline - self.clock())):
-                        task = await updates.get()
-                except TimeoutError:
-                    raise UpstreamTimeout(f"Midjourney task {task_id} unfinished after {within:g}s") from None
-                if task is None:
-                    raise TaskGone(f"the relay no longer knows Midjourney task {task_id}")
-                if task.ended:
-                    return task
-                if last is None or (task.status, task.progress, task.image_url) != (
-                    last.status, last.progress, last.image_url
-                ):  # fmt: skip
-                    await on_progress(task)
-                last = task
-        finally:
-            following.listeners.remove(updates)
-            if not following.listeners:
-                self._following.pop(task_id, None)
+        """Poll the task until it ends, with every other task in flight (see ``tasks.Poller``)."""
+        return await self._poller.follow(task_id, on_progress, within)
 
     async def probe(self) -> str:
         """Whether the relay answers the task API, without drawing anything: ``ok``, ``one at a time`` (it has no
@@ -338,37 +292,7 @@ class Midjourney:
 
     async def close(self) -> None:
         """Stop polling."""
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-
-    async def _poll(self) -> None:
-        """One loop for every task in flight, a round each tick (the shortest interval): the tasks due by the middle
-        of the next tick are fetched together, so tasks begun apart share rounds; each then waits its interval."""
-        while self._following:
-            tick = POLL_INTERVALS[0][1]
-            now = self.clock()
-            due = [task_id for task_id, following in self._following.items() if following.due <= now + tick / 2]
-            if not due:
-                await asyncio.sleep(tick)
-                continue
-            try:
-                found = await self._fetch_all(due)
-            except Exception:
-                # The loop serves every task in flight: whatever one round meets, the next round tries again.
-                log.exception("Midjourney: a polling round failed")
-                found = {}
-            now = self.clock()
-            for task_id in due:
-                following = self._following.get(task_id)
-                if following is None:
-                    continue
-                following.due = now + _interval(now - following.started)
-                if task_id in found:
-                    for updates in following.listeners:
-                        updates.put_nowait(found[task_id])
-            await asyncio.sleep(tick)
+        await self._poller.close()
 
     async def _fetch_all(self, ids: list[str]) -> dict[str, Task | None]:
         """The tasks ``ids`` as the relay has them (None for those it no longer knows); a task that could not be
@@ -471,7 +395,3 @@ def _json_or_none(raw: bytes) -> Any:
         return parse_json(raw)
     except BadUpstreamResponse:
         return None
-
-
-def _interval(age: float) -> float:
-    return next(wait for below, wait in POLL_INTERVALS if age < below)

@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..api.client import Generation, ImageClient
-from ..api.midjourney import Midjourney, Task, TaskGone, described, failure_of, shown
+from ..api.midjourney import Midjourney, Task, described, failure_of, shown
 from ..api.stream import OnPartial
+from ..api.tasks import TaskGone
 from ..catalogue.entries import Catalogue, ModelInfo
 from ..catalogue.prices import PriceTable
 from ..errors import BadUpstreamResponse, DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable, ShuttingDown
