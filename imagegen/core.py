@@ -502,7 +502,7 @@ class Core:
     def describes_as_task(self, model: str | None) -> bool:
         """Whether /describe with ``model`` asks that model itself (Midjourney's Describe, a task the relay bills,
         run as a job) rather than the chat model that reads images."""
-        return model is not None and self._catalogue.lookup(model).tasks
+        return model is not None and self._catalogue.lookup(model).midjourney
 
     async def record_description(self, job: Job, prompts: list[str]) -> Description:
         """Keep what a Describe job answered, for the buttons that draw its prompts (with its model)."""

@@ -48,6 +48,8 @@ class ImageRequest:
     # A button of a Midjourney result clicked: its custom id, sent back with the id of the task that gave it.
     action: str = ""
     parent_task: str = ""
+    # For a video: how many seconds of clip.
+    seconds: int = 0
 
     @property
     def text(self) -> str:
@@ -87,7 +89,7 @@ class ImageRequest:
         if self.quality not in QUALITIES:
             raise InvalidRequest("invalid.quality", quality=self.quality, qualities=", ".join(QUALITIES))
         if self.quality != "auto" and self.quality not in info.qualities:
-            if info.tasks:
+            if info.midjourney:
                 # Midjourney takes its quality as parameters in the prompt: say which.
                 raise InvalidRequest("invalid.quality_mj", model=self.model)
             if not info.qualities:
@@ -98,7 +100,7 @@ class ImageRequest:
         if self.background not in BACKGROUNDS:
             raise InvalidRequest("invalid.background", background=self.background)
         if self.background != "auto" and not info.background:
-            if info.tasks:
+            if info.midjourney:
                 raise InvalidRequest("invalid.background_mj", model=self.model)
             raise InvalidRequest("invalid.background_model", background=self.background, model=self.model)
         given = references or len(self.references)

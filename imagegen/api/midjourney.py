@@ -8,8 +8,6 @@ that have run long. Submit codes and failure reasons become the domain's errors 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -34,7 +32,7 @@ from ..model import ImageRequest, TaskButton, data_url
 from ..safety.redaction import redact
 from ..settings import Settings
 from .network import transport_errors
-from .tasks import Poller
+from .tasks import Poller, each
 from .upstream import map_error, parse_json
 
 log = logging.getLogger(__name__)
@@ -302,14 +300,7 @@ class Midjourney:
             listed = await self._list(ids)
             if listed is not None:
                 found.update({task.id: task for task in listed if task.id in ids})
-        gate = asyncio.Semaphore(FETCHES_AT_ONCE)
-
-        async def fetch(task_id: str) -> None:
-            async with gate:
-                with contextlib.suppress(ImageGenError):
-                    found[task_id] = await self._fetch(task_id)
-
-        await asyncio.gather(*(fetch(task_id) for task_id in ids if task_id not in found))
+        found.update(await each([task_id for task_id in ids if task_id not in found], self._fetch, FETCHES_AT_ONCE))
         return found
 
     async def _list(self, ids: list[str]) -> list[Task] | None:

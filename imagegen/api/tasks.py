@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from ..errors import UpstreamFailed, UpstreamTimeout
+from ..errors import ImageGenError, UpstreamFailed, UpstreamTimeout
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,21 @@ class Poller(Generic[T]):
                     for updates in following.listeners:
                         updates.put_nowait(found[task_id])
             await asyncio.sleep(tick)
+
+
+async def each(ids: list[str], fetch: Callable[[str], Awaitable[T | None]], at_once: int) -> dict[str, T | None]:
+    """The tasks ``ids`` asked about one request each, ``at_once`` at a time; one that could not be asked about
+    (a domain error) is left out, to be asked again next round."""
+    found: dict[str, T | None] = {}
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(task_id: str) -> None:
+        async with gate:
+            with contextlib.suppress(ImageGenError):
+                found[task_id] = await fetch(task_id)
+
+    await asyncio.gather(*(one(task_id) for task_id in ids))
+    return found
 
 
 def interval(age: float) -> float:

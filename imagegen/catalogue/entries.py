@@ -20,8 +20,10 @@ AUTO_PIXELS = 1536 * 1024
 _SIZE = re.compile(r"(\d{2,5})x(\d{2,5})")
 _RATIO = re.compile(r"(\d{1,2}):(\d{1,2})")
 REFERENCE_KINDS = ("", "edits", "urls")
-# How a model is drawn: the OpenAI images API, or the relay's Midjourney task API (submit, then follow the task).
-API_KINDS = ("images", "mj")
+# How a model is drawn: the OpenAI images API, the relay's Midjourney task API (submit, then follow the task), or
+# one of its two video APIs: OpenAI's (POST /videos) or the relay's unified one (POST /video/generations).
+VIDEO_APIS = ("openai-videos", "video-generations")
+API_KINDS = ("images", "mj", *VIDEO_APIS)
 # Which of Midjourney's bots a task API model draws with.
 BOT_TYPES = ("MID_JOURNEY", "NIJI_JOURNEY")
 # What a price table may be keyed by: a quality, "auto", or "default" for the rest.
@@ -131,11 +133,18 @@ class ModelInfo:
     bot_type: str = ""
     # Estimated dollars per task by billing name (mj_upscale, mj_variation, …), for the actions of its buttons.
     actions: dict[str, float] = field(default_factory=dict)
+    # For a video model: the lengths of clip it makes, in seconds (its price is per second).
+    seconds: tuple[int, ...] = ()
 
     @property
-    def tasks(self) -> bool:
-        """Whether the model is drawn as a task to submit and follow (Midjourney) rather than in one call."""
+    def midjourney(self) -> bool:
+        """Whether the model is Midjourney, drawn through the relay's task API (submitted, then followed)."""
         return self.api == "mj"
+
+    @property
+    def video(self) -> bool:
+        """Whether the model makes videos (from an image) rather than images."""
+        return self.api in VIDEO_APIS
 
     def per_image(self, quality: str, size: str, previews: int = 0) -> float:
         """The estimated cost of one image (and its ``previews``); ``auto`` quality and size at their dearest."""
@@ -289,7 +298,7 @@ _KNOWN_KEYS = {
     "match", "name", "prompt_limit", "max_n", "max_references", "sizes", "size_rule", "ratios", "qualities",
     "background", "moderation", "output_format", "partial_images", "references", "input_fidelity", "upscale",
     "expiring_urls", "rank", "shutdown", "replacement", "price", "partial_price", "api", "bot_type",
-    "actions",
+    "actions", "seconds",
 }  # fmt: skip
 
 
@@ -353,6 +362,16 @@ def _info(raw: dict[str, Any], where: str, problems: list[str], pattern: str) ->
             values["partial_price"] = float(partial)
     if isinstance(raw.get("replacement"), str):
         values["replacement"] = raw["replacement"]
+    if "seconds" in raw:
+        lengths = raw["seconds"]
+        if (
+            not isinstance(lengths, list)
+            or not lengths
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 600 for v in lengths)
+        ):
+            problems.append(f"{where}: 'seconds' must list clip lengths in whole seconds, such as [4, 8, 12]")
+        else:
+            values["seconds"] = tuple(lengths)
     if "actions" in raw:
         actions = raw["actions"]
         if not isinstance(actions, dict) or not all(

@@ -69,6 +69,8 @@ class ModelCatalog:
         # VISION_MODEL, and the models listed that do not draw (among them, the chat models /describe can use).
         self.configured_vision = vision
         self.others: list[str] = []
+        # The video models listed (made from images by the video APIs).
+        self.videos: list[str] = []
         self._chosen: str | None = None
         self._fetched_at: float | None = None
         self._refreshing: asyncio.Task[None] | None = None
@@ -155,6 +157,9 @@ class ModelCatalog:
         listed = [model for model in listed if model not in billing]
         if any(model.id.lower().rsplit("/", 1)[-1] == MJ_LISTED for model in billing):
             listed += [ListedModel(name) for name in MJ_MODELS if name not in {model.id for model in listed}]
+        # Video models are never offered to draw images, whatever the relay says of them.
+        self.videos = [model.id for model in listed if self.catalogue.lookup(model.id).video]
+        listed = [model for model in listed if model.id not in self.videos]
         self.listed = [model for model in listed if model.draws]
         self.others = [model.id for model in listed if not model.draws]
         if not self.configured:

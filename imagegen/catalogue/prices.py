@@ -32,7 +32,14 @@ class PriceTable:
         """The estimated cost of one image of ``request``; a Midjourney task costs what it is billed as (its button's
         action, Describe, Blend or Imagine; PRICES_FILE may price it under that name, such as mj_upscale)."""
         info = self.catalogue.lookup(request.model)
-        if info.tasks:
+        if info.video:
+            # A clip is priced by the second (the longest it makes when none is asked for); PRICES_FILE may give
+            # the model's price per second.
+            own = self.models.get(request.model)
+            given = [price for sizes in own.values() for price in sizes.values()] if own else list(info.price.values())
+            per_second = max(given, default=0.0)
+            return per_second * (request.seconds or max(info.seconds, default=1))
+        if info.midjourney:
             billed = billed_as(request)
             own = self.models.get(billed)
             if own:

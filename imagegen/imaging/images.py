@@ -8,7 +8,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from . import workers
 
@@ -103,6 +103,17 @@ def fit(image: ImageFile, limit: int) -> ImageFile | None:
                 return ImageFile(buffer.getvalue(), "webp", *candidate.size)
         scale *= 0.7
     return None
+
+
+def covering(data: bytes, width: int, height: int) -> bytes:
+    """The image in ``data`` scaled to cover ``width`` × ``height`` and cropped to it, centred, as PNG: the still a
+    video API wants at exactly the clip's size."""
+    with Image.open(io.BytesIO(data)) as opened:
+        picture = opened.convert("RGB")
+    fitted = ImageOps.fit(picture, (width, height), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    fitted.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def _has_alpha(image: Image.Image) -> bool:

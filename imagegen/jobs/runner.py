@@ -356,7 +356,7 @@ class Jobs:
         outcome = "ok"
         try:
             info = self.client.catalogue.lookup(job.request.model)
-            if info.tasks and self.tasks is not None:
+            if info.midjourney and self.tasks is not None:
                 return await self._draw_task(job, delivery, self.tasks)
             return await self.client.generate(job.request, self._previewer(job, delivery))
         except Refused:

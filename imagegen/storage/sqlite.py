@@ -482,7 +482,10 @@ def job_row(job: Job) -> tuple[Any, ...]:
         "moderation": request.moderation,
     }
     # What only some requests carry is stored only when they do.
-    extras = {key: getattr(request, key) for key in ("style", "addition", "tool", "fidelity", "action", "parent_task")}
+    extras = {
+        key: getattr(request, key)
+        for key in ("style", "addition", "tool", "fidelity", "action", "parent_task", "seconds")
+    }
     options.update({key: value for key, value in extras.items() if value})
     usage = job.usage or {}
     return (

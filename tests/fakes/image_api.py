@@ -112,6 +112,11 @@ class FakeImageAPI:
         # The relay's Midjourney task API under /mj/... and /mj-{fast,turbo,relax}/mj/... of the same server.
         self.mj = FakeMidjourney(self)
         self.mj.add_routes(app)
+        from tests.fakes.video import FakeVideo  # here too: video.py imports from this module
+
+        # The relay's video APIs: /v1/videos (OpenAI's shape) and /v1/video/generations (its unified shape).
+        self.video = FakeVideo(self)
+        self.video.add_routes(app)
         self.app = app
         self.runner: web.AppRunner | None = None
         self.port = 0
