@@ -29,6 +29,7 @@ COOLDOWN, MOST, BUDGET = (
     server_range("max_images"),
     server_range("daily_budget_per_server"),
 )
+VIDEO_SECONDS = server_range("daily_video_seconds_per_user")
 
 
 @app_commands.guild_only()
@@ -136,6 +137,24 @@ class Admin(commands.GroupCog, group_name="imagine-admin", group_description=loc
     ) -> None:
         """The estimated spend a day after which new requests wait for tomorrow; 0 means no budget."""
         await self._save(interaction, daily_budget_per_server=float(daily_budget_per_server))
+
+    @app_commands.command(name="video", description=localised("cmd.admin.video"))
+    @app_commands.describe(
+        state=localised("opt.admin.video"), daily_video_seconds_per_user=localised("opt.admin.video_seconds")
+    )
+    async def video(
+        self,
+        interaction: discord.Interaction,
+        state: Literal["on", "off"] | None = None,
+        daily_video_seconds_per_user: app_commands.Range[int, VIDEO_SECONDS[0], VIDEO_SECONDS[1]] | None = None,
+    ) -> None:
+        """Whether members may turn images into videos here, and how many seconds each may make a day."""
+        changes: dict[str, Any] = {}
+        if state is not None:
+            changes["video"] = state == "on"
+        if daily_video_seconds_per_user is not None:
+            changes["daily_video_seconds_per_user"] = daily_video_seconds_per_user
+        await self._save(interaction, **changes)
 
     @app_commands.command(name="moderation", description=localised("cmd.admin.moderation"))
     @app_commands.describe(level=localised("opt.admin.level"))

@@ -62,6 +62,10 @@ class Limits:
     daily_budget_per_server: float = _limit(
         0.0, env="DAILY_BUDGET_PER_SERVER", unit="dollars", low=0, high=1_000_000, server=(0, 100_000)
     )
+    # Seconds of video one member may have made per day (when the operator sells video).
+    daily_video_seconds_per_user: int = _limit(
+        30, env="DAILY_VIDEO_SECONDS_PER_USER", unit="count", low=0, high=86_400, server=(0, 3_600)
+    )
     # Images one member may receive per day in direct messages (when ALLOW_DMS is on).
     daily_dm_images_per_user: int = _limit(
         5, env="DAILY_DM_IMAGES_PER_USER", unit="count", low=0, high=100_000, old_names=("DM_IMAGES_PER_USER_DAY",)

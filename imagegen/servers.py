@@ -40,6 +40,8 @@ class ServerSettings:
     log_withheld_images: bool = False
     # The server's own named styles: (name, phrase) pairs, offered first in /imagine's style option.
     styles: tuple[tuple[str, str], ...] = ()
+    # Whether members may turn images into videos here (when the operator sells video); None: they may.
+    video: bool | None = None
 
     def limits(self, base: Limits) -> Limits:
         """The limits in force here: for each, the stricter of the operator's and this server's."""

@@ -93,3 +93,15 @@ def test_refusals_in_the_window_start_a_cooling_off_and_older_ones_are_forgotten
     limits = Limits(refusals_before_cooloff=3, refusal_window_seconds=600, cooloff_seconds=900)
     assert note_refusal([NOON - 700, NOON - 10], NOON, limits) == ([NOON - 10, NOON], None)
     assert note_refusal([NOON - 20, NOON - 10], NOON, limits) == ([], NOON + 900)
+
+
+def test_a_video_is_counted_in_seconds_against_its_own_limit_not_among_the_days_images() -> None:
+    video = dataclasses.replace(asked(per_image=0.1), limits=Limits(daily_images_per_user=1), video_seconds=8)
+    # The member's image of the day is used up, but a video is not one.
+    decide(video, Counts(user_images=1, user_video_seconds=22))
+    with pytest.raises(LimitReached) as caught:
+        decide(video, Counts(user_video_seconds=25))
+    assert caught.value.key == "limit.video_day_fewer" and caught.value.params["left"] == 5
+    with pytest.raises(LimitReached) as caught:
+        decide(video, Counts(user_video_seconds=30))
+    assert caught.value.key == "limit.video_day"

@@ -290,3 +290,29 @@ async def test_a_request_recorded_as_a_job_gives_up_its_place_in_the_same_step(
         await ledger.admit(Request(3, 9, 1, 0.0, limits, False, now), max_kept=10)
     await ledger.close()
     await db.close()
+
+
+async def test_the_shared_ledger_counts_a_videos_seconds_for_every_process_and_gives_them_back_unposted(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    db = await PostgresStorage.open(postgres_url, tmp_path)
+    limits = Limits(daily_video_seconds_per_user=20, daily_images_per_user=1)
+    ledgers = [SharedLedger(db.pool, postgres_url, limits, name, max_per_user=9, max_total=20) for name in "ab"]
+    for ledger in ledgers:
+        await ledger.start()
+    now = time.time()
+
+    def clip(seconds: int) -> Request:
+        return Request(1, 9, 1, 0.1, limits, False, now, video_seconds=seconds)
+
+    # Two processes at once: 12 + 8 seconds fit the member's 20, a third clip does not; no image of the day is used.
+    held = await asyncio.gather(ledgers[0].admit(clip(12), 10), ledgers[1].admit(clip(8), 10))
+    with pytest.raises(LimitReached) as caught:
+        await ledgers[0].admit(clip(4), 10)
+    assert caught.value.key == "limit.video_day" and await ledgers[0].used(1, now) == 0
+    # The 12-second clip never became a job: its seconds come back, and a 4-second one fits.
+    await held[0].hold.cancel()
+    await ledgers[1].admit(clip(4), 10)
+    for ledger in ledgers:
+        await ledger.close()
+    await db.close()

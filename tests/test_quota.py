@@ -100,7 +100,7 @@ def test_the_cooldown_runs_from_the_last_accepted_request() -> None:
 
 def test_what_the_database_says_was_used_today_is_the_starting_count() -> None:
     usage = Usage(Limits(daily_images_per_user=3))
-    usage.load([(1, 9, 3, 0.5), (2, None, 1, 0.1)], NOON)
+    usage.load([(1, 9, 3, 0.5, 0), (2, None, 1, 0.1, 0)], NOON)
     with pytest.raises(LimitReached):
         usage.check(1, 9, 1, NOON)
     assert usage.used(2, NOON) == 1
@@ -135,3 +135,15 @@ def test_exempt_users_skip_every_limit_but_the_budget() -> None:
     with pytest.raises(LimitReached) as caught:
         usage.check(1, 9, 1, NOON, per_image=0.2, exempt=True)
     assert caught.value.key == "limit.budget"
+
+
+def test_a_videos_seconds_stay_counted_once_it_is_posted_and_come_back_if_it_never_is() -> None:
+    usage = Usage(Limits(daily_video_seconds_per_user=30, daily_images_per_user=1))
+    posted = usage.take(1, 9, 1, NOON, per_image=0.8, seconds=8)
+    lost = usage.take(1, 9, 1, NOON, per_image=0.8, seconds=12)
+    assert (usage.counts(1, 9, NOON).user_video_seconds, usage.used(1, NOON)) == (20, 0)
+    assert usage.spent[9] == pytest.approx(1.6)
+    posted.settle(delivered=1, paid=1)
+    lost.settle(delivered=0, paid=0)
+    assert usage.counts(1, 9, NOON).user_video_seconds == 8 and usage.spent[9] == pytest.approx(0.8)
+    assert usage.used(1, NOON) == 0

@@ -45,6 +45,7 @@ def test_in_force_says_whose_value_holds() -> None:
         "cooldown_seconds": (30.0, "operator"),
         "max_images": (4, "operator"),
         "daily_budget_per_server": (5.0, "operator"),
+        "daily_video_seconds_per_user": (30, "operator"),
     }
 
 

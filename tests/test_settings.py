@@ -104,7 +104,8 @@ def test_every_limit_is_read_from_the_variable_its_declaration_names_in_its_unit
     limits = load_settings({**REQUIRED, **env}).limits
     assert limits == Limits(
         daily_images_per_user=7, daily_images_per_server=7, cooldown_seconds=7.0, max_images=7,
-        daily_budget_per_server=7.0, daily_dm_images_per_user=7, refusals_before_cooloff=7,
+        daily_budget_per_server=7.0, daily_video_seconds_per_user=7, daily_dm_images_per_user=7,
+        refusals_before_cooloff=7,
         refusal_window_seconds=7 * 60, cooloff_seconds=7 * 60,
     )  # fmt: skip
     assert load_settings(REQUIRED).limits == Limits()

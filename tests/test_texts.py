@@ -67,8 +67,8 @@ BUILT_KEYS: dict[str, tuple[str, ...]] = {
     "field.{}": servers.SETTING_NAMES,
     "invalid.option.{}": ("integer", "integer_range", "number", "number_range", "boolean", "pick", "string"),
     "language.{}": texts.LANGUAGES,
-    "limit.{}": ("user_day", "server_day"),  # the daily counts: quota._check_count
-    "limit.{}_fewer": ("user_day", "server_day"),
+    "limit.{}": ("user_day", "server_day", "video_day"),  # the daily counts: ledger._check_count
+    "limit.{}_fewer": ("user_day", "server_day", "video_day"),
     # The permissions the bot needs to answer and to remove a result; any other is named as discord.py spells it.
     "permission.{}": (
         "view_channel",

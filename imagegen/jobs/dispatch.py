@@ -191,22 +191,25 @@ class LocalQueue:
     async def start(self, storage: Storage, per_image: PerImage, clock: Callable[[], float]) -> None:
         now = clock()
         used = await storage.used_since(day_start(now))
-        self.usage.load(
-            [
-                (job.user_id, job.guild_id, job.images_delivered, per_image(job) * job.images_made)
-                for job in used
-                if job.state is not JobState.DELIVERING and not following(job)
-            ],
-            now,
-        )
+        ended: list[tuple[int, int | None, int, float, int]] = []
         for job in used:
+            if job.state is not JobState.DELIVERING and not following(job):
+                images, seconds = _day_use(job)
+                ended.append((job.user_id, job.guild_id, images, per_image(job) * job.images_made, seconds))
+        self.usage.load(ended, now)
+        for job in used:
+            seconds = job.request.seconds
             if job.state is JobState.DELIVERING:
-                held = self.usage.hold(job.user_id, job.guild_id, job.images_made, per_image(job), job.created_at)
+                held = self.usage.hold(
+                    job.user_id, job.guild_id, job.images_made, per_image(job), job.created_at, seconds
+                )
                 self._reservations[job.id] = held
                 self.kept(job)
             elif following(job):
                 # A task still drawing at the relay: followed on after the restart, counted as under way.
-                held = self.usage.hold(job.user_id, job.guild_id, job.request.n, per_image(job), job.created_at)
+                held = self.usage.hold(
+                    job.user_id, job.guild_id, job.request.n, per_image(job), job.created_at, seconds
+                )
                 self._reservations[job.id] = held
 
     def serve(self) -> None:
@@ -231,7 +234,9 @@ class LocalQueue:
         )
         decide(request, counts, Room(fair.max_per_user, fair.max_waiting + fair.max_running, max_kept))
         place = fair.reserve(request.user_id)
-        reservation = self.usage.take(request.user_id, request.guild_id, request.images, request.now, request.per_image)
+        reservation = self.usage.take(
+            request.user_id, request.guild_id, request.images, request.now, request.per_image, request.video_seconds
+        )
         return Admission(_LocalHold(place, reservation))
 
     async def enqueue(self, job: Job, admission: Admission) -> None:
@@ -273,6 +278,13 @@ class LocalQueue:
 
     async def wait_idle(self) -> None:
         await self.fair.wait_idle()
+
+
+def _day_use(job: Job) -> tuple[int, int]:
+    """What an ended job leaves on its member's day: images delivered, and seconds of video delivered."""
+    if job.request.seconds:
+        return 0, job.request.seconds if job.images_delivered else 0
+    return job.images_delivered, 0
 
 
 def following(job: Job) -> bool:

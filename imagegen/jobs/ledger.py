@@ -30,14 +30,17 @@ class Request:
     limits: Limits
     exempt: bool
     now: float
+    # For a video: its seconds, counted against the member's daily seconds of video.
+    video_seconds: int = 0
 
 
 @dataclass(frozen=True)
 class Counts:
     """What the ledger holds that one request is checked against, read at the moment of the check."""
 
-    # The member's images today, delivered or under way.
+    # The member's images today, delivered or under way, and seconds of video.
     user_images: int = 0
+    user_video_seconds: int = 0
     # The server's images and estimated spend today (zero outside a server).
     server_images: int = 0
     server_spent: float = 0.0
@@ -90,6 +93,11 @@ def decide(request: Request, counts: Counts, room: Room | None = None) -> None:
     last = counts.last_request
     if limits.cooldown_seconds and last is not None and request.now - last < limits.cooldown_seconds:
         raise LimitReached("limit.cooldown", ready=int(last + limits.cooldown_seconds + 0.999))
+    if request.video_seconds:
+        # A video counts in seconds, not among the day's images.
+        seconds = limits.daily_video_seconds_per_user
+        _check_count("video_day", counts.user_video_seconds, request.video_seconds, seconds, reset)
+        return
     _check_count("user_day", counts.user_images, request.images, limits.daily_images_per_user, reset)
     if request.guild_id is not None:
         _check_count("server_day", counts.server_images, request.images, limits.daily_images_per_server, reset)

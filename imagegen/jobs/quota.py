@@ -32,13 +32,15 @@ class Reservation:
     at: float
     previous_request: float | None
     open: bool = True
+    # A video's seconds: it counts them, not images, on the member's day (its price is on the budget as any).
+    seconds: int = 0
 
     def cancel(self) -> None:
         """The request never ran: refund its images and cost, and lift the cooldown it started."""
         if not self.open:
             return
         self.open = False
-        self.usage._refund(self, images=self.images, cost=self.per_image * self.images)
+        self.usage._refund(self, images=self.images, cost=self.per_image * self.images, seconds=self.seconds)
         if self.usage.last_request.get(self.user_id) == self.at:
             if self.previous_request is None:
                 self.usage.last_request.pop(self.user_id, None)
@@ -46,11 +48,14 @@ class Reservation:
                 self.usage.last_request[self.user_id] = self.previous_request
 
     def settle(self, delivered: int, paid: int) -> None:
-        """The job ended: only ``delivered`` images stay on the daily counts, only ``paid`` ones on the budget."""
+        """The job ended: only ``delivered`` images (or a delivered video's seconds) stay on the daily counts, only
+        ``paid`` ones on the budget."""
         if not self.open:
             return
         self.open = False
-        self.usage._refund(self, images=self.images - delivered, cost=self.per_image * (self.images - paid))
+        seconds = self.seconds if not delivered else 0
+        cost = self.per_image * (self.images - paid)
+        self.usage._refund(self, images=self.images - delivered, cost=cost, seconds=seconds)
 
 
 class Usage:
@@ -67,6 +72,8 @@ class Usage:
         self.by_user: Counter[int] = Counter()
         self.by_server: Counter[int] = Counter()
         self.spent: dict[int, float] = {}
+        # Seconds of video per user today.
+        self.video_seconds: Counter[int] = Counter()
         self.last_request: dict[int, float] = {}
         self.refusals: dict[int, list[float]] = {}
         self.cooling_until: dict[int, float] = {}
@@ -77,12 +84,14 @@ class Usage:
             self.by_user.clear()
             self.by_server.clear()
             self.spent.clear()
+            self.video_seconds.clear()
 
-    def load(self, delivered: list[tuple[int, int | None, int, float]], now: float) -> None:
-        """Start from what the database says was used today: (user, server, images, cost) rows."""
+    def load(self, delivered: list[tuple[int, int | None, int, float, int]], now: float) -> None:
+        """Start from what the database says was used today: (user, server, images, cost, seconds of video) rows."""
         self._roll(now)
-        for user_id, guild_id, images, cost in delivered:
+        for user_id, guild_id, images, cost, seconds in delivered:
             self.by_user[user_id] += images
+            self.video_seconds[user_id] += seconds
             if guild_id is not None:
                 self.by_server[guild_id] += images
                 self.spent[guild_id] = self.spent.get(guild_id, 0.0) + cost
@@ -110,6 +119,7 @@ class Usage:
         self._roll(now)
         return Counts(
             user_images=self.by_user[user_id],
+            user_video_seconds=self.video_seconds[user_id],
             server_images=self.by_server[guild_id] if guild_id is not None else 0,
             server_spent=self.spent.get(guild_id, 0.0) if guild_id is not None else 0.0,
             last_request=self.last_request.get(user_id),
@@ -130,34 +140,43 @@ class Usage:
         self.check(user_id, guild_id, images, now, limits, per_image, exempt)
         return self.take(user_id, guild_id, images, now, per_image)
 
-    def take(self, user_id: int, guild_id: int | None, images: int, now: float, per_image: float = 0.0) -> Reservation:
-        """Count ``images`` (and their cost) and start the cooldown, for a request the ledger let in."""
+    def take(
+        self, user_id: int, guild_id: int | None, images: int, now: float, per_image: float = 0.0, seconds: int = 0
+    ) -> Reservation:
+        """Count ``images`` (and their cost; for a video, its ``seconds``) and start the cooldown, for a request the
+        ledger let in."""
+        self._roll(now)
         previous = self.last_request.get(user_id)
         self.last_request[user_id] = now
-        reservation = self.hold(user_id, guild_id, images, per_image, now)
+        reservation = self.hold(user_id, guild_id, images, per_image, now, seconds)
         reservation.previous_request = previous
         return reservation
 
-    def hold(self, user_id: int, guild_id: int | None, images: int, per_image: float, at: float) -> Reservation:
+    def hold(
+        self, user_id: int, guild_id: int | None, images: int, per_image: float, at: float, seconds: int = 0
+    ) -> Reservation:
         """Count ``images`` (and their cost) without checking: for work accepted earlier, such as a kept result.
+        A video (``seconds``) counts its seconds instead of images, and its cost.
 
         Images of a day that is over count no more.
         """
-        if day_of(at) == self.day:
-            self.by_user[user_id] += images
-            if guild_id is not None:
-                self.by_server[guild_id] += images
-                self.spent[guild_id] = self.spent.get(guild_id, 0.0) + per_image * images
-        return Reservation(self, user_id, guild_id, images, per_image, at, None)
+        reservation = Reservation(self, user_id, guild_id, images, per_image, at, None, seconds=seconds)
+        self._add(reservation, images, per_image * images, seconds)
+        return reservation
 
-    def _refund(self, reservation: Reservation, images: int, cost: float) -> None:
-        # Counts of a day that is over are gone already: nothing to give back.
+    def _refund(self, reservation: Reservation, images: int, cost: float, seconds: int = 0) -> None:
+        self._add(reservation, -images, -cost, -seconds)
+
+    def _add(self, reservation: Reservation, images: int, cost: float, seconds: int) -> None:
+        # Counts of a day that is over are gone: nothing to add to or give back.
         if day_of(reservation.at) != self.day:
             return
-        self.by_user[reservation.user_id] -= images
+        counted = 0 if reservation.seconds else images
+        self.by_user[reservation.user_id] += counted
+        self.video_seconds[reservation.user_id] += seconds
         if reservation.guild_id is not None:
-            self.by_server[reservation.guild_id] -= images
-            self.spent[reservation.guild_id] = self.spent.get(reservation.guild_id, 0.0) - cost
+            self.by_server[reservation.guild_id] += counted
+            self.spent[reservation.guild_id] = self.spent.get(reservation.guild_id, 0.0) + cost
 
     def refused(self, user_id: int, now: float) -> float | None:
         """Note a refusal; if it makes too many in the window, start a cooling-off period and return its end."""

@@ -168,6 +168,7 @@ class Jobs:
             limits if limits is not None else self.queue.limits,
             exempt,
             self.clock(),
+            video_seconds=request.seconds,
         )
         # Counted from now: a stopping bot waits for requests being admitted too (Discord has its answer already).
         self._admitting += 1

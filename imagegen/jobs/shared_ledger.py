@@ -38,8 +38,9 @@ PLACE_SECONDS = 300.0
 ADMISSION_CONNECTIONS = 4
 
 # What a batch of admissions is decided on, one row per member, per server and for everyone: the member's images
-# today, cooldown, cooling-off and jobs pending; the server's images and spend today; everyone's kept images and
-# jobs pending. Places held by requests still being acknowledged count as pending jobs.
+# (and seconds of video: the 'video' rows count seconds) today, cooldown, cooling-off and jobs pending; the
+# server's images and spend today; everyone's kept images and jobs pending. Places held by requests still being
+# acknowledged count as pending jobs.
 _READ = """
     SELECT 'user' AS kind, asked.id, asked.day, coalesce(counts.images, 0) AS images, 0::float8 AS spent,
            member.last_request, member.cooling_until,
@@ -48,6 +49,10 @@ _READ = """
     FROM unnest($1::bigint[], $2::date[]) AS asked (id, day)
     LEFT JOIN usage_counts AS counts ON counts.day = asked.day AND counts.scope = 'user' AND counts.id = asked.id
     LEFT JOIN member_state AS member ON member.user_id = asked.id
+    UNION ALL
+    SELECT 'video', asked.id, asked.day, coalesce(counts.images, 0), 0, NULL, NULL, 0
+    FROM unnest($1::bigint[], $2::date[]) AS asked (id, day)
+    LEFT JOIN usage_counts AS counts ON counts.day = asked.day AND counts.scope = 'video' AND counts.id = asked.id
     UNION ALL
     SELECT 'server', asked.id, asked.day, coalesce(counts.images, 0), coalesce(counts.spent, 0), NULL, NULL, 0
     FROM unnest($3::bigint[], $4::date[]) AS asked (id, day)
@@ -108,6 +113,7 @@ class Tally:
         server = ("server", request.guild_id, day) if request.guild_id is not None else None
         return Counts(
             user_images=self.images[("user", request.user_id, day)],
+            user_video_seconds=self.images[("video", request.user_id, day)],
             server_images=self.images[server] if server is not None else 0,
             server_spent=self.spent.get(server, 0.0) if server is not None else 0.0,
             last_request=self.last_request.get(request.user_id),
@@ -120,10 +126,10 @@ class Tally:
     def take(self, request: Request) -> None:
         """Count an admitted request, so the next in the batch sees it."""
         day = day_of(request.now)
-        for scope, row_id in _scopes(request):
+        for scope, row_id, amount, cost in _scopes(request):
             key = (scope, row_id, day)
-            self.images[key] += request.images
-            self.spent[key] = self.spent.get(key, 0.0) + request.per_image * request.images
+            self.images[key] += amount
+            self.spent[key] = self.spent.get(key, 0.0) + cost
         self.last_request[request.user_id] = request.now
         self.pending[request.user_id] += 1
         self.everyone += 1
@@ -149,7 +155,8 @@ class SharedHold:
                 request.now,
             )
             await db.execute("DELETE FROM places WHERE id = $1", self.shared_place)
-            await _count(db, request, -request.images, -request.per_image * request.images, day_of(request.now))
+            await _count(db, [(scope, row_id, -amount, -cost) for scope, row_id, amount, cost in _scopes(request)],
+                         day_of(request.now))  # fmt: skip
 
 
 class SharedLedger:
@@ -275,10 +282,7 @@ class SharedLedger:
             if first is None:
                 return
             await db.execute("SELECT pg_advisory_xact_lock($1)", LEDGER_LOCK)
-            request = Request(job.user_id, job.guild_id, job.request.n, per_image, self.limits, False, job.created_at)
-            images = job.request.n - job.images_delivered
-            cost = per_image * (job.request.n - job.images_made)
-            await _count(db, request, -images, -cost, day_of(job.created_at))
+            await _count(db, _given_back(job, per_image), day_of(job.created_at))
 
     async def refused(self, user_id: int, now: float) -> float | None:
         """Note a refusal; return the end of the cooling-off period it starts, if it starts one."""
@@ -312,10 +316,10 @@ def _holdings(admitted: list[Request]) -> list[list[Any]]:
     last: dict[int, float] = {}
     for request in admitted:
         day = day_of(request.now)
-        for scope, row_id in _scopes(request):
+        for scope, row_id, amount, cost in _scopes(request):
             key = (day, scope, row_id)
-            images[key] += request.images
-            spent[key] = spent.get(key, 0.0) + request.per_image * request.images
+            images[key] += amount
+            spent[key] = spent.get(key, 0.0) + cost
         last[request.user_id] = request.now
     rows = sorted(images)
     return [
@@ -331,9 +335,18 @@ def _holdings(admitted: list[Request]) -> list[list[Any]]:
     ]
 
 
-def _scopes(request: Request) -> list[tuple[str, int]]:
-    """The day's counter rows a request is counted on: the member's, and its server's when it has one."""
-    return [("user", request.user_id), *([("server", request.guild_id)] if request.guild_id is not None else [])]
+def _scopes(request: Request) -> list[tuple[str, int, int, float]]:
+    """The day's counter rows a request is counted on, with what it adds to each (a count, and dollars): the
+    member's images and its server's images and spend; a video adds its seconds to the member's 'video' row
+    instead of images, and its price to the server's spend."""
+    cost = request.per_image * request.images
+    counted = 0 if request.video_seconds else request.images
+    rows = [("user", request.user_id, counted, 0.0)]
+    if request.video_seconds:
+        rows.append(("video", request.user_id, request.video_seconds, 0.0))
+    if request.guild_id is not None:
+        rows.append(("server", request.guild_id, counted, cost))
+    return rows
 
 
 async def _member(db: Connection, user_id: int) -> asyncpg.Record:
@@ -347,14 +360,24 @@ async def _member(db: Connection, user_id: int) -> asyncpg.Record:
     return row  # type: ignore[no-any-return]
 
 
-async def _count(db: Connection, request: Request, images: int, cost: float, day: Any) -> None:
-    """Add ``images`` (and ``cost``) to the day's counts of the member and the server; negative to give them back."""
-    await db.execute(
-        "UPDATE usage_counts SET images = images + $3, spent = spent + $4 WHERE day = $1 AND "
-        "((scope = 'user' AND id = $2) OR (scope = 'server' AND id = $5))",
-        day,
-        request.user_id,
-        images,
-        cost,
-        request.guild_id if request.guild_id is not None else -1,
+def _given_back(job: Job, per_image: float) -> list[tuple[str, int, int, float]]:
+    """What an ended job gives back of what its admission counted: the images it did not deliver, the cost of
+    those it did not pay for; a video, its seconds unless it was posted."""
+    request = job.request
+    seconds = request.seconds if request.seconds and not job.images_delivered else 0
+    images = 0 if request.seconds else request.n - job.images_delivered
+    cost = per_image * (request.n - job.images_made)
+    rows = [("user", job.user_id, -images, 0.0)]
+    if request.seconds:
+        rows.append(("video", job.user_id, -seconds, 0.0))
+    if job.guild_id is not None:
+        rows.append(("server", job.guild_id, -images, -cost))
+    return rows
+
+
+async def _count(db: Connection, rows: list[tuple[str, int, int, float]], day: Any) -> None:
+    """Add to the day's counter rows (a count and dollars each, as ``_scopes`` gives them); negative to give back."""
+    await db.executemany(
+        "UPDATE usage_counts SET images = images + $4, spent = spent + $5 WHERE day = $1 AND scope = $2 AND id = $3",
+        [(day, scope, row_id, amount, cost) for scope, row_id, amount, cost in rows],
     )
