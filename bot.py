@@ -28,7 +28,7 @@ from imagegen.storage.sqlite import DATABASE_NAME, StorageError
 
 log = logging.getLogger("bot")
 
-EXTENSIONS = ("cogs.imagine", "cogs.iterate", "cogs.usage", "cogs.admin")
+EXTENSIONS = ("cogs.imagine", "cogs.iterate", "cogs.usage", "cogs.admin", "cogs.animate")
 
 
 class ImageBot(commands.AutoShardedBot):

@@ -18,6 +18,7 @@ from . import texts
 from .api.client import ImageClient
 from .api.midjourney import Midjourney
 from .api.network import image_api_options, proxy_options
+from .api.video import Videos
 from .catalogue.entries import Catalogue, ModelInfo
 from .catalogue.offered import ModelCatalog
 from .catalogue.prices import PriceTable
@@ -125,6 +126,7 @@ class Core:
         self._catalogue = catalogue
         self._images = ImageClient(session, settings, catalogue, cdn=cdn)
         self._midjourney = Midjourney(session, settings)
+        self._videos = Videos(session, settings)
         limits = settings.limits
         # Shards of every process take turns to IDENTIFY through the database, when there is a shared one.
         self._identify_gate: IdentifyGate | None = None
@@ -148,7 +150,7 @@ class Core:
                 Usage(limits),
             )
         self._prices = price_table(settings, catalogue)
-        self._metrics = Metrics(known_model=lambda model: model in self._models.models)
+        self._metrics = Metrics(known_model=lambda model: model in (*self._models.models, *settings.video_models))
         self._jobs = Jobs(
             storage,
             self._images,
@@ -161,6 +163,8 @@ class Core:
             metrics=self._metrics,
             tasks=self._midjourney,
             task_timeout=settings.mj_timeout,
+            videos=self._videos,
+            video_timeout=settings.video_timeout,
         )
         self._servers = ServerSettingsStore(storage, clock)
         self._models = ModelCatalog(
@@ -224,6 +228,7 @@ class Core:
             await self._identify_gate.close()
         await self._models.close()
         await self._midjourney.close()
+        await self._videos.close()
 
     # -- operations -----------------------------------------------------------------------------------------------
 
@@ -498,6 +503,35 @@ class Core:
             self._describing.discard(user_id)
         described = Description(user_id, guild_id, channel_id, tuple(prompts), model, self.clock())
         return await self._storage.add_description(described), image
+
+    # -- videos ---------------------------------------------------------------------------------------------------
+
+    @property
+    def video_models(self) -> tuple[str, ...]:
+        """The video models the operator sells (none: no video at all)."""
+        return self._settings.video_models
+
+    def video_allowed(self, guild_id: int | None) -> bool:
+        """Whether members may turn images into videos here: the operator sells video and the server has not
+        turned it off."""
+        return bool(self._settings.video_models) and self.server(guild_id).video is not False
+
+    def video_request(
+        self, prompt: str | None, model: str | None, seconds: int | None, size: str | None, loop: bool, locale: object
+    ) -> ImageRequest:
+        """A request to animate an image (its reference, added when it is read): the model (VIDEO_MODEL, else the
+        first the operator sells), its shortest clip unless ``seconds`` says, in words when a choice is not one
+        the model takes."""
+        chosen = (model or self._settings.video_model or self._settings.video_models[0]).strip()
+        if chosen not in self._settings.video_models:
+            raise InvalidRequest("video.model", model=chosen[:100], models=", ".join(self._settings.video_models))
+        info = self._catalogue.lookup(chosen)
+        lengths = info.seconds or (5,)
+        length = seconds if seconds is not None else min(lengths)
+        if length not in lengths and not info.midjourney:
+            raise InvalidRequest("video.seconds", seconds=length, model=chosen, allowed=", ".join(map(str, lengths)))
+        motion = (prompt or "").strip() or texts.t(locale, "animate.prompt")
+        return ImageRequest(prompt=motion, model=chosen, size=size or "auto", seconds=length, loop=loop, tool="animate")
 
     def describes_as_task(self, model: str | None) -> bool:
         """Whether /describe with ``model`` asks that model itself (Midjourney's Describe, a task the relay bills,

@@ -48,8 +48,9 @@ class ImageRequest:
     # A button of a Midjourney result clicked: its custom id, sent back with the id of the task that gave it.
     action: str = ""
     parent_task: str = ""
-    # For a video: how many seconds of clip.
+    # For a video: how many seconds of clip, and (Midjourney's) whether it loops.
     seconds: int = 0
+    loop: bool = False
 
     @property
     def text(self) -> str:

@@ -118,6 +118,10 @@ class Settings:
     mj_base_url: str | None = None
     mj_mode: str = ""
     mj_timeout: float = 600.0
+    # Videos from images: the models sold (none: no video at all), the default, and how long a clip may take.
+    video_models: tuple[str, ...] = ()
+    video_model: str | None = None
+    video_timeout: float = 900.0
     # Settings read under an older name: each a note for the operator, logged once at start.
     renamed: tuple[str, ...] = field(default=(), compare=False)
 
@@ -366,6 +370,10 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
     models: tuple[str, ...] = read.parsed("IMAGE_MODELS", (), _model_list, "model names separated by commas")
     if model is not None and model not in models:
         models = (model, *models)
+    video_model = read.raw("VIDEO_MODEL")
+    video_models: tuple[str, ...] = read.parsed("VIDEO_MODELS", (), _model_list, "model names separated by commas")
+    if video_model is not None and video_model not in video_models:
+        read.problems.append(f"VIDEO_MODEL={video_model} is not among VIDEO_MODELS: add it there to sell it")
     settings = Settings(
         discord_token=Secret(discord_token),
         openai_api_key=Secret(api_key),
@@ -420,6 +428,9 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
         mj_base_url=read.url("MJ_BASE_URL", None, ("https", "http")),
         mj_mode=read.choice("MJ_MODE", "", MJ_MODES),
         mj_timeout=read.seconds("MJ_TIMEOUT_SECONDS", 600.0, 30.0, 7200.0),
+        video_models=video_models,
+        video_model=video_model,
+        video_timeout=read.seconds("VIDEO_TIMEOUT_SECONDS", 900.0, 30.0, 7200.0),
         renamed=tuple(read.renamed),
     )
     if settings.shard_ids is not None and settings.shard_count is None:

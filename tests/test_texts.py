@@ -60,7 +60,7 @@ BUILT_KEYS: dict[str, tuple[str, ...]] = {
     "admin.ceiling.{}": tuple(name for name in limits.SERVER_LIMITS if limits.how(name).refuse_looser),
     "admin.limit.{}": ("server", "operator", "none"),  # whose limit is in force: ServerSettings.in_force
     "button.{}": ("reroll", "remix", "delete", "report"),  # the buttons under every result: delivery.result_buttons
-    "button.tool.{}": (*tools.TOOLS, "blend"),
+    "button.tool.{}": (*tools.TOOLS, "blend", "animate"),
     "category.{}": (*screening.CATEGORIES, screening.ALWAYS, "unchecked"),
     "choice.background.{}": model.BACKGROUNDS,
     "choice.quality.{}": model.QUALITIES,

@@ -299,6 +299,8 @@ def result_buttons(bot: ImageBot, locale: object, job: Job, images: int) -> disc
     """Reroll, Remix, Delete and Report; then a button to pick each image of a result of several, or the
     single-image tools of the job's model under a result of one. A Midjourney result has Midjourney's buttons
     instead of Reroll, the picks and the tools."""
+    if job.request.tool == "animate" and not job.task_buttons:
+        return buttons(*(kind.for_job(job, locale) for kind in (Reroll, Delete)))
     if job.task_buttons:
         # Midjourney's own buttons first, as it laid them out; its 🔄 is the reroll.
         own: list[JobItem] = [MjButton.for_job(job, index) for index in range(len(job.task_buttons))]
@@ -325,6 +327,8 @@ def result_caption(
         notes.append(texts.t(locale, "result.style", style=inert(style)))
     if request.tool:
         notes.append(texts.t(locale, "result.tool", tool=texts.t(locale, f"button.tool.{request.tool}")))
+    if request.seconds:
+        notes.append(texts.t(locale, "result.video", seconds=request.seconds))
     if kept:
         notes.append(texts.t(locale, "result.kept"))
     if generation.missing:

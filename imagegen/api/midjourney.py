@@ -133,7 +133,7 @@ def billed_as(request: ImageRequest) -> str:
     Imagine's."""
     if request.action:
         return next((name for piece, name in _BILLED_AS if piece in request.action), "mj_modal")
-    return {"describe": "mj_describe", "blend": "mj_blend"}.get(request.tool, "mj_imagine")
+    return {"describe": "mj_describe", "blend": "mj_blend", "animate": "mj_video"}.get(request.tool, "mj_imagine")
 
 
 def dimensions(size: str) -> str:
@@ -237,6 +237,17 @@ class Midjourney:
     async def describe(self, request: ImageRequest) -> Submitted:
         """Submit the request's image as a Describe task: Midjourney's own prompts for it."""
         return await self.submit("describe", {"base64": data_url(request.references[0])}, request.model, "")
+
+    async def animate(self, request: ImageRequest) -> Submitted:
+        """Submit the request's image as a Midjourney video (Animate), moved as its prompt says."""
+        body: dict[str, Any] = {
+            "prompt": prompt_for(request),
+            "motion": "low",
+            "image": data_url(request.references[0]),
+        }
+        if request.loop:
+            body["loop"] = True
+        return await self.submit("video", body, request.model, request.prompt)
 
     async def act(self, request: ImageRequest) -> Submitted:
         """Submit a click on a result's button (``request.action``) on the task that gave it; a button that opens

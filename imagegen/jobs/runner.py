@@ -16,9 +16,19 @@ from ..api.client import Generation, ImageClient
 from ..api.midjourney import Midjourney, Task, described, failure_of, shown
 from ..api.stream import OnPartial
 from ..api.tasks import TaskGone
+from ..api.video import Videos, VideoTask
+from ..api.video import failure_of as video_failure
 from ..catalogue.entries import Catalogue, ModelInfo
 from ..catalogue.prices import PriceTable
-from ..errors import BadUpstreamResponse, DeliveryFailed, ImageGenError, Refused, ScreeningUnavailable, ShuttingDown
+from ..errors import (
+    BadUpstreamResponse,
+    DeliveryFailed,
+    ImageGenError,
+    Refused,
+    ScreeningUnavailable,
+    ShuttingDown,
+    UpstreamUnavailable,
+)
 from ..imaging import images, workers
 from ..limits import Limits
 from ..model import UNFINISHED, ImageRequest, Job, JobState
@@ -113,12 +123,17 @@ class Jobs:
         metrics: Metrics | None = None,
         tasks: Midjourney | None = None,
         task_timeout: float = 600.0,
+        videos: Videos | None = None,
+        video_timeout: float = 900.0,
     ) -> None:
         self.storage = storage
         self.client = client
         # The relay's task API (Midjourney), and how long a task may take before it is given up.
         self.tasks = tasks
         self.task_timeout = task_timeout
+        # The relay's video APIs, and how long a clip may take.
+        self.videos = videos
+        self.video_timeout = video_timeout
         self.queue = queue
         queue.runner = self._run
         self.prices = prices if prices is not None else PriceTable(Catalogue([], ModelInfo()))
@@ -357,8 +372,8 @@ class Jobs:
         outcome = "ok"
         try:
             info = self.client.catalogue.lookup(job.request.model)
-            if info.midjourney and self.tasks is not None:
-                return await self._draw_task(job, delivery, self.tasks)
+            if info.midjourney or info.video:
+                return await self._draw_task(job, delivery, info)
             return await self.client.generate(job.request, self._previewer(job, delivery))
         except Refused:
             outcome = "refused"
@@ -370,13 +385,13 @@ class Jobs:
         finally:
             self.metrics.upstream.labels(model=model, outcome=outcome).observe(time.monotonic() - started)
 
-    async def _draw_task(self, job: Job, delivery: Delivery, tasks: Midjourney) -> Generation:
+    async def _draw_task(self, job: Job, delivery: Delivery, info: ModelInfo) -> Generation:
         """Submit the job's task (once: its id is stored the moment the relay accepts it), follow it to its end and
-        download what it made. A job that has a task already follows that one on."""
+        download what it made: Midjourney's, or a video API's. A job that has a task already follows that one on."""
         if job.task_id is None:
             # Submitted and recorded as one step, which stopping the bot waits for: a task the relay accepted is
             # always known, so it is followed on and never submitted again.
-            submitting = asyncio.ensure_future(self._submit_task(job, tasks))
+            submitting = asyncio.ensure_future(self._submit_task(job, info))
             try:
                 await asyncio.shield(submitting)
             except asyncio.CancelledError:
@@ -386,11 +401,13 @@ class Jobs:
             if job.task_ahead is not None:
                 await delivery.progress(job)
         else:
-            log.info("job %d: following Midjourney task %s on", job.id, job.task_id)
+            log.info("job %d: following task %s on", job.id, job.task_id)
         # From here it only waits on the relay: its slot goes to another job.
         self.queue.park(job)
         try:
-            return await self._task_result(job, delivery, tasks, job.task_id or "")
+            if info.video:
+                return await self._video_result(job, delivery, self._videos(), info, job.task_id or "")
+            return await self._task_result(job, delivery, self._midjourney(), job.task_id or "")
         except (Refused, TaskGone):
             raise
         except ImageGenError:
@@ -398,19 +415,55 @@ class Jobs:
             job.images_made = max(job.images_made, 1)
             raise
 
-    async def _submit_task(self, job: Job, tasks: Midjourney) -> None:
+    def _videos(self) -> Videos:
+        if self.videos is None:
+            raise UpstreamUnavailable("this process has no video API")
+        return self.videos
+
+    def _midjourney(self) -> Midjourney:
+        if self.tasks is None:
+            raise UpstreamUnavailable("this process has no Midjourney API")
+        return self.tasks
+
+    async def _submit_task(self, job: Job, info: ModelInfo) -> None:
         request = job.request
+        if info.video:
+            job.task_id = await self._videos().submit(request, info)
+            await self._save(job)
+            log.info("job %d: video task %s submitted", job.id, job.task_id)
+            return
+        tasks = self._midjourney()
         if request.action:
             submitted = await tasks.act(request)
         elif request.tool == "blend":
             submitted = await tasks.blend(request)
         elif request.tool == "describe":
             submitted = await tasks.describe(request)
+        elif request.tool == "animate":
+            submitted = await tasks.animate(request)
         else:
             submitted = await tasks.imagine(request, self.client.catalogue.lookup(request.model))
         job.task_id, job.task_ahead = submitted.task_id, submitted.ahead
         await self._save(job)
         log.info("job %d: Midjourney task %s submitted", job.id, job.task_id)
+
+    async def _video_result(
+        self, job: Job, delivery: Delivery, videos: Videos, info: ModelInfo, task_id: str
+    ) -> Generation:
+        async def moved_on(task: VideoTask) -> None:
+            job.task_progress = task.progress
+            await delivery.progress(job)
+
+        task = await videos.follow(task_id, info, moved_on, self.video_timeout)
+        if task.status != "done":
+            raise video_failure(task, job.request.prompt)
+        for delay in (*DOWNLOAD_RETRY_DELAYS, None):
+            data = await videos.content(task, info)
+            if data is not None and images.is_video(data):
+                return Generation([images.ImageFile(data, "mp4", 0, 0)], asked=1)
+            if delay is not None:
+                await asyncio.sleep(delay)
+        raise BadUpstreamResponse(f"video task {task.id}: its clip could not be downloaded")
 
     async def _task_result(self, job: Job, delivery: Delivery, tasks: Midjourney, task_id: str) -> Generation:
         previewed = {""}

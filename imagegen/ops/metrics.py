@@ -57,6 +57,10 @@ class Metrics:
         self.describes = Counter(
             "imagine_describes", "/describe calls to the chat model, by outcome", ["outcome"], registry=registry
         )
+        self.videos = Counter(
+            "imagine_videos", "Videos made from images, by model and how they ended", ["model", "outcome"],
+            registry=registry,
+        )  # fmt: skip
 
     def model(self, name: str) -> str:
         """The model as a label: itself when offered, else ``other``."""
@@ -66,6 +70,8 @@ class Metrics:
         """Count a job once, when it ends, by its final state; its images and their estimated cost."""
         model = self.model(job.request.model)
         self.jobs.labels(state=str(job.state), model=model).inc()
+        if job.request.tool == "animate":
+            self.videos.labels(model=model, outcome=str(job.state)).inc()
         if job.images_delivered:
             self.delivered.labels(model=model).inc(job.images_delivered - job.images_withheld)
         if job.images_made:

@@ -484,7 +484,7 @@ def job_row(job: Job) -> tuple[Any, ...]:
     # What only some requests carry is stored only when they do.
     extras = {
         key: getattr(request, key)
-        for key in ("style", "addition", "tool", "fidelity", "action", "parent_task", "seconds")
+        for key in ("style", "addition", "tool", "fidelity", "action", "parent_task", "seconds", "loop")
     }
     options.update({key: value for key, value in extras.items() if value})
     usage = job.usage or {}

@@ -1,0 +1,135 @@
+"""/animate end to end: a member's picture into a clip through either video API, under the seconds and the budget."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot import ImageBot
+from imagegen.model import JobState
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.image_api import FakeImageAPI, png
+from tests.fakes.video import completes, fails, mp4, never_ends
+from tests.helpers import answer_of, custom_ids, result_of, says, stored_jobs
+
+ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
+MANAGE_SERVER = 0x20 | 0xC00
+SOLD = ("sora-2", "veo3-fast")
+
+
+async def animate(fake: FakeDiscord, user_id: int = ALICE, **options: object) -> str:
+    """One /animate of a fresh upload; its token."""
+    picture = fake.upload("picture.png", png(320, 240, (200, 120, 40)))
+    sent = await fake.slash("animate", {"image": picture, **options}, user_id=user_id)
+    return str(sent["token"])
+
+
+async def test_without_video_models_there_is_no_animate_command(bot: ImageBot) -> None:
+    assert bot.tree.get_command("animate") is None
+
+
+async def test_a_picture_becomes_a_clip_through_openais_shape_posted_as_an_mp4_with_its_length(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(video_models=SOLD)
+    clip = mp4(30_000, seed=1)
+    image_api.video.then(completes(steps=[40], mp4=clip))
+    token = await animate(fake_discord, prompt="the leaves sway", model="sora-2", seconds=8, size="1280x720")
+    posted = await result_of(fake_discord, token)
+    assert list(posted.files.values()) == [("video_1.mp4", clip)]
+    assert "the leaves sway" in posted.content and "8 s" in posted.content
+    assert [i.split(":")[1] for i in custom_ids(fake_discord.original(token))] == ["reroll", "delete"]
+    [submit] = image_api.video.submits
+    assert submit.path == "/v1/videos" and submit.body["seconds"] == "8"
+    assert 'imagine_videos_total{model="sora-2",outcome="done"} 1.0' in bot.core.metrics_page().decode()
+
+
+async def test_the_unified_shape_gets_the_default_model_its_length_and_a_default_motion(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=("veo3-fast",))
+    await result_of(fake_discord, await animate(fake_discord))
+    [submit] = image_api.video.submits
+    assert submit.path == "/v1/video/generations" and submit.body["model"] == "veo3-fast"
+    assert submit.body["duration"] == 8 and submit.body["prompt"].startswith("Bring this picture to life")
+
+
+async def test_a_server_that_turned_video_off_is_told_so_and_nothing_is_submitted(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=SOLD)
+    sent = await fake_discord.slash(
+        "imagine-admin", {"state": "off"}, subcommand="video", user_id=ADMIN, permissions=MANAGE_SERVER
+    )
+    await answer_of(fake_discord, sent["token"])
+    answer = await answer_of(fake_discord, await animate(fake_discord))
+    assert says(answer.content, "video.off") and image_api.video.submits == []
+
+
+async def test_a_burst_of_clips_makes_no_more_seconds_than_the_members_limit(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=SOLD, daily_video_seconds_per_user=16, max_queued_per_user=10)
+    tokens = await asyncio.gather(*(animate(fake_discord, model="sora-2", seconds=8) for _ in range(5)))
+    answers = [await answer_of(fake_discord, token) for token in tokens]
+    assert sum(1 for answer in answers if answer.files) == 2
+    refused = [answer for answer in answers if not answer.files]
+    assert all(says(answer.content, "limit.video_day") for answer in refused)
+    assert len(image_api.video.submits) == 2
+
+
+async def test_a_clip_counts_against_the_servers_budget_by_the_second(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    # sora-2 at an estimated $0.10 a second: one 8-second clip fits $1, a second does not.
+    await start_bot(video_models=SOLD, daily_budget_per_server=1.0)
+    await result_of(fake_discord, await animate(fake_discord, model="sora-2", seconds=8))
+    answer = await answer_of(fake_discord, await animate(fake_discord, user_id=BOB, model="sora-2", seconds=8))
+    assert says(answer.content, "limit.budget")
+
+
+async def test_a_clip_the_vendors_moderation_turns_down_is_a_kind_refusal(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(video_models=SOLD)
+    image_api.video.then(fails())
+    answer = await answer_of(fake_discord, await animate(fake_discord, prompt="a kiss"))
+    assert says(answer.content, "refused.moderation")
+    [job] = await stored_jobs(bot, [JobState.REFUSED])
+    assert job.images_made == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "seconds", "key"), [("kling-v2-1", 5, "video.model"), ("sora-2", 7, "video.seconds")]
+)
+async def test_a_model_not_sold_or_a_length_it_does_not_make_is_refused_in_words(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI, model: str, seconds: int, key: str
+) -> None:
+    await start_bot(video_models=SOLD)
+    answer = await answer_of(fake_discord, await animate(fake_discord, model=model, seconds=seconds))
+    assert says(answer.content, key) and image_api.video.submits == []
+
+
+async def test_a_clip_being_made_when_the_bot_stops_is_followed_on_after_the_restart_never_submitted_twice(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first: ImageBot = await start_bot(video_models=SOLD, job_lease_seconds=2)
+    image_api.video.then(never_ends(40))
+    token = await animate(fake_discord, model="sora-2", seconds=4)
+    await fake_discord.wait_for(lambda: image_api.video.polls)
+    await first.close()
+    image_api.video.finish(image_api.video.last_task.id)
+    await start_bot(video_models=SOLD, job_lease_seconds=2)
+    posted = await result_of(fake_discord, token)
+    assert next(iter(posted.files.values()))[0] == "video_1.mp4" and len(image_api.video.submits) == 1
+
+
+async def test_animate_with_midjourney_sends_its_video_task(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=("midjourney",))
+    posted = await result_of(fake_discord, await animate(fake_discord, model="midjourney", loop=True))
+    [submit] = image_api.mj.submits
+    assert submit.path == "/mj/submit/video" and submit.body["loop"] is True and submit.body["motion"] == "low"
+    assert next(iter(posted.files.values()))[0] == "video_1.mp4"
