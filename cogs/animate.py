@@ -11,6 +11,8 @@ from discord.ext import commands
 from imagegen.errors import InvalidRequest
 from imagegen.imaging.uploads import check_declared
 
+from .utils.buttons import AnimateButton, AnimateForm, first_picture
+from .utils.items import submitted_form
 from .utils.jobs import start_job
 from .utils.translator import localised
 
@@ -28,11 +30,30 @@ class Animate(commands.Cog):
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
         self.animate = self.animate_command()
+        self.menu = app_commands.ContextMenu(name=localised("menu.animate"), callback=self.animate_image)
+        self.menu.guild_only = True
 
     async def cog_load(self) -> None:
+        # Buttons posted earlier answer whatever the settings are now (and say when video is off).
+        self.bot.add_dynamic_items(AnimateButton)
         # Video costs money the operator chose to spend: without VIDEO_MODELS there is no such command at all.
         if self.bot.settings.video_models:
             self.bot.tree.add_command(self.animate)
+            self.bot.tree.add_command(self.menu)
+
+    async def animate_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """The "Animate image" message menu: ask how the message's first picture should move."""
+        found = first_picture(message, "animate.no_image")
+        if not self.bot.core.video_allowed(interaction.guild_id):
+            raise InvalidRequest("video.off")
+        await interaction.response.send_modal(AnimateForm(message.channel.id, message.id, found, interaction.locale))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A submitted Animate form, whether opened by this process or one before it."""
+        form = submitted_form(interaction, (AnimateForm,))
+        if form is not None:
+            await form.answer(interaction)
 
     def animate_command(self) -> app_commands.Command[Any, ..., None]:
         """/animate, answering with the clip once it is made."""

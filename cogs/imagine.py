@@ -31,6 +31,7 @@ from .utils.buttons import (
     TryInstead,
     Vary,
     ZoomForm,
+    first_picture,
 )
 from .utils.channel import post_in_channel
 from .utils.delivery import adopted, redeliver
@@ -159,11 +160,7 @@ class Imagine(commands.Cog):
 
     async def edit_image(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """The "Edit image" message menu: ask what should change about the message's first image."""
-        found = next((i for i, a in enumerate(message.attachments) if _is_image(a)), None)
-        if found is None:
-            await interaction.response.send_message(texts.t(interaction.locale, "edit.no_image"), ephemeral=True)
-            return
-        check_declared(message.attachments[found].size, message.attachments[found].content_type)
+        found = first_picture(message, "edit.no_image")
         locale = interaction.locale
         await interaction.response.send_modal(EditForm(message.channel.id, message.id, found, locale))
 
@@ -199,12 +196,6 @@ class Imagine(commands.Cog):
 # The buttons about a job this cog answers (defined beside the results that carry them), and the forms.
 JOB_ITEMS = (Reroll, Rerun, Remix, Vary, TryInstead, Delete, Cancel, Report, Remove, MjButton)
 FORMS = (RemixForm, EditForm, ZoomForm)
-
-
-def _is_image(attachment: discord.Attachment) -> bool:
-    if attachment.content_type is not None:
-        return attachment.content_type.startswith("image/")
-    return attachment.filename.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
 
 
 async def setup(bot: "ImageBot") -> None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
 from bot import ImageBot
 from imagegen.model import JobState
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.image_api import FakeImageAPI, png
+from tests.fakes.image_api import FakeImageAPI, b64_images, png
 from tests.fakes.video import completes, fails, mp4, never_ends
-from tests.helpers import answer_of, custom_ids, result_of, says, stored_jobs
+from tests.helpers import answer_of, callback_of, custom_ids, result_of, says, stored_jobs
 
 ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
@@ -133,3 +134,58 @@ async def test_animate_with_midjourney_sends_its_video_task(
     [submit] = image_api.mj.submits
     assert submit.path == "/mj/submit/video" and submit.body["loop"] is True and submit.body["motion"] == "low"
     assert next(iter(posted.files.values()))[0] == "video_1.mp4"
+
+
+async def a_drawing(fake: FakeDiscord, image_api: FakeImageAPI) -> tuple[dict[str, Any], int]:
+    """Alice draws one image; returns the posted result and its job id."""
+    image_api.then(b64_images(png(64, 48, (10, 160, 90))))
+    sent = await fake.slash("imagine", {"prompt": "a green kite"}, user_id=ALICE)
+    await result_of(fake, sent["token"])
+    message = fake.original(sent["token"])
+    return message, int(custom_ids(message)[0].rsplit(":", 1)[1])
+
+
+async def test_a_single_image_carries_animate_which_asks_how_it_moves_and_makes_the_clip_as_the_clickers_job(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    bot: ImageBot = await start_bot(video_models=SOLD)
+    message, job_id = await a_drawing(fake_discord, image_api)
+    assert f"imagine:animate:{job_id}" in custom_ids(message)
+    click = await fake_discord.click(message, f"imagine:animate:{job_id}", user_id=BOB)
+    form = await callback_of(fake_discord, click["token"])
+    custom_id = form.payload["data"]["custom_id"]
+    assert form.payload["type"] == 9 and custom_id.startswith("imagine:animate-modal:")
+    sent = await fake_discord.submit_modal(custom_id, {"prompt": ""}, user_id=BOB)
+    posted = await result_of(fake_discord, sent["token"])
+    assert next(iter(posted.files.values()))[0] == "video_1.mp4"
+    [clip] = [job for job in await stored_jobs(bot, [JobState.DONE]) if job.request.tool == "animate"]
+    assert clip.user_id == BOB and image_api.video.last_task.image is not None
+
+
+async def test_without_video_models_a_result_has_no_animate_button(
+    bot: ImageBot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    message, _ = await a_drawing(fake_discord, image_api)
+    assert not [custom_id for custom_id in custom_ids(message) if custom_id.startswith("imagine:animate:")]
+
+
+async def test_animate_image_on_a_members_own_picture_makes_its_clip(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=SOLD)
+    photo = fake_discord.upload("dog.png", png(64, 64, (90, 60, 30)))
+    message = fake_discord._message({"content": "my dog"}, {})
+    message["attachments"] = [photo]
+    menu = await fake_discord.message_command("Animate image", message, user_id=BOB)
+    form = await callback_of(fake_discord, menu["token"])
+    sent = await fake_discord.submit_modal(form.payload["data"]["custom_id"], {"prompt": "it wags its tail"})
+    await result_of(fake_discord, sent["token"])
+    assert image_api.video.last_task.prompt == "it wags its tail"
+
+
+async def test_animate_image_on_a_message_without_a_picture_says_so(start_bot, fake_discord: FakeDiscord) -> None:
+    await start_bot(video_models=SOLD)
+    message = fake_discord._message({"content": "just words"}, {})
+    menu = await fake_discord.message_command("Animate image", message)
+    answer = await callback_of(fake_discord, menu["token"])
+    assert answer.flags & 64 and says(answer.content, "animate.no_image")

@@ -10,6 +10,8 @@ import pytest
 
 from cogs.imagine import FORMS, JOB_ITEMS
 from cogs.utils.buttons import (
+    AnimateButton,
+    AnimateForm,
     Cancel,
     Delete,
     MjButton,
@@ -46,6 +48,7 @@ POSTED: list[tuple[type[Item], str, dict[str, Any]]] = [
     (Tool, "imagine:tool:42:zoom-1.5", {"job_id": 42, "tool": "zoom-1.5"}),
     (Idea, "imagine:idea:7:4", {"description_id": 7, "index": 4}),
     (MjButton, "imagine:mj:42:7", {"job_id": 42, "index": 7}),
+    (AnimateButton, "imagine:animate:42", {"job_id": 42}),
 ]
 
 
@@ -57,7 +60,8 @@ def a_job() -> Job:
 async def test_a_posted_custom_id_is_read_by_its_class_and_written_back_the_same(
     kind: type[Item], custom_id: str, fields: dict[str, Any]
 ) -> None:
-    [claimed] = [other for other in (*JOB_ITEMS, Pick, Tool, Idea) if other.id_format.template.fullmatch(custom_id)]  # type: ignore[union-attr]
+    classes = (*JOB_ITEMS, Pick, Tool, Idea, AnimateButton)
+    [claimed] = [other for other in classes if other.id_format.template.fullmatch(custom_id)]  # type: ignore[union-attr]
     assert claimed is kind
     match = kind.id_format.template.fullmatch(custom_id)  # type: ignore[union-attr]
     item = await kind.from_custom_id(None, None, match)  # type: ignore[arg-type]
@@ -71,6 +75,7 @@ async def test_a_posted_custom_id_is_read_by_its_class_and_written_back_the_same
         ("imagine:remix-modal:42", {"job_id": 42}),
         ("imagine:edit-modal:11:12:0", {"channel_id": 11, "message_id": 12, "index": 0}),
         ("imagine:mj-zoom:42:5", {"job_id": 42, "index": 5}),
+        ("imagine:animate-modal:11:12:0", {"channel_id": 11, "message_id": 12, "index": 0}),
     ],
 )
 async def test_a_posted_form_id_is_read_by_its_class_and_written_back_the_same(
@@ -79,7 +84,7 @@ async def test_a_posted_form_id_is_read_by_its_class_and_written_back_the_same(
     interaction: Any = SimpleNamespace(
         type=discord.InteractionType.modal_submit, data={"custom_id": custom_id}, locale=ENGLISH.locale
     )
-    form = submitted_form(interaction, FORMS)
+    form = submitted_form(interaction, (*FORMS, AnimateForm))
     assert form is not None and form.custom_id == custom_id
     assert {name: getattr(form, name) for name in fields} == fields
 
@@ -107,7 +112,8 @@ async def test_the_buttons_built_for_a_job_carry_the_ids_earlier_versions_posted
 
 
 def test_no_two_classes_claim_the_same_custom_id() -> None:
-    definitions = [kind.id_format.definition for kind in (*JOB_ITEMS, Pick, Tool, Idea, *FORMS)]  # type: ignore[union-attr]
+    classes = (*JOB_ITEMS, Pick, Tool, Idea, AnimateButton, AnimateForm, *FORMS)
+    definitions = [kind.id_format.definition for kind in classes]  # type: ignore[union-attr]
     assert len(set(definitions)) == len(definitions)
 
 

@@ -17,6 +17,7 @@ import discord
 from imagegen import texts
 from imagegen.errors import InvalidRequest
 from imagegen.imaging.tools import EDIT, TOOLS
+from imagegen.imaging.uploads import check_declared
 from imagegen.model import ImageRequest, Job
 from imagegen.ops import logs
 
@@ -432,25 +433,101 @@ class EditForm(PromptForm, custom_id="imagine:edit-modal:{channel}:{message}:{in
         prompt = self.entered(self.prompt)
         if prompt is None:
             return
-        if self.channel_id != interaction.channel_id:
-            # The form was opened on a message of this channel; any other is not this member's to reach.
-            log.warning("edit form for channel %d submitted in channel %s", self.channel_id, interaction.channel_id)
-            await interaction.response.send_message(texts.t(interaction.locale, "button.elsewhere"), ephemeral=True)
+        url = await posted_image(interaction, self.channel_id, self.message_id, self.index)
+        if url is None:
             return
         bot = bot_of(interaction)
-        # Read afresh, so the image's URL has not expired.
-        try:
-            message = await bot.get_partial_messageable(self.channel_id).fetch_message(self.message_id)
-        except discord.HTTPException:
-            message = None
-        if message is None or self.index >= len(message.attachments):
+        request = ImageRequest(
+            prompt=prompt, model=bot.core.default_model(interaction.guild_id), moderation=bot.settings.moderation
+        )
+        await start(bot, interaction, request, [url])
+
+
+def is_image(attachment: discord.Attachment) -> bool:
+    """Whether an attachment is a picture, by its type or, without one, its name."""
+    if attachment.content_type is not None:
+        return attachment.content_type.startswith("image/")
+    return attachment.filename.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
+
+
+def first_picture(message: discord.Message, none_key: str) -> int:
+    """The index of a message's first picture, checked to be one that may be read; InvalidRequest ``none_key``
+    when it has none."""
+    found = next((index for index, attachment in enumerate(message.attachments) if is_image(attachment)), None)
+    if found is None:
+        raise InvalidRequest(none_key)
+    check_declared(message.attachments[found].size, message.attachments[found].content_type)
+    return found
+
+
+async def posted_image(interaction: discord.Interaction, channel_id: int, message_id: int, index: int) -> str | None:
+    """The URL of image ``index`` of a message a form was opened on, read afresh (so it has not expired); None,
+    with the member told why, when it is gone or the form comes from another channel."""
+    if channel_id != interaction.channel_id:
+        # The form was opened on a message of this channel; any other is not this member's to reach.
+        log.warning("form for channel %d submitted in channel %s", channel_id, interaction.channel_id)
+        await interaction.response.send_message(texts.t(interaction.locale, "button.elsewhere"), ephemeral=True)
+        return None
+    try:
+        message = await bot_of(interaction).get_partial_messageable(channel_id).fetch_message(message_id)
+    except discord.HTTPException:
+        message = None
+    if message is None or index >= len(message.attachments):
+        await interaction.response.send_message(texts.t(interaction.locale, "vary.missing"), ephemeral=True)
+        return None
+    return message.attachments[index].url
+
+
+class AnimateForm(PromptForm, custom_id="imagine:animate-modal:{channel}:{message}:{index}"):
+    """Animate: how image ``index`` of a message should move (or nothing, for the default), then the clip as the
+    member's job."""
+
+    def __init__(self, channel_id: int, message_id: int, index: int, locale: object) -> None:
+        title, label = texts.t(locale, "animate.title"), texts.t(locale, "animate.label")
+        super().__init__(title, label, channel=channel_id, message=message_id, index=index)
+        self.prompt.required = False
+        self.channel_id, self.message_id, self.index = channel_id, message_id, index
+
+    @classmethod
+    def from_custom_id(cls, interaction: discord.Interaction, match: re.Match[str]) -> Self:
+        return cls(int(match["channel"]), int(match["message"]), int(match["index"]), interaction.locale)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        bot = bot_of(interaction)
+        if not bot.core.video_allowed(interaction.guild_id):
+            raise InvalidRequest("video.off")
+        url = await posted_image(interaction, self.channel_id, self.message_id, self.index)
+        if url is None:
+            return
+        request = bot.core.video_request(self.entered(self.prompt), None, None, None, False, interaction.locale)
+        await start(bot, interaction, request, [url])
+
+
+class AnimateButton(JobItem, custom_id="imagine:animate:{job}"):
+    """🎬 Animate, under a single image: asks how it should move, then makes the clip as the clicker's job."""
+
+    def __init__(self, job_id: int, *, label: str | None = None) -> None:
+        super().__init__(job_id, self.button(label, emoji="🎬", job=job_id))
+
+    @classmethod
+    def for_job(cls, job: Job, locale: object) -> Self:
+        """The button under ``job``'s image, labelled in ``locale``."""
+        return cls(job.id, label=texts.t(locale, "button.tool.animate"))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Self:
+        return cls(int(match["job"]))
+
+    async def act(self, bot: ImageBot, interaction: discord.Interaction, job: Job) -> None:
+        if not bot.core.video_allowed(interaction.guild_id):
+            raise InvalidRequest("video.off")
+        message = interaction.message
+        if message is None or not message.attachments:
             await interaction.response.send_message(texts.t(interaction.locale, "vary.missing"), ephemeral=True)
             return
-        settings = bot.settings
-        request = ImageRequest(
-            prompt=prompt, model=bot.core.default_model(interaction.guild_id), moderation=settings.moderation
-        )
-        await start(bot, interaction, request, [message.attachments[self.index].url])
+        await interaction.response.send_modal(AnimateForm(message.channel.id, message.id, 0, interaction.locale))
 
 
 class ZoomForm(PromptForm, custom_id="imagine:mj-zoom:{job}:{index}"):

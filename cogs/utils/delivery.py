@@ -18,7 +18,7 @@ from imagegen.imaging.images import ImageFile
 from imagegen.model import Job, JobState
 
 from .answers import answer_error, category_names
-from .buttons import Cancel, Delete, JobItem, MjButton, Pick, Remix, Report, Reroll, Rerun, Tool
+from .buttons import AnimateButton, Cancel, Delete, JobItem, MjButton, Pick, Remix, Report, Reroll, Rerun, Tool
 from .channel import post_in_channel
 from .conversation import DISCORD_FAILURES, Conversation
 from .described import described_answer
@@ -308,6 +308,8 @@ def result_buttons(bot: ImageBot, locale: object, job: Job, images: int) -> disc
     actions: list[JobItem] = [kind.for_job(job, locale) for kind in (Reroll, Remix, Delete, Report)]
     if images == 1:
         actions += [Tool.for_job(job, locale, tool) for tool in bot.core.tools(job.request.model)]
+        if bot.core.video_allowed(job.guild_id):
+            actions.append(AnimateButton.for_job(job, locale))
     else:
         actions += [Pick.for_job(job, locale, index) for index in range(1, images + 1)]
     return buttons(*actions)
