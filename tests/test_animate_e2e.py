@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
+import av
 import pytest
 
 from bot import ImageBot
 from imagegen.model import JobState
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
-from tests.fakes.video import completes, fails, mp4, never_ends
+from tests.fakes.video import clip, completes, fails, mp4, never_ends
 from tests.helpers import answer_of, callback_of, custom_ids, result_of, says, stored_jobs
 
 ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
@@ -189,3 +191,20 @@ async def test_animate_image_on_a_message_without_a_picture_says_so(start_bot, f
     menu = await fake_discord.message_command("Animate image", message)
     answer = await callback_of(fake_discord, menu["token"])
     assert answer.flags & 64 and says(answer.content, "animate.no_image")
+
+
+async def test_a_clip_larger_than_the_channel_takes_is_made_smaller_to_fit_and_still_plays(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=SOLD)
+    made = clip()
+    limit = len(made) // 10
+    image_api.video.then(completes(mp4=made))
+    picture = fake_discord.upload("picture.png", png(320, 240, (200, 120, 40)))
+    sent = await fake_discord.slash("animate", {"image": picture, "model": "sora-2"}, size_limit=limit)
+    posted = await result_of(fake_discord, sent["token"])
+    name, data = next(iter(posted.files.values()))
+    assert name == "video_1.mp4" and len(data) < limit
+    with av.open(io.BytesIO(data), mode="r") as played:
+        frames = sum(1 for _ in played.decode(video=0))
+        assert frames == 48 and played.streams.audio

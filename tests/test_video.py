@@ -7,6 +7,7 @@ import math
 from collections.abc import AsyncIterator
 
 import aiohttp
+import av
 import pytest
 from PIL import Image
 
@@ -16,12 +17,13 @@ from imagegen.api.video import Videos, VideoTask, failure_of
 from imagegen.catalogue.entries import BUNDLED, Catalogue
 from imagegen.catalogue.prices import PriceTable
 from imagegen.errors import AuthFailed, Refused, UpstreamFailed, UpstreamTimeout
+from imagegen.imaging.clips import shrink
 from imagegen.model import ImageRequest
 from imagegen.settings import Secret, Settings
 from tests.conftest import API_KEY
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, png
-from tests.fakes.video import Style, completes, fails, mp4, never_ends, refused
+from tests.fakes.video import Style, clip, completes, fails, mp4, never_ends, refused
 from tests.helpers import callback_of
 
 CATALOGUE = Catalogue.load(BUNDLED)
@@ -136,3 +138,13 @@ async def test_video_models_the_relay_lists_are_never_offered_to_draw_images(
         choice["value"] for choice in (await callback_of(fake_discord, sent["token"])).payload["data"]["choices"]
     ]
     assert "gpt-image-2" in offered and not set(listed) & set(offered)
+
+
+def test_a_clip_is_made_smaller_to_fit_keeping_its_sound_and_none_when_even_the_floor_is_too_large() -> None:
+    made = clip(seconds=1)
+    smaller = shrink(made, len(made) // 8)
+    assert smaller is not None and len(smaller) < len(made) // 8
+    with av.open(io.BytesIO(smaller), mode="r") as played:
+        assert sum(1 for _ in played.decode(video=0)) == 24 and played.streams.audio
+    assert shrink(made, 2_000) is None
+    assert shrink(b"\x00\x00\x00\x18ftypmp42 not a clip", 1_000) is None

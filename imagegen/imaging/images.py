@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-from . import workers
+from . import clips, workers
 
 # A message carries at most 10 files. Discord applies its upload limit to the whole request, not to each file,
 # and the request carries the message's text and buttons too: files get all of the limit but this much.
@@ -78,11 +78,12 @@ def is_video(data: bytes) -> bool:
 
 def fit(image: ImageFile, limit: int) -> ImageFile | None:
     """``image`` if it is under ``limit`` bytes, else a WebP re-encoding that is, keeping transparency; None when
-    it would have to shrink below ``MIN_SIDE`` pixels to fit, or is a video."""
+    it would have to shrink below ``MIN_SIDE`` pixels to fit; a video, re-encoded smaller (``clips.shrink``)."""
     if len(image.data) < limit:
         return image
     if image.extension == "mp4":
-        return None
+        smaller = clips.shrink(image.data, limit)
+        return ImageFile(smaller, "mp4", 0, 0) if smaller is not None else None
     with Image.open(io.BytesIO(image.data)) as opened:
         picture = opened.convert("RGBA" if _has_alpha(opened) else "RGB")
     scale = min(1.0, WEBP_MAX_SIDE / max(picture.size))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
+import av
 from aiohttp import web
 from PIL import Image
 
@@ -589,3 +590,25 @@ def _invalid(message: str, param: str | None, code: str = "invalid_value") -> we
 
 def _not_found(video_id: str) -> web.Response:
     return api_error(404, "invalid_request_error", "video_not_found", f"Video with id '{video_id}' not found.")
+
+
+def clip(seconds: int = 2, width: int = 640, height: int = 360, rate: int = 24) -> bytes:
+    """A real, playable MP4 of noise (which compresses badly, so it is large) with a silent sound track."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as out:
+        video = out.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.options = {"crf": "10", "preset": "ultrafast"}
+        audio = out.add_stream("aac", rate=48_000)
+        noise = random.Random(seconds * width * height)
+        for _ in range(seconds * rate):
+            picture = Image.frombytes("RGB", (width, height), noise.randbytes(width * height * 3))
+            out.mux(video.encode(av.VideoFrame.from_image(picture)))  # type: ignore[no-untyped-call]
+        out.mux(video.encode(None))
+        for start in range(0, 48_000 * seconds, 1024):
+            silence = av.AudioFrame(format="fltp", layout="mono", samples=1024)
+            silence.planes[0].update(bytes(4096))
+            silence.sample_rate, silence.pts = 48_000, start
+            out.mux(audio.encode(silence))
+        out.mux(audio.encode(None))
+    return buffer.getvalue()
