@@ -150,7 +150,7 @@ class Core:
                 Usage(limits),
             )
         self._prices = price_table(settings, catalogue)
-        self._metrics = Metrics(known_model=lambda model: model in (*self._models.models, *settings.video_models))
+        self._metrics = Metrics(known_model=lambda model: model in (*self._models.models, *self.video_models))
         self._jobs = Jobs(
             storage,
             self._images,
@@ -507,9 +507,10 @@ class Core:
     # -- videos ---------------------------------------------------------------------------------------------------
 
     @property
-    def video_models(self) -> tuple[str, ...]:
-        """The video models the operator sells (none: no video at all)."""
-        return self._settings.video_models
+    def video_models(self) -> list[str]:
+        """The video models offered: those VIDEO_MODELS names, and those its patterns match among the video models
+        GET /models lists."""
+        return self._models.videos_offered(self._settings.video_models)
 
     def video_allowed(self, guild_id: int | None) -> bool:
         """Whether members may turn images into videos here: the operator sells video and the server has not
@@ -522,9 +523,12 @@ class Core:
         """A request to animate an image (its reference, added when it is read): the model (VIDEO_MODEL, else the
         first the operator sells), its shortest clip unless ``seconds`` says, in words when a choice is not one
         the model takes."""
-        chosen = (model or self._settings.video_model or self._settings.video_models[0]).strip()
-        if chosen not in self._settings.video_models:
-            raise InvalidRequest("video.model", model=chosen[:100], models=", ".join(self._settings.video_models))
+        offered = self.video_models
+        chosen = (model or self._settings.video_model or self._models.preferred_video(offered) or "").strip()
+        if not offered:
+            raise InvalidRequest("video.none")
+        if chosen not in offered:
+            raise InvalidRequest("video.model", model=chosen[:100], models=", ".join(offered))
         info = self._catalogue.lookup(chosen)
         lengths = info.seconds or (5,)
         length = seconds if seconds is not None else min(lengths)

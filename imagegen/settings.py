@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -372,7 +373,8 @@ def load_settings(env: Mapping[str, str], root: Path | None = None) -> Settings:
         models = (model, *models)
     video_model = read.raw("VIDEO_MODEL")
     video_models: tuple[str, ...] = read.parsed("VIDEO_MODELS", (), _model_list, "model names separated by commas")
-    if video_model is not None and video_model not in video_models:
+    sold = [fnmatch.fnmatchcase(video_model.lower(), entry.lower()) for entry in video_models] if video_model else []
+    if video_model is not None and not any(sold):
         read.problems.append(f"VIDEO_MODEL={video_model} is not among VIDEO_MODELS: add it there to sell it")
     settings = Settings(
         discord_token=Secret(discord_token),

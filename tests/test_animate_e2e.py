@@ -208,3 +208,14 @@ async def test_a_clip_larger_than_the_channel_takes_is_made_smaller_to_fit_and_s
     with av.open(io.BytesIO(data), mode="r") as played:
         frames = sum(1 for _ in played.decode(video=0))
         assert frames == 48 and played.streams.audio
+
+
+async def test_a_pattern_in_video_models_offers_the_video_models_the_relay_lists_and_the_default_is_preferred(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    image_api.models += [{"id": name, "supported_endpoint_types": ["video"]} for name in ("veo3", "veo3-fast")]
+    bot: ImageBot = await start_bot(video_models=("veo3*",))
+    await bot.core.refresh_models()
+    assert sorted(bot.core.video_models) == ["veo3", "veo3-fast"]
+    await result_of(fake_discord, await animate(fake_discord))
+    assert image_api.video.submits[0].body["model"] == "veo3-fast"

@@ -132,3 +132,12 @@ def test_only_refusals_before_cooloff_turns_the_cooling_off_off_and_the_others_s
         "cooling-off off)"
         for name in ("REFUSAL_WINDOW_MINUTES", "COOLOFF_MINUTES")
     ]
+
+
+def test_video_model_must_be_one_video_models_sells_by_name_or_pattern() -> None:
+    sold = load_settings({**REQUIRED, "VIDEO_MODELS": "veo3*, sora-2", "VIDEO_MODEL": "veo3-fast"})
+    assert (sold.video_models, sold.video_model) == (("veo3*", "sora-2"), "veo3-fast")
+    with pytest.raises(SettingsError) as caught:
+        load_settings({**REQUIRED, "VIDEO_MODELS": "sora-2", "VIDEO_MODEL": "kling-v2-1"})
+    assert caught.value.problems == ["VIDEO_MODEL=kling-v2-1 is not among VIDEO_MODELS: add it there to sell it"]
+    assert load_settings(REQUIRED).video_models == ()

@@ -32,6 +32,12 @@ VISION_PREFERENCE = (
 # models are offered by the names members know.
 MJ_LISTED = "mj_imagine"
 MJ_MODELS = ("midjourney", "niji")
+# Video models in the order the default is chosen from those offered when VIDEO_MODEL is unset: the cheapest clip
+# that still looks good first (see the catalogue's prices per second).
+VIDEO_PREFERENCE = (
+    "veo-3*fast*", "veo3*fast*", "hailuo*", "minimax-hailuo*", "kling*", "gen4*", "runway*", "sora-2", "wan*",
+    "ray*", "luma*", "sora-2*", "veo-3*", "veo3*", "midjourney*",
+)  # fmt: skip
 # The first and the longest wait between tries to reach the image API at start.
 FIRST_RETRY_WAIT = 1.0
 MAX_RETRY_WAIT = 30.0
@@ -179,6 +185,29 @@ class ModelCatalog:
         else:
             log.info("default model: %s, the most preferred of the %d image models the API lists", chosen,
                      len(self.listed or ()))  # fmt: skip
+
+    def videos_offered(self, sold: Iterable[str]) -> list[str]:
+        """The video models to offer for ``sold`` (VIDEO_MODELS): a plain name as it is; a pattern such as
+        ``veo3*`` matched, vendor prefixes ignored, against the video models ``GET /models`` lists."""
+        offered: list[str] = []
+        for entry in sold:
+            if "*" not in entry:
+                offered.append(entry)
+                continue
+            pattern = entry.lower()
+            offered += [name for name in self.videos if fnmatch.fnmatchcase(name.lower().rsplit("/", 1)[-1], pattern)]
+        return list(dict.fromkeys(offered))
+
+    @staticmethod
+    def preferred_video(offered: list[str]) -> str | None:
+        """The video model chosen among ``offered`` when VIDEO_MODEL is unset: by VIDEO_PREFERENCE, else the first."""
+        for pattern in VIDEO_PREFERENCE:
+            found = next(
+                (name for name in offered if fnmatch.fnmatchcase(name.lower().rsplit("/", 1)[-1], pattern)), None
+            )
+            if found is not None:
+                return found
+        return offered[0] if offered else None
 
     def warnings(self, names: Iterable[str]) -> list[str]:
         """A line for each model in ``names`` the API does not list, or that shuts down within 30 days."""
