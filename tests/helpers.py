@@ -46,14 +46,23 @@ class RunningClock:
 
 
 async def result_of(fake: FakeDiscord, token: str) -> Recorded:
-    """The first request of an interaction that posted images."""
-    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.files]))[0]
+    """The first request of an interaction that posted images (or a clip), a live preview in its status aside."""
+    return (await fake.wait_for(lambda: [r for r in fake.for_token(token) if r.files and not previews_only(r)]))[0]
+
+
+def previews_only(request: Recorded) -> bool:
+    """Whether a request carried nothing but a status message's live preview."""
+    return all(name == "preview.webp" for name, _ in request.files.values())
 
 
 async def answer_of(fake: FakeDiscord, token: str) -> Recorded:
     """The interaction's result, or its private answer (immediate or a followup), whichever comes first."""
     found = await fake.wait_for(
-        lambda: [r for r in fake.for_token(token) if r.files or (r.method == "POST" and r.flags & 64 and r.content)]
+        lambda: [
+            r
+            for r in fake.for_token(token)
+            if (r.files and not previews_only(r)) or (r.method == "POST" and r.flags & 64 and r.content)
+        ]
     )
     return found[0]
 

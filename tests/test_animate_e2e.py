@@ -10,11 +10,11 @@ import av
 import pytest
 
 from bot import ImageBot
-from imagegen.model import JobState
+from imagegen.model import Job, JobState
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI, b64_images, png
 from tests.fakes.video import clip, completes, fails, mp4, never_ends
-from tests.helpers import answer_of, callback_of, custom_ids, result_of, says, stored_jobs
+from tests.helpers import answer_of, callback_of, custom_ids, eventually, result_of, says, stored_jobs
 
 ALICE, BOB, ADMIN = 500000000000000005, 500000000000000006, 500000000000000009
 MANAGE_SERVER = 0x20 | 0xC00
@@ -46,6 +46,12 @@ async def test_a_picture_becomes_a_clip_through_openais_shape_posted_as_an_mp4_w
     [submit] = image_api.video.submits
     assert submit.path == "/v1/videos" and submit.body["seconds"] == "8"
     assert 'imagine_videos_total{model="sora-2",outcome="done"} 1.0' in bot.core.metrics_page().decode()
+    # Made with its picture shown, and how far along it is.
+    edits = [
+        edit for edit in fake_discord.for_token(token) if edit.method == "PATCH" and not edit.files.get("video_1.mp4")
+    ]
+    assert any("preview.webp" in str(edit.files) for edit in edits)
+    assert any(says(edit.content, "status.video") and "40%" in edit.content for edit in edits)
 
 
 async def test_the_unified_shape_gets_the_default_model_its_length_and_a_default_motion(
@@ -160,8 +166,13 @@ async def test_a_single_image_carries_animate_which_asks_how_it_moves_and_makes_
     sent = await fake_discord.submit_modal(custom_id, {"prompt": ""}, user_id=BOB)
     posted = await result_of(fake_discord, sent["token"])
     assert next(iter(posted.files.values()))[0] == "video_1.mp4"
-    [clip] = [job for job in await stored_jobs(bot, [JobState.DONE]) if job.request.tool == "animate"]
-    assert clip.user_id == BOB and image_api.video.last_task.image is not None
+
+    async def clips() -> list[Job]:
+        return [job for job in await stored_jobs(bot, [JobState.DONE]) if job.request.tool == "animate"]
+
+    # A job ends just after its result is posted.
+    [made] = await eventually(clips)
+    assert made.user_id == BOB and image_api.video.last_task.image is not None
 
 
 async def test_without_video_models_a_result_has_no_animate_button(

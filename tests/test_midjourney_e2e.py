@@ -8,7 +8,7 @@ import pytest
 
 from bot import ImageBot
 from imagegen.api.midjourney import MISSING_ROUNDS
-from imagegen.model import JobState
+from imagegen.model import Job, JobState
 from tests.conftest import API_KEY
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import Call, FakeImageAPI, b64_images, png
@@ -30,6 +30,7 @@ from tests.helpers import (
     answer_of,
     callback_of,
     custom_ids,
+    eventually,
     kept_images,
     private_reply,
     result_of,
@@ -63,7 +64,8 @@ async def test_a_prompt_is_submitted_as_an_imagine_task_followed_and_its_grid_po
     assert submit.body == {"prompt": "a lighthouse at dusk --stylize 250 --ar 16:9", "botType": "MID_JOURNEY"}
     assert submit.headers["Authorization"] == f"Bearer {API_KEY}" and submit.headers["mj-api-secret"] == API_KEY
     assert any("45%" in edit.content for edit in status_edits(fake_discord, token))
-    [job] = await stored_jobs(bot, [JobState.DONE])
+    # A job ends just after its result is posted.
+    [job] = await eventually(lambda: stored_jobs(bot, [JobState.DONE]))
     assert job.task_id == image_api.mj.last_task.id and job.images_delivered == 1
     assert image_api.generation_calls == []
 
@@ -261,7 +263,7 @@ async def test_a_task_drawing_when_the_bot_stops_is_followed_on_after_the_restar
     second: ImageBot = await start_bot(job_lease_seconds=2)
     await result_of(fake_discord, token)
     assert len(image_api.mj.submits) == 1
-    [job] = await stored_jobs(second, [JobState.DONE])
+    [job] = await eventually(lambda: stored_jobs(second, [JobState.DONE]))
     assert job.task_id == task.id and job.images_delivered == 1
 
 
@@ -275,6 +277,17 @@ async def a_grid(fake: FakeDiscord, image_api: FakeImageAPI) -> tuple[dict[str, 
     message = fake.original(token)
     job_id = int(custom_ids(message)[0].split(":")[2])
     return message, job_id
+
+
+async def until_done(bot: ImageBot, count: int) -> list[Job]:
+    """The jobs done, once there are ``count`` of them (a job ends just after its result is posted)."""
+    done: list[Job] = await eventually(lambda: _done_when(bot, count))
+    return done
+
+
+async def _done_when(bot: ImageBot, count: int) -> list[Job] | None:
+    found = await stored_jobs(bot, [JobState.DONE])
+    return found if len(found) >= count else None
 
 
 def labels(message: dict[str, Any]) -> list[str]:
@@ -300,7 +313,7 @@ async def test_a_grid_carries_midjourneys_own_buttons_and_a_click_acts_on_its_ta
     assert "Vary (Subtle)" in shown and "Zoom Out 2x" in shown and "Animate (High motion)" in shown
     # Vary (Region) needs a drawn mask, and the bookmark means nothing here.
     assert "Vary (Region)" not in shown and "❤️" not in shown
-    [_, second] = sorted(await stored_jobs(bot, [JobState.DONE]), key=lambda job: job.id)
+    [_, second] = sorted(await until_done(bot, 2), key=lambda job: job.id)
     assert (second.user_id, second.request.action, second.request.parent_task) == (
         BOB, grid.buttons[1]["customId"], grid.id
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import logging
@@ -66,6 +67,11 @@ class InteractionDelivery:
             return texts.t(locale, "status.queued", position=position, count=count, model=model), view
         now = self.bot.core.clock()
         seconds = texts.elapsed(now - (job.started_at if job.started_at is not None else now))
+        if job.request.seconds:
+            percent = job.task_progress or 0
+            shown = texts.t(locale, "status.video", seconds=job.request.seconds, model=model, percent=percent,
+                            elapsed=seconds)  # fmt: skip
+            return shown, None
         if job.task_ahead is not None:
             return texts.t(locale, "status.mj_queued", ahead=job.task_ahead, count=count, model=model), None
         if job.task_progress is not None:
@@ -75,6 +81,11 @@ class InteractionDelivery:
         return texts.t(locale, "progress", count=count, model=model, elapsed=seconds), None
 
     async def started(self, job: Job) -> None:
+        if job.request.seconds and job.request.references:
+            # A clip in the making shows the picture it starts from.
+            still = await workers.run(images.preview, base64.b64encode(job.request.references[0]).decode())
+            if still is not None:
+                self.status.show(still)
         await self.status.refresh()
 
     async def preview(self, job: Job, image: str) -> None:
