@@ -230,3 +230,14 @@ async def test_a_pattern_in_video_models_offers_the_video_models_the_relay_lists
     assert sorted(bot.core.video_models) == ["veo3", "veo3-fast"]
     await result_of(fake_discord, await animate(fake_discord))
     assert image_api.video.submits[0].body["model"] == "veo3-fast"
+
+
+async def test_a_server_that_allows_only_some_image_models_still_makes_clips(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=SOLD)
+    sent = await fake_discord.slash(
+        "imagine-admin", {"allowed": "gpt-image-2"}, subcommand="models", user_id=ADMIN, permissions=MANAGE_SERVER
+    )
+    await answer_of(fake_discord, sent["token"])
+    await result_of(fake_discord, await animate(fake_discord, model="sora-2"))

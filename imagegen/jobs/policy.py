@@ -35,7 +35,8 @@ def apply_caps(
     model has within the cap.
     """
     allowed = server.models_allowed(operator_models)
-    if allowed and request.model not in allowed:
+    # These are image models: a clip is for the video settings (VIDEO_MODELS, /imagine-admin video) to allow.
+    if allowed and request.model not in allowed and not request.seconds:
         raise InvalidRequest("limit.model", model=request.model, models=", ".join(allowed))
     cap = min(operator_quality, server.max_quality or "max", key=QUALITY_ORDER.index)
     within = [quality for quality in qualities if QUALITY_ORDER.index(quality) <= QUALITY_ORDER.index(cap)]
