@@ -392,6 +392,13 @@ class Core:
     ) -> CheckedRequest:
         """The request as it may run here and what it is counted against, nothing counted yet (and nothing
         awaited: it can answer before Discord is); raises InvalidRequest."""
+        if request.tool == "animate":
+            # Every way to a clip comes here (the command, the menu, the button, Reroll): video is made only in a
+            # server that allows it, with a model the operator sells now.
+            if guild_id is None or not self.video_allowed(guild_id):
+                raise InvalidRequest("video.off")
+            if request.model not in self.video_models:
+                raise InvalidRequest("video.model", model=request.model[:100], models=", ".join(self.video_models))
         server = self.server(guild_id)
         request, limits = policy.admit(
             server,
@@ -531,8 +538,9 @@ class Core:
             raise InvalidRequest("video.model", model=chosen[:100], models=", ".join(offered))
         info = self._catalogue.lookup(chosen)
         lengths = info.seconds or (5,)
-        length = seconds if seconds is not None else min(lengths)
-        if length not in lengths and not info.midjourney:
+        # Midjourney makes clips of its own length: what a member asks for does not change it (nor its count).
+        length = min(lengths) if seconds is None or info.midjourney else seconds
+        if length not in lengths:
             raise InvalidRequest("video.seconds", seconds=length, model=chosen, allowed=", ".join(map(str, lengths)))
         motion = (prompt or "").strip() or texts.t(locale, "animate.prompt")
         return ImageRequest(prompt=motion, model=chosen, size=size or "auto", seconds=length, loop=loop, tool="animate")

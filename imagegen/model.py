@@ -53,6 +53,12 @@ class ImageRequest:
     loop: bool = False
 
     @property
+    def counts_images(self) -> bool:
+        """Whether what it makes counts among the day's images: not a clip (counted in seconds), nor a Describe
+        (prompts, billed but not an image)."""
+        return not self.seconds and self.tool != "describe"
+
+    @property
     def text(self) -> str:
         """The prompt as sent upstream: the member's, then the style's phrase or the tool's instruction."""
         prompt = self.prompt.strip()

@@ -241,3 +241,55 @@ async def test_a_server_that_allows_only_some_image_models_still_makes_clips(
     )
     await answer_of(fake_discord, sent["token"])
     await result_of(fake_discord, await animate(fake_discord, model="sora-2"))
+
+
+# -- what a review found ----------------------------------------------------------------------------------------
+
+
+async def test_a_clip_still_being_made_across_a_restart_keeps_its_seconds_counted(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    first: ImageBot = await start_bot(video_models=SOLD, daily_video_seconds_per_user=8, job_lease_seconds=2)
+    image_api.video.then(never_ends(40), never_ends(40))
+    await animate(fake_discord, model="sora-2", seconds=8)
+    await fake_discord.wait_for(lambda: image_api.video.polls)
+    await first.close()
+    await start_bot(video_models=SOLD, daily_video_seconds_per_user=8, job_lease_seconds=2)
+    refused = await answer_of(fake_discord, await animate(fake_discord, model="sora-2", seconds=8))
+    assert says(refused.content, "limit.video_day") and len(image_api.video.submits) == 1
+
+
+async def test_reroll_of_a_clip_is_refused_once_the_server_turned_video_off(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=SOLD)
+    token = await animate(fake_discord, model="sora-2", seconds=4)
+    await result_of(fake_discord, token)
+    message = fake_discord.original(token)
+    sent = await fake_discord.slash(
+        "imagine-admin", {"state": "off"}, subcommand="video", user_id=ADMIN, permissions=MANAGE_SERVER
+    )
+    await answer_of(fake_discord, sent["token"])
+    click = await fake_discord.click(message, custom_ids(message)[0], user_id=BOB)
+    answer = await answer_of(fake_discord, click["token"])
+    assert says(answer.content, "video.off") and len(image_api.video.submits) == 1
+
+
+async def test_a_midjourney_clip_counts_its_own_length_whatever_length_was_asked_for(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=("midjourney",), daily_video_seconds_per_user=9)
+    posted = await result_of(fake_discord, await animate(fake_discord, model="midjourney", seconds=1))
+    assert "5 s" in posted.content
+    refused = await answer_of(fake_discord, await animate(fake_discord, model="midjourney", seconds=1))
+    assert says(refused.content, "limit.video_day_fewer")
+
+
+async def test_a_portrait_picture_becomes_a_portrait_clip_when_no_size_is_asked_for(
+    start_bot, fake_discord: FakeDiscord, image_api: FakeImageAPI
+) -> None:
+    await start_bot(video_models=SOLD)
+    picture = fake_discord.upload("tall.png", png(240, 320, (20, 20, 200)))
+    sent = await fake_discord.slash("animate", {"image": picture, "model": "sora-2"})
+    await result_of(fake_discord, sent["token"])
+    assert image_api.video.submits[0].body["size"] == "720x1280"

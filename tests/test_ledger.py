@@ -96,7 +96,9 @@ def test_refusals_in_the_window_start_a_cooling_off_and_older_ones_are_forgotten
 
 
 def test_a_video_is_counted_in_seconds_against_its_own_limit_not_among_the_days_images() -> None:
-    video = dataclasses.replace(asked(per_image=0.1), limits=Limits(daily_images_per_user=1), video_seconds=8)
+    video = dataclasses.replace(
+        asked(per_image=0.1), limits=Limits(daily_images_per_user=1), video_seconds=8, counts_images=False
+    )
     # The member's image of the day is used up, but a video is not one.
     decide(video, Counts(user_images=1, user_video_seconds=22))
     with pytest.raises(LimitReached) as caught:

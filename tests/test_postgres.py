@@ -303,7 +303,7 @@ async def test_the_shared_ledger_counts_a_videos_seconds_for_every_process_and_g
     now = time.time()
 
     def clip(seconds: int) -> Request:
-        return Request(1, 9, 1, 0.1, limits, False, now, video_seconds=seconds)
+        return Request(1, 9, 1, 0.1, limits, False, now, video_seconds=seconds, counts_images=False)
 
     # Two processes at once: 12 + 8 seconds fit the member's 20, a third clip does not; no image of the day is used.
     held = await asyncio.gather(ledgers[0].admit(clip(12), 10), ledgers[1].admit(clip(8), 10))

@@ -139,8 +139,8 @@ def test_exempt_users_skip_every_limit_but_the_budget() -> None:
 
 def test_a_videos_seconds_stay_counted_once_it_is_posted_and_come_back_if_it_never_is() -> None:
     usage = Usage(Limits(daily_video_seconds_per_user=30, daily_images_per_user=1))
-    posted = usage.take(1, 9, 1, NOON, per_image=0.8, seconds=8)
-    lost = usage.take(1, 9, 1, NOON, per_image=0.8, seconds=12)
+    posted = usage.take(1, 9, 1, NOON, per_image=0.8, seconds=8, counts_images=False)
+    lost = usage.take(1, 9, 1, NOON, per_image=0.8, seconds=12, counts_images=False)
     assert (usage.counts(1, 9, NOON).user_video_seconds, usage.used(1, NOON)) == (20, 0)
     assert usage.spent[9] == pytest.approx(1.6)
     posted.settle(delivered=1, paid=1)

@@ -148,3 +148,11 @@ def test_a_clip_is_made_smaller_to_fit_keeping_its_sound_and_none_when_even_the_
         assert sum(1 for _ in played.decode(video=0)) == 24 and played.streams.audio
     assert shrink(made, 2_000) is None
     assert shrink(b"\x00\x00\x00\x18ftypmp42 not a clip", 1_000) is None
+
+
+def test_new_apis_wrapped_task_is_read_with_its_result_url() -> None:
+    wrapped = {"code": "success", "data": {"status": "SUCCESS", "progress": "100%", "result_url": "https://cdn/x.mp4"}}
+    task = VideoTask.read(wrapped, "t1")
+    assert task is not None and (task.status, task.progress, task.url) == ("done", 100, "https://cdn/x.mp4")
+    failed = VideoTask.read({"data": {"status": "FAILURE", "fail_reason": "quota"}}, "t2")
+    assert failed is not None and (failed.status, failed.error) == ("failed", "quota")

@@ -61,7 +61,9 @@ class VideoTask:
 
     @classmethod
     def read(cls, data: object, task_id: str) -> VideoTask | None:
-        """The task in either shape's JSON, or None when it is not one."""
+        """The task in either shape's JSON (or new-api's, which wraps it in ``data``), or None when it is not one."""
+        if isinstance(data, dict) and "status" not in data and isinstance(data.get("data"), dict):
+            data = data["data"]
         if not isinstance(data, dict):
             return None
         word = str(data.get("status") or "").lower()
@@ -76,7 +78,7 @@ class VideoTask:
         reason = reason or str(data.get("reason") or data.get("fail_reason") or "")
         given = data.get("metadata")
         metadata: dict[str, Any] = given if isinstance(given, dict) else {}
-        url = data.get("url") or metadata.get("url") or ""
+        url = data.get("url") or data.get("result_url") or data.get("video_url") or metadata.get("url") or ""
         return cls(
             id=str(data.get("id") or data.get("task_id") or task_id),
             status=status,
@@ -93,6 +95,21 @@ def failure_of(task: VideoTask, prompt: str) -> ImageGenError:
     if any(word in reason.lower() for word in _REFUSED):
         return Refused("moderation", prompt, f"video task: {reason}")
     return UpstreamFailed(f"video task {task.id} failed: {reason}")
+
+
+async def _shaped_like(image: bytes | None, info: ModelInfo) -> str:
+    """The size a clip of the model is made at when none is asked for: the first it makes in the still's
+    orientation (a portrait picture, a portrait clip)."""
+    sizes = info.sizes.sizes or ("1280x720",)
+    found = await workers.run(images.inspect, image) if image is not None else None
+    if found is None:
+        return sizes[0]
+
+    def shape(width: int, height: int) -> int:
+        return (width > height) - (width < height)
+
+    wanted = shape(found.width, found.height)
+    return next((size for size in sizes if shape(*map(int, size.split("x"))) == wanted), sizes[0])
 
 
 class Videos:
@@ -114,7 +131,7 @@ class Videos:
         timeout = aiohttp.ClientTimeout(total=SUBMIT_TIMEOUT, sock_connect=CONNECT_TIMEOUT)
         image = request.references[0] if request.references else None
         seconds = request.seconds or max(info.seconds, default=0)
-        size = request.size if request.size not in ("", "auto") else (info.sizes.sizes or ("1280x720",))[0]
+        size = request.size if request.size not in ("", "auto") else await _shaped_like(image, info)
         if info.api == "openai-videos":
             form = aiohttp.FormData()
             for name, value in (("model", request.model), ("prompt", request.text), ("seconds", str(seconds)),

@@ -198,17 +198,17 @@ class LocalQueue:
                 ended.append((job.user_id, job.guild_id, images, per_image(job) * job.images_made, seconds))
         self.usage.load(ended, now)
         for job in used:
-            seconds = job.request.seconds
+            seconds, counted = job.request.seconds, job.request.counts_images
             if job.state is JobState.DELIVERING:
                 held = self.usage.hold(
-                    job.user_id, job.guild_id, job.images_made, per_image(job), job.created_at, seconds
+                    job.user_id, job.guild_id, job.images_made, per_image(job), job.created_at, seconds, counted
                 )
                 self._reservations[job.id] = held
                 self.kept(job)
             elif following(job):
                 # A task still drawing at the relay: followed on after the restart, counted as under way.
                 held = self.usage.hold(
-                    job.user_id, job.guild_id, job.request.n, per_image(job), job.created_at, seconds
+                    job.user_id, job.guild_id, job.request.n, per_image(job), job.created_at, seconds, counted
                 )
                 self._reservations[job.id] = held
 
@@ -235,7 +235,13 @@ class LocalQueue:
         decide(request, counts, Room(fair.max_per_user, fair.max_waiting + fair.max_running, max_kept))
         place = fair.reserve(request.user_id)
         reservation = self.usage.take(
-            request.user_id, request.guild_id, request.images, request.now, request.per_image, request.video_seconds
+            request.user_id,
+            request.guild_id,
+            request.images,
+            request.now,
+            request.per_image,
+            request.video_seconds,
+            request.counts_images,
         )
         return Admission(_LocalHold(place, reservation))
 
@@ -282,9 +288,8 @@ class LocalQueue:
 
 def _day_use(job: Job) -> tuple[int, int]:
     """What an ended job leaves on its member's day: images delivered, and seconds of video delivered."""
-    if job.request.seconds:
-        return 0, job.request.seconds if job.images_delivered else 0
-    return job.images_delivered, 0
+    seconds = job.request.seconds if job.images_delivered else 0
+    return (job.images_delivered if job.request.counts_images else 0), seconds
 
 
 def following(job: Job) -> bool:

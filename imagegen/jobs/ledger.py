@@ -32,6 +32,8 @@ class Request:
     now: float
     # For a video: its seconds, counted against the member's daily seconds of video.
     video_seconds: int = 0
+    # Whether its images count among the day's (not a clip's, nor a Describe's): its cost counts either way.
+    counts_images: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ def decide(request: Request, counts: Counts, room: Room | None = None) -> None:
         # A video counts in seconds, not among the day's images.
         seconds = limits.daily_video_seconds_per_user
         _check_count("video_day", counts.user_video_seconds, request.video_seconds, seconds, reset)
+    if not request.counts_images:
         return
     _check_count("user_day", counts.user_images, request.images, limits.daily_images_per_user, reset)
     if request.guild_id is not None:

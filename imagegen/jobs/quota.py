@@ -32,8 +32,10 @@ class Reservation:
     at: float
     previous_request: float | None
     open: bool = True
-    # A video's seconds: it counts them, not images, on the member's day (its price is on the budget as any).
+    # A video's seconds, on the member's day; and whether its images count there (not a clip's nor a
+    # Describe's: only their price, on the budget).
     seconds: int = 0
+    counts_images: bool = True
 
     def cancel(self) -> None:
         """The request never ran: refund its images and cost, and lift the cooldown it started."""
@@ -141,26 +143,42 @@ class Usage:
         return self.take(user_id, guild_id, images, now, per_image)
 
     def take(
-        self, user_id: int, guild_id: int | None, images: int, now: float, per_image: float = 0.0, seconds: int = 0
+        self,
+        user_id: int,
+        guild_id: int | None,
+        images: int,
+        now: float,
+        per_image: float = 0.0,
+        seconds: int = 0,
+        counts_images: bool = True,
     ) -> Reservation:
         """Count ``images`` (and their cost; for a video, its ``seconds``) and start the cooldown, for a request the
         ledger let in."""
         self._roll(now)
         previous = self.last_request.get(user_id)
         self.last_request[user_id] = now
-        reservation = self.hold(user_id, guild_id, images, per_image, now, seconds)
+        reservation = self.hold(user_id, guild_id, images, per_image, now, seconds, counts_images)
         reservation.previous_request = previous
         return reservation
 
     def hold(
-        self, user_id: int, guild_id: int | None, images: int, per_image: float, at: float, seconds: int = 0
+        self,
+        user_id: int,
+        guild_id: int | None,
+        images: int,
+        per_image: float,
+        at: float,
+        seconds: int = 0,
+        counts_images: bool = True,
     ) -> Reservation:
         """Count ``images`` (and their cost) without checking: for work accepted earlier, such as a kept result.
         A video (``seconds``) counts its seconds instead of images, and its cost.
 
         Images of a day that is over count no more.
         """
-        reservation = Reservation(self, user_id, guild_id, images, per_image, at, None, seconds=seconds)
+        reservation = Reservation(
+            self, user_id, guild_id, images, per_image, at, None, seconds=seconds, counts_images=counts_images
+        )
         self._add(reservation, images, per_image * images, seconds)
         return reservation
 
@@ -171,7 +189,7 @@ class Usage:
         # Counts of a day that is over are gone: nothing to add to or give back.
         if day_of(reservation.at) != self.day:
             return
-        counted = 0 if reservation.seconds else images
+        counted = images if reservation.counts_images else 0
         self.by_user[reservation.user_id] += counted
         self.video_seconds[reservation.user_id] += seconds
         if reservation.guild_id is not None:

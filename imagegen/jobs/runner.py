@@ -184,6 +184,7 @@ class Jobs:
             exempt,
             self.clock(),
             video_seconds=request.seconds,
+            counts_images=request.counts_images,
         )
         # Counted from now: a stopping bot waits for requests being admitted too (Discord has its answer already).
         self._admitting += 1

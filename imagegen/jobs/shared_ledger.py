@@ -340,7 +340,7 @@ def _scopes(request: Request) -> list[tuple[str, int, int, float]]:
     member's images and its server's images and spend; a video adds its seconds to the member's 'video' row
     instead of images, and its price to the server's spend."""
     cost = request.per_image * request.images
-    counted = 0 if request.video_seconds else request.images
+    counted = request.images if request.counts_images else 0
     rows = [("user", request.user_id, counted, 0.0)]
     if request.video_seconds:
         rows.append(("video", request.user_id, request.video_seconds, 0.0))
@@ -365,7 +365,7 @@ def _given_back(job: Job, per_image: float) -> list[tuple[str, int, int, float]]
     those it did not pay for; a video, its seconds unless it was posted."""
     request = job.request
     seconds = request.seconds if request.seconds and not job.images_delivered else 0
-    images = 0 if request.seconds else request.n - job.images_delivered
+    images = request.n - job.images_delivered if request.counts_images else 0
     cost = per_image * (request.n - job.images_made)
     rows = [("user", job.user_id, -images, 0.0)]
     if request.seconds:

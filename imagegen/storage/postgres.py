@@ -197,7 +197,12 @@ class PostgresStorage:
         return [row_job(row) for row in rows]
 
     async def used_since(self, since: float) -> list[Job]:
-        rows = await self.pool.fetch("SELECT * FROM jobs WHERE created_at >= $1 AND images_made > 0 ORDER BY id", since)
+        # A job whose task still draws at the relay has made nothing yet, but is counted as under way.
+        rows = await self.pool.fetch(
+            "SELECT * FROM jobs WHERE created_at >= $1 "
+            "AND (images_made > 0 OR (state = 'running' AND task_id IS NOT NULL)) ORDER BY id",
+            since,
+        )
         return [row_job(row) for row in rows]
 
     async def take_untold(self) -> list[Job]:

@@ -69,7 +69,8 @@ class Storage(Protocol):
         ...
 
     async def used_since(self, since: float) -> list[Job]:
-        """Jobs created at or after ``since`` that made images (without reference images)."""
+        """Jobs created at or after ``since`` that made images, or whose task still draws at the relay (without
+        reference images)."""
         ...
 
     async def take_untold(self) -> list[Job]:
@@ -302,7 +303,11 @@ class SqliteStorage:
         return [row_job(row) for row in rows]
 
     async def used_since(self, since: float) -> list[Job]:
-        query = "SELECT * FROM jobs WHERE created_at >= ? AND images_made > 0 ORDER BY id"
+        # A job whose task still draws at the relay has made nothing yet, but is counted as under way.
+        query = (
+            "SELECT * FROM jobs WHERE created_at >= ? "
+            "AND (images_made > 0 OR (state = 'running' AND task_id IS NOT NULL)) ORDER BY id"
+        )
         async with self.connection.execute(query, (since,)) as cursor:
             return [row_job(row) for row in await cursor.fetchall()]
 
