@@ -19,7 +19,7 @@ from imagegen.jobs.ledger import Request
 from imagegen.jobs.scheduler import SharedQueue
 from imagegen.jobs.shared_ledger import SharedLedger
 from imagegen.limits import Limits
-from imagegen.model import Description, Job, JobState
+from imagegen.model import Description, ImageRequest, Job, JobState
 from imagegen.storage import postgres
 from imagegen.storage.migrate import sqlite_to_postgres
 from imagegen.storage.postgres import PostgresStorage
@@ -316,3 +316,16 @@ async def test_the_shared_ledger_counts_a_videos_seconds_for_every_process_and_g
     for ledger in ledgers:
         await ledger.close()
     await db.close()
+
+
+def test_a_migration_counts_todays_clips_in_seconds_and_a_describe_only_by_its_price() -> None:
+    from imagegen.storage.migrate import _today
+
+    def ended(request: ImageRequest) -> Job:
+        return Job(1, 2, 9, request, state=JobState.DONE, created_at=CLOCK_START, images_made=1, images_delivered=1)
+
+    clip = ended(ImageRequest("waves", "sora-2", seconds=8, tool="animate"))
+    described = dataclasses.replace(ended(ImageRequest("/describe", "midjourney", tool="describe")), images_delivered=0)
+    rows = {(scope, key): (count, spent) for _, scope, key, count, spent in _today([clip, described], CLOCK_START - 1,
+                                                                                 lambda job: 0.5)}  # fmt: skip
+    assert rows == {("user", 1): (0, 0.0), ("video", 1): (8, 0.0), ("server", 9): (0, 1.0)}

@@ -110,14 +110,18 @@ async def sqlite_to_postgres(
 
 def _today(jobs: list[Job], today: float, per_image: Callable[[Job], float]) -> list[tuple[Any, ...]]:
     """Today's counts rows, as admission would have made them: images delivered (or kept to be posted) per member
-    and server, and the cost of every image made per server."""
+    and server, seconds of video posted (or kept) per member, and the cost of every image made per server."""
     images: Counter[tuple[str, int]] = Counter()
     spent: dict[int, float] = {}
     for job in jobs:
         if job.created_at < today or not job.images_made:
             continue
         counted = job.images_made if job.state is JobState.DELIVERING else job.images_delivered
+        if not job.request.counts_images:
+            counted = 0  # a clip counts its seconds (below), a Describe only its price
         images["user", job.user_id] += counted
+        if job.request.seconds and (job.images_delivered or job.state is JobState.DELIVERING):
+            images["video", job.user_id] += job.request.seconds
         if job.guild_id is not None:
             images["server", job.guild_id] += counted
             spent[job.guild_id] = spent.get(job.guild_id, 0.0) + per_image(job) * job.images_made
