@@ -53,6 +53,11 @@ class ImageRequest:
     loop: bool = False
 
     @property
+    def makes_video(self) -> bool:
+        """Whether it makes a clip: /animate (or its button and menu), or Midjourney's Animate and Extend."""
+        return self.tool == "animate" or "::animate" in self.action
+
+    @property
     def counts_images(self) -> bool:
         """Whether what it makes counts among the day's images: not a clip (counted in seconds), nor a Describe
         (prompts, billed but not an image)."""

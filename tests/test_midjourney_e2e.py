@@ -375,6 +375,8 @@ async def test_animate_posts_the_video_midjourney_made_as_an_mp4(
     click = await fake_discord.click(upscaled, f"imagine:mj:{job_id}:{animate}")
     posted = await result_of(fake_discord, click["token"])
     assert list(posted.files.values()) == [("video_1.mp4", MP4)]
+    # Counted as a video (its model is "other" here: the fake relay does not list Midjourney).
+    assert 'imagine_videos_total{model="other",outcome="done"} 1.0' in bot.core.metrics_page().decode()
     assert "Extend (High motion)" in labels(fake_discord.original(click["token"]))
 
 

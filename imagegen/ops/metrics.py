@@ -70,7 +70,7 @@ class Metrics:
         """Count a job once, when it ends, by its final state; its images and their estimated cost."""
         model = self.model(job.request.model)
         self.jobs.labels(state=str(job.state), model=model).inc()
-        if job.request.tool == "animate":
+        if job.request.makes_video:
             self.videos.labels(model=model, outcome=str(job.state)).inc()
         if job.images_delivered:
             self.delivered.labels(model=model).inc(job.images_delivered - job.images_withheld)
