@@ -33,6 +33,7 @@ from .jobs.dispatch import Admission, JobQueue, LocalQueue
 from .jobs.identify import IdentifyGate
 from .jobs.queue import FairQueue
 from .jobs.quota import Usage
+from .jobs.relay import RelayTasks
 from .jobs.runner import Delivery, Jobs, Redeliver
 from .jobs.scheduler import SharedQueue
 from .limits import Limits
@@ -161,10 +162,13 @@ class Core:
             max_kept_images=settings.max_queue_size * settings.limits.max_images,
             screening_on_error=settings.screening_on_error,
             metrics=self._metrics,
-            tasks=self._midjourney,
-            task_timeout=settings.mj_timeout,
-            videos=self._videos,
-            video_timeout=settings.video_timeout,
+            relay=RelayTasks(
+                self._images,
+                self._midjourney,
+                self._videos,
+                midjourney_timeout=settings.mj_timeout,
+                video_timeout=settings.video_timeout,
+            ),
         )
         self._servers = ServerSettingsStore(storage, clock)
         self._models = ModelCatalog(
@@ -176,6 +180,7 @@ class Core:
             today=lambda: day_of(clock()),
             watched=lambda: [*settings.image_models, *settings.allowed_models, *self._servers.default_models()],
             vision=settings.vision_model,
+            sold_videos=settings.video_models,
         )
         self._styles = StyleBook.load(BUNDLED_STYLES, *([settings.styles_file] if settings.styles_file else []))
         # Members with a /describe under way: one each at a time, so a burst cannot run up the bill.
@@ -395,10 +400,11 @@ class Core:
         if request.tool == "animate":
             # Every way to a clip comes here (the command, the menu, the button, Reroll): video is made only in a
             # server that allows it, with a model the operator sells now.
-            if guild_id is None or not self.video_allowed(guild_id):
+            offered = self.video_models
+            if not self.video_allowed(guild_id):
                 raise InvalidRequest("video.off")
-            if request.model not in self.video_models:
-                raise InvalidRequest("video.model", model=request.model[:100], models=", ".join(self.video_models))
+            if request.model not in offered:
+                raise InvalidRequest("video.model", model=request.model[:100], models=", ".join(offered))
         server = self.server(guild_id)
         request, limits = policy.admit(
             server,
@@ -517,12 +523,12 @@ class Core:
     def video_models(self) -> list[str]:
         """The video models offered: those VIDEO_MODELS names, and those its patterns match among the video models
         GET /models lists."""
-        return self._models.videos_offered(self._settings.video_models)
+        return self._models.videos_offered
 
     def video_allowed(self, guild_id: int | None) -> bool:
-        """Whether members may turn images into videos here: the operator sells video and the server has not
-        turned it off."""
-        return bool(self._settings.video_models) and self.server(guild_id).video is not False
+        """Whether members may turn images into videos here: in a server (a direct message has no budget), when the
+        operator sells video and the server has not turned it off."""
+        return guild_id is not None and bool(self._settings.video_models) and self.server(guild_id).video is not False
 
     def video_request(
         self, prompt: str | None, model: str | None, seconds: int | None, size: str | None, loop: bool, locale: object

@@ -18,7 +18,7 @@ from bot import ImageBot, start_operations
 from imagegen.api import client, tasks
 from imagegen.catalogue.entries import BUNDLED, Catalogue
 from imagegen.core import Core
-from imagegen.jobs import runner
+from imagegen.jobs import relay
 from imagegen.settings import Secret, Settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.image_api import FakeImageAPI
@@ -128,7 +128,7 @@ async def start_bot(
     monkeypatch.setattr(client, "BACKOFF_BASE", 0.01)
     # Midjourney tasks are polled every hundredth of a second.
     monkeypatch.setattr(tasks, "POLL_INTERVALS", ((math.inf, 0.01),))
-    monkeypatch.setattr(runner, "DOWNLOAD_RETRY_DELAYS", (0.01, 0.01))
+    monkeypatch.setattr(relay, "DOWNLOAD_RETRY_DELAYS", (0.01, 0.01))
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake_discord.gateway_url))
     running: list[tuple[ImageBot, asyncio.Task[None]]] = []
     # The machine's proxy variables must not send the tests' requests anywhere but where a test says.

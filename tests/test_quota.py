@@ -8,6 +8,7 @@ import pytest
 
 from imagegen.clock import next_midnight
 from imagegen.errors import LimitReached
+from imagegen.jobs.ledger import Request
 from imagegen.jobs.quota import Usage
 from imagegen.limits import Limits
 
@@ -139,8 +140,12 @@ def test_exempt_users_skip_every_limit_but_the_budget() -> None:
 
 def test_a_videos_seconds_stay_counted_once_it_is_posted_and_come_back_if_it_never_is() -> None:
     usage = Usage(Limits(daily_video_seconds_per_user=30, daily_images_per_user=1))
-    posted = usage.take(1, 9, 1, NOON, per_image=0.8, seconds=8, counts_images=False)
-    lost = usage.take(1, 9, 1, NOON, per_image=0.8, seconds=12, counts_images=False)
+    limits = usage.limits
+
+    def clip(seconds: int) -> Request:
+        return Request(1, 9, 1, 0.8, limits, False, NOON, video_seconds=seconds, counts_images=False)
+
+    posted, lost = usage.take(clip(8)), usage.take(clip(12))
     assert (usage.counts(1, 9, NOON).user_video_seconds, usage.used(1, NOON)) == (20, 0)
     assert usage.spent[9] == pytest.approx(1.6)
     posted.settle(delivered=1, paid=1)

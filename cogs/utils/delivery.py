@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 import logging
@@ -83,7 +82,7 @@ class InteractionDelivery:
     async def started(self, job: Job) -> None:
         if job.request.seconds and job.request.references:
             # A clip in the making shows the picture it starts from.
-            still = await workers.run(images.preview, base64.b64encode(job.request.references[0]).decode())
+            still = await workers.run(images.preview_of, job.request.references[0])
             if still is not None:
                 self.status.show(still)
         await self.status.refresh()
@@ -163,9 +162,10 @@ class InteractionDelivery:
             except DISCORD_FAILURES as error:
                 log.warning("job %d: could not show its description through the interaction (%s)", job.id, error)
         answer = described_answer(self.locale, description, thumbnail)  # afresh: a file is read once
+        content = texts.t(self.locale, "describe.result_channel", user=f"<@{job.user_id}>")
         try:
-            await post_in_channel(self.bot, job.channel_id, f"<@{job.user_id}> {answer['content']}", ping=job.user_id,
-                                  files=answer["attachments"], view=answer["view"], embed=answer["embed"])  # fmt: skip
+            await post_in_channel(self.bot, job.channel_id, content, ping=job.user_id, files=answer["attachments"],
+                                  view=answer["view"], embed=answer["embed"])  # fmt: skip
         except DISCORD_FAILURES as error:
             log.warning("job %d: could not post its description: %s", job.id, error)
         await end_status(self.conversation, texts.t(self.locale, "result.in_channel"), job.id)

@@ -61,6 +61,7 @@ class ModelCatalog:
         today: Callable[[], datetime.date] = lambda: day_of(system_clock()),
         watched: Callable[[], Iterable[str]] = tuple,
         vision: str | None = None,
+        sold_videos: tuple[str, ...] = (),
     ) -> None:
         self.client = client
         self.catalogue = catalogue
@@ -75,8 +76,11 @@ class ModelCatalog:
         # VISION_MODEL, and the models listed that do not draw (among them, the chat models /describe can use).
         self.configured_vision = vision
         self.others: list[str] = []
-        # The video models listed (made from images by the video APIs).
+        # The video models listed (made from images by the video APIs); those VIDEO_MODELS sells (names or
+        # patterns); and those offered, with the list they were matched against (metrics ask on every job).
         self.videos: list[str] = []
+        self.sold_videos = sold_videos
+        self._videos_offered: tuple[list[str], list[str]] | None = None
         self._chosen: str | None = None
         self._fetched_at: float | None = None
         self._refreshing: asyncio.Task[None] | None = None
@@ -186,11 +190,18 @@ class ModelCatalog:
             log.info("default model: %s, the most preferred of the %d image models the API lists", chosen,
                      len(self.listed or ()))  # fmt: skip
 
-    def videos_offered(self, sold: Iterable[str]) -> list[str]:
-        """The video models to offer for ``sold`` (VIDEO_MODELS): a plain name as it is; a pattern such as
-        ``veo3*`` matched, vendor prefixes ignored, against the video models ``GET /models`` lists."""
+    @property
+    def videos_offered(self) -> list[str]:
+        """The video models to offer for VIDEO_MODELS: a plain name as it is; a pattern such as ``veo3*`` matched,
+        vendor prefixes ignored, against the video models ``GET /models`` lists."""
+        cached = self._videos_offered
+        if cached is None or cached[0] is not self.videos:
+            cached = self._videos_offered = (self.videos, self._match_videos())
+        return cached[1]
+
+    def _match_videos(self) -> list[str]:
         offered: list[str] = []
-        for entry in sold:
+        for entry in self.sold_videos:
             if "*" not in entry:
                 offered.append(entry)
                 continue

@@ -127,6 +127,11 @@ def preview(encoded: str) -> bytes | None:
         data = base64.b64decode(encoded.partition(",")[2] if encoded.startswith("data:") else encoded)
     except (binascii.Error, ValueError):
         return None
+    return preview_of(data)
+
+
+def preview_of(data: bytes) -> bytes | None:
+    """A small WebP of an image, for a status message; None if it is not an image."""
     if inspect(data) is None:
         return None
     with Image.open(io.BytesIO(data)) as opened:

@@ -234,15 +234,7 @@ class LocalQueue:
         )
         decide(request, counts, Room(fair.max_per_user, fair.max_waiting + fair.max_running, max_kept))
         place = fair.reserve(request.user_id)
-        reservation = self.usage.take(
-            request.user_id,
-            request.guild_id,
-            request.images,
-            request.now,
-            request.per_image,
-            request.video_seconds,
-            request.counts_images,
-        )
+        reservation = self.usage.take(request)
         return Admission(_LocalHold(place, reservation))
 
     async def enqueue(self, job: Job, admission: Admission) -> None:

@@ -92,11 +92,7 @@ class Usage:
         """Start from what the database says was used today: (user, server, images, cost, seconds of video) rows."""
         self._roll(now)
         for user_id, guild_id, images, cost, seconds in delivered:
-            self.by_user[user_id] += images
-            self.video_seconds[user_id] += seconds
-            if guild_id is not None:
-                self.by_server[guild_id] += images
-                self.spent[guild_id] = self.spent.get(guild_id, 0.0) + cost
+            self._count(user_id, guild_id, now, images, cost, seconds)
 
     def check(
         self,
@@ -139,25 +135,19 @@ class Usage:
         exempt: bool = False,
     ) -> Reservation:
         """Check, then count ``images`` (and their cost) and start the cooldown, in one step; raises LimitReached."""
-        self.check(user_id, guild_id, images, now, limits, per_image, exempt)
-        return self.take(user_id, guild_id, images, now, per_image)
+        request = Request(
+            user_id, guild_id, images, per_image, limits if limits is not None else self.limits, exempt, now
+        )
+        decide(request, self.counts(user_id, guild_id, now))
+        return self.take(request)
 
-    def take(
-        self,
-        user_id: int,
-        guild_id: int | None,
-        images: int,
-        now: float,
-        per_image: float = 0.0,
-        seconds: int = 0,
-        counts_images: bool = True,
-    ) -> Reservation:
-        """Count ``images`` (and their cost; for a video, its ``seconds``) and start the cooldown, for a request the
-        ledger let in."""
-        self._roll(now)
-        previous = self.last_request.get(user_id)
-        self.last_request[user_id] = now
-        reservation = self.hold(user_id, guild_id, images, per_image, now, seconds, counts_images)
+    def take(self, request: Request) -> Reservation:
+        """Count a request the ledger let in (its images and cost; a clip's seconds) and start the cooldown."""
+        self._roll(request.now)
+        previous = self.last_request.get(request.user_id)
+        self.last_request[request.user_id] = request.now
+        reservation = self.hold(request.user_id, request.guild_id, request.images, request.per_image, request.now,
+                                request.video_seconds, request.counts_images)  # fmt: skip
         reservation.previous_request = previous
         return reservation
 
@@ -179,22 +169,23 @@ class Usage:
         reservation = Reservation(
             self, user_id, guild_id, images, per_image, at, None, seconds=seconds, counts_images=counts_images
         )
-        self._add(reservation, images, per_image * images, seconds)
+        counted = images if counts_images else 0
+        self._count(user_id, guild_id, at, counted, per_image * images, seconds)
         return reservation
 
     def _refund(self, reservation: Reservation, images: int, cost: float, seconds: int = 0) -> None:
-        self._add(reservation, -images, -cost, -seconds)
-
-    def _add(self, reservation: Reservation, images: int, cost: float, seconds: int) -> None:
-        # Counts of a day that is over are gone: nothing to add to or give back.
-        if day_of(reservation.at) != self.day:
-            return
         counted = images if reservation.counts_images else 0
-        self.by_user[reservation.user_id] += counted
-        self.video_seconds[reservation.user_id] += seconds
-        if reservation.guild_id is not None:
-            self.by_server[reservation.guild_id] += counted
-            self.spent[reservation.guild_id] = self.spent.get(reservation.guild_id, 0.0) + cost
+        self._count(reservation.user_id, reservation.guild_id, reservation.at, -counted, -cost, -seconds)
+
+    def _count(self, user_id: int, guild_id: int | None, at: float, images: int, cost: float, seconds: int) -> None:
+        """Add to the day's counts (negative to give back); counts of a day that is over are gone already."""
+        if day_of(at) != self.day:
+            return
+        self.by_user[user_id] += images
+        self.video_seconds[user_id] += seconds
+        if guild_id is not None:
+            self.by_server[guild_id] += images
+            self.spent[guild_id] = self.spent.get(guild_id, 0.0) + cost
 
     def refused(self, user_id: int, now: float) -> float | None:
         """Note a refusal; if it makes too many in the window, start a cooling-off period and return its end."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
 import logging
@@ -13,21 +12,16 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..api.client import Generation, ImageClient
-from ..api.midjourney import Midjourney, Task, described, failure_of, shown
 from ..api.stream import OnPartial
 from ..api.tasks import TaskGone
-from ..api.video import Videos, VideoTask
-from ..api.video import failure_of as video_failure
 from ..catalogue.entries import Catalogue, ModelInfo
 from ..catalogue.prices import PriceTable
 from ..errors import (
-    BadUpstreamResponse,
     DeliveryFailed,
     ImageGenError,
     Refused,
     ScreeningUnavailable,
     ShuttingDown,
-    UpstreamUnavailable,
 )
 from ..imaging import images, workers
 from ..limits import Limits
@@ -38,6 +32,7 @@ from ..safety.screening import Screening, counted
 from ..storage.sqlite import Storage, StorageBusy
 from .dispatch import Admission, JobQueue, following
 from .ledger import Request
+from .relay import RelayTasks
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +41,6 @@ log = logging.getLogger(__name__)
 REDELIVERY_DELAYS = (60.0, 300.0, 1800.0, 3600.0)
 # A write after an image was paid for is tried again after these many seconds before it is given up.
 WRITE_RETRY_DELAYS = (0.2, 1.0, 5.0, 15.0)
-# A task's result that could not be downloaded is tried again after these many seconds.
-DOWNLOAD_RETRY_DELAYS = (1.0, 5.0)
-# The largest intermediate image of a task downloaded to show as a live preview.
-PREVIEW_BYTES = 8 * 1024 * 1024
 # How long a stopping bot waits, at least, for requests it acknowledged to be recorded or refused.
 ADMITTED_WAIT = 10.0
 
@@ -121,19 +112,12 @@ class Jobs:
         max_kept_images: int = 400,
         screening_on_error: str = "allow",
         metrics: Metrics | None = None,
-        tasks: Midjourney | None = None,
-        task_timeout: float = 600.0,
-        videos: Videos | None = None,
-        video_timeout: float = 900.0,
+        relay: RelayTasks | None = None,
     ) -> None:
         self.storage = storage
         self.client = client
-        # The relay's task API (Midjourney), and how long a task may take before it is given up.
-        self.tasks = tasks
-        self.task_timeout = task_timeout
-        # The relay's video APIs, and how long a clip may take.
-        self.videos = videos
-        self.video_timeout = video_timeout
+        # How jobs are drawn through the relay's tasks (Midjourney, videos).
+        self.relay = relay if relay is not None else RelayTasks(client)
         self.queue = queue
         queue.runner = self._run
         self.prices = prices if prices is not None else PriceTable(Catalogue([], ModelInfo()))
@@ -374,7 +358,7 @@ class Jobs:
         try:
             info = self.client.catalogue.lookup(job.request.model)
             if info.midjourney or info.video:
-                return await self._draw_task(job, delivery, info)
+                return await self.relay.draw(job, delivery, info, self._save, self.queue.park)
             return await self.client.generate(job.request, self._previewer(job, delivery))
         except Refused:
             outcome = "refused"
@@ -385,125 +369,6 @@ class Jobs:
             raise
         finally:
             self.metrics.upstream.labels(model=model, outcome=outcome).observe(time.monotonic() - started)
-
-    async def _draw_task(self, job: Job, delivery: Delivery, info: ModelInfo) -> Generation:
-        """Submit the job's task (once: its id is stored the moment the relay accepts it), follow it to its end and
-        download what it made: Midjourney's, or a video API's. A job that has a task already follows that one on."""
-        if job.task_id is None:
-            # Submitted and recorded as one step, which stopping the bot waits for: a task the relay accepted is
-            # always known, so it is followed on and never submitted again.
-            submitting = asyncio.ensure_future(self._submit_task(job, info))
-            try:
-                await asyncio.shield(submitting)
-            except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await submitting
-                raise
-            if job.task_ahead is not None:
-                await delivery.progress(job)
-        else:
-            log.info("job %d: following task %s on", job.id, job.task_id)
-        # From here it only waits on the relay: its slot goes to another job.
-        self.queue.park(job)
-        try:
-            if info.video:
-                return await self._video_result(job, delivery, self._videos(), info, job.task_id or "")
-            return await self._task_result(job, delivery, self._midjourney(), job.task_id or "")
-        except (Refused, TaskGone):
-            raise
-        except ImageGenError:
-            # The relay took the task and bills it whatever became of it: its price stays on the budget.
-            job.images_made = max(job.images_made, 1)
-            raise
-
-    def _videos(self) -> Videos:
-        if self.videos is None:
-            raise UpstreamUnavailable("this process has no video API")
-        return self.videos
-
-    def _midjourney(self) -> Midjourney:
-        if self.tasks is None:
-            raise UpstreamUnavailable("this process has no Midjourney API")
-        return self.tasks
-
-    async def _submit_task(self, job: Job, info: ModelInfo) -> None:
-        request = job.request
-        if info.video:
-            job.task_id = await self._videos().submit(request, info)
-            await self._save(job)
-            log.info("job %d: video task %s submitted", job.id, job.task_id)
-            return
-        tasks = self._midjourney()
-        if request.action:
-            submitted = await tasks.act(request)
-        elif request.tool == "blend":
-            submitted = await tasks.blend(request)
-        elif request.tool == "describe":
-            submitted = await tasks.describe(request)
-        elif request.tool == "animate":
-            submitted = await tasks.animate(request)
-        else:
-            submitted = await tasks.imagine(request, self.client.catalogue.lookup(request.model))
-        job.task_id, job.task_ahead = submitted.task_id, submitted.ahead
-        await self._save(job)
-        log.info("job %d: Midjourney task %s submitted", job.id, job.task_id)
-
-    async def _video_result(
-        self, job: Job, delivery: Delivery, videos: Videos, info: ModelInfo, task_id: str
-    ) -> Generation:
-        async def moved_on(task: VideoTask) -> None:
-            job.task_progress = task.progress
-            await delivery.progress(job)
-
-        task = await videos.follow(task_id, info, moved_on, self.video_timeout)
-        if task.status != "done":
-            raise video_failure(task, job.request.prompt)
-        for delay in (*DOWNLOAD_RETRY_DELAYS, None):
-            data = await videos.content(task, info)
-            if data is not None and images.is_video(data):
-                return Generation([images.ImageFile(data, "mp4", 0, 0)], asked=1)
-            if delay is not None:
-                await asyncio.sleep(delay)
-        raise BadUpstreamResponse(f"video task {task.id}: its clip could not be downloaded")
-
-    async def _task_result(self, job: Job, delivery: Delivery, tasks: Midjourney, task_id: str) -> Generation:
-        previewed = {""}
-
-        async def moved_on(task: Task) -> None:
-            if task.status == "IN_PROGRESS":
-                job.task_ahead = None
-            job.task_progress = task.progress
-            # The grid as far as it is drawn, where live previews are on (Midjourney does not bill them).
-            if self.client.settings.preview_images and task.status == "IN_PROGRESS" and task.image_url not in previewed:
-                previewed.add(task.image_url)
-                drawn = await self.client.download(task.image_url, PREVIEW_BYTES)
-                if drawn is not None:
-                    await delivery.preview(job, base64.b64encode(drawn).decode())
-            await delivery.progress(job)
-
-        task = await tasks.follow(task_id, moved_on, self.task_timeout)
-        if task.status == "MODAL":
-            # Midjourney asks for a prompt (Remix mode at the relay's account): the job's own, once.
-            await tasks.answer_form(task.id, job.request)
-            task = await tasks.follow(task_id, moved_on, self.task_timeout)
-        if task.status != "SUCCESS":
-            raise failure_of(task, job.request.prompt)
-        if job.request.tool == "describe":
-            prompts = described(str(task.properties.get("finalPrompt") or task.prompt))
-            if not prompts:
-                raise BadUpstreamResponse(f"Midjourney describe task {task.id} holds no prompts")
-            return Generation([], asked=1, prompts=prompts)
-        job.task_buttons = tuple(button for button in task.buttons if shown(button))
-        # An Animate task's result is its video; any other's, its image. Links may fail for a moment: tried again.
-        url = task.video_urls[0] if task.video_urls else task.image_url
-        for delay in (*DOWNLOAD_RETRY_DELAYS, None):
-            data = await self.client.download(url, self.client.settings.max_download_bytes)
-            made = await workers.run(images.media, data) if data is not None else None
-            if made is not None:
-                return Generation([made], asked=1)
-            if delay is not None:
-                await asyncio.sleep(delay)
-        raise BadUpstreamResponse(f"Midjourney task {task.id}: its result could not be downloaded")
 
     async def _screen(self, job: Job, delivery: Delivery) -> None:
         """Ask the moderation endpoint about the prompt before paying for an image: raise Refused when it is
@@ -751,7 +616,7 @@ class Jobs:
         await self.queue.start(self.storage, lambda job: self.prices.per_image(job.request), self.clock)
         if not self.queue.shared:
             for job in await self.storage.jobs_in(UNFINISHED):
-                if following(job) and self.tasks is not None:
+                if following(job):
                     self._to_follow.append(job)
                 else:
                     await self._finish(job, JobState.INTERRUPTED, "restart")
